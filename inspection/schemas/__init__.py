@@ -1,0 +1,1 @@
+"""Marshmallow schemas for the JSON API and for documents the app imports."""
