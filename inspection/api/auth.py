@@ -1,0 +1,57 @@
+"""Sign-in for the field app: a session cookie plus the CSRF token to send on writes."""
+from flask import session
+from flask.views import MethodView
+from flask_login import current_user, login_user, logout_user
+from flask_smorest import Blueprint, abort
+from flask_wtf.csrf import generate_csrf
+
+from ..extensions import db
+from ..schemas.auth import LoginSchema, SessionSchema
+from ..services import audit
+from ..services.accounts import authenticate
+from . import language
+from .guards import login_required_api
+
+blp = Blueprint("api_auth", __name__, url_prefix="/api/v1/auth", description="Sign in and out")
+
+
+@blp.route("/login")
+class Login(MethodView):
+    @blp.arguments(LoginSchema)
+    @blp.response(200, SessionSchema)
+    @blp.alt_response(401, schema="Error")
+    def post(self, data):
+        """Sign in with username and password"""
+        user = authenticate(data["username"], data["password"])
+        if user is None:
+            # The same answer for an unknown user and a wrong password.
+            message = ("Sai tên đăng nhập hoặc mật khẩu." if language() != "en"
+                       else "Wrong username or password.")
+            abort(401, message=message, code="invalid_credentials")
+        session.clear()
+        login_user(user)
+        session.permanent = True
+        audit.record("user.login", user, user)
+        db.session.commit()
+        return {"user": user, "csrf_token": generate_csrf()}
+
+
+@blp.route("/logout")
+class Logout(MethodView):
+    @blp.response(204)
+    @blp.alt_response(401, schema="Error")
+    @login_required_api
+    def post(self):
+        """Sign out"""
+        logout_user()
+        session.clear()
+
+
+@blp.route("/me")
+class Me(MethodView):
+    @blp.response(200, SessionSchema)
+    @blp.alt_response(401, schema="Error")
+    @login_required_api
+    def get(self):
+        """The signed-in user and a CSRF token"""
+        return {"user": current_user, "csrf_token": generate_csrf()}

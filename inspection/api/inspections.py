@@ -1,0 +1,52 @@
+"""Inspections: list, read, and move through the state machine."""
+from flask.views import MethodView
+from flask_login import current_user
+from flask_smorest import Blueprint
+
+from ..extensions import db
+from ..models import Inspection
+from ..schemas.inspections import InspectionSchema, TransitionSchema
+from ..services.access import get_visible_inspection, inspections_query
+from ..services.workflow import transition_inspection
+from .guards import login_required_api
+
+blp = Blueprint("api_inspections", __name__, url_prefix="/api/v1/inspections",
+                description="Inspections of units")
+
+
+@blp.route("")
+class Inspections(MethodView):
+    @blp.response(200, InspectionSchema(many=True))
+    @blp.alt_response(401, schema="Error")
+    @login_required_api
+    def get(self):
+        """Inspections the signed-in user may see"""
+        return db.session.scalars(inspections_query(current_user)).all()
+
+
+@blp.route("/<int:inspection_id>")
+class InspectionResource(MethodView):
+    @blp.response(200, InspectionSchema)
+    @blp.alt_response(401, schema="Error")
+    @blp.alt_response(404, schema="Error")
+    @login_required_api
+    def get(self, inspection_id):
+        """One inspection"""
+        return get_visible_inspection(current_user, db.session.get(Inspection, inspection_id))
+
+
+@blp.route("/<int:inspection_id>/transitions")
+class Transitions(MethodView):
+    @blp.arguments(TransitionSchema)
+    @blp.response(200, InspectionSchema)
+    @blp.alt_response(401, schema="Error")
+    @blp.alt_response(403, schema="Error")
+    @blp.alt_response(404, schema="Error")
+    @blp.alt_response(409, schema="Error")
+    @login_required_api
+    def post(self, data, inspection_id):
+        """Start, submit, approve, sign or reopen (with a reason) an inspection"""
+        inspection = get_visible_inspection(current_user, db.session.get(Inspection, inspection_id))
+        transition_inspection(inspection, data["action"], current_user, data["reason"])
+        db.session.commit()
+        return inspection

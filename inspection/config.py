@@ -1,0 +1,77 @@
+"""Configuration: defaults here, then `instance/config.py`, then environment variables."""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+
+class Defaults:
+    """Settings every deployment starts from; override in instance/config.py or the environment."""
+
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+    # Sessions: the field app works offline for days, so the session outlives a working week.
+    PERMANENT_SESSION_LIFETIME = timedelta(days=14)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+
+    # CSRF tokens must stay valid as long as the session: a tablet offline for hours still
+    # has to push its outbox with the token it received at login.
+    WTF_CSRF_TIME_LIMIT = None
+    WTF_CSRF_CHECK_DEFAULT = False
+
+    BABEL_DEFAULT_LOCALE = "vi"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+    LANGUAGES = ("vi", "en")
+
+    # argon2id parameters (RFC 9106 "second recommended option" is heavier; these are
+    # argon2-cffi's defaults, about 50 ms on the target server).
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536
+
+    API_TITLE = "CCHC field inspections"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api"
+    OPENAPI_JSON_PATH = "openapi.json"
+
+    MAX_CONTENT_LENGTH = 32 * 1024 * 1024
+    DEMO = False
+
+
+ENV_KEYS = {
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "SECRET_KEY": "SECRET_KEY",
+    "MEDIA_ROOT": "MEDIA_ROOT",
+    "SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE",
+    "INSPECTION_DEMO": "DEMO",
+}
+BOOLEAN_KEYS = {"SESSION_COOKIE_SECURE", "DEMO"}
+
+
+def secret_key_from_instance(instance_path: str) -> str:
+    """Return the secret key kept in instance/secret_key, creating it on first run."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def from_environment(environ=os.environ) -> dict:
+    """Settings given as environment variables, with booleans parsed."""
+    found = {}
+    for env_name, key in ENV_KEYS.items():
+        if env_name in environ:
+            value = environ[env_name]
+            if key in BOOLEAN_KEYS:
+                value = value.strip().lower() in {"1", "true", "yes", "on"}
+            found[key] = value
+    return found

@@ -1,0 +1,27 @@
+"""Database models, one module per aggregate; importing this package registers them all."""
+from .audit import AuditEvent
+from .checklists import ChecklistItem, ChecklistSection, ChecklistTemplate, ChecklistVersion
+from .inspections import (
+    Conflict,
+    Finding,
+    Inspection,
+    InspectionState,
+    InvalidTransition,
+    LateSubmission,
+    Observation,
+    Photo,
+    Recommendation,
+)
+from .minutes import MinutesRevision, Signature
+from .plans import Plan, Trip, TripMember, TripRole
+from .sync import AppliedOp, ChangeLog, Upload
+from .units import AdminUnit, UnitLevel, unit_merges
+from .users import Role, User
+
+__all__ = [
+    "AdminUnit", "AppliedOp", "AuditEvent", "ChangeLog", "ChecklistItem", "ChecklistSection",
+    "ChecklistTemplate", "ChecklistVersion", "Conflict", "Finding", "Inspection",
+    "InspectionState", "InvalidTransition", "LateSubmission", "MinutesRevision", "Observation",
+    "Photo", "Plan", "Recommendation", "Role", "Signature", "Trip", "TripMember", "TripRole",
+    "UnitLevel", "Upload", "User", "unit_merges",
+]

@@ -1,0 +1,29 @@
+"""Inspections as the API shows them, and state-machine requests."""
+import marshmallow as ma
+
+from ..models.inspections import TRANSITIONS
+from .common import UnitSchema
+
+
+class TripSummarySchema(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    starts_on = ma.fields.Date()
+    ends_on = ma.fields.Date()
+
+
+class InspectionSchema(ma.Schema):
+    id = ma.fields.Integer()
+    state = ma.fields.String()
+    scheduled_on = ma.fields.Date()
+    revision = ma.fields.Integer()
+    unit = ma.fields.Nested(UnitSchema)
+    trip = ma.fields.Nested(TripSummarySchema)
+    checklist_version_id = ma.fields.Integer()
+    reopen_reason = ma.fields.String(allow_none=True)
+
+
+class TransitionSchema(ma.Schema):
+    action = ma.fields.String(required=True, validate=ma.validate.OneOf(sorted(TRANSITIONS)))
+    reason = ma.fields.String(load_default=None, allow_none=True,
+                              validate=ma.validate.Length(max=2000))

@@ -1,0 +1,96 @@
+"""Demo data (DESIGN §6): Cao Bằng, Hạ Lang and its communes, plan 3199/KH-UBND, the trip of
+1/10/2021 with the published figures, and one account per role (password demo1234)."""
+from __future__ import annotations
+
+from datetime import date
+from importlib import resources
+
+from sqlalchemy import select
+
+from ..checklists import DEFAULT_TEMPLATES
+from ..extensions import db
+from ..models import Plan, Role, User
+from .accounts import create_user
+from .checklists import import_checklist
+from .observations import record_observation
+from .planning import create_plan, create_trip
+from .units import import_units, unit_valid_on
+
+DEMO_PASSWORD = "demo1234"
+PLAN_NUMBER = "3199/KH-UBND"
+TRIP_DAY = date(2021, 10, 1)
+
+# (username, full name, position, role); names are fictitious, the facts are the article's.
+ACCOUNTS = [
+    ("admin", "Phạm Thu Hà", "Chuyên viên Phòng CCHC, Sở Nội vụ", Role.admin),
+    ("leader", "Nguyễn Văn An", "Phó Giám đốc Sở Nội vụ", Role.leader),
+    ("inspector1", "Trần Thị Bình", "Chuyên viên Sở Nội vụ", Role.inspector),
+    ("inspector2", "Lê Minh Cường", "Chuyên viên Văn phòng UBND tỉnh", Role.inspector),
+    ("inspector3", "Hoàng Thị Dung", "Chuyên viên Sở Tư pháp", Role.inspector),
+    ("unitrep", "Nông Văn Én", "Chủ tịch UBND xã Cô Ngân", Role.unitrep),
+]
+
+# Published figures of Hạ Lang district, 1/10/2021 (Cao Bằng newspaper; reference seeds/002).
+HA_LANG_FIGURES = {
+    "TTHC.01": 221, "TTHC.02": 221, "TTHC.03": 221,
+    "TTHC.20": 1081, "TTHC.22": 434, "TTHC.23": 94, "TTHC.25": 1068, "TTHC.26": 924, "TTHC.28": 13,
+    "CQS.03": 3601, "CQS.04": 3432, "TCBM.05": 6,
+}
+HA_LANG_RESULTS = {"CQS.01": "pass"}
+HA_LANG_TEXTS = {"CQS.02": "TCVN ISO 9001:2015"}
+
+
+def seed_demo() -> list[str]:
+    """Load the demo data if it is not there yet; returns what was done, line by line."""
+    if db.session.scalar(select(Plan.id).where(Plan.number == PLAN_NUMBER)):
+        return ["Dữ liệu mẫu đã có sẵn / demo data already present."]
+    done = []
+    units_csv = resources.files("inspection.data").joinpath("units-caobang-halang.csv").read_bytes()
+    report = import_units(units_csv)
+    done.append(f"Đơn vị hành chính / units: {report.summary()}")
+    for path in DEFAULT_TEMPLATES:
+        version, created = import_checklist(path.read_bytes(), publish=True)
+        done.append(f"Danh mục / checklist {version.template.code} {version.version}"
+                    f"{'' if created else ' (đã có / present)'}")
+    users = {}
+    co_ngan = unit_valid_on("01567", TRIP_DAY)
+    for username, full_name, position, role in ACCOUNTS:
+        users[username] = db.session.scalar(select(User).where(User.username == username)) or create_user(
+            username, DEMO_PASSWORD, full_name, role, position, co_ngan if role == Role.unitrep else None)
+    done.append("Tài khoản / accounts: " + ", ".join(users))
+
+    province = unit_valid_on("04", TRIP_DAY)
+    plan = create_plan(PLAN_NUMBER, "Kế hoạch cải cách hành chính nhà nước tỉnh Cao Bằng năm 2021",
+                       "UBND tỉnh Cao Bằng", date(2020, 12, 22), 2021, province, by=users["admin"])
+    ha_lang, vinh_quy = unit_valid_on("048", TRIP_DAY), unit_valid_on("01561", TRIP_DAY)
+    trip = create_trip(plan, "Kiểm tra công tác CCHC năm 2021 tại huyện Hạ Lang", TRIP_DAY, TRIP_DAY,
+                       users["leader"], [users["inspector1"], users["inspector2"]],
+                       [ha_lang, co_ngan, vinh_quy], place="Hạ Lang",
+                       decision="Quyết định thành lập Đoàn kiểm tra công tác CCHC năm 2021 của UBND tỉnh Cao Bằng",
+                       by=users["admin"])
+    inspections = {i.unit.code: i for i in trip.inspections}
+    district = inspections["048"]
+    district.start()
+    for code, value in HA_LANG_FIGURES.items():
+        record_observation(district, code, {"value": value}, users["inspector1"])
+    for code, result in HA_LANG_RESULTS.items():
+        record_observation(district, code, {"result": result}, users["inspector2"])
+    for code, text in HA_LANG_TEXTS.items():
+        record_observation(district, code, {"text": text}, users["inspector2"])
+
+    # The two communes visited first: illustrative yes/no results (no published figures).
+    for inspection, author in ((inspections["01567"], users["inspector1"]),
+                               (inspections["01561"], users["inspector2"])):
+        inspection.start()
+        for item in inspection.checklist_version.items:
+            if item.kind == "yesno":
+                record_observation(inspection, item.code, {"result": "pass"}, author)
+        inspection.submit()
+    inspections["01567"].approve()
+    done.append("Kế hoạch / plan 3199/KH-UBND; đợt / trip 01/10/2021: "
+                + ", ".join(f"{i.unit.full_name} ({i.state.value})" for i in trip.inspections))
+    db.session.flush()
+    return done
+
+
+__all__ = ["seed_demo", "DEMO_PASSWORD"]

@@ -1,0 +1,78 @@
+"""Recording results for checklist items, checked against the inspection's checklist version."""
+from __future__ import annotations
+
+import math
+import unicodedata
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import ChecklistItem, Inspection, Observation, User
+from ..models.base import utcnow
+
+RESULTS = {"pass", "partial", "fail", "na"}
+TEXT_LIMIT = 10_000
+
+
+class FieldError(ValueError):
+    """A field value that does not fit the item; the message is for people (Vietnamese)."""
+
+
+def item_for(inspection: Inspection, code: str) -> ChecklistItem | None:
+    """The checklist item with this code in the inspection's own checklist version."""
+    return db.session.scalar(select(ChecklistItem).where(
+        ChecklistItem.version_id == inspection.checklist_version_id, ChecklistItem.code == code))
+
+
+def clean_fields(item: ChecklistItem, fields: dict) -> dict:
+    """Check and normalise observation fields for an item; raises FieldError."""
+    cleaned = {}
+    for name, value in fields.items():
+        if name not in Observation.FIELDS:
+            raise FieldError(f"trường không hợp lệ '{name}'")
+        if value is None:
+            cleaned[name] = None
+        elif name == "result":
+            if value not in RESULTS:
+                raise FieldError(f"kết quả không hợp lệ '{value}' (pass, partial, fail, na)")
+            cleaned[name] = value
+        elif name in ("points", "value"):
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                raise FieldError(f"'{name}' phải là số")
+            if value < 0:
+                raise FieldError(f"'{name}' không được âm")
+            if name == "points" and item.max_points is not None and value > item.max_points:
+                raise FieldError(f"điểm vượt tối đa {item.max_points:g} của tiêu chí {item.code}")
+            if name == "value" and item.kind == "count" and value != int(value):
+                raise FieldError(f"{item.code} là số đếm: phải là số nguyên")
+            cleaned[name] = float(value)
+        else:
+            if not isinstance(value, str):
+                raise FieldError(f"'{name}' phải là chuỗi ký tự")
+            if len(value) > TEXT_LIMIT:
+                raise FieldError(f"'{name}' dài quá {TEXT_LIMIT} ký tự")
+            cleaned[name] = unicodedata.normalize("NFC", value)
+    return cleaned
+
+
+def record_observation(inspection: Inspection, item_code: str, fields: dict, user: User | None) -> Observation:
+    """Set fields of an item's observation directly (office entry, demo data); bumps its version."""
+    item = item_for(inspection, item_code)
+    if item is None:
+        raise FieldError(f"không có tiêu chí '{item_code}' trong danh mục của cuộc kiểm tra")
+    cleaned = clean_fields(item, fields)
+    observation = db.session.scalar(select(Observation).where(
+        Observation.inspection_id == inspection.id, Observation.item_code == item_code))
+    if observation is None:
+        observation = Observation(inspection=inspection, item_code=item_code, version=0, field_versions={})
+        db.session.add(observation)
+    observation.version += 1
+    versions = dict(observation.field_versions or {})
+    for name, value in cleaned.items():
+        setattr(observation, name, value)
+        versions[name] = observation.version
+    observation.field_versions = versions
+    observation.updated_by = user
+    observation.updated_at = utcnow()
+    db.session.flush()
+    return observation

@@ -1,0 +1,53 @@
+"""Moving an inspection through its states, with the permission check and the audit trail."""
+from __future__ import annotations
+
+from ..models import Inspection, InvalidTransition, User
+from ..models.inspections import TRANSITIONS
+from . import audit
+from .access import can_edit, is_trip_leader, require
+from .errors import Conflict, ValidationFailed
+
+STATE_LABELS_VI = {
+    "planned": "đã lên kế hoạch",
+    "in_progress": "đang kiểm tra",
+    "submitted": "đã gửi trưởng đoàn",
+    "approved": "đã duyệt",
+    "signed": "đã ký",
+}
+LEADER_ONLY = {"approve", "sign", "reopen"}
+
+
+def transition_inspection(
+    inspection: Inspection, action: str, user: User, reason: str | None = None,
+    device_id: str | None = None,
+) -> Inspection:
+    """Apply a state-machine action for a user: team members start and submit; only the
+    trip's leader approves, signs and reopens (with a reason)."""
+    if action not in TRANSITIONS:
+        raise ValidationFailed("Thao tác không hợp lệ.", "Unknown action.", {"action": [action]})
+    if action in LEADER_ONLY:
+        require(is_trip_leader(user, inspection.trip),
+                "Chỉ trưởng đoàn mới được thực hiện thao tác này.",
+                "Only the team leader may do this.")
+    else:
+        require(can_edit(user, inspection),
+                "Chỉ thành viên đoàn kiểm tra mới được thực hiện thao tác này.",
+                "Only members of the inspection team may do this.")
+    before = inspection.state
+    try:
+        if action == "reopen":
+            if not (reason or "").strip():
+                raise ValidationFailed("Cần nêu lý do mở lại.", "A reason is required to reopen.",
+                                       {"reason": ["required"]})
+            inspection.reopen(reason)
+        else:
+            {"start": inspection.start, "submit": inspection.submit,
+             "approve": inspection.approve, "sign": inspection.mark_signed}[action]()
+    except InvalidTransition as exc:
+        raise Conflict(
+            f"Không thể thực hiện: cuộc kiểm tra đang ở trạng thái “{STATE_LABELS_VI[exc.state]}”.",
+            f"Not allowed: the inspection is {exc.state.value}.",
+        ) from exc
+    audit.record(f"inspection.{action}", inspection, user, device_id,
+                 before=before.value, after=inspection.state.value, reason=reason)
+    return inspection

@@ -1,0 +1,65 @@
+"""Server-rendered office pages: sign-in, home per role, inspection pages and administration."""
+from flask import Flask
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction; it is translated where it is shown."""
+    return message
+
+
+ROLE_LABELS = {
+    "admin": N_("Quản trị"),
+    "leader": N_("Trưởng đoàn"),
+    "inspector": N_("Thành viên đoàn"),
+    "unitrep": N_("Đại diện đơn vị"),
+}
+TRIP_ROLE_LABELS = {"leader": N_("Trưởng đoàn"), "member": N_("Thành viên"), "secretary": N_("Thư ký")}
+LEVEL_LABELS = {"province": N_("Tỉnh"), "district": N_("Huyện"), "commune": N_("Xã")}
+STATE_LABELS = {
+    "planned": N_("Đã lên kế hoạch"),
+    "in_progress": N_("Đang kiểm tra"),
+    "submitted": N_("Đã gửi trưởng đoàn"),
+    "approved": N_("Đã duyệt"),
+    "signed": N_("Đã ký"),
+}
+ACTION_LABELS = {
+    "start": N_("Bắt đầu kiểm tra"),
+    "submit": N_("Gửi trưởng đoàn"),
+    "approve": N_("Duyệt kết quả"),
+    "sign": N_("Đánh dấu đã ký"),
+    "reopen": N_("Mở lại"),
+    "login": N_("Đăng nhập"),
+    "create": N_("Tạo mới"),
+}
+
+
+def init_web(app: Flask) -> None:
+    """Register the page blueprints and the template helpers they share."""
+    from . import admin, auth, main
+
+    for module in (auth, main, admin):
+        app.register_blueprint(module.bp)
+
+    @app.context_processor
+    def helpers():
+        return {
+            "current_locale": str(get_locale() or "vi"),
+            "role_label": lambda role: _(ROLE_LABELS.get(str(role), str(role))),
+            "state_label": lambda state: _(STATE_LABELS.get(str(state), str(state))),
+            "action_label": lambda action: _(ACTION_LABELS.get(action, action)),
+            "trip_role_label": lambda role: _(TRIP_ROLE_LABELS.get(str(role), str(role))),
+            "level_label": lambda level: _(LEVEL_LABELS.get(str(level), str(level))),
+        }
+
+    @app.template_filter("vndate")
+    def vndate(value):
+        return value.strftime("%d/%m/%Y") if value else ""
+
+    @app.template_filter("vndatetime")
+    def vndatetime(value):
+        from zoneinfo import ZoneInfo
+
+        return value.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%d/%m/%Y %H:%M") if value else ""

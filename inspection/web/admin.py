@@ -1,0 +1,145 @@
+"""Administration pages for the secretariat: accounts, units, plans and trips."""
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import or_, select
+
+from ..extensions import db
+from ..models import AdminUnit, Plan, Role, Trip, UnitLevel, User
+from ..services.accounts import create_user
+from ..services.errors import ServiceError
+from ..services.planning import create_plan, create_trip
+from ..services.units import save_unit
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@login_required
+def admins_only():
+    if current_user.role != Role.admin:
+        abort(403)
+
+
+def _refused(exc: ServiceError):
+    db.session.rollback()
+    flash(exc.message(str(get_locale())), "error")
+    return exc.errors or {}
+
+
+def _by_ids(model, ids):
+    wanted = [int(i) for i in ids if str(i).isdigit()]
+    return db.session.scalars(select(model).where(model.id.in_(wanted))).all() if wanted else []
+
+
+@bp.route("/users", methods=["GET", "POST"])
+def users():
+    errors, form = {}, {}
+    if request.method == "POST":
+        form = request.form
+        unit = db.session.get(AdminUnit, int(form["unit_id"])) if form.get("unit_id", "").isdigit() else None
+        try:
+            user = create_user(form.get("username", ""), form.get("password", ""),
+                               form.get("full_name", ""), form.get("role", ""),
+                               form.get("position", ""), unit)
+        except ServiceError as exc:
+            errors = _refused(exc)
+        else:
+            db.session.commit()
+            flash(_("Đã tạo tài khoản %(name)s.", name=user.username), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/users.html", users=db.session.scalars(select(User).order_by(User.username)).all(),
+                           units=_current_units(), roles=list(Role), errors=errors, form=form), (422 if errors else 200)
+
+
+def _current_units():
+    today = date.today()
+    return db.session.scalars(AdminUnit.valid_on_query(today).order_by(AdminUnit.level, AdminUnit.code)).all()
+
+
+@bp.route("/units", methods=["GET", "POST"])
+def units():
+    error, form = None, {}
+    if request.method == "POST":
+        form = request.form
+        try:
+            unit, outcome = save_unit({k: form.get(k, "") for k in
+                                       ("code", "name", "kind", "level", "parent_code", "valid_from", "valid_to",
+                                        "merged_from")})
+        except ValueError as exc:
+            db.session.rollback()
+            error = str(exc)
+            flash(_("Không lưu được đơn vị: %(reason)s", reason=error), "error")
+        else:
+            db.session.commit()
+            flash(_("Đã lưu %(unit)s (%(outcome)s).", unit=unit.full_name, outcome=outcome), "success")
+            return redirect(url_for("admin.units"))
+    on = request.args.get("on", "")
+    level = request.args.get("level", "")
+    q = request.args.get("q", "").strip()
+    query = select(AdminUnit).order_by(AdminUnit.valid_from, AdminUnit.level, AdminUnit.code)
+    try:
+        if on:
+            query = AdminUnit.valid_on_query(date.fromisoformat(on)).order_by(AdminUnit.level, AdminUnit.code)
+    except ValueError:
+        flash(_("Ngày lọc không hợp lệ (YYYY-MM-DD)."), "error")
+    if level in UnitLevel.__members__:
+        query = query.where(AdminUnit.level == UnitLevel(level))
+    if q:
+        query = query.where(or_(AdminUnit.name.contains(q), AdminUnit.code == q))
+    return render_template("admin/units.html", units=db.session.scalars(query).all(), levels=list(UnitLevel),
+                           filters={"on": on, "level": level, "q": q}, form=form), (422 if error else 200)
+
+
+@bp.route("/plans", methods=["GET", "POST"])
+def plans():
+    errors, form = {}, {}
+    if request.method == "POST":
+        form = request.form
+        province = db.session.get(AdminUnit, int(form["province_id"])) if form.get("province_id", "").isdigit() else None
+        try:
+            plan = create_plan(form.get("number", ""), form.get("title", ""), form.get("issuer", ""),
+                               form.get("issued_on", ""), form.get("year", ""), province, by=current_user)
+        except ServiceError as exc:
+            errors = _refused(exc)
+        else:
+            db.session.commit()
+            flash(_("Đã tạo kế hoạch %(number)s.", number=plan.number), "success")
+            return redirect(url_for("admin.plans"))
+    provinces = db.session.scalars(select(AdminUnit).where(AdminUnit.level == UnitLevel.province)).all()
+    return render_template("admin/plans.html", plans=db.session.scalars(select(Plan).order_by(Plan.issued_on.desc())).all(),
+                           provinces=provinces, errors=errors, form=form), (422 if errors else 200)
+
+
+@bp.route("/trips", methods=["GET", "POST"])
+def trips():
+    errors, form = {}, {}
+    if request.method == "POST":
+        form = request.form
+        plan = db.session.get(Plan, int(form["plan_id"])) if form.get("plan_id", "").isdigit() else None
+        leader = db.session.get(User, int(form["leader_id"])) if form.get("leader_id", "").isdigit() else None
+        try:
+            if plan is None:
+                errors = {"plan_id": [_("Cần chọn kế hoạch.")]}
+                raise ServiceError("Cần chọn kế hoạch.", "Choose a plan.", errors)
+            trip = create_trip(plan, form.get("name", ""), form.get("starts_on", ""), form.get("ends_on", ""),
+                               leader, _by_ids(User, form.getlist("member_ids")),
+                               _by_ids(AdminUnit, form.getlist("unit_ids")), form.get("place", ""),
+                               form.get("decision", ""), by=current_user)
+        except ServiceError as exc:
+            errors = _refused(exc)
+        else:
+            db.session.commit()
+            flash(_("Đã tạo đợt kiểm tra “%(name)s”.", name=trip.name), "success")
+            return redirect(url_for("admin.trips"))
+    people = db.session.scalars(select(User).where(User.role.in_([Role.leader, Role.inspector]))
+                                .order_by(User.full_name)).all()
+    units = db.session.scalars(select(AdminUnit).where(AdminUnit.level != UnitLevel.province)
+                               .order_by(AdminUnit.valid_from.desc(), AdminUnit.level, AdminUnit.name)).all()
+    return render_template("admin/trips.html",
+                           trips=db.session.scalars(select(Trip).order_by(Trip.starts_on.desc())).all(),
+                           plans=db.session.scalars(select(Plan).order_by(Plan.issued_on.desc())).all(),
+                           people=people, units=units, errors=errors, form=form), (422 if errors else 200)

@@ -1,0 +1,63 @@
+"""Sign-in and sign-out for the office pages, and the language switch."""
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import login_required, login_user, logout_user
+
+from ..extensions import db
+from ..services import audit
+from ..services.accounts import authenticate
+
+bp = Blueprint("auth", __name__)
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site relative paths are followed after sign-in (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("main.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    next_url = request.args.get("next")
+    error, username = None, ""
+    if request.method == "POST":
+        username = request.form.get("username", "")
+        user = authenticate(username, request.form.get("password", ""))
+        if user is None:
+            error = _("Sai tên đăng nhập hoặc mật khẩu.")
+        else:
+            lang = session.get("lang")
+            session.clear()
+            if lang:
+                session["lang"] = lang
+            login_user(user)
+            session.permanent = True
+            audit.record("user.login", user, user)
+            db.session.commit()
+            return redirect(safe_next(next_url))
+    status = 401 if error else 200
+    return render_template("auth/login.html", error=error, username=username, next=next_url,
+                           demo=current_app.config.get("DEMO")), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/lang/<code>")
+def set_language(code: str):
+    if code in current_app.config["LANGUAGES"]:
+        session["lang"] = code
+    return redirect(safe_next(request.args.get("next")))
+
+

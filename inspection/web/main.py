@@ -1,0 +1,73 @@
+"""Home page per role and the inspection page."""
+from collections import defaultdict
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import AdminUnit, AuditEvent, Inspection, Plan, Role, Trip, User
+from ..models.inspections import TRANSITIONS
+from ..services.access import can_edit, get_visible_inspection, inspections_query, is_trip_leader
+from ..services.errors import ServiceError
+from ..services.workflow import LEADER_ONLY, transition_inspection
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+@login_required
+def home():
+    inspections = db.session.scalars(inspections_query(current_user)).all()
+    by_trip: dict[Trip, list[Inspection]] = defaultdict(list)
+    for inspection in inspections:
+        by_trip[inspection.trip].append(inspection)
+    context = {"by_trip": dict(by_trip)}
+    if current_user.role == Role.admin:
+        context["counts"] = {
+            "users": db.session.scalar(select(func.count()).select_from(User)),
+            "units": db.session.scalar(select(func.count()).select_from(AdminUnit)),
+            "plans": db.session.scalar(select(func.count()).select_from(Plan)),
+            "trips": db.session.scalar(select(func.count()).select_from(Trip)),
+        }
+        context["events"] = db.session.scalars(
+            select(AuditEvent).order_by(AuditEvent.id.desc()).limit(15)).all()
+    return render_template("home.html", **context)
+
+
+def allowed_actions(inspection: Inspection) -> list[str]:
+    """The state-machine actions the signed-in user could take on this inspection now."""
+    actions = []
+    for action in TRANSITIONS:
+        if action == "sign" or not inspection.can(action):
+            continue  # signing happens through the minutes, not a button
+        permitted = (is_trip_leader(current_user, inspection.trip) if action in LEADER_ONLY
+                     else can_edit(current_user, inspection))
+        if permitted:
+            actions.append(action)
+    return actions
+
+
+@bp.route("/inspections/<int:inspection_id>", methods=["GET", "POST"])
+@login_required
+def inspection_page(inspection_id: int):
+    inspection = get_visible_inspection(current_user, db.session.get(Inspection, inspection_id))
+    if request.method == "POST":
+        try:
+            transition_inspection(inspection, request.form.get("action", ""), current_user,
+                                  request.form.get("reason"))
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message(str(get_locale())), "error")
+        else:
+            db.session.commit()
+            flash(_("Đã cập nhật trạng thái."), "success")
+        return redirect(url_for("main.inspection_page", inspection_id=inspection.id))
+    history = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.object_type == "inspections",
+                                 AuditEvent.object_id == str(inspection.id))
+        .order_by(AuditEvent.id.desc())).all()
+    return render_template("inspection.html", inspection=inspection,
+                           actions=allowed_actions(inspection), history=history)

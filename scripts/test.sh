@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Run the whole test suite: SQLite always, PostgreSQL too (a throwaway cluster is started when
+# PostgreSQL's initdb is installed, or pass TEST_POSTGRES_URL), the JavaScript rule tests (Node)
+# and the browser tests (Debian's Chromium). Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/setup.sh
+ensure_venv test
+ensure_debian_packages node:nodejs /usr/bin/chromium:chromium pdftotext:poppler-utils \
+  /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf:fonts-liberation2 certutil:libnss3-tools
+
+start_postgres() {
+  local bin
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  [ -n "$bin" ] && [ -x "$bin/initdb" ] || { echo "PostgreSQL not installed: running on SQLite only." >&2; return 0; }
+  PGDIR=$(mktemp -d /tmp/inspection-pg.XXXXXX)
+  local as=()
+  if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$PGDIR"; as=(runuser -u postgres --); fi
+  chmod 700 "$PGDIR"
+  "${as[@]}" "$bin/initdb" -D "$PGDIR/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >/dev/null
+  "${as[@]}" "$bin/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -w -t 30 -o \
+    "-c listen_addresses='' -k $PGDIR -p 54329 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    start >/dev/null
+  trap 'runuser_stop' EXIT
+  "${as[@]}" "$bin/createdb" -h "$PGDIR" -p 54329 -U postgres inspections
+  export TEST_POSTGRES_URL="postgresql+psycopg://postgres@/inspections?host=$PGDIR&port=54329"
+  PG_BIN=$bin PG_AS="${as[*]}"
+}
+runuser_stop() {
+  ${PG_AS:-} "$PG_BIN/pg_ctl" -D "$PGDIR/data" -m fast -w stop >/dev/null 2>&1 || true
+  rm -rf "$PGDIR"
+}
+
+if [ -z "${TEST_POSTGRES_URL:-}" ]; then start_postgres; fi
+.venv/bin/python -m pytest "$@"

@@ -1,0 +1,90 @@
+"""Trip membership decides who sees an inspection; only the trip's leader approves and reopens."""
+import pytest
+
+from inspection.extensions import db
+from inspection.models import AuditEvent, Inspection
+
+UNITS = {"048": "Hạ Lang", "01567": "Cô Ngân", "01561": "Vinh Quý"}
+
+
+def ids_by_code():
+    return {i.unit.code: i.id for i in db.session.query(Inspection)}
+
+
+@pytest.mark.parametrize("username,visible", [
+    ("admin", {"048", "01567", "01561"}),
+    ("leader", {"048", "01567", "01561"}),
+    ("inspector1", {"048", "01567", "01561"}),
+    ("inspector2", {"048", "01567", "01561"}),
+    ("inspector3", set()),
+    ("unitrep", {"01567"}),
+])
+def test_each_role_sees_only_its_inspections(demo, login, username, visible):
+    client = login(username)
+    listed = client.get("/api/v1/inspections").get_json()
+    assert {i["unit"]["code"] for i in listed} == visible
+    for code, inspection_id in ids_by_code().items():
+        status = client.get(f"/api/v1/inspections/{inspection_id}").status_code
+        assert status == (200 if code in visible else 404)
+
+
+def test_anonymous_gets_401(demo, client):
+    assert client.get("/api/v1/inspections").status_code == 401
+
+
+def post_action(client, inspection_id, action, reason=None):
+    return client.post(f"/api/v1/inspections/{inspection_id}/transitions",
+                       json={"action": action, "reason": reason}, headers={"X-CSRF-Token": client.csrf})
+
+
+def test_inspector_submits_but_cannot_approve(demo, login):
+    ids = ids_by_code()
+    inspector = login("inspector1")
+    refused = post_action(inspector, ids["01561"], "approve")
+    assert refused.status_code == 403
+    assert refused.get_json()["message"] == "Chỉ trưởng đoàn mới được thực hiện thao tác này."
+    submitted = post_action(inspector, ids["048"], "submit")
+    assert submitted.status_code == 200
+    assert submitted.get_json()["state"] == "submitted"
+
+
+def test_leader_approves_and_reopens_with_reason_and_it_is_audited(demo, login):
+    ids = ids_by_code()
+    leader = login("leader")
+    approved = post_action(leader, ids["01561"], "approve")
+    assert approved.get_json()["state"] == "approved"
+    no_reason = post_action(leader, ids["01561"], "reopen")
+    assert no_reason.status_code == 422
+    reopened = post_action(leader, ids["01561"], "reopen", "Bổ sung số liệu hồ sơ quá hạn")
+    assert reopened.status_code == 200
+    assert reopened.get_json()["state"] == "in_progress"
+    assert reopened.get_json()["reopen_reason"] == "Bổ sung số liệu hồ sơ quá hạn"
+    actions = [e.action for e in db.session.query(AuditEvent).filter_by(object_id=str(ids["01561"]))
+               .order_by(AuditEvent.id)]
+    assert actions[-2:] == ["inspection.approve", "inspection.reopen"]
+
+
+def test_a_refused_move_is_a_409_with_the_state_named(demo, login):
+    ids = ids_by_code()
+    leader = login("leader")
+    response = post_action(leader, ids["048"], "approve")  # still in progress
+    assert response.status_code == 409
+    assert "đang kiểm tra" in response.get_json()["message"]
+
+
+@pytest.mark.parametrize("username", ["inspector3", "unitrep"])
+def test_outsiders_cannot_move_inspections(demo, login, username):
+    ids = ids_by_code()
+    client = login(username)
+    status = post_action(client, ids["01567"], "reopen", "x").status_code
+    assert status in (403, 404)
+    assert db.session.get(Inspection, ids["01567"]).state.value == "approved"
+
+
+def test_writes_without_csrf_token_are_refused(demo, login):
+    ids = ids_by_code()
+    leader = login("leader")
+    response = leader.post(f"/api/v1/inspections/{ids['01561']}/transitions", json={"action": "approve"})
+    assert response.status_code == 400
+    assert response.get_json()["code"] == "csrf_failed"
+    assert db.session.get(Inspection, ids["01561"]).state.value == "submitted"
