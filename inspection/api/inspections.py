@@ -5,8 +5,10 @@ from flask_smorest import Blueprint
 
 from ..extensions import db
 from ..models import Inspection
+from ..schemas.evaluation import EvaluationSchema
 from ..schemas.inspections import InspectionSchema, TransitionSchema
 from ..services.access import get_visible_inspection, inspections_query
+from ..services.evaluation import evaluate_inspection
 from ..services.workflow import transition_inspection
 from .guards import login_required_api
 
@@ -50,3 +52,15 @@ class Transitions(MethodView):
         transition_inspection(inspection, data["action"], current_user, data["reason"])
         db.session.commit()
         return inspection
+
+
+@blp.route("/<int:inspection_id>/evaluation")
+class Evaluation(MethodView):
+    @blp.response(200, EvaluationSchema)
+    @blp.alt_response(401, schema="Error")
+    @blp.alt_response(404, schema="Error")
+    @login_required_api
+    def get(self, inspection_id):
+        """Score, consistency checks, indicators and suggested recommendations"""
+        inspection = get_visible_inspection(current_user, db.session.get(Inspection, inspection_id))
+        return evaluate_inspection(inspection)

@@ -63,6 +63,10 @@ class ChecklistVersion(db.Model):
     def is_published(self) -> bool:
         return self.status == VersionStatus.published
 
+    def document_items(self) -> list[dict]:
+        """Every item of the document, in checklist order."""
+        return [item for section in self.document["sections"] for item in section["items"]]
+
 
 class ChecklistSection(db.Model):
     __tablename__ = "checklist_sections"

@@ -15,6 +15,7 @@ from .checklists import import_checklist
 from .observations import record_observation
 from .planning import create_plan, create_trip
 from .units import import_units, unit_valid_on
+from .workflow import transition_inspection
 
 DEMO_PASSWORD = "demo1234"
 PLAN_NUMBER = "3199/KH-UBND"
@@ -70,7 +71,7 @@ def seed_demo() -> list[str]:
                        by=users["admin"])
     inspections = {i.unit.code: i for i in trip.inspections}
     district = inspections["048"]
-    district.start()
+    transition_inspection(district, "start", users["inspector1"])
     for code, value in HA_LANG_FIGURES.items():
         record_observation(district, code, {"value": value}, users["inspector1"])
     for code, result in HA_LANG_RESULTS.items():
@@ -81,12 +82,12 @@ def seed_demo() -> list[str]:
     # The two communes visited first: illustrative yes/no results (no published figures).
     for inspection, author in ((inspections["01567"], users["inspector1"]),
                                (inspections["01561"], users["inspector2"])):
-        inspection.start()
+        transition_inspection(inspection, "start", author)
         for item in inspection.checklist_version.items:
             if item.kind == "yesno":
                 record_observation(inspection, item.code, {"result": "pass"}, author)
-        inspection.submit()
-    inspections["01567"].approve()
+        transition_inspection(inspection, "submit", author)
+    transition_inspection(inspections["01567"], "approve", users["leader"])
     done.append("Kế hoạch / plan 3199/KH-UBND; đợt / trip 01/10/2021: "
                 + ", ".join(f"{i.unit.full_name} ({i.state.value})" for i in trip.inspections))
     db.session.flush()

@@ -1,6 +1,6 @@
 """Server-rendered office pages: sign-in, home per role, inspection pages and administration."""
 from flask import Flask
-from flask_babel import get_locale
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 
 
@@ -53,6 +53,20 @@ def init_web(app: Flask) -> None:
             "trip_role_label": lambda role: _(TRIP_ROLE_LABELS.get(str(role), str(role))),
             "level_label": lambda level: _(LEVEL_LABELS.get(str(level), str(level))),
         }
+
+    @app.template_global()
+    def loc(record, field: str):
+        """The record's field in the page's language: title_vi or title_en (Vietnamese fallback)."""
+        get = record.get if isinstance(record, dict) else lambda key: getattr(record, key, None)
+        return (str(get_locale()) == "en" and get(f"{field}_en")) or get(f"{field}_vi") or ""
+
+    @app.template_filter("num")
+    def number(value, decimals: int = 1):
+        """A number in the page's language: 1.081 and 86,5 in Vietnamese; 1,081 and 86.5 in English."""
+        if value is None:
+            return "—"
+        pattern = "#,##0" + ("." + "0" * decimals if decimals and value != int(value) else "")
+        return format_decimal(value, format=pattern)
 
     @app.template_filter("vndate")
     def vndate(value):

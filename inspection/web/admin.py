@@ -5,11 +5,22 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from ..extensions import db
-from ..models import AdminUnit, Plan, Role, Trip, UnitLevel, User
+from ..models import (
+    AdminUnit,
+    ChecklistTemplate,
+    ChecklistVersion,
+    Inspection,
+    Plan,
+    Role,
+    Trip,
+    UnitLevel,
+    User,
+)
 from ..services.accounts import create_user
+from ..services.checklists import import_checklist, publish_version
 from ..services.errors import ServiceError
 from ..services.planning import create_plan, create_trip
 from ..services.units import save_unit
@@ -143,3 +154,49 @@ def trips():
                            trips=db.session.scalars(select(Trip).order_by(Trip.starts_on.desc())).all(),
                            plans=db.session.scalars(select(Plan).order_by(Plan.issued_on.desc())).all(),
                            people=people, units=units, errors=errors, form=form), (422 if errors else 200)
+
+
+@bp.route("/checklists", methods=["GET", "POST"])
+def checklists():
+    """Templates and their versions; import a new version from a JSON file."""
+    if request.method == "POST":
+        upload = request.files.get("document")
+        if upload is None or not upload.filename:
+            flash(_("Hãy chọn tệp JSON của mẫu danh mục."), "error")
+        else:
+            try:
+                version, created = import_checklist(upload.read())
+            except ServiceError as exc:
+                _refused(exc)
+                return render_template("admin/checklists.html", templates=_templates(),
+                                       problems=exc.errors or []), 422
+            db.session.commit()
+            flash(_("Đã nhập %(code)s phiên bản %(version)s (bản nháp).", code=version.template.code,
+                    version=version.version) if created else _("Phiên bản này đã có, không thay đổi."), "success")
+            return redirect(url_for("admin.checklist_version", version_id=version.id))
+    return render_template("admin/checklists.html", templates=_templates(), problems=[])
+
+
+def _templates():
+    return db.session.scalars(select(ChecklistTemplate).order_by(ChecklistTemplate.code)).all()
+
+
+@bp.get("/checklists/<int:version_id>")
+def checklist_version(version_id: int):
+    version = db.session.get(ChecklistVersion, version_id) or abort(404)
+    in_use = db.session.scalar(select(func.count()).select_from(Inspection)
+                               .where(Inspection.checklist_version_id == version.id))
+    return render_template("admin/checklist_version.html", version=version, doc=version.document, in_use=in_use)
+
+
+@bp.post("/checklists/<int:version_id>/publish")
+def publish_checklist(version_id: int):
+    version = db.session.get(ChecklistVersion, version_id) or abort(404)
+    try:
+        publish_version(version)
+    except ServiceError as exc:
+        _refused(exc)
+    else:
+        db.session.commit()
+        flash(_("Đã ban hành phiên bản %(version)s; từ nay không thể sửa.", version=version.version), "success")
+    return redirect(url_for("admin.checklist_version", version_id=version.id))

@@ -12,6 +12,7 @@ from ..models import AdminUnit, AuditEvent, Inspection, Plan, Role, Trip, User
 from ..models.inspections import TRANSITIONS
 from ..services.access import can_edit, get_visible_inspection, inspections_query, is_trip_leader
 from ..services.errors import ServiceError
+from ..services.evaluation import evaluate_inspection
 from ..services.workflow import LEADER_ONLY, transition_inspection
 
 bp = Blueprint("main", __name__)
@@ -69,5 +70,5 @@ def inspection_page(inspection_id: int):
         select(AuditEvent).where(AuditEvent.object_type == "inspections",
                                  AuditEvent.object_id == str(inspection.id))
         .order_by(AuditEvent.id.desc())).all()
-    return render_template("inspection.html", inspection=inspection,
+    return render_template("inspection.html", inspection=inspection, evaluation=evaluate_inspection(inspection),
                            actions=allowed_actions(inspection), history=history)

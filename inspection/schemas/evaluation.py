@@ -1,0 +1,83 @@
+"""The evaluation of an inspection (DESIGN §4): score, checks, indicators, suggestions."""
+import marshmallow as ma
+
+F = ma.fields
+
+
+class ClassSchema(ma.Schema):
+    code = F.String()
+    vi = F.String()
+    en = F.String()
+
+
+class SectionScoreSchema(ma.Schema):
+    code = F.String()
+    title_vi = F.String()
+    title_en = F.String()
+    points = F.Float()
+    max = F.Float()
+    percent = F.Float(allow_none=True)
+    nominal_max = F.Float()
+    skipped = F.Boolean()
+
+
+class ScoreSchema(ma.Schema):
+    total = F.Float()
+    max = F.Float()
+    percent = F.Float(allow_none=True)
+    scaled = F.Float(allow_none=True)
+    class_ = F.Nested(ClassSchema, data_key="class", attribute="class", allow_none=True)
+    sections = F.List(F.Nested(SectionScoreSchema))
+
+
+class CheckSchema(ma.Schema):
+    rule_id = F.String()
+    severity = F.String(metadata={"description": "error | warning | finding | info"})
+    status = F.String(metadata={"description": "fail, or unknown when it cannot be computed"})
+    message_vi = F.String()
+    message_en = F.String()
+    items = F.List(F.String())
+    reason = F.String(allow_none=True)
+
+
+class IndicatorSchema(ma.Schema):
+    code = F.String()
+    indicator = F.String(allow_none=True)
+    title_vi = F.String()
+    title_en = F.String()
+    value = F.Float(allow_none=True, metadata={"description": "percent, 1 decimal"})
+    numerator = F.Float(allow_none=True)
+    denominator = F.Float(allow_none=True)
+    target = F.Float(allow_none=True)
+    met = F.Boolean(allow_none=True)
+    status = F.String()
+    missing = F.List(F.String())
+    points = F.Float(allow_none=True)
+    max_points = F.Float(allow_none=True)
+
+
+class SuggestionSchema(ma.Schema):
+    code = F.String()
+    text_vi = F.String()
+    text_en = F.String()
+    because = F.List(F.String())
+
+
+class SectionProgressSchema(ma.Schema):
+    code = F.String()
+    answered = F.Integer()
+    total = F.Integer()
+
+
+class ProgressSchema(ma.Schema):
+    answered = F.Integer()
+    total = F.Integer()
+    sections = F.List(F.Nested(SectionProgressSchema))
+
+
+class EvaluationSchema(ma.Schema):
+    score = F.Nested(ScoreSchema)
+    checks = F.List(F.Nested(CheckSchema))
+    indicators = F.List(F.Nested(IndicatorSchema))
+    suggestions = F.List(F.Nested(SuggestionSchema))
+    progress = F.Nested(ProgressSchema)
