@@ -7,7 +7,7 @@ import unicodedata
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import ChecklistItem, Inspection, Observation, User
+from ..models import ChangeLog, ChecklistItem, Inspection, Observation, User
 from ..models.base import utcnow
 
 RESULTS = {"pass", "partial", "fail", "na"}
@@ -16,6 +16,10 @@ TEXT_LIMIT = 10_000
 
 class FieldError(ValueError):
     """A field value that does not fit the item; the message is for people (Vietnamese)."""
+
+
+class StaleObservation(Exception):
+    """The observation changed after the person read it (a tablet synced meanwhile)."""
 
 
 def item_for(inspection: Inspection, code: str) -> ChecklistItem | None:
@@ -55,14 +59,40 @@ def clean_fields(item: ChecklistItem, fields: dict) -> dict:
     return cleaned
 
 
-def record_observation(inspection: Inspection, item_code: str, fields: dict, user: User | None) -> Observation:
-    """Set fields of an item's observation directly (office entry, demo data); bumps its version."""
+def observation_payload(observation: Observation) -> dict:
+    """An observation as devices receive it in assignments and in the change feed."""
+    return {
+        "item_code": observation.item_code,
+        **{name: getattr(observation, name) for name in Observation.FIELDS},
+        "version": observation.version,
+        "updated_by": observation.updated_by_id,
+        "updated_at": observation.updated_at.isoformat() if observation.updated_at else None,
+    }
+
+
+def log_observation_change(observation: Observation, author: User | None) -> ChangeLog:
+    """Append the observation's new state to the change feed that devices pull."""
+    entry = ChangeLog(inspection_id=observation.inspection_id, kind="observation",
+                      payload=observation_payload(observation), author_id=author.id if author else None)
+    db.session.add(entry)
+    return entry
+
+
+def record_observation(inspection: Inspection, item_code: str, fields: dict, user: User | None,
+                       expected_version: int | None = None) -> Observation:
+    """Set fields of an item's observation directly (office entry, leader's decision, demo data).
+
+    Bumps its version and logs the change for devices. With `expected_version`, refuses
+    (StaleObservation) when someone changed the observation since it was read.
+    """
     item = item_for(inspection, item_code)
     if item is None:
         raise FieldError(f"không có tiêu chí '{item_code}' trong danh mục của cuộc kiểm tra")
     cleaned = clean_fields(item, fields)
     observation = db.session.scalar(select(Observation).where(
         Observation.inspection_id == inspection.id, Observation.item_code == item_code))
+    if expected_version is not None and (observation.version if observation else 0) != expected_version:
+        raise StaleObservation(item_code)
     if observation is None:
         observation = Observation(inspection=inspection, item_code=item_code, version=0, field_versions={})
         db.session.add(observation)
@@ -75,4 +105,5 @@ def record_observation(inspection: Inspection, item_code: str, fields: dict, use
     observation.updated_by = user
     observation.updated_at = utcnow()
     db.session.flush()
+    log_observation_change(observation, user)
     return observation

@@ -33,6 +33,15 @@ def transition_inspection(
         require(can_edit(user, inspection),
                 "Chỉ thành viên đoàn kiểm tra mới được thực hiện thao tác này.",
                 "Only members of the inspection team may do this.")
+    if action == "approve" and inspection.can("approve"):
+        from .review import approval_blockers
+
+        blockers = approval_blockers(inspection)
+        if blockers:
+            raise Conflict(
+                "Chưa thể duyệt: " + "; ".join(b["message_vi"] for b in blockers),
+                "Cannot approve yet: " + "; ".join(b["message_en"] for b in blockers),
+                blockers)
     before = inspection.state
     try:
         if action == "reopen":

@@ -38,9 +38,9 @@ ACTION_LABELS = {
 
 def init_web(app: Flask) -> None:
     """Register the page blueprints and the template helpers they share."""
-    from . import admin, auth, main
+    from . import admin, auth, main, review
 
-    for module in (auth, main, admin):
+    for module in (auth, main, admin, review):
         app.register_blueprint(module.bp)
 
     @app.context_processor

@@ -1,0 +1,240 @@
+"""The leader's review: conflicts, late submissions, findings, recommendations, unit comments,
+and what still blocks approval."""
+from __future__ import annotations
+
+import unicodedata
+from datetime import date
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import (
+    Conflict,
+    Finding,
+    Inspection,
+    InspectionState,
+    LateSubmission,
+    Recommendation,
+    Role,
+    User,
+)
+from ..models.base import utcnow
+from . import audit
+from .access import is_trip_leader, require
+from .errors import Conflict as ConflictError
+from .errors import ValidationFailed
+from .evaluation import evaluate_inspection
+from .observations import FieldError, StaleObservation, record_observation
+
+TEXT_LIMIT = 5000
+
+
+def _text(value: str | None, field: str) -> str:
+    text = unicodedata.normalize("NFC", (value or "").strip())
+    # Control characters have no place in minutes (they would also break the PDF).
+    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    if not text:
+        raise ValidationFailed("Nội dung không được để trống.", "Text is required.", {field: ["required"]})
+    if len(text) > TEXT_LIMIT:
+        raise ValidationFailed(f"Nội dung dài quá {TEXT_LIMIT} ký tự.", f"Text over {TEXT_LIMIT} characters.",
+                               {field: ["too long"]})
+    return text
+
+
+def require_leader(user: User, inspection: Inspection) -> None:
+    """Only the trip's leader edits the review."""
+    require(is_trip_leader(user, inspection.trip), "Chỉ trưởng đoàn mới được thực hiện thao tác này.",
+            "Only the team leader may do this.")
+
+
+def require_editable(inspection: Inspection) -> None:
+    """Signed minutes are final: reopen (with a reason) before changing anything."""
+    if inspection.state == InspectionState.signed:
+        raise ConflictError("Biên bản đã ký; hãy mở lại cuộc kiểm tra trước khi sửa.",
+                            "The minutes are signed; reopen the inspection first.")
+
+
+def open_conflicts(inspection: Inspection) -> list[Conflict]:
+    return db.session.scalars(select(Conflict).where(Conflict.inspection_id == inspection.id,
+                                                     Conflict.resolved_at.is_(None))
+                              .order_by(Conflict.id)).all()
+
+
+def pending_late_submissions(inspection: Inspection) -> list[LateSubmission]:
+    return db.session.scalars(select(LateSubmission).where(LateSubmission.inspection_id == inspection.id,
+                                                           LateSubmission.status == "pending")
+                              .order_by(LateSubmission.id)).all()
+
+
+def approval_blockers(inspection: Inspection) -> list[dict]:
+    """What must be settled before approval: open conflicts and failing error-level rules."""
+    blockers = [{"kind": "conflict", "id": c.id, "item_code": c.item_code, "field": c.field,
+                 "message_vi": f"Xung đột chưa xử lý: {c.item_code} ({c.field})",
+                 "message_en": f"Unresolved conflict: {c.item_code} ({c.field})"}
+                for c in open_conflicts(inspection)]
+    for check in evaluate_inspection(inspection)["checks"]:
+        if check["severity"] == "error" and check["status"] == "fail":
+            blockers.append({"kind": "rule", "id": check["rule_id"], "items": check["items"],
+                             "message_vi": f"{check['rule_id']}: {check['message_vi']}",
+                             "message_en": f"{check['rule_id']}: {check['message_en']}"})
+    return blockers
+
+
+def _set_field(inspection: Inspection, item_code: str, field: str, value, user: User,
+               expected_version: int | None = None):
+    try:
+        return record_observation(inspection, item_code, {field: value}, user, expected_version)
+    except FieldError as exc:
+        raise ValidationFailed(f"Giá trị không hợp lệ: {exc}", f"Invalid value: {exc}",
+                               {field: [str(exc)]}) from exc
+    except StaleObservation as exc:
+        raise ConflictError("Số liệu vừa được thay đổi (có thể do máy tính bảng đồng bộ); hãy tải lại trang.",
+                            "The figures changed meanwhile (a tablet synced); reload the page.") from exc
+
+
+def resolve_conflict(conflict: Conflict, user: User, choice: str, custom=None) -> None:
+    """Settle a conflict: keep the current value, take the incoming one, or write a new one."""
+    inspection = db.session.get(Inspection, conflict.inspection_id)
+    require_leader(user, inspection)
+    require_editable(inspection)
+    if conflict.resolved_at is not None:
+        raise ConflictError("Xung đột này đã được xử lý.", "This conflict is already resolved.")
+    if choice == "current":
+        value = conflict.current_value.get("value")
+    elif choice == "incoming":
+        value = conflict.incoming_value.get("value")
+        _set_field(inspection, conflict.item_code, conflict.field, value, user)
+    elif choice == "custom":
+        value = _parse_value(conflict.field, custom)
+        _set_field(inspection, conflict.item_code, conflict.field, value, user)
+    else:
+        raise ValidationFailed("Lựa chọn không hợp lệ.", "Unknown choice.", {"choice": [choice]})
+    conflict.resolved_at = utcnow()
+    conflict.resolved_by_id = user.id
+    conflict.resolution = {"choice": choice, "value": value}
+    audit.record("conflict.resolve", conflict, user, choice=choice)
+
+
+def _parse_value(field: str, raw):
+    """Form input for a field: numbers for points and value, text otherwise."""
+    if field in ("points", "value"):
+        try:
+            return float(str(raw).replace(",", ".").strip())
+        except ValueError:
+            raise ValidationFailed("Cần nhập một số.", "A number is required.", {field: ["number"]}) from None
+    return str(raw or "")
+
+
+def decide_late_submission(late: LateSubmission, user: User, accept: bool) -> None:
+    """Apply a change that arrived after approval, or dismiss it; either way it stays on record."""
+    inspection = db.session.get(Inspection, late.inspection_id)
+    require_leader(user, inspection)
+    require_editable(inspection)
+    if late.status != "pending":
+        raise ConflictError("Thay đổi này đã được xử lý.", "Already decided.")
+    if accept:
+        payload = late.payload
+        try:
+            record_observation(inspection, payload["item_code"], payload.get("fields", {}), user)
+        except FieldError as exc:
+            raise ValidationFailed(f"Không áp dụng được: {exc}", f"Cannot apply: {exc}") from exc
+    late.status = "accepted" if accept else "dismissed"
+    late.decided_at = utcnow()
+    late.decided_by_id = user.id
+    audit.record("late_submission." + late.status, late, user)
+
+
+def set_observation(inspection: Inspection, user: User, item_code: str, field: str, raw, expected_version: int):
+    """The leader corrects one field, refusing if a tablet changed it since the page was read."""
+    require_leader(user, inspection)
+    require_editable(inspection)
+    value = None if str(raw).strip() == "" else _parse_value(field, raw) if field in ("points", "value") else raw
+    observation = _set_field(inspection, item_code, field, value, user, expected_version)
+    audit.record("observation.set", inspection, user, item_code=item_code, field=field)
+    return observation
+
+
+def add_finding(inspection: Inspection, user: User, kind: str, text: str) -> Finding:
+    """Add a strength (ưu điểm) or shortcoming (hạn chế)."""
+    require_leader(user, inspection)
+    require_editable(inspection)
+    if kind not in ("strength", "weakness"):
+        raise ValidationFailed("Loại nhận xét không hợp lệ.", "Unknown finding kind.", {"kind": [kind]})
+    position = len(db.session.scalars(select(Finding.id).where(Finding.inspection_id == inspection.id)).all())
+    finding = Finding(inspection_id=inspection.id, kind=kind, text=_text(text, "text"), position=position,
+                      author_id=user.id)
+    db.session.add(finding)
+    db.session.flush()
+    audit.record("finding.add", finding, user)
+    return finding
+
+
+def delete_finding(finding: Finding, user: User) -> None:
+    inspection = db.session.get(Inspection, finding.inspection_id)
+    require_leader(user, inspection)
+    require_editable(inspection)
+    audit.record("finding.delete", finding, user, text=finding.text)
+    db.session.delete(finding)
+
+
+def add_recommendation(inspection: Inspection, user: User, text: str, due_on: str | date | None,
+                       library_code: str | None = None, item_codes: list[str] | None = None) -> Recommendation:
+    """Add a recommendation (kiến nghị) to the inspected unit, with an optional due date."""
+    require_leader(user, inspection)
+    require_editable(inspection)
+    due = _due_date(due_on, inspection)
+    position = len(db.session.scalars(select(Recommendation.id)
+                                      .where(Recommendation.inspection_id == inspection.id)).all())
+    recommendation = Recommendation(inspection_id=inspection.id, unit_id=inspection.unit_id,
+                                    text=_text(text, "text"), due_on=due, library_code=library_code,
+                                    item_codes=item_codes or [], position=position)
+    db.session.add(recommendation)
+    db.session.flush()
+    audit.record("recommendation.add", recommendation, user)
+    return recommendation
+
+
+def _due_date(value, inspection: Inspection) -> date | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, date):
+        try:
+            value = date.fromisoformat(str(value))
+        except ValueError:
+            raise ValidationFailed("Hạn hoàn thành không hợp lệ (YYYY-MM-DD).", "Invalid due date.",
+                                   {"due_on": ["date"]}) from None
+    if value < inspection.scheduled_on:
+        raise ValidationFailed("Hạn hoàn thành phải sau ngày kiểm tra.", "The due date is before the inspection.",
+                               {"due_on": ["before inspection"]})
+    return value
+
+
+def update_recommendation(recommendation: Recommendation, user: User, text: str, due_on) -> None:
+    inspection = db.session.get(Inspection, recommendation.inspection_id)
+    require_leader(user, inspection)
+    require_editable(inspection)
+    recommendation.text = _text(text, "text")
+    recommendation.due_on = _due_date(due_on, inspection)
+    audit.record("recommendation.update", recommendation, user)
+
+
+def delete_recommendation(recommendation: Recommendation, user: User) -> None:
+    inspection = db.session.get(Inspection, recommendation.inspection_id)
+    require_leader(user, inspection)
+    require_editable(inspection)
+    audit.record("recommendation.delete", recommendation, user, text=recommendation.text)
+    db.session.delete(recommendation)
+
+
+def save_unit_comments(inspection: Inspection, user: User, text: str, expected_revision: int) -> None:
+    """The unit's own comments (V. Ý kiến của đơn vị), by its representative or the leader."""
+    allowed = (user.role == Role.unitrep and user.unit_id == inspection.unit_id) or is_trip_leader(user, inspection.trip)
+    require(allowed, "Chỉ đại diện đơn vị hoặc trưởng đoàn được ghi ý kiến của đơn vị.",
+            "Only the unit's representative or the team leader may write the unit's comments.")
+    require_editable(inspection)
+    if inspection.revision != expected_revision:
+        raise ConflictError("Cuộc kiểm tra vừa được người khác cập nhật; hãy tải lại trang.",
+                            "Someone else changed this inspection; reload the page.")
+    inspection.unit_comments = _text(text, "unit_comments") if (text or "").strip() else ""
+    inspection.revision += 1
+    audit.record("inspection.unit_comments", inspection, user)
