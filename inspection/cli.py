@@ -84,6 +84,32 @@ def register_cli(app: Flask) -> None:
         if report.rejected:
             sys.exit(2)
 
+    @app.cli.command("backup")
+    @click.argument("target_dir", type=click.Path(file_okay=False, path_type=Path), default="backups")
+    def backup_command(target_dir: Path):
+        """Copy the database (consistently, while the app runs) and the media into TARGET_DIR."""
+        from .services.backup import create_backup
+
+        folder = create_backup(target_dir)
+        click.echo(f"Đã sao lưu vào / backup written to: {folder}")
+
+    @app.cli.command("restore")
+    @click.argument("backup_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+    @click.option("--yes", is_flag=True, help="Do not ask for confirmation")
+    def restore_command(backup_dir: Path, yes: bool):
+        """Restore a backup folder over the current database and media (stop the app first)."""
+        from .services.backup import restore_backup
+
+        if not yes:
+            click.confirm("Dữ liệu hiện tại sẽ bị thay thế / the current data will be replaced. Continue?",
+                          abort=True)
+        try:
+            manifest = restore_backup(backup_dir)
+        except ServiceError as exc:
+            _fail(exc)
+        click.echo(f"Đã khôi phục / restored backup of {manifest['created_at']} "
+                   f"(schema {manifest['schema_revision']}, {manifest['media_files']} media files).")
+
     @app.cli.command("import-checklist")
     @click.argument("json_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @click.option("--publish", is_flag=True, help="Publish the version at once")

@@ -10,8 +10,12 @@ ensure_venv() {  # ensure_venv [extras]
   fi
   local stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)${extras:+-$extras}"
   if [ ! -f "$stamp" ]; then
-    .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -e ".${extras:+[$extras]}"
+    echo "Installing the project into .venv (once per change of pyproject.toml)…"
+    if ! { .venv/bin/python -m pip install --upgrade pip && \
+           .venv/bin/python -m pip install -e ".${extras:+[$extras]}"; } > .venv/pip.log 2>&1; then
+      cat .venv/pip.log >&2
+      return 1
+    fi
     touch "$stamp"
   fi
 }

@@ -1,5 +1,5 @@
 """Sign-in for the field app: a session cookie plus the CSRF token to send on writes."""
-from flask import session
+from flask import request, session
 from flask.views import MethodView
 from flask_login import current_user, login_user, logout_user
 from flask_smorest import Blueprint, abort
@@ -8,7 +8,7 @@ from flask_wtf.csrf import generate_csrf
 from ..extensions import db
 from ..schemas.auth import LoginSchema, SessionSchema
 from ..services import audit
-from ..services.accounts import authenticate
+from ..services.accounts import TooManyAttempts, sign_in
 from . import language
 from .guards import login_required_api
 
@@ -20,10 +20,15 @@ class Login(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(200, SessionSchema)
     @blp.alt_response(401, schema="Error")
+    @blp.alt_response(429, schema="Error")
     def post(self, data):
         """Sign in with username and password"""
-        user = authenticate(data["username"], data["password"])
+        try:
+            user = sign_in(data["username"], data["password"], request.remote_addr)
+        except TooManyAttempts as exc:
+            abort(429, message=exc.message(language()), headers={"Retry-After": str(exc.retry_after)})
         if user is None:
+            db.session.commit()  # keep the failure on record for throttling
             # The same answer for an unknown user and a wrong password.
             message = ("Sai tên đăng nhập hoặc mật khẩu." if language() != "en"
                        else "Wrong username or password.")

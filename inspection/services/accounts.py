@@ -4,14 +4,33 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from datetime import timedelta
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import AdminUnit, Role, User
-from .errors import ValidationFailed
+from ..models import AdminUnit, AuditEvent, Role, User
+from ..models.base import utcnow
+from .errors import ServiceError, ValidationFailed
+
+# Failed sign-ins allowed per username, and per client address, within the window.
+THROTTLE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_USERNAME = 5
+MAX_FAILURES_PER_ADDRESS = 30
+
+
+class TooManyAttempts(ServiceError):
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, retry_after: int):
+        minutes = max(1, round(retry_after / 60))
+        super().__init__(f"Đăng nhập sai quá nhiều lần. Hãy thử lại sau {minutes} phút.",
+                         f"Too many failed sign-ins. Try again in {minutes} minutes.")
+        self.retry_after = retry_after
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD_LENGTH = 8
@@ -25,6 +44,42 @@ def _hasher() -> PasswordHasher:
 def hash_password(password: str) -> str:
     """An argon2id hash of the password."""
     return _hasher().hash(password)
+
+
+def check_throttle(username: str, address: str | None) -> None:
+    """Refuse (TooManyAttempts) when this username or address failed too often recently.
+
+    Failures are audit events in the database, so every worker and host sees the same count.
+    """
+    username = (username or "").strip().lower()[:80]
+    since = utcnow() - THROTTLE_WINDOW
+    failures = select(AuditEvent.at).where(AuditEvent.action == "user.login_failed", AuditEvent.at >= since)
+    for column, value, limit in ((AuditEvent.object_id, username, MAX_FAILURES_PER_USERNAME),
+                                 (AuditEvent.device_id, address, MAX_FAILURES_PER_ADDRESS)):
+        if value is None:
+            continue
+        recent = db.session.scalars(failures.where(column == value).order_by(AuditEvent.at.desc())
+                                    .limit(limit)).all()
+        if len(recent) >= limit:
+            oldest = min(recent)
+            oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=since.tzinfo)
+            raise TooManyAttempts(max(1, int((oldest + THROTTLE_WINDOW - utcnow()).total_seconds())))
+
+
+def record_failed_login(username: str, address: str | None) -> None:
+    """Remember a failed sign-in (for throttling and for the audit trail)."""
+    db.session.add(AuditEvent(action="user.login_failed", object_type="users",
+                              object_id=(username or "").strip().lower()[:40], device_id=address,
+                              details={}))
+
+
+def sign_in(username: str, password: str, address: str | None) -> User | None:
+    """Check the throttle, then the password; records failures. Raises TooManyAttempts."""
+    check_throttle(username, address)
+    user = authenticate(username, password)
+    if user is None:
+        record_failed_login(username, address)
+    return user
 
 
 def authenticate(username: str, password: str) -> User | None:

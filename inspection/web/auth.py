@@ -2,12 +2,13 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required, login_user, logout_user
 
 from ..extensions import db
 from ..services import audit
-from ..services.accounts import authenticate
+from ..services.accounts import TooManyAttempts, sign_in
 
 bp = Blueprint("auth", __name__)
 
@@ -25,8 +26,14 @@ def login():
     error, username = None, ""
     if request.method == "POST":
         username = request.form.get("username", "")
-        user = authenticate(username, request.form.get("password", ""))
+        try:
+            user = sign_in(username, request.form.get("password", ""), request.remote_addr)
+        except TooManyAttempts as exc:
+            return render_template("auth/login.html", error=exc.message(str(get_locale())), username=username,
+                                   next=next_url, demo=current_app.config.get("DEMO")), 429, {
+                                       "Retry-After": str(exc.retry_after)}
         if user is None:
+            db.session.commit()  # keep the failure on record for throttling
             error = _("Sai tên đăng nhập hoặc mật khẩu.")
         else:
             lang = session.get("lang")

@@ -74,3 +74,33 @@ def test_inactive_accounts_cannot_sign_in(demo, client):
     db.session.commit()
     response = client.post("/api/v1/auth/login", json={"username": "inspector3", "password": "demo1234"})
     assert response.status_code == 401
+
+
+def test_repeated_failures_lock_the_username_for_a_while(demo, client):
+    for _ in range(5):
+        assert client.post("/api/v1/auth/login", json={"username": "leader", "password": "wrong"}).status_code == 401
+    locked = client.post("/api/v1/auth/login", json={"username": "leader", "password": "demo1234"})
+    assert locked.status_code == 429
+    assert locked.get_json()["code"] == "too_many_requests"
+    assert "Hãy thử lại sau 15 phút" in locked.get_json()["message"]
+    assert 800 < int(locked.headers["Retry-After"]) <= 900
+    # Another account is not affected by someone guessing the leader's password.
+    assert client.post("/api/v1/auth/login", json={"username": "inspector1", "password": "demo1234"}).status_code == 200
+
+
+def test_failures_from_one_address_are_limited_across_usernames(demo, client):
+    for n in range(30):
+        client.post("/api/v1/auth/login", json={"username": f"guess{n}", "password": "x"})
+    assert client.post("/api/v1/auth/login", json={"username": "inspector2", "password": "demo1234"}).status_code == 429
+    other = client.post("/api/v1/auth/login", json={"username": "inspector2", "password": "demo1234"},
+                        environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    assert other.status_code == 200
+
+
+def test_the_login_form_is_throttled_too(demo, client, form_token):
+    for _ in range(5):
+        client.post("/login", data={"username": "admin", "password": "nope", "csrf_token": form_token(client, "/login")})
+    response = client.post("/login", data={"username": "admin", "password": "demo1234",
+                                           "csrf_token": form_token(client, "/login")})
+    assert response.status_code == 429
+    assert "Đăng nhập sai quá nhiều lần" in response.get_data(as_text=True)
