@@ -1,0 +1,22 @@
+"""What the field app downloads to work offline."""
+from flask.views import MethodView
+from flask_login import current_user
+from flask_smorest import Blueprint
+
+from ..schemas.sync import AssignmentsSchema
+from ..services.sync import assignments_for
+from .guards import login_required_api
+
+blp = Blueprint("api_assignments", __name__, url_prefix="/api/v1/assignments",
+                description="The inspections a team member works on, with all they need offline")
+
+
+@blp.route("")
+class Assignments(MethodView):
+    @login_required_api
+    @blp.response(200, AssignmentsSchema)
+    @blp.alt_response(401, schema="Error")
+    def get(self):
+        """Inspections of the user's trips, with checklists, team, observations, photos, and
+        open recommendations from earlier visits of the unit (or of the units it absorbed)"""
+        return assignments_for(current_user)

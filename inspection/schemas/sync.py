@@ -1,0 +1,224 @@
+"""Sync requests and answers: assignments, push, pull (DESIGN §4), photo metadata."""
+import uuid
+from datetime import datetime
+
+import marshmallow as ma
+from flask_smorest import abort
+
+from ..services.sync import MAX_OPS, OP_TYPES
+from .common import UnitSchema, UserSchema
+
+OP_STATUSES = ("applied", "merged", "conflict", "duplicate", "rejected")
+REJECT_REASONS = ("not_found", "forbidden", "unknown_item", "invalid_field", "locked")
+
+
+def _too_many_ops(count: int):
+    from ..api import language
+
+    if language() == "en":
+        message = (f"Too many ops in one push: {count} (at most {MAX_OPS}); "
+                   f"send them in batches of up to {MAX_OPS}.")
+    else:
+        message = (f"Quá nhiều thao tác trong một lần gửi: {count} (tối đa {MAX_OPS}); "
+                   f"hãy gửi thành nhiều lần, mỗi lần không quá {MAX_OPS}.")
+    abort(413, message=message, code="too_many_ops")
+
+
+class OpSchema(ma.Schema):
+    """One change made on a device."""
+
+    class Meta:
+        unknown = ma.EXCLUDE  # a newer field app may send more; it must not block sync
+
+    op_id = ma.fields.UUID(required=True, metadata={"description": "Client UUID of the op; "
+                                                    "sending it again changes nothing"})
+    type = ma.fields.String(required=True, validate=ma.validate.OneOf(OP_TYPES))
+    inspection_id = ma.fields.Integer(required=True, strict=True)
+    item_code = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
+    base_version = ma.fields.Integer(
+        required=True, strict=True, validate=ma.validate.Range(min=0),
+        metadata={"description": "The observation version the device edited from (0: none)"})
+    fields = ma.fields.Dict(
+        keys=ma.fields.String(), required=True,
+        metadata={"description": "Any of result (pass|partial|fail|na), points, value, text, "
+                                 "note; null clears a field"})
+    at = ma.fields.DateTime(required=True, metadata={"description": "When the edit was made (ISO 8601)"})
+
+
+class PushSchema(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    device_id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
+    ops = ma.fields.List(ma.fields.Nested(OpSchema), required=True,
+                         metadata={"description": f"At most {MAX_OPS} ops (more: 413)"})
+
+    @ma.pre_load
+    def refuse_oversized_batches(self, data, **kwargs):
+        if isinstance(data, dict) and isinstance(data.get("ops"), list) and len(data["ops"]) > MAX_OPS:
+            _too_many_ops(len(data["ops"]))
+        return data
+
+
+def load_push(data) -> dict:
+    """Load a push body as PushSchema does; raises marshmallow.ValidationError when invalid.
+
+    The common case — a well-formed batch — is checked by hand, about twenty times faster than
+    the schema; anything unusual goes through PushSchema, which alone decides what is an error
+    and how it is reported. The hand check accepts only what the schema accepts, with the same
+    result (tests compare the two).
+    """
+    loaded = _fast_load_push(data)
+    return loaded if loaded is not None else PushSchema().load(data)
+
+
+def _fast_load_push(data) -> dict | None:
+    if not isinstance(data, dict):
+        return None
+    device_id, ops = data.get("device_id"), data.get("ops")
+    if type(device_id) is not str or not 1 <= len(device_id) <= 100 or type(ops) is not list:
+        return None
+    if len(ops) > MAX_OPS:
+        _too_many_ops(len(ops))
+    loaded = []
+    for op in ops:
+        if type(op) is not dict:
+            return None
+        op_id, kind, inspection_id = op.get("op_id"), op.get("type"), op.get("inspection_id")
+        item_code, base, fields, at = (op.get("item_code"), op.get("base_version"),
+                                       op.get("fields"), op.get("at"))
+        if (type(op_id) is not str or kind not in OP_TYPES or type(inspection_id) is not int
+                or type(item_code) is not str or not 1 <= len(item_code) <= 100
+                or type(base) is not int or base < 0 or type(fields) is not dict
+                or type(at) is not str or not all(type(key) is str for key in fields)):
+            return None
+        try:
+            loaded.append({"op_id": uuid.UUID(op_id), "type": kind, "inspection_id": inspection_id,
+                           "item_code": item_code, "base_version": base, "fields": fields,
+                           "at": datetime.fromisoformat(at)})
+        except ValueError:
+            return None
+    return {"device_id": device_id, "ops": loaded}
+
+
+class OpResultSchema(ma.Schema):
+    op_id = ma.fields.String(required=True)
+    status = ma.fields.String(required=True, metadata={"enum": list(OP_STATUSES)})
+    version = ma.fields.Integer(metadata={"description": "The observation's version after the op "
+                                                         "(for duplicate: after the original)"})
+    reason = ma.fields.String(metadata={"enum": list(REJECT_REASONS)})
+    message = ma.fields.String(metadata={"description": "Why it was rejected (Vietnamese)"})
+    conflicts = ma.fields.List(ma.fields.String(), metadata={
+        "description": "Fields kept as a Conflict for the leader (status conflict)"})
+    original_status = ma.fields.String(metadata={
+        "description": "For a duplicate: the status the op got the first time"})
+
+
+class PushResultSchema(ma.Schema):
+    results = ma.fields.List(ma.fields.Nested(OpResultSchema), required=True)
+
+
+class PullArgsSchema(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    since = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0),
+                              metadata={"description": "Cursor from the last pull (0: from the start)"})
+    inspection_id = ma.fields.Integer(load_default=None)
+    limit = ma.fields.Integer(load_default=500, validate=ma.validate.Range(min=1, max=1000))
+
+
+class ChangeSchema(ma.Schema):
+    cursor = ma.fields.Integer(required=True)
+    kind = ma.fields.String(required=True, metadata={"enum": ["observation", "photo", "inspection"]})
+    inspection_id = ma.fields.Integer(required=True)
+    data = ma.fields.Dict(required=True)
+
+
+class PullSchema(ma.Schema):
+    changes = ma.fields.List(ma.fields.Nested(ChangeSchema), required=True)
+    cursor = ma.fields.Integer(required=True)
+    more = ma.fields.Boolean(required=True)
+
+
+class ObservationDataSchema(ma.Schema):
+    item_code = ma.fields.String()
+    result = ma.fields.String(allow_none=True)
+    points = ma.fields.Float(allow_none=True)
+    value = ma.fields.Float(allow_none=True)
+    text = ma.fields.String(allow_none=True)
+    note = ma.fields.String(allow_none=True)
+    version = ma.fields.Integer()
+    updated_by = ma.fields.Integer(allow_none=True, metadata={"description": "User id"})
+    updated_at = ma.fields.String(allow_none=True)
+
+
+class PhotoDataSchema(ma.Schema):
+    id = ma.fields.Integer()
+    client_uuid = ma.fields.String()
+    item_code = ma.fields.String(allow_none=True)
+    sha256 = ma.fields.String()
+    size = ma.fields.Integer()
+    width = ma.fields.Integer()
+    height = ma.fields.Integer()
+    content_type = ma.fields.String()
+    captured_at = ma.fields.String(allow_none=True)
+    latitude = ma.fields.Float(allow_none=True)
+    longitude = ma.fields.Float(allow_none=True)
+    caption = ma.fields.String()
+    author = ma.fields.Integer(allow_none=True, metadata={"description": "User id"})
+    url = ma.fields.String()
+    thumb_url = ma.fields.String()
+
+
+class TeamMemberSchema(ma.Schema):
+    user_id = ma.fields.Integer()
+    full_name = ma.fields.String()
+    position = ma.fields.String()
+    role = ma.fields.String(metadata={"enum": ["leader", "member", "secretary"]})
+
+
+class AssignmentTripSchema(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    starts_on = ma.fields.Date()
+    ends_on = ma.fields.Date()
+    plan_number = ma.fields.String()
+
+
+class AssignmentInspectionSchema(ma.Schema):
+    id = ma.fields.Integer()
+    state = ma.fields.String()
+    revision = ma.fields.Integer()
+    scheduled_on = ma.fields.Date()
+    unit = ma.fields.Nested(UnitSchema)
+    trip = ma.fields.Nested(AssignmentTripSchema)
+    team = ma.fields.List(ma.fields.Nested(TeamMemberSchema))
+    my_role = ma.fields.String(allow_none=True)
+    checklist_version_id = ma.fields.Integer()
+
+
+class PreviousRecommendationSchema(ma.Schema):
+    id = ma.fields.Integer()
+    text = ma.fields.String()
+    due_on = ma.fields.Date(allow_none=True)
+    status = ma.fields.String()
+    unit_name = ma.fields.String()
+    inspection_id = ma.fields.Integer()
+    item_codes = ma.fields.List(ma.fields.String())
+
+
+class AssignmentSchema(ma.Schema):
+    inspection = ma.fields.Nested(AssignmentInspectionSchema)
+    observations = ma.fields.List(ma.fields.Nested(ObservationDataSchema))
+    photos = ma.fields.List(ma.fields.Nested(PhotoDataSchema))
+    previous_recommendations = ma.fields.List(ma.fields.Nested(PreviousRecommendationSchema))
+    cursor = ma.fields.Integer(metadata={"description": "Latest change-feed cursor of this inspection"})
+
+
+class AssignmentsSchema(ma.Schema):
+    server_time = ma.fields.String()
+    user = ma.fields.Nested(UserSchema)
+    checklists = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Raw(), metadata={
+        "description": "Checklist template documents by checklist version id"})
+    assignments = ma.fields.List(ma.fields.Nested(AssignmentSchema))
