@@ -1,0 +1,203 @@
+// The outbox: every change the user makes becomes one op with a client UUID, stored in the
+// same IndexedDB transaction as the local value, so the two never disagree. Ops leave the outbox
+// only when the server has answered for them. No DOM here (tested on its own).
+//
+// An op: {seq, op_id, type: "observation.set", inspection_id, item_code, field, base_version,
+// fields: {<field>: value}, at, attempts}. `field`, `seq` and `attempts` stay on the device.
+
+import { request, transaction } from "./db.js";
+
+export const FIELDS = ["result", "points", "value", "text", "note"];
+
+/** A random UUID (v4); crypto.randomUUID needs a secure context, which the app always has. */
+export function newId() {
+  if (globalThis.crypto && crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const hex = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** The server version a field's local value is based on (what base_version an op carries). */
+export function baseOf(observation, field) {
+  if (!observation) return 0;
+  const bases = observation.bases || {};
+  return bases[field] ?? observation.version ?? 0;
+}
+
+/**
+ * Record a change of one field of one item: the local observation and the outbox op are written
+ * together. Consecutive edits of the same field are coalesced into the op still waiting to be
+ * sent (same op_id and base_version, new value), so typing "1081" sends one op, not four. An op
+ * that has been handed to the server (attempts > 0) is never changed: the server may already
+ * have applied it under its op_id, so a new op follows it instead.
+ * Returns the updated observation.
+ */
+export function saveField(inspectionId, itemCode, field, value, at = new Date().toISOString()) {
+  if (!FIELDS.includes(field)) throw new Error(`unknown field ${field}`);
+  return transaction(["observations", "outbox"], "readwrite", async (s) => {
+    const key = [inspectionId, itemCode];
+    const observation = (await request(s.observations.get(key))) || {
+      inspection_id: inspectionId, item_code: itemCode, result: null, points: null, value: null,
+      text: null, note: null, version: 0, bases: {},
+    };
+    observation[field] = value;
+    observation.local_at = at;
+    await request(s.observations.put(observation));
+
+    const cursor = await request(s.outbox.index("field").openCursor(
+      IDBKeyRange.only([inspectionId, itemCode, field]), "prev"));
+    const last = cursor && cursor.value;
+    if (last && !last.attempts) {
+      last.fields = { [field]: value };
+      last.at = at;
+      await request(cursor.update(last));
+    } else {
+      await request(s.outbox.add({
+        op_id: newId(), type: "observation.set", inspection_id: inspectionId, item_code: itemCode,
+        field, base_version: baseOf(observation, field), fields: { [field]: value }, at, attempts: 0,
+      }));
+    }
+    return observation;
+  });
+}
+
+/**
+ * Take up to `limit` ops in the order they were made and mark them attempted, in one
+ * transaction: from then on saveField no longer coalesces into them. At most one op per field
+ * goes in a batch: a later op on the same field waits until the earlier one is answered and it
+ * has been rebased on the version that one produced (else the server would see two edits from
+ * the same base and call it a conflict with ourselves). Returns the ops as stored.
+ */
+export function takeBatch(limit = 100) {
+  return transaction("outbox", "readwrite", async (s) => {
+    const batch = [];
+    const fields = new Set();
+    let cursor = await request(s.outbox.openCursor());
+    while (cursor && batch.length < limit) {
+      const op = cursor.value;
+      const key = `${op.inspection_id}|${op.item_code}|${op.field}`;
+      if (!fields.has(key)) {
+        fields.add(key);
+        op.attempts = (op.attempts || 0) + 1;
+        await request(cursor.update(op));
+        batch.push(op);
+      }
+      cursor.continue();
+      cursor = await request(cursor.request);
+    }
+    return batch;
+  });
+}
+
+/** The op as the server's push contract wants it (device-only bookkeeping removed). */
+export function wireOp(op) {
+  return {
+    op_id: op.op_id, type: op.type, inspection_id: op.inspection_id, item_code: op.item_code,
+    base_version: op.base_version, fields: op.fields, at: op.at,
+  };
+}
+
+/**
+ * Apply the server's answers to a pushed batch. applied / merged / duplicate: the op leaves the
+ * outbox and the field's base becomes the new version (ops queued after it on the same field
+ * are rebased, since they were made on top of it). conflict: the op leaves the outbox and a
+ * note is kept for the user (the leader resolves it). rejected: the op moves to the attention
+ * list with the server's message, never silently dropped. Ops without an answer stay queued.
+ * Returns counts per status.
+ */
+export function applyPushResults(sentOps, results, now = new Date().toISOString()) {
+  const byId = new Map(sentOps.map((op) => [op.op_id, op]));
+  return transaction(["outbox", "observations", "attention"], "readwrite", async (s) => {
+    const counts = { applied: 0, merged: 0, duplicate: 0, conflict: 0, rejected: 0, unanswered: 0 };
+    const answered = new Set();
+    for (const result of results || []) {
+      const op = byId.get(result.op_id);
+      if (!op || answered.has(op.op_id)) continue;
+      answered.add(op.op_id);
+      // A duplicate of an op whose first answer never reached us: what counts is that answer.
+      const first = result.status === "duplicate" ? result.original_status : null;
+      const status = first === "rejected" || first === "conflict" ? first : result.status;
+      if (!(status in counts) || status === "unanswered") continue; // unknown: keep the op
+      counts[status] += 1;
+      await request(s.outbox.delete(op.seq));
+      const version = Number.isFinite(result.version) ? result.version : null;
+      if (status === "rejected" || status === "conflict") {
+        await request(s.attention.put({
+          id: op.op_id, kind: status, op: wireOp(op), field: op.field,
+          inspection_id: op.inspection_id, item_code: op.item_code,
+          reason: result.reason || null, message: result.message || null, at: now,
+        }));
+      }
+      if (version === null || status === "rejected") continue;
+      const key = [op.inspection_id, op.item_code];
+      const observation = await request(s.observations.get(key));
+      if (observation) {
+        observation.bases = { ...(observation.bases || {}) };
+        observation.bases[op.field] = Math.max(version, baseOf(observation, op.field));
+        observation.version = Math.max(observation.version || 0, version);
+        await request(s.observations.put(observation));
+      }
+      if (status === "conflict") continue;
+      // Edits made while this op was in flight were made on top of it: rebase them.
+      const queued = await request(s.outbox.index("field").getAll(
+        IDBKeyRange.only([op.inspection_id, op.item_code, op.field])));
+      for (const next of queued) {
+        if (!next.attempts && next.base_version === op.base_version) {
+          next.base_version = version;
+          await request(s.outbox.put(next));
+        }
+      }
+    }
+    counts.unanswered = sentOps.length - answered.size;
+    return counts;
+  });
+}
+
+/**
+ * Move ops the server refused as a whole (e.g. a batch it called malformed) to the attention
+ * list with its message, so one bad op cannot block the queue forever.
+ */
+export function moveToAttention(ops, message, reason = "refused", now = new Date().toISOString()) {
+  return transaction(["outbox", "attention"], "readwrite", async (s) => {
+    for (const op of ops) {
+      await request(s.outbox.delete(op.seq));
+      await request(s.attention.put({
+        id: op.op_id, kind: "rejected", op: wireOp(op), field: op.field,
+        inspection_id: op.inspection_id, item_code: op.item_code, reason, message, at: now,
+      }));
+    }
+  });
+}
+
+/** All ops still to send, oldest first. */
+export function pendingOps() {
+  return transaction("outbox", "readonly", (s) => request(s.outbox.getAll()));
+}
+
+/** Number of ops still to send. */
+export function unsentCount() {
+  return transaction("outbox", "readonly", (s) => request(s.outbox.count()));
+}
+
+/** Fields of one item that have ops still to send (their local values win over pulled ones). */
+export function unsentFields(inspectionId, itemCode) {
+  return transaction("outbox", "readonly", async (s) => {
+    const ops = await request(s.outbox.index("item").getAll(IDBKeyRange.only([inspectionId, itemCode])));
+    return new Set(ops.map((op) => op.field));
+  });
+}
+
+/** The attention list (refused ops and photos, conflict notes), newest first. */
+export function listAttention() {
+  return transaction("attention", "readonly", async (s) => {
+    const all = await request(s.attention.getAll());
+    return all.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
+  });
+}
+
+/** Remove an entry from the attention list (the caller checks it was exported first). */
+export function dismissAttention(id) {
+  return transaction("attention", "readwrite", (s) => request(s.attention.delete(id)));
+}

@@ -1,0 +1,140 @@
+// The device page: who is signed in, what is still unsent, storage, the "needs attention"
+// list (ops and photos the server refused, conflicts the leader will resolve), the export of
+// unsent work as a last resort, and sign-out — refused while anything is unsent.
+
+import { getMeta, setMeta } from "../db.js";
+import { loc, t } from "../i18n.js";
+import { dismissAttention, listAttention } from "../outbox.js";
+import { exportUnsent, getSession, listAssignments, pendingCounts } from "../store.js";
+import { download, fmtBytes, fmtTime, h } from "./dom.js";
+
+/** Render the device page into `root`. `ctx`: {engine, drafts, signOut()}. */
+export async function renderDevice(root, ctx) {
+  await ctx.drafts.flush().catch(() => {});
+  const session = await getSession();
+  const counts = await pendingCounts();
+  const attention = await listAttention();
+  const exportedAt = await getMeta("exported_at", null);
+  const units = new Map((await listAssignments()).map(({ assignment, checklist }) =>
+    [assignment.id, { name: assignment.inspection.unit.full_name, checklist }]));
+
+  const logoutMessage = h("p", { class: "form-error", id: "logout-message", attrs: { role: "alert" }, hidden: true });
+  const storage = h("dl", { class: "facts", id: "storage" });
+  const persistButton = h("button", { type: "button", class: "big", text: t("device.persist"), hidden: true,
+    on: { click: async () => { await requestPersistence(); await showStorage(); } } });
+
+  async function showStorage() {
+    const rows = [];
+    if (navigator.storage && navigator.storage.estimate) {
+      const { usage, quota } = await navigator.storage.estimate();
+      rows.push(h("dt", { text: t("device.storage_used") }), h("dd", { text: t("device.storage_of", { used: fmtBytes(usage), quota: fmtBytes(quota) }) }));
+    }
+    const persisted = navigator.storage && navigator.storage.persisted ? await navigator.storage.persisted() : false;
+    rows.push(h("dt", { text: t("device.persistent") }), h("dd", { text: persisted ? t("device.persistent_yes") : t("device.persistent_no") }));
+    storage.replaceChildren(...rows);
+    persistButton.hidden = persisted || !(navigator.storage && navigator.storage.persist);
+  }
+
+  async function onLogout() {
+    await ctx.drafts.flush().catch(() => {});
+    const now = await pendingCounts();
+    if (now.ops || now.photos || now.rejected) {
+      const what = [["ops", now.ops], ["photos", now.photos], ["rejected", now.rejected]]
+        .filter(([, n]) => n).map(([kind, n]) => t(`device.left_${kind}`, { n })).join(", ");
+      logoutMessage.textContent = t("device.logout_refused", { what });
+      logoutMessage.hidden = false;
+      return;
+    }
+    if (!navigator.onLine) {
+      logoutMessage.textContent = t("device.logout_offline");
+      logoutMessage.hidden = false;
+      return;
+    }
+    await ctx.signOut();
+  }
+
+  async function onExport() {
+    const data = await exportUnsent();
+    const stamp = data.exported_at.replace(/[:.]/g, "-");
+    download(`cchc-chua-gui-${stamp}.json`, JSON.stringify(data, null, 2));
+    await setMeta("exported_at", data.exported_at);
+    await renderDevice(root, ctx);
+  }
+
+  function describe(entry) {
+    const unit = units.get(entry.inspection_id);
+    const item = unit && unit.checklist
+      ? unit.checklist.sections.flatMap((s) => s.items).find((i) => i.code === entry.item_code) : null;
+    const what = entry.kind === "photo"
+      ? t("device.att_photo", { file: entry.photo ? entry.photo.filename : "" })
+      : t("device.att_value", { field: t(`field.${entry.field}`, {}, entry.field || ""), value: formatValue(entry.op) });
+    const exported = exportedAt && exportedAt >= entry.at;
+    const canDismiss = entry.kind === "conflict" || exported;
+    return h("li", { class: `attention attention-${entry.kind}`, dataset: { id: entry.id } },
+      h("p", {}, h("strong", { text: t(`device.kind_${entry.kind}`) }), ` · ${unit ? unit.name : `#${entry.inspection_id}`} · ${entry.item_code || ""}`,
+        item ? ` · ${loc(item, "title")}` : ""),
+      h("p", { text: what }),
+      entry.kind === "conflict"
+        ? h("p", { class: "meta", text: t("device.conflict_note") })
+        : h("p", { class: "server-message", text: t("device.server_said", { message: entry.message || entry.reason || "" }) }),
+      h("p", { class: "meta", text: fmtTime(entry.at) }),
+      h("button", { type: "button", class: "small", disabled: !canDismiss, text: t("device.dismiss"),
+        title: canDismiss ? "" : t("device.dismiss_after_export"),
+        on: { click: async () => { await dismissAttention(entry.id); await ctx.engine.refreshCounts(); await renderDevice(root, ctx); } } }),
+    );
+  }
+
+  const refused = attention.filter((a) => a.kind !== "conflict");
+  const conflicts = attention.filter((a) => a.kind === "conflict");
+  root.replaceChildren(h("section", { class: "device" },
+    h("nav", { class: "crumbs" }, h("a", { href: "#/", text: `← ${t("insp.back")}` })),
+    h("h1", { text: t("device.title") }),
+    h("section", { class: "card" },
+      h("h2", { text: t("device.account") }),
+      session && session.user ? h("p", { text: `${session.user.full_name} (${session.user.username})${session.expired ? ` · ${t("device.expired")}` : ""}` }) : null,
+      h("p", { id: "device-unsent", text: counts.ops || counts.photos
+        ? t("status.unsent", { ops: counts.ops, photos: counts.photos }) : t("status.all_sent") }),
+      h("div", { class: "actions" },
+        h("button", { type: "button", class: "big", text: t("status.sync_now"), on: { click: () => ctx.engine.syncNow({ refresh: true }) } }),
+        h("button", { type: "button", class: "big", id: "logout", text: t("device.logout"), on: { click: onLogout } })),
+      logoutMessage,
+    ),
+    h("section", { class: "card", id: "attention" },
+      h("h2", { text: t("device.attention_title", { n: refused.length }) }),
+      refused.length ? h("p", { class: "lead", text: t("device.attention_lead") }) : h("p", { text: t("device.attention_none") }),
+      refused.length ? h("ul", { class: "attention-list" }, refused.map(describe)) : null,
+      conflicts.length ? h("h3", { text: t("device.conflicts_title", { n: conflicts.length }) }) : null,
+      conflicts.length ? h("ul", { class: "attention-list" }, conflicts.map(describe)) : null,
+    ),
+    h("section", { class: "card" },
+      h("h2", { text: t("device.export_title") }),
+      h("p", { text: t("device.export_lead") }),
+      exportedAt ? h("p", { class: "meta", text: t("device.exported_at", { time: fmtTime(exportedAt) }) }) : null,
+      h("button", { type: "button", class: "big", id: "export", text: t("device.export"), on: { click: onExport } }),
+    ),
+    h("section", { class: "card" },
+      h("h2", { text: t("device.storage_title") }), storage, persistButton,
+    ),
+  ));
+  await showStorage();
+}
+
+function formatValue(op) {
+  if (!op || !op.fields) return "";
+  const value = Object.values(op.fields)[0];
+  if (value === null || value === undefined) return t("device.cleared");
+  if (typeof value === "string" && ["pass", "partial", "fail", "na"].includes(value)) return t(`result.${value}`);
+  return String(value);
+}
+
+/** Ask the browser to keep this site's data under storage pressure (installed apps get it). */
+export async function requestPersistence() {
+  try {
+    if (navigator.storage && navigator.storage.persist && !(await navigator.storage.persisted())) {
+      return await navigator.storage.persist();
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,68 @@
+// The header bar: always shows whether the device is online, what is still unsent, when the
+// last sync succeeded and, in plain words, what went wrong. Built once, then updated in place
+// on every status event (so a button the user is pressing is never replaced under them).
+
+import { getLanguage, t } from "../i18n.js";
+import { fmtTime, h } from "./dom.js";
+
+/** Build the status bar into `root`; returns {update(status)}. */
+export function createStatusBar(root, { onSync, onToggleLanguage }) {
+  const online = h("span", { id: "sync-online", class: "pill" });
+  const unsent = h("span", { id: "sync-unsent", class: "unsent", attrs: { "aria-live": "polite" } });
+  const last = h("span", { id: "sync-last", class: "last" });
+  const error = h("span", { id: "sync-error", class: "sync-error", attrs: { role: "status" } });
+  const syncButton = h("button", { id: "sync-now", type: "button", class: "bar-button", on: { click: onSync } });
+  const language = h("button", { id: "language", type: "button", class: "bar-button", on: { click: onToggleLanguage } });
+  const device = h("a", { id: "device-link", href: "#/device", class: "button bar-button" });
+  const badge = h("span", { class: "badge", attrs: { "aria-hidden": "true" } });
+  root.replaceChildren(
+    h("a", { href: "#/", class: "brand", id: "brand" }),
+    h("div", { class: "sync" }, online, unsent, last, error),
+    h("div", { class: "bar-actions" }, syncButton, language, device),
+  );
+
+  let current = null;
+  function update(status = current) {
+    if (!status) return;
+    current = status;
+    root.querySelector("#brand").textContent = t("app.name");
+    online.textContent = status.online ? t("status.online") : t("status.offline");
+    online.className = `pill ${status.online ? "pill-online" : "pill-offline"}`;
+    const { ops, photos, rejected } = status.counts;
+    unsent.className = `unsent ${ops || photos ? "has-unsent" : ""}`;
+    unsent.textContent = ops || photos ? t("status.unsent", { ops, photos }) : t("status.all_sent");
+    unsent.dataset.ops = String(ops);
+    unsent.dataset.photos = String(photos);
+    last.textContent = status.lastSuccessAt ? t("status.last_sync", { time: fmtTime(status.lastSuccessAt) }) : t("status.never_synced");
+    error.textContent = errorText(status);
+    error.hidden = !error.textContent;
+    syncButton.textContent = status.running ? t("status.syncing") : t("status.sync_now");
+    syncButton.disabled = status.running;
+    language.textContent = getLanguage() === "vi" ? "English" : "Tiếng Việt";
+    language.setAttribute("lang", getLanguage() === "vi" ? "en" : "vi");
+    device.replaceChildren(t("status.device"));
+    if (rejected) {
+      badge.textContent = String(rejected);
+      badge.title = t("status.attention", { n: rejected });
+      device.append(badge);
+    }
+  }
+  return { update };
+}
+
+/** The status's error in plain words, or "" when all is well. */
+function errorText(status) {
+  if (status.upload && status.running) {
+    const percent = status.upload.size ? Math.floor((status.upload.offset / status.upload.size) * 100) : 0;
+    return t("status.uploading", { percent });
+  }
+  const unsent = status.counts.ops || status.counts.photos;
+  if (!status.online && unsent && !status.authRequired) return t("status.err_offline");
+  const error = status.error;
+  if (!error) return "";
+  if (error.kind === "auth") return t("status.err_auth");
+  if (error.kind === "offline") return unsent ? t("status.err_offline") : "";
+  if (error.kind === "unreachable") return t("status.err_unreachable");
+  if (error.status >= 500) return t("status.err_server");
+  return t("status.err_other", { message: error.message || "" });
+}

@@ -1,0 +1,53 @@
+// Pure functions of the field app, in Node (no browser needed): backoff, number entry, tus
+// metadata, photo sizing, jump-box codes. The modules they live in must import without a DOM.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+
+import { backoffDelay } from "../../static/js/sync.js";
+import { encodeMetadata } from "../../static/js/tus.js";
+import { fitWithin } from "../../static/js/photos.js";
+import { normaliseCode } from "../../static/js/checks.js";
+import { parseCount, parsePoints } from "../../static/js/ui/item.js";
+
+test("backoff doubles from 2 s and never exceeds 5 minutes", () => {
+  const middle = () => 0.5; // no jitter
+  assert.deepEqual([1, 2, 3, 4].map((n) => backoffDelay(n, 2000, 300000, middle)), [2000, 4000, 8000, 16000]);
+  assert.equal(backoffDelay(9, 2000, 300000, middle), 300000);
+  assert.equal(backoffDelay(50, 2000, 300000, () => 0.999), 300000);
+  assert.ok(backoffDelay(3, 2000, 300000, () => 0) >= 6400);
+});
+
+test("counts are whole numbers, with Vietnamese or spaced thousands", () => {
+  assert.equal(parseCount("1081"), 1081);
+  assert.equal(parseCount("1.081"), 1081);
+  assert.equal(parseCount(" 3 601 "), 3601);
+  assert.equal(parseCount(""), null);
+  for (const bad of ["-1", "1,5", "1.5", "12a", "1.08"]) assert.ok(Number.isNaN(parseCount(bad)), bad);
+});
+
+test("points accept a decimal comma", () => {
+  assert.equal(parsePoints("1,5"), 1.5);
+  assert.equal(parsePoints("2"), 2);
+  assert.equal(parsePoints(""), null);
+  assert.ok(Number.isNaN(parsePoints("-1")));
+});
+
+test("tus metadata is key base64(UTF-8 value), empty values left out", () => {
+  const header = encodeMetadata({ caption: "Bộ phận Một cửa", item_code: "TTHC.41", latitude: null, filename: "" });
+  const pairs = Object.fromEntries(header.split(",").map((p) => p.split(" ")));
+  assert.deepEqual(Object.keys(pairs), ["caption", "item_code"]);
+  assert.equal(Buffer.from(pairs.caption, "base64").toString("utf8"), "Bộ phận Một cửa");
+});
+
+test("photos shrink to a long side of 2048 px and are never enlarged", () => {
+  assert.deepEqual(fitWithin(4000, 3000, 2048), { width: 2048, height: 1536 });
+  assert.deepEqual(fitWithin(3000, 4000, 2048), { width: 1536, height: 2048 });
+  assert.deepEqual(fitWithin(800, 600, 2048), { width: 800, height: 600 });
+});
+
+test("the jump box understands sloppy codes", () => {
+  assert.equal(normaliseCode("tthc25"), "TTHC.25");
+  assert.equal(normaliseCode(" TTHC 25 "), "TTHC.25");
+  assert.equal(normaliseCode("cddh.1"), "CDDH.01");
+  assert.equal(normaliseCode("TTHC"), "TTHC");
+});
