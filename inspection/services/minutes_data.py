@@ -1,0 +1,390 @@
+"""What the minutes print, read from the database: `MinutesData` for an inspection or a trip.
+
+Read-only: nothing here writes to the session. The document number and the revision come in
+as parameters (the caller stores revisions). Photos are read through
+`inspection.services.storage.path_for(sha256)` when that module exists, or through a
+`photo_bytes(photo) -> bytes | None` callable passed in (which wins when given).
+
+The pure helpers (`sections_from_evaluation`, `chart_from_evaluation`, `score_from_evaluation`)
+turn a checklist document, observations and `scoring.evaluate` output into the printable
+parts, with no database: benchmarks and tests use them directly.
+"""
+from __future__ import annotations
+
+import importlib
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, date, time
+from fractions import Fraction
+from urllib.parse import urlencode
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Finding, Inspection, Photo, Recommendation, Role, Trip, TripRole, User
+from ..pdf.data import (
+    LEADER_FIELD,
+    ChartBar,
+    CountRow,
+    CriterionRow,
+    MinutesData,
+    Person,
+    PhotoItem,
+    RateRow,
+    RecommendationItem,
+    ScoreSummary,
+    SectionResult,
+    SignatureBlock,
+    UnitPart,
+    unit_field,
+)
+from . import scoring
+
+PhotoBytes = Callable[[Photo], "bytes | None"]
+
+RESULT_LABELS = {
+    "pass": "Đạt",
+    "partial": "Đạt một phần",
+    "fail": "Không đạt",
+    "na": "Không áp dụng",
+}
+NOT_ASSESSED = "Chưa đánh giá"
+TEAM_ROLES = {TripRole.leader: "Trưởng đoàn", TripRole.secretary: "Thư ký",
+              TripRole.member: "Thành viên"}
+TEAM_ORDER = {TripRole.leader: 0, TripRole.member: 1, TripRole.secretary: 2}
+DEFAULT_NUMBER = "…/BB-ĐKT"
+BLANK_TIME = "… giờ …"
+VERIFY_PATH = "/minutes/verify"
+
+
+def _nfc(text: str | None) -> str:
+    return unicodedata.normalize("NFC", text or "").strip()
+
+
+# --- pure helpers ------------------------------------------------------------------------
+
+def sections_from_evaluation(template: Mapping, observations: Mapping[str, Mapping | None],
+                             evaluation: Mapping) -> tuple[SectionResult, ...]:
+    """One SectionResult per checklist section, in checklist order.
+
+    yes/no and score items become criteria rows (all of them, "Chưa đánh giá" when not
+    answered); counts with a value (or marked not applicable) become count rows; ratios become
+    rate rows unless their counts are not entered yet (then they are out of the score too);
+    text items and observation notes of counts become notes. Photo items are left to the
+    appendix.
+    """
+    indicators = {i["code"]: i for i in evaluation.get("indicators", [])}
+    scored = {s["code"]: s for s in evaluation.get("score", {}).get("sections", [])}
+    partial = Fraction(str(template.get("scoring", {}).get("partial_factor", 0.5)))
+    sections = []
+    for section in template["sections"]:
+        criteria, counts, rates, notes = [], [], [], []
+        for item in section["items"]:
+            obs = observations.get(item["code"]) or {}
+            kind = item["kind"]
+            title = item.get("title_vi", item["code"])
+            if kind in ("yesno", "score"):
+                criteria.append(_criterion(item, obs, partial))
+            elif kind == "count":
+                if obs.get("value") is None and obs.get("result") != "na":
+                    continue
+                note = _nfc(obs.get("note"))
+                if obs.get("result") == "na":
+                    note = "; ".join(filter(None, ["không áp dụng", note]))
+                value = None if obs.get("result") == "na" else obs.get("value")
+                counts.append(CountRow(item["code"], title, value, item.get("unit_vi", ""), note))
+            elif kind == "ratio":
+                indicator = indicators.get(item["code"])
+                if indicator is None or indicator["status"] == "missing":
+                    continue
+                rates.append(RateRow(
+                    item["code"], title, indicator["value"], indicator["numerator"],
+                    indicator["denominator"], indicator["target"], indicator["met"],
+                    indicator["status"]))
+            elif kind == "text":
+                text = _nfc(obs.get("text"))
+                if text:
+                    notes.append(f"{title}: {text}")
+            if kind in ("text", "photo") and _nfc(obs.get("note")):
+                notes.append(f"{title}: {_nfc(obs.get('note'))}")
+        summary = scored.get(section["code"], {})
+        sections.append(SectionResult(
+            code=section["code"], title=section.get("title_vi", section["code"]),
+            points=summary.get("points"), max_points=summary.get("max"),
+            criteria=tuple(criteria), counts=tuple(counts), rates=tuple(rates),
+            notes=tuple(notes), skipped=bool(summary.get("skipped"))))
+    return tuple(sections)
+
+
+def _criterion(item: Mapping, obs: Mapping, partial: Fraction) -> CriterionRow:
+    result = obs.get("result")
+    full = item.get("max_points")
+    points = None
+    if full is not None and result != "na":
+        if item["kind"] == "score" and obs.get("points") is not None:
+            points = min(max(float(obs["points"]), 0.0), float(full))
+        elif result == "pass":
+            points = float(full)
+        elif result == "partial":
+            points = float(Fraction(str(full)) * partial)
+        elif result == "fail":
+            points = 0.0
+    label = RESULT_LABELS.get(result, NOT_ASSESSED)
+    if result is None and item["kind"] == "score" and obs.get("points") is not None:
+        label = "Chấm điểm"
+    return CriterionRow(item["code"], item.get("title_vi", item["code"]), label, points, full,
+                        _nfc(obs.get("note")))
+
+
+def chart_from_evaluation(evaluation: Mapping) -> tuple[ChartBar, ...]:
+    """Bars of the sections that count (not skipped, with a maximum)."""
+    return tuple(ChartBar(s["code"], s["points"] or 0.0, s["max"])
+                 for s in evaluation.get("score", {}).get("sections", [])
+                 if not s.get("skipped") and s.get("max"))
+
+
+def score_from_evaluation(evaluation: Mapping) -> ScoreSummary | None:
+    score = evaluation.get("score")
+    if not score or not score.get("max"):
+        return None
+    cls = score.get("class") or {}
+    label = f"{cls['code']} – {cls['vi']}" if cls.get("code") else ""
+    return ScoreSummary(score["total"], score["max"], score.get("percent"), label)
+
+
+def fmt_time(moment: time | None) -> str:
+    """08:00 → "08 giờ 00"; None → "… giờ …" (filled in by hand)."""
+    return BLANK_TIME if moment is None else f"{moment.hour:02d} giờ {moment.minute:02d}"
+
+
+def _date_long(day: date) -> str:
+    return f"ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
+
+
+def _join(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " và " + names[-1]
+
+
+# --- from the database -----------------------------------------------------------------------
+
+def unit_title(unit) -> str:
+    """"UBND huyện Hạ Lang", "UBND xã Cô Ngân" (the People's Committee of the unit)."""
+    kind = _nfc(unit.kind)
+    kind = kind[:1].lower() + kind[1:]
+    return f"UBND {kind} {_nfc(unit.name)}".replace("  ", " ")
+
+
+def _observations(inspection: Inspection) -> dict[str, dict]:
+    return {o.item_code: {"result": o.result, "points": o.points, "value": o.value,
+                          "text": o.text, "note": o.note}
+            for o in inspection.observations}
+
+
+def _team(trip: Trip) -> tuple[Person, ...]:
+    members = sorted(trip.members, key=lambda m: (TEAM_ORDER.get(m.role, 9), m.id))
+    return tuple(Person(_nfc(m.user.full_name), _nfc(m.user.position), TEAM_ROLES.get(m.role, ""))
+                 for m in members)
+
+
+def _representatives(inspection: Inspection) -> list[User]:
+    return list(db.session.scalars(
+        select(User).where(User.role == Role.unitrep, User.unit_id == inspection.unit_id,
+                           User.active.is_(True)).order_by(User.id)))
+
+
+def _storage_reader() -> Callable[[Photo], PhotoItem | None] | None:
+    """photo → PhotoItem with a path, through inspection.services.storage if it exists."""
+    try:
+        storage = importlib.import_module("inspection.services.storage")
+    except ImportError:
+        return None
+    path_for = getattr(storage, "path_for", None)
+    if path_for is None:
+        return None
+
+    def read(photo: Photo):
+        try:
+            path = path_for(photo.sha256)
+        except Exception:  # noqa: BLE001 - a missing file prints as a placeholder
+            return None
+        return str(path) if path is not None else None
+
+    return read
+
+
+def _photos(inspection: Inspection, photo_bytes: PhotoBytes | None) -> tuple[PhotoItem, ...]:
+    photos = db.session.scalars(select(Photo).where(Photo.inspection_id == inspection.id)
+                                .order_by(Photo.captured_at, Photo.id)).all()
+    if not photos:
+        return ()
+    storage_path = None if photo_bytes is not None else _storage_reader()
+    items = []
+    for photo in photos:
+        data = path = None
+        if photo_bytes is not None:
+            try:
+                data = photo_bytes(photo)
+            except Exception:  # noqa: BLE001
+                data = None
+        elif storage_path is not None:
+            path = storage_path(photo)
+        captured = photo.captured_at
+        if captured is not None and captured.tzinfo is None:  # SQLite drops the zone: UTC
+            captured = captured.replace(tzinfo=UTC)
+        items.append(PhotoItem(caption=_nfc(photo.caption), data=data, path=path,
+                               captured_at=captured, latitude=photo.latitude,
+                               longitude=photo.longitude, item_code=photo.item_code or ""))
+    return tuple(items)
+
+
+def _unit_part(inspection: Inspection, *, single: bool, index: int, start_time: time | None,
+               report_due: date | None, photo_bytes: PhotoBytes | None,
+               team_name: str) -> UnitPart:
+    unit_name = unit_title(inspection.unit)
+    template = inspection.checklist_version.document
+    observations = _observations(inspection)
+    evaluation = scoring.evaluate(template, observations)
+    year = inspection.trip.plan.year
+    opening = "Hôm nay, vào hồi" if single else "Vào hồi"
+    time_place = (f"{opening} {fmt_time(start_time)} {_date_long(inspection.scheduled_on)}, "
+                  f"tại trụ sở {unit_name}, {team_name} tiến hành kiểm tra công tác cải cách "
+                  f"hành chính năm {year} tại {unit_name} như sau:")
+
+    reps = _representatives(inspection)
+    representatives = tuple(Person(_nfc(u.full_name), _nfc(u.position)) for u in reps)
+    first = reps[0] if reps else None
+    position = _nfc(first.position) if first else ""
+    if single:
+        heading = ("ĐẠI DIỆN ĐƠN VỊ ĐƯỢC KIỂM TRA",) + ((position.upper(),) if position else ())
+    else:
+        heading = (f"ĐẠI DIỆN {unit_name.upper()}",)
+        if position and unit_name.upper() not in position.upper():
+            heading += (position.upper(),)
+    signature = SignatureBlock(heading, _nfc(first.full_name) if first else "", unit_field(index))
+
+    findings = db.session.scalars(select(Finding).where(Finding.inspection_id == inspection.id)
+                                  .order_by(Finding.position, Finding.id)).all()
+    recommendations = db.session.scalars(
+        select(Recommendation).where(Recommendation.inspection_id == inspection.id)
+        .order_by(Recommendation.position, Recommendation.id)).all()
+    due_dates = [r.due_on for r in recommendations if r.due_on is not None]
+    return UnitPart(
+        unit_name=unit_name, time_place=time_place, representatives=representatives,
+        sections=sections_from_evaluation(template, observations, evaluation),
+        score=score_from_evaluation(evaluation), chart=chart_from_evaluation(evaluation),
+        strengths=tuple(_nfc(f.text) for f in findings if f.kind == "strength"),
+        weaknesses=tuple(_nfc(f.text) for f in findings if f.kind == "weakness"),
+        recommendations=tuple(RecommendationItem(_nfc(r.text), r.due_on) for r in recommendations),
+        report_due=report_due or (max(due_dates) if due_dates else None),
+        unit_comments=_nfc(inspection.unit_comments),
+        photos=_photos(inspection, photo_bytes), signature=signature)
+
+
+def _common(trip: Trip) -> dict:
+    plan = trip.plan
+    province = plan.province
+    province_name = (f"{_nfc(province.kind)[:1].lower()}{_nfc(province.kind)[1:]} "
+                     f"{_nfc(province.name)}" if province else "")
+    basis = []
+    plan_title = _nfc(plan.title)
+    about = plan_title[len("Kế hoạch"):].strip() if plan_title.lower().startswith("kế hoạch") \
+        else plan_title
+    line = (f"Căn cứ Kế hoạch số {_nfc(plan.number)} ngày {plan.issued_on:%d/%m/%Y} "
+            f"của {_nfc(plan.issuer)}")
+    basis.append(line + (f" về {about};" if about else ";"))
+    if _nfc(trip.decision):
+        decision = _nfc(trip.decision)
+        decision = decision[:1].upper() + decision[1:]
+        basis.append(f"Căn cứ {decision};")
+    leader = trip.leader
+    return {
+        "issuing_body": (f"UBND {province_name}".upper().strip() if province else "UBND TỈNH",
+                         "ĐOÀN KIỂM TRA CCHC"),
+        "legal_basis": tuple(basis),
+        "team": _team(trip),
+        "leader_signature": SignatureBlock(("TRƯỞNG ĐOÀN KIỂM TRA",),
+                                           _nfc(leader.full_name) if leader else "", LEADER_FIELD),
+        "team_name": ("Đoàn kiểm tra công tác cải cách hành chính"
+                      + (f" {province_name}" if province_name else "")),
+    }
+
+
+def _qr_url(base_url: str, **query) -> str:
+    if not base_url:
+        return ""
+    query = {k: v for k, v in query.items() if v is not None}
+    return f"{base_url.rstrip('/')}{VERIFY_PATH}?{urlencode(query)}"
+
+
+CLOSING_ONE = ("Buổi kiểm tra kết thúc vào hồi {end} cùng ngày. Biên bản đã được đọc lại cho các "
+               "thành phần tham dự cùng nghe và nhất trí thông qua. Biên bản được lập thành 02 bản "
+               "có giá trị như nhau, Đoàn kiểm tra giữ 01 bản, đơn vị được kiểm tra giữ 01 bản.")
+CLOSING_TRIP = ("Đợt kiểm tra kết thúc vào hồi {end} {day}. Biên bản đã được đọc lại cho các thành "
+                "phần tham dự cùng nghe và nhất trí thông qua. Biên bản được lập thành {copies:02d} "
+                "bản có giá trị như nhau, Đoàn kiểm tra giữ 01 bản, mỗi đơn vị được kiểm tra giữ "
+                "01 bản.")
+
+
+def minutes_data_for_inspection(inspection: Inspection, base_url: str, *,
+                                document_number: str = DEFAULT_NUMBER,
+                                revision: int | None = None,
+                                photo_bytes: PhotoBytes | None = None,
+                                start_time: time | None = None, end_time: time | None = None,
+                                report_due: date | None = None) -> MinutesData:
+    """The minutes of one inspected unit.
+
+    `base_url` (e.g. "https://cchc.caobang.gov.vn") makes the QR code lead to
+    `{base_url}/minutes/verify?inspection=ID&revision=N`; "" leaves the QR code out.
+    Times the database does not record (start and end of the meeting) print as "… giờ …"
+    unless given. `report_due` defaults to the latest due date of the recommendations.
+    """
+    trip = inspection.trip
+    common = _common(trip)
+    part = _unit_part(inspection, single=True, index=1, start_time=start_time,
+                      report_due=report_due, photo_bytes=photo_bytes,
+                      team_name=common.pop("team_name"))
+    return MinutesData(
+        **common, document_number=_nfc(document_number) or DEFAULT_NUMBER,
+        place=_nfc(trip.place) or _nfc(inspection.unit.name), date=inspection.scheduled_on,
+        summary=(f"Kiểm tra công tác cải cách hành chính năm {trip.plan.year} "
+                 f"tại {part.unit_name}"),
+        parts=(part,), closing=CLOSING_ONE.format(end=fmt_time(end_time)),
+        qr_url=_qr_url(base_url, inspection=inspection.id, revision=revision),
+        revision=revision)
+
+
+def minutes_data_for_trip(trip: Trip, base_url: str, *, document_number: str = DEFAULT_NUMBER,
+                          revision: int | None = None, photo_bytes: PhotoBytes | None = None,
+                          inspections: Iterable[Inspection] | None = None,
+                          report_due: date | None = None) -> MinutesData:
+    """One document for a whole trip (e.g. Hạ Lang district and its communes): one part per
+    inspected unit, in the trip's order (district first), team and signatures once.
+
+    `inspections` narrows the units (default: every inspection of the trip).
+    """
+    chosen = list(inspections) if inspections is not None else list(trip.inspections)
+    if not chosen:
+        raise ValueError("the trip has no inspection to put in the minutes")
+    level_order = {"province": 0, "district": 1, "commune": 2}
+    chosen.sort(key=lambda i: (level_order.get(str(getattr(i.unit.level, "value", i.unit.level)), 9),
+                               i.scheduled_on, i.id))
+    common = _common(trip)
+    team_name = common.pop("team_name")
+    parts = tuple(_unit_part(inspection, single=False, index=n, start_time=None,
+                             report_due=report_due, photo_bytes=photo_bytes, team_name=team_name)
+                  for n, inspection in enumerate(chosen, 1))
+    return MinutesData(
+        **common, document_number=_nfc(document_number) or DEFAULT_NUMBER,
+        place=_nfc(trip.place) or _nfc(chosen[0].unit.name), date=trip.starts_on,
+        summary=(f"Kiểm tra công tác cải cách hành chính năm {trip.plan.year} "
+                 f"tại {_join([p.unit_name for p in parts])}"),
+        parts=parts,
+        closing=CLOSING_TRIP.format(end=BLANK_TIME, day=_date_long(trip.ends_on),
+                                    copies=len(parts) + 1),
+        qr_url=_qr_url(base_url, trip=trip.id, revision=revision), revision=revision)
+
+
+__all__ = [
+    "chart_from_evaluation", "minutes_data_for_inspection", "minutes_data_for_trip",
+    "score_from_evaluation", "sections_from_evaluation", "unit_title",
+]

@@ -1,0 +1,256 @@
+"""PAdES signatures: two incremental signatures checked by pyHanko and by poppler's pdfsig,
+tampering, broken input, the own-token upload check, the stamp font and the demo PKI."""
+from __future__ import annotations
+
+import asyncio
+import io
+import random
+
+import pytest
+from cryptography import x509
+from fontTools.ttLib import TTFont
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.fields import enumerate_sig_fields
+from reportlab.pdfgen import canvas
+
+from inspection.pdf import LEADER_FIELD, unit_field
+from inspection.services.signing import (
+    DEMO_P12_PASSPHRASE,
+    SigningError,
+    check_signed_upload,
+    ensure_demo_pki,
+    first_revision_bytes,
+    load_pkcs12,
+    stamp_font_path,
+    verify_pdf,
+)
+
+
+def flip(pdf: bytes, offset: int) -> bytes:
+    return pdf[:offset] + bytes([pdf[offset] ^ 0x01]) + pdf[offset + 1:]
+
+
+def inside_first_stream(pdf: bytes, start: int = 0) -> int:
+    """An offset inside the first content stream after `start`."""
+    return pdf.index(b"stream\n", start) + len(b"stream\n") + 20
+
+
+def base_fonts(xobject, seen=None) -> set[str]:
+    """/BaseFont names used by a form XObject and the XObjects it draws."""
+    seen = set() if seen is None else seen
+    found = set()
+    resources = xobject.get("/Resources", {})
+    for font in resources.get("/Font", {}).values():
+        found.add(str(font.get_object()["/BaseFont"]))
+    for child in resources.get("/XObject", {}).values():
+        if id(child.get_object()) not in seen:
+            seen.add(id(child.get_object()))
+            found |= base_fonts(child.get_object(), seen)
+    return found
+
+
+def plain_pdf(text: str = "Tài liệu thử") -> bytes:
+    out = io.BytesIO()
+    c = canvas.Canvas(out)
+    c.drawString(100, 700, "test")
+    c.showPage()
+    c.drawString(100, 700, "page 2")
+    c.save()
+    return out.getvalue()
+
+
+def test_two_signatures_are_intact_valid_and_trusted_for_pyhanko(signed_twice, minutes_pdf, pki,
+                                                                  leader_key, unitrep_key):
+    reports = verify_pdf(signed_twice, pki.trust_roots)
+    assert [r.field_name for r in reports] == [LEADER_FIELD, unit_field(1)]
+    leader, unitrep = reports
+    for report in reports:
+        assert report.error is None
+        assert report.intact and report.valid and report.trusted and report.bottom_line
+        assert report.ok
+        assert report.timestamped and report.signing_time is not None
+        assert report.reason == "Ký biên bản kiểm tra"
+        assert report.location == "Hạ Lang, Cao Bằng"
+    assert (leader.signer, leader.title) == ("Nguyễn Văn An", "Phó Giám đốc Sở Nội vụ")
+    assert (unitrep.signer, unitrep.title) == ("Nông Văn Én", "Chủ tịch UBND xã Cô Ngân")
+    assert leader.certificate_sha256 == leader_key.fingerprint
+    assert unitrep.certificate_sha256 == unitrep_key.fingerprint
+    assert not leader.covers_whole_document and leader.coverage == "ENTIRE_REVISION"
+    assert unitrep.covers_whole_document and unitrep.coverage == "ENTIRE_FILE"
+    assert signed_twice.startswith(minutes_pdf)  # incremental: the final PDF is untouched
+    assert first_revision_bytes(signed_twice) == minutes_pdf
+
+
+def test_without_the_demo_ca_the_signatures_are_intact_but_not_trusted(signed_twice):
+    reports = verify_pdf(signed_twice, [])
+    assert [(r.intact, r.valid, r.trusted, r.ok) for r in reports] == [(True, True, False, False)] * 2
+
+
+def test_pdfsig_reports_both_signatures_valid_and_trusted(signed_twice, pdfsig):
+    output = pdfsig(signed_twice)
+    assert output.count("Signature is Valid.") == 2, output
+    assert output.count("Certificate is Trusted.") == 2, output
+    assert "Nguyễn Văn An" in output and "Nông Văn Én" in output
+    assert output.count("ETSI.CAdES.detached") == 2
+    assert "Total document signed" in output
+
+
+def test_the_stamps_fill_the_prepared_fields_with_the_rescaled_renamed_font(signed_twice,
+                                                                             minutes_pdf,
+                                                                             font_cache):
+    reader = PdfFileReader(io.BytesIO(signed_twice), strict=False)
+    fields = {name: ref.get_object() for name, _, ref in enumerate_sig_fields(reader)}
+    prepared = {name: ref.get_object()["/Rect"] for name, _, ref
+                in enumerate_sig_fields(PdfFileReader(io.BytesIO(minutes_pdf), strict=False))}
+    assert set(fields) == {LEADER_FIELD, unit_field(1)}
+    for name, widget in fields.items():
+        assert [float(v) for v in widget["/Rect"]] == [float(v) for v in prepared[name]]
+        appearance = widget["/AP"]["/N"]
+        assert appearance.data  # the stamp is drawn, in the stamp font
+        assert any("+CCHCStampSerif-Regular" in font for font in base_fonts(appearance))
+    font = TTFont(str(stamp_font_path(font_cache)))
+    assert font["head"].unitsPerEm == 1000
+    names = {record.toUnicode() for record in font["name"].names if record.nameID in (1, 4, 6, 16)}
+    assert names and not any("Liberation" in n for n in names)
+    assert "CCHC Stamp Serif" in names
+    cmap = font.getBestCmap()
+    assert all(ord(ch) in cmap for ch in "Ký bởi Chức vụ Thời gian ĐƯỢC Nông Văn Én ỹ ự ẫ ₫")
+
+
+def test_one_flipped_byte_in_revision_one_breaks_both_signatures(signed_twice, minutes_pdf, pki,
+                                                                 pdfsig):
+    offset = inside_first_stream(signed_twice, 1000)
+    assert offset < len(minutes_pdf)
+    tampered = flip(signed_twice, offset)
+    reports = verify_pdf(tampered, pki.trust_roots)
+    assert len(reports) == 2
+    assert [(r.intact, r.ok) for r in reports] == [(False, False), (False, False)]
+    output = pdfsig(tampered)
+    assert output.count("Digest Mismatch") == 2, output
+    assert "Signature is Valid." not in output
+
+
+def test_one_flipped_byte_in_revision_two_breaks_only_the_first_signature_s_successor(
+        signed_twice, signed_once, pki, pdfsig):
+    # A byte of the stamp stream added by the second signature: only that signature covers it.
+    offset = inside_first_stream(signed_twice, len(signed_once))
+    tampered = flip(signed_twice, offset)
+    leader, unitrep = verify_pdf(tampered, pki.trust_roots)
+    assert leader.intact and not unitrep.intact and not unitrep.ok
+    output = pdfsig(tampered)
+    assert output.count("Digest Mismatch") == 1 and output.count("Signature is Valid.") == 1
+
+
+@pytest.mark.parametrize("bad", [b"", b"hello", b"%PDF-1.4\n", b"%PDF-1.7\n" + bytes(range(256)) * 8,
+                                 b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "not bytes"])
+def test_non_pdf_input_is_reported_invalid_never_raised(bad):
+    reports = verify_pdf(bad, [])
+    assert reports and all(not r.ok and r.error for r in reports)
+
+
+def test_truncated_and_corrupted_files_never_raise(signed_twice, pki):
+    for cut in (len(signed_twice) // 2, len(signed_twice) - 40, len(signed_twice) - 1, 200):
+        reports = verify_pdf(signed_twice[:cut], pki.trust_roots)
+        assert reports, cut
+        assert not all(r.ok for r in reports), cut
+    xref = signed_twice.rindex(b"xref")
+    assert not all(r.ok for r in verify_pdf(signed_twice.replace(b"xref", b"xreg"), pki.trust_roots))
+    rng = random.Random(5)
+    for _ in range(8):  # random flips anywhere near the tail (xref, trailer, signature dict)
+        offset = rng.randrange(max(0, xref - 3000), len(signed_twice))
+        assert isinstance(verify_pdf(flip(signed_twice, offset), pki.trust_roots), list)
+
+
+def test_an_unsigned_pdf_has_no_signature_reports(minutes_pdf):
+    assert verify_pdf(minutes_pdf, []) == []
+
+
+def test_the_upload_check_accepts_an_incremental_signature_on_the_exact_final_pdf(
+        signed_twice, signed_once, minutes_pdf, pki, sign, leader_key):
+    assert check_signed_upload(signed_once, minutes_pdf, pki.trust_roots).accepted
+    check = check_signed_upload(signed_twice, minutes_pdf, pki.trust_roots, require_trusted=True)
+    assert check.accepted, check.reasons
+    assert len(check.signatures) == 2
+
+    other = plain_pdf()
+    signed_other = sign(other, leader_key, LEADER_FIELD, "Trưởng đoàn kiểm tra")
+    refused = check_signed_upload(signed_other, minutes_pdf, pki.trust_roots)
+    assert not refused.accepted
+    assert any("biên bản gốc" in reason for reason in refused.reasons)
+
+    assert not check_signed_upload(minutes_pdf, minutes_pdf).accepted  # nothing signed
+    tampered = flip(signed_twice, inside_first_stream(signed_twice, 1000))
+    assert not check_signed_upload(tampered, minutes_pdf, pki.trust_roots).accepted
+    assert not check_signed_upload(b"garbage", minutes_pdf).accepted
+    # the right first revision with bytes appended after the signature: not covered
+    assert not check_signed_upload(signed_once + b"\n% appended\n", minutes_pdf).accepted
+    # untrusted signer: accepted unless trust is required
+    assert check_signed_upload(signed_twice, minutes_pdf, []).accepted
+    assert not check_signed_upload(signed_twice, minutes_pdf, [], require_trusted=True).accepted
+
+
+def test_signing_a_pdf_without_prepared_fields_puts_the_stamps_on_the_last_page(sign, leader_key,
+                                                                                  unitrep_key, pki):
+    pdf = plain_pdf()
+    signed = sign(sign(pdf, leader_key, LEADER_FIELD, "Trưởng đoàn"), unitrep_key, unit_field(1),
+                  "Đại diện đơn vị")
+    reports = verify_pdf(signed, pki.trust_roots)
+    assert [r.ok for r in reports] == [True, True]
+    reader = PdfFileReader(io.BytesIO(signed), strict=False)
+    last_page = reader.root["/Pages"]["/Kids"][-1]
+    boxes = {}
+    for name, _, ref in enumerate_sig_fields(reader):
+        widget = ref.get_object()
+        assert widget["/P"] == last_page
+        boxes[name] = [float(v) for v in widget["/Rect"]]
+    assert boxes[unit_field(1)][2] < boxes[LEADER_FIELD][0]  # unit left, leader right
+
+
+def test_signing_and_verifying_work_inside_a_running_event_loop(minutes_pdf, sign, leader_key, pki):
+    async def inside_a_loop():  # e.g. an async server, or Playwright's sync API in tests
+        signed = sign(minutes_pdf, leader_key, LEADER_FIELD, "Trưởng đoàn")
+        return verify_pdf(signed, pki.trust_roots)
+
+    (report,) = asyncio.run(inside_a_loop())
+    assert report.ok
+
+
+def test_signing_refuses_bad_input(sign, signed_once, leader_key, minutes_pdf):
+    with pytest.raises(SigningError):
+        sign(signed_once, leader_key, LEADER_FIELD, "again")  # that field is already signed
+    with pytest.raises(SigningError):
+        sign(b"not a pdf", leader_key, LEADER_FIELD, "x")
+    with pytest.raises(SigningError):
+        sign(minutes_pdf, leader_key, "bad name/../", "x")
+
+
+def test_pkcs12_loading(pki):
+    path = pki.p12_path("leader")
+    key = load_pkcs12(path, DEMO_P12_PASSPHRASE.decode())
+    assert key.common_name == "Nguyễn Văn An" and key.title == "Phó Giám đốc Sở Nội vụ"
+    assert load_pkcs12(path.read_bytes(), DEMO_P12_PASSPHRASE).fingerprint == key.fingerprint
+    with pytest.raises(SigningError):
+        load_pkcs12(path, "wrong")
+    with pytest.raises(SigningError):
+        load_pkcs12(b"not a p12", None)
+
+
+def test_the_demo_pki_is_made_once_and_issues_keys_for_any_user(pki):
+    ca = pki.ca_cert_path.read_bytes()
+    leader_p12 = pki.p12_path("leader").read_bytes()
+    again = ensure_demo_pki(pki.directory)
+    assert again.ca_cert_path.read_bytes() == ca
+    assert again.p12_path("leader").read_bytes() == leader_p12
+    cert = x509.load_pem_x509_certificate(ca)
+    assert cert.subject.rfc4514_string().startswith("CN=CCHC Demo CA")
+    assert cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+
+    key = again.signer("inspector1", "Trần Thị Bình", "Chuyên viên Sở Nội vụ")
+    assert (key.common_name, key.title) == ("Trần Thị Bình", "Chuyên viên Sở Nội vụ")
+    assert again.signer("inspector1", "Trần Thị Bình", "Chuyên viên Sở Nội vụ").fingerprint \
+        == key.fingerprint
+    promoted = again.signer("inspector1", "Trần Thị Bình", "Trưởng phòng CCHC")
+    assert promoted.title == "Trưởng phòng CCHC" and promoted.fingerprint != key.fingerprint
+    assert promoted.certificate.issuer == again.ca_cert.subject
+    assert again.p12_path("../etc/ông").parent == pki.directory / "people"
+    assert again.p12_path("../etc/ông") != again.p12_path("___etc__ng")
