@@ -125,3 +125,137 @@ def register_cli(app: Flask) -> None:
         state = "published" if version.is_published else "draft"
         click.echo(f"{version.template.code} {version.version}: "
                    f"{'imported' if created else 'unchanged'} ({state})")
+
+    # --- minutes (biên bản kiểm tra): build an unsigned PDF, verify signatures ----------------
+
+    @app.cli.group("minutes")
+    def minutes_group():
+        """Inspection minutes: build the PDF, verify its signatures."""
+
+    @minutes_group.command("build")
+    @click.argument("object_id", type=int)
+    @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+    @click.option("--trip", "is_trip", is_flag=True, help="OBJECT_ID is a trip: one document for all its units")
+    @click.option("--number", default="…/BB-ĐKT", help='Document number, e.g. "05/BB-ĐKT"')
+    @click.option("--revision", type=int, default=None)
+    @click.option("--base-url", default="", help="Site address for the verification QR code")
+    def minutes_build_command(object_id: int, output: Path, is_trip: bool, number: str,
+                              revision: int | None, base_url: str):
+        """Write the unsigned minutes of an inspection (or a trip) as a PDF file."""
+        from .models import Inspection, Trip
+        from .pdf import render_minutes
+        from .services.minutes_data import minutes_data_for_inspection, minutes_data_for_trip
+
+        if is_trip:
+            trip = db.session.get(Trip, object_id)
+            if trip is None or not trip.inspections:
+                click.echo(f"Không có đợt kiểm tra {object_id} / no such trip (or no unit in it).", err=True)
+                sys.exit(1)
+            data = minutes_data_for_trip(trip, base_url, document_number=number, revision=revision)
+        else:
+            inspection = db.session.get(Inspection, object_id)
+            if inspection is None:
+                click.echo(f"Không có cuộc kiểm tra {object_id} / no such inspection.", err=True)
+                sys.exit(1)
+            data = minutes_data_for_inspection(inspection, base_url, document_number=number,
+                                               revision=revision)
+        pdf = render_minutes(data)
+        output.write_bytes(pdf)
+        click.echo(f"Đã ghi / written: {output} ({len(pdf):,} bytes)")
+
+    @minutes_group.command("verify")
+    @click.argument("pdf_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--trust", "trust_files", multiple=True,
+                  type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                  help="Trusted root certificate (PEM/DER); repeatable. The demo CA in "
+                       "instance/pki is trusted when present.")
+    def minutes_verify_command(pdf_file: Path, trust_files: tuple[Path, ...]):
+        """Check every signature of a PDF; exit 0 only if all are intact, valid and trusted
+        and the last one covers the whole file."""
+        from zoneinfo import ZoneInfo
+
+        from .services.signing import verify_pdf
+
+        roots = [path.read_bytes() for path in trust_files]
+        demo_ca = Path(app.instance_path) / "pki" / "ca.cert.pem"
+        if demo_ca.exists():
+            roots.append(demo_ca.read_bytes())
+        reports = verify_pdf(pdf_file.read_bytes(), roots)
+
+        def yes(flag: bool) -> str:
+            return "có / yes" if flag else "KHÔNG / NO"
+
+        if not reports:
+            click.echo("Tệp không có chữ ký số / the file has no digital signature.")
+        for n, report in enumerate(reports, 1):
+            if report.error and not report.signer:
+                click.echo(f"Không kiểm tra được tệp / cannot check the file: {report.error}")
+                continue
+            when = report.signing_time.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%d/%m/%Y %H:%M:%S %z") \
+                if report.signing_time else "?"
+            click.echo(f"Chữ ký {n} / signature {n}: {report.field_name}")
+            click.echo(f"  Người ký / signer: {report.signer}")
+            click.echo(f"  Chức vụ / title: {report.title or '-'}")
+            if report.organization:
+                click.echo(f"  Cơ quan / organisation: {report.organization}")
+            click.echo(f"  Thời gian ký / signing time: {when}"
+                       + (" (có dấu thời gian / timestamped)" if report.timestamped else ""))
+            click.echo(f"  Toàn vẹn / intact: {yes(report.intact)}")
+            click.echo(f"  Hợp lệ / valid: {yes(report.valid)}")
+            click.echo(f"  Tin cậy / trusted: {yes(report.trusted)}")
+            click.echo(f"  Bao trùm toàn bộ tệp / covers the whole file: {yes(report.covers_whole_document)}")
+            click.echo(f"  SHA-256 chứng thư / certificate SHA-256: {report.certificate_sha256}")
+            if report.error:
+                click.echo(f"  Lỗi / error: {report.error}")
+        good = bool(reports) and all(r.ok for r in reports) and reports[-1].covers_whole_document
+        click.echo("Kết luận / verdict: " + ("HỢP LỆ / VALID" if good else "KHÔNG HỢP LỆ / NOT VALID"))
+        sys.exit(0 if good else 1)
+
+    @app.cli.command("refresh-scores")
+    def refresh_scores_command():
+        """Rebuild the score snapshots used by the province reports (after an upgrade or import)."""
+        from .services.scores import refresh_all_scores
+
+        count = refresh_all_scores()
+        db.session.commit()
+        click.echo(f"Đã tính lại điểm / scores refreshed: {count} cuộc kiểm tra / inspections.")
+
+    @app.cli.command("export")
+    @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--format", "fmt", type=click.Choice(["sqlite", "csv", "xlsx"]), default="sqlite",
+                  show_default=True, help="sqlite: the analysis database (every table, for Datasette); "
+                                          "csv, xlsx: one table (--table)")
+    @click.option("--table", type=click.Choice(["inspections", "observations", "indicators", "recommendations"]),
+                  default="inspections", show_default=True, help="Table for csv and xlsx")
+    def export_command(out: Path, fmt: str, table: str):
+        """Export the data: an SQLite analysis database, or one table as CSV or XLSX."""
+        import time
+
+        from .services import export
+
+        started = time.monotonic()
+        if fmt == "sqlite":
+            counts = export.write_sqlite(out, progress=lambda name, n: click.echo(f"  {name}: {n}", err=True))
+            summary = ", ".join(f"{name} {n}" for name, n in counts.items())
+        else:
+            rows = export.TABLES[table](None, {})
+            if fmt == "csv":
+                with open(out, "wb") as f:
+                    f.writelines(export.csv_chunks(rows))
+            else:
+                export.write_xlsx(rows, out, sheet=table)
+            summary = table
+        size = out.stat().st_size
+        click.echo(f"Đã xuất / exported {out} ({fmt}, {size / 1e6:.1f} MB, {time.monotonic() - started:.1f} s): {summary}")
+
+    @app.cli.command("seed-synthetic")
+    @click.option("--communes", default=60, show_default=True, help="Communes of the 2025 structure")
+    @click.option("--seed", default=2025, show_default=True, help="Seed of the pseudo-random results")
+    def seed_synthetic_command(communes: int, seed: int):
+        """Generate a fictitious province (2023–2025 inspections) to try the reports; not for real data."""
+        from .services.synthetic import build_province
+
+        province = build_province(seed=seed, communes=communes)
+        db.session.commit()
+        click.echo(f"Tỉnh thử nghiệm / synthetic province {province.code}: {len(province.units)} units, "
+                   f"{len(province.inspections)} inspections; logins tn-admin, tn-leader (password demo1234).")

@@ -86,10 +86,10 @@ api = InspectionApi()
 
 def init_api(app: Flask) -> None:
     """Register the API blueprints and error handlers."""
-    from . import auth, inspections
+    from . import assignments, auth, inspections, minutes, reports, sync, uploads
 
     api.init_app(app)
-    for module in (auth, inspections):
+    for module in (auth, inspections, assignments, sync, uploads, reports, minutes):
         api.register_blueprint(module.blp)
 
     @app.errorhandler(ServiceError)

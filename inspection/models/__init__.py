@@ -14,6 +14,7 @@ from .inspections import (
 )
 from .minutes import MinutesRevision, Signature
 from .plans import Plan, Trip, TripMember, TripRole
+from .reports import InspectionScore
 from .sync import AppliedOp, ChangeLog, Upload
 from .units import AdminUnit, UnitLevel, unit_merges
 from .users import Role, User
@@ -21,7 +22,7 @@ from .users import Role, User
 __all__ = [
     "AdminUnit", "AppliedOp", "AuditEvent", "ChangeLog", "ChecklistItem", "ChecklistSection",
     "ChecklistTemplate", "ChecklistVersion", "Conflict", "Finding", "Inspection",
-    "InspectionState", "InvalidTransition", "LateSubmission", "MinutesRevision", "Observation",
+    "InspectionScore", "InspectionState", "InvalidTransition", "LateSubmission", "MinutesRevision", "Observation",
     "Photo", "Plan", "Recommendation", "Role", "Signature", "Trip", "TripMember", "TripRole",
     "UnitLevel", "Upload", "User", "unit_merges",
 ]

@@ -14,6 +14,7 @@ from .accounts import create_user
 from .checklists import import_checklist
 from .observations import record_observation
 from .planning import create_plan, create_trip
+from .scores import refresh_scores
 from .units import import_units, unit_valid_on
 from .workflow import transition_inspection
 
@@ -41,8 +42,13 @@ HA_LANG_RESULTS = {"CQS.01": "pass"}
 HA_LANG_TEXTS = {"CQS.02": "TCVN ISO 9001:2015"}
 
 
-def seed_demo() -> list[str]:
-    """Load the demo data if it is not there yet; returns what was done, line by line."""
+def seed_demo(with_minutes: bool = True) -> list[str]:
+    """Load the demo data if it is not there yet; returns what was done, line by line.
+
+    With minutes (the default), xã Cô Ngân's minutes are built and signed by the leader and the
+    unit's representative with the demo CA, so every stage shows (DESIGN §6). Tests that do
+    not look at minutes skip that second or two.
+    """
     if db.session.scalar(select(Plan.id).where(Plan.number == PLAN_NUMBER)):
         return ["Dữ liệu mẫu đã có sẵn / demo data already present."]
     done = []
@@ -73,11 +79,11 @@ def seed_demo() -> list[str]:
     district = inspections["048"]
     transition_inspection(district, "start", users["inspector1"])
     for code, value in HA_LANG_FIGURES.items():
-        record_observation(district, code, {"value": value}, users["inspector1"])
+        record_observation(district, code, {"value": value}, users["inspector1"], refresh=False)
     for code, result in HA_LANG_RESULTS.items():
-        record_observation(district, code, {"result": result}, users["inspector2"])
+        record_observation(district, code, {"result": result}, users["inspector2"], refresh=False)
     for code, text in HA_LANG_TEXTS.items():
-        record_observation(district, code, {"text": text}, users["inspector2"])
+        record_observation(district, code, {"text": text}, users["inspector2"], refresh=False)
 
     # The two communes visited first: illustrative yes/no results (no published figures).
     for inspection, author in ((inspections["01567"], users["inspector1"]),
@@ -85,9 +91,16 @@ def seed_demo() -> list[str]:
         transition_inspection(inspection, "start", author)
         for item in inspection.checklist_version.items:
             if item.kind == "yesno":
-                record_observation(inspection, item.code, {"result": "pass"}, author)
+                record_observation(inspection, item.code, {"result": "pass"}, author, refresh=False)
         transition_inspection(inspection, "submit", author)
+    refresh_scores([i.id for i in trip.inspections])
     transition_inspection(inspections["01567"], "approve", users["leader"])
+    if with_minutes:
+        from .minutes import build_minutes, sign_minutes
+
+        build_minutes(inspections["01567"], users["leader"], "http://127.0.0.1:5000")
+        sign_minutes(inspections["01567"], users["leader"], demo_key=True)
+        sign_minutes(inspections["01567"], users["unitrep"], demo_key=True)
     done.append("Kế hoạch / plan 3199/KH-UBND; đợt / trip 01/10/2021: "
                 + ", ".join(f"{i.unit.full_name} ({i.state.value})" for i in trip.inspections))
     db.session.flush()

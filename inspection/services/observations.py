@@ -7,8 +7,9 @@ import unicodedata
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import ChangeLog, ChecklistItem, Inspection, Observation, User
+from ..models import ChecklistItem, Inspection, Observation, User
 from ..models.base import utcnow
+from .scores import refresh_score
 
 RESULTS = {"pass", "partial", "fail", "na"}
 TEXT_LIMIT = 10_000
@@ -70,20 +71,21 @@ def observation_payload(observation: Observation) -> dict:
     }
 
 
-def log_observation_change(observation: Observation, author: User | None) -> ChangeLog:
+def log_observation_change(observation: Observation, author: User | None) -> None:
     """Append the observation's new state to the change feed that devices pull."""
-    entry = ChangeLog(inspection_id=observation.inspection_id, kind="observation",
-                      payload=observation_payload(observation), author_id=author.id if author else None)
-    db.session.add(entry)
-    return entry
+    from .sync import log_change  # sync builds on this module
+
+    log_change(observation.inspection_id, "observation", observation_payload(observation),
+               author.id if author else None)
 
 
 def record_observation(inspection: Inspection, item_code: str, fields: dict, user: User | None,
-                       expected_version: int | None = None) -> Observation:
+                       expected_version: int | None = None, refresh: bool = True) -> Observation:
     """Set fields of an item's observation directly (office entry, leader's decision, demo data).
 
     Bumps its version and logs the change for devices. With `expected_version`, refuses
-    (StaleObservation) when someone changed the observation since it was read.
+    (StaleObservation) when someone changed the observation since it was read. Bulk callers
+    pass `refresh=False` and call `scores.refresh_scores` once at the end.
     """
     item = item_for(inspection, item_code)
     if item is None:
@@ -106,4 +108,6 @@ def record_observation(inspection: Inspection, item_code: str, fields: dict, use
     observation.updated_at = utcnow()
     db.session.flush()
     log_observation_change(observation, user)
+    if refresh:
+        refresh_score(inspection)
     return observation

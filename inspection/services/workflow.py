@@ -57,6 +57,15 @@ def transition_inspection(
             f"Không thể thực hiện: cuộc kiểm tra đang ở trạng thái “{STATE_LABELS_VI[exc.state]}”.",
             f"Not allowed: the inspection is {exc.state.value}.",
         ) from exc
+    if action == "reopen":
+        from .minutes import supersede_for  # minutes builds on workflow, not the reverse
+
+        supersede_for(inspection)
+    # Devices learn of the new state from the change feed (the field app locks approved work).
+    from .sync import log_change
+
+    log_change(inspection.id, "inspection",
+               {"id": inspection.id, "state": inspection.state.value, "revision": inspection.revision}, user.id)
     audit.record(f"inspection.{action}", inspection, user, device_id,
                  before=before.value, after=inspection.state.value, reason=reason)
     return inspection

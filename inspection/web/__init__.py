@@ -38,9 +38,9 @@ ACTION_LABELS = {
 
 def init_web(app: Flask) -> None:
     """Register the page blueprints and the template helpers they share."""
-    from . import admin, auth, main, review
+    from . import admin, auth, fieldapp, followup, main, minutes, overview, review
 
-    for module in (auth, main, admin, review):
+    for module in (auth, main, admin, review, minutes, fieldapp, followup, overview):
         app.register_blueprint(module.bp)
 
     @app.context_processor

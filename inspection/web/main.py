@@ -23,7 +23,7 @@ from ..models import (
     User,
 )
 from ..models.inspections import TRANSITIONS
-from ..services import review
+from ..services import minutes, review
 from ..services.access import can_edit, get_visible_inspection, inspections_query, is_trip_leader
 from ..services.errors import ServiceError
 from ..services.evaluation import evaluate_inspection
@@ -103,4 +103,5 @@ def inspection_page(inspection_id: int):
         recommendations=db.session.scalars(select(Recommendation).where(Recommendation.inspection_id == inspection.id)
                                            .order_by(Recommendation.position, Recommendation.id)).all(),
         blockers=review.approval_blockers(inspection) if inspection.can("approve") else [],
+        minutes_revisions=minutes.revisions_of(inspection),
     )

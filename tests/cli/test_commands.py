@@ -1,6 +1,6 @@
 """The `flask --app inspection …` commands."""
 from inspection.extensions import db
-from inspection.models import AdminUnit, ChecklistVersion, Inspection, Plan, User
+from inspection.models import AdminUnit, ChecklistVersion, Inspection, MinutesRevision, Plan, User
 
 UNITS_HEADER = "code,name,kind,level,parent_code,valid_from,valid_to,merged_from\n"
 
@@ -12,7 +12,10 @@ def test_seed_demo_loads_everything_once(app, runner):
     assert db.session.query(User).count() == 6
     assert db.session.query(Plan).one().number == "3199/KH-UBND"
     states = {i.unit.name: i.state.value for i in db.session.query(Inspection)}
-    assert states == {"Hạ Lang": "in_progress", "Cô Ngân": "approved", "Vinh Quý": "submitted"}
+    assert states == {"Hạ Lang": "in_progress", "Cô Ngân": "signed", "Vinh Quý": "submitted"}
+    co_ngan_minutes = db.session.query(MinutesRevision).one()
+    assert co_ngan_minutes.status == "signed"
+    assert [s.signer.username for s in co_ngan_minutes.signatures] == ["leader", "unitrep"]
     second = runner.invoke(args=["seed-demo"])
     assert second.exit_code == 0
     assert "already present" in second.output

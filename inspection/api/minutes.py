@@ -1,0 +1,148 @@
+"""Minutes (biên bản) for an inspection or a whole trip: build, sign, upload signed, download,
+and verify any PDF."""
+import hashlib
+
+from flask import Response, request
+from flask_login import current_user
+from flask_smorest import Blueprint, abort
+from sqlalchemy import or_, select
+
+from ..extensions import db
+from ..models import Inspection, MinutesRevision, Role, Trip
+from ..schemas.minutes import MinutesRevisionSchema, VerificationSchema
+from ..services import minutes
+from ..services.access import get_visible_inspection, trips_query
+from ..services.errors import NotFound
+from ..services.signing import verify_pdf
+from .guards import login_required_api
+
+blp = Blueprint("api_minutes", __name__, url_prefix="/api/v1", description="Inspection minutes")
+MAX_PDF = 30 * 1024 * 1024
+PDF_BODY = {"required": True, "content": {"application/pdf": {
+    "schema": {"type": "string", "format": "binary", "minLength": 1}}}}
+
+
+def _target(kind: str, target_id: int):
+    """The inspection or trip, if the user may see it (unit representatives: own unit only)."""
+    if kind == "inspections":
+        return get_visible_inspection(current_user, db.session.get(Inspection, target_id))
+    trip = db.session.get(Trip, target_id)
+    visible = trip is not None and current_user.role != Role.unitrep and db.session.scalar(
+        trips_query(current_user).where(Trip.id == trip.id)) is not None
+    if not visible:
+        raise NotFound("Không tìm thấy đợt kiểm tra.", "Trip not found.")
+    return trip
+
+
+def _pdf_body() -> bytes:
+    """A PDF sent as the raw body (application/pdf) or as the multipart field `file`."""
+    upload = request.files.get("file")
+    data = upload.read(MAX_PDF + 1) if upload else request.get_data(cache=False)
+    if not data:
+        abort(400, message="Hãy gửi tệp PDF.", code="missing_file")
+    if len(data) > MAX_PDF:
+        abort(413, message="Tệp PDF quá lớn (tối đa 30 MB).")
+    return data
+
+
+def _base_url() -> str:
+    return request.host_url.rstrip("/")
+
+
+for kind in ("inspections", "trips"):
+    noun = "inspection" if kind == "inspections" else "trip"
+
+    @blp.route(f"/{kind}/<int:target_id>/minutes", methods=["GET"], endpoint=f"{noun}_revisions")
+    @blp.response(200, MinutesRevisionSchema(many=True))
+    @blp.alt_response(401, schema="Error")
+    @blp.alt_response(404, schema="Error")
+    @login_required_api
+    def list_revisions(target_id, kind=kind):
+        """Every minutes revision, newest last, with its signatures"""
+        return minutes.revisions_of(_target(kind, target_id))
+
+    @blp.route(f"/{kind}/<int:target_id>/minutes", methods=["POST"], endpoint=f"{noun}_build")
+    @blp.response(201, MinutesRevisionSchema)
+    @blp.alt_response(401, schema="Error")
+    @blp.alt_response(403, schema="Error")
+    @blp.alt_response(404, schema="Error")
+    @blp.alt_response(409, schema="Error")
+    @login_required_api
+    def build(target_id, kind=kind):
+        """Compile a new revision of the minutes (team leader; results approved)"""
+        revision = minutes.build_minutes(_target(kind, target_id), current_user, _base_url())
+        db.session.commit()
+        return revision
+
+    @blp.route(f"/{kind}/<int:target_id>/minutes/sign", methods=["POST"], endpoint=f"{noun}_sign")
+    @blp.response(200, MinutesRevisionSchema)
+    @blp.alt_response(401, schema="Error")
+    @blp.alt_response(403, schema="Error")
+    @blp.alt_response(404, schema="Error")
+    @blp.alt_response(409, schema="Error")
+    @login_required_api
+    def sign(target_id, kind=kind):
+        """Sign the latest revision with the caller's key (leader first, then the unit)"""
+        target = _target(kind, target_id)
+        signature = minutes.sign_minutes(target, current_user)
+        db.session.commit()
+        return signature.revision
+
+    @blp.route(f"/{kind}/<int:target_id>/minutes/upload", methods=["POST"], endpoint=f"{noun}_upload")
+    @blp.doc(requestBody=PDF_BODY)
+    @blp.response(200, MinutesRevisionSchema)
+    @blp.alt_response(400, schema="Error")
+    @blp.alt_response(401, schema="Error")
+    @blp.alt_response(403, schema="Error")
+    @blp.alt_response(404, schema="Error")
+    @blp.alt_response(409, schema="Error")
+    @blp.alt_response(413, schema="Error")
+    @blp.alt_response(422, schema="Error")
+    @login_required_api
+    def upload(target_id, kind=kind):
+        """Upload the final PDF signed with one's own certificate (USB token, remote signing)"""
+        target = _target(kind, target_id)
+        signature = minutes.accept_signed_upload(target, current_user, _pdf_body())
+        db.session.commit()
+        return signature.revision
+
+    @blp.route(f"/{kind}/<int:target_id>/minutes.pdf", methods=["GET"], endpoint=f"{noun}_pdf")
+    @blp.response(200, content_type="application/pdf",
+                  description="The latest revision (with its signatures so far)")
+    @blp.alt_response(401, schema="Error")
+    @blp.alt_response(404, schema="Error")
+    @login_required_api
+    def download(target_id, kind=kind):
+        """Download the latest minutes as PDF"""
+        target = _target(kind, target_id)
+        revision = minutes.latest_revision(target)
+        if revision is None:
+            raise NotFound("Chưa có biên bản.", "There are no minutes yet.")
+        name = f"bien-ban-{kind}-{target_id}-r{revision.revision}.pdf"
+        return Response(minutes.current_pdf(revision), mimetype="application/pdf",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"',
+                                 "Cache-Control": "private, no-store"})
+
+
+@blp.route("/minutes/verify", methods=["POST"])
+@blp.doc(requestBody=PDF_BODY)
+@blp.response(200, VerificationSchema)
+@blp.alt_response(400, schema="Error")
+@blp.alt_response(413, schema="Error")
+def verify():
+    """Check every signature of a PDF (anyone may verify; nothing is stored)"""
+    data = _pdf_body()
+    return verification_of(data)
+
+
+def verification_of(data: bytes) -> dict:
+    """The verification report of PDF bytes, and the stored revision they belong to, if any."""
+    reports = verify_pdf(data, minutes.trust_roots())
+    digest = hashlib.sha256(data).hexdigest()
+    known = db.session.scalar(select(MinutesRevision).where(
+        or_(MinutesRevision.sha256 == digest, MinutesRevision.signed_sha256 == digest)))
+    valid = bool(reports) and all(r.ok for r in reports) and reports[-1].covers_whole_document
+    return {"valid": valid, "signatures": reports, "sha256": digest, "known_revision": known}
+
+
+

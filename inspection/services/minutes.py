@@ -1,0 +1,196 @@
+"""Minutes revisions: build the final PDF, sign it (leader first, then the unit), accept a file
+signed with one's own certificate, and supersede revisions when an inspection is reopened.
+
+A revision's final PDF and every signed version are stored by SHA-256 and never re-rendered.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import current_app
+from pyhanko.keys import load_cert_from_pemder
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import Inspection, InspectionState, MinutesRevision, Role, Signature, Trip, User
+from ..models.base import utcnow
+from ..pdf import LEADER_FIELD, render_minutes, unit_field
+from . import audit
+from .access import is_trip_leader, require
+from .errors import Conflict, NotFound, ValidationFailed
+from .minutes_data import minutes_data_for_inspection, minutes_data_for_trip
+from .signing import SigningError, check_signed_upload, ensure_demo_pki, sign_pdf, verify_pdf
+from .storage import get_storage
+from .workflow import transition_inspection
+
+LEADER_ROLE = "Trưởng đoàn kiểm tra"
+UNIT_ROLE = "Đại diện đơn vị được kiểm tra"
+
+
+def _pki():
+    return ensure_demo_pki(Path(current_app.instance_path) / "pki")
+
+
+def trust_roots() -> list:
+    """Certificates this server trusts for minutes: the demo CA in demo mode, plus configured ones."""
+    roots = list(_pki().trust_roots) if current_app.config.get("DEMO") or current_app.testing else []
+    for path in current_app.config.get("TRUSTED_CA_FILES", ()):
+        roots.append(load_cert_from_pemder(path))
+    return roots
+
+
+def _inspections_of(target: Inspection | Trip) -> list[Inspection]:
+    return [target] if isinstance(target, Inspection) else list(target.inspections)
+
+
+def _trip_of(target: Inspection | Trip) -> Trip:
+    return target.trip if isinstance(target, Inspection) else target
+
+
+def revisions_of(target: Inspection | Trip) -> list[MinutesRevision]:
+    column = MinutesRevision.inspection_id if isinstance(target, Inspection) else MinutesRevision.trip_id
+    return db.session.scalars(select(MinutesRevision).where(column == target.id)
+                              .order_by(MinutesRevision.revision)).all()
+
+
+def latest_revision(target: Inspection | Trip) -> MinutesRevision | None:
+    """The newest revision that is not superseded."""
+    current = [r for r in revisions_of(target) if r.status != "superseded"]
+    return current[-1] if current else None
+
+
+def _next_document_number() -> str:
+    """Sequential numbers per calendar year of issue: 01/BB-ĐKT, 02/BB-ĐKT, …"""
+    now = utcnow()
+    start = now.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    count = db.session.scalar(select(func.count(func.distinct(MinutesRevision.document_number)))
+                              .where(MinutesRevision.created_at >= start)) or 0
+    return f"{count + 1:02d}/BB-ĐKT"
+
+
+def build_minutes(target: Inspection | Trip, user: User, base_url: str) -> MinutesRevision:
+    """Compile a new final revision (trip leader, every inspection approved)."""
+    trip = _trip_of(target)
+    require(is_trip_leader(user, trip), "Chỉ trưởng đoàn mới lập biên bản.", "Only the team leader builds minutes.")
+    not_ready = [i.unit.full_name for i in _inspections_of(target) if i.state != InspectionState.approved]
+    if not_ready:
+        raise Conflict("Chỉ lập biên bản khi kết quả đã được duyệt: " + ", ".join(not_ready),
+                       "Minutes are built once results are approved: " + ", ".join(not_ready))
+    previous = revisions_of(target)
+    for old in previous:
+        if old.status != "superseded":
+            old.status = "superseded"
+    number = previous[-1].document_number if previous else _next_document_number()
+    revision_no = (previous[-1].revision + 1) if previous else 1
+    storage = get_storage()
+    if isinstance(target, Inspection):
+        data = minutes_data_for_inspection(target, base_url, document_number=number, revision=revision_no)
+    else:
+        data = minutes_data_for_trip(target, base_url, document_number=number, revision=revision_no)
+    pdf = render_minutes(data)
+    revision = MinutesRevision(
+        inspection_id=target.id if isinstance(target, Inspection) else None,
+        trip_id=target.id if isinstance(target, Trip) else None,
+        revision=revision_no, document_number=number, status="final",
+        sha256=storage.put_bytes(pdf), created_by_id=user.id)
+    db.session.add(revision)
+    db.session.flush()
+    audit.record("minutes.build", revision, user, revision=revision_no)
+    return revision
+
+
+def current_pdf(revision: MinutesRevision) -> bytes:
+    """The latest bytes of a revision: the signed file if anyone signed, else the final PDF."""
+    with get_storage().open(revision.signed_sha256 or revision.sha256) as f:
+        return f.read()
+
+
+def _signing_role(revision: MinutesRevision, user: User, target: Inspection | Trip) -> tuple[str, str]:
+    """(role, field) for this user's signature; leader first, then each unit representative."""
+    signed_roles = {(s.role, s.signer_id) for s in revision.signatures}
+    if is_trip_leader(user, _trip_of(target)):
+        if any(role == "leader" for role, _ in signed_roles):
+            raise Conflict("Trưởng đoàn đã ký biên bản này.", "The leader already signed.")
+        return "leader", LEADER_FIELD
+    if user.role == Role.unitrep:
+        units = [i.unit_id for i in _inspections_of(target)]
+        require(user.unit_id in units, "Bạn không đại diện cho đơn vị trong biên bản này.",
+                "You do not represent a unit in these minutes.")
+        if not any(role == "leader" for role, _ in signed_roles):
+            raise Conflict("Trưởng đoàn ký trước, đại diện đơn vị ký sau.",
+                           "The leader signs first, then the unit's representative.")
+        if ("unitrep", user.id) in signed_roles:
+            raise Conflict("Bạn đã ký biên bản này.", "You already signed.")
+        return "unitrep", unit_field(units.index(user.unit_id) + 1)
+    require(False, "Chỉ trưởng đoàn và đại diện đơn vị được ký biên bản.",
+            "Only the leader and the unit's representative sign the minutes.")
+    raise AssertionError  # unreachable
+
+
+def _record_signature(revision: MinutesRevision, user: User, role: str, signed: bytes,
+                      target: Inspection | Trip) -> Signature:
+    report = verify_pdf(signed, trust_roots())[-1]
+    revision.signed_sha256 = get_storage().put_bytes(signed)
+    signature = Signature(revision=revision, signer_id=user.id, role=role,
+                          signed_at=report.signing_time or utcnow(),
+                          certificate_subject=(f"{report.signer}, {report.title}".strip(", "))[:500],
+                          certificate_sha256=report.certificate_sha256, file_sha256=revision.signed_sha256)
+    db.session.add(signature)
+    db.session.flush()
+    audit.record("minutes.sign", revision, user, role=role)
+    units_signed = {s.signer.unit_id for s in revision.signatures if s.role == "unitrep"}
+    if all(i.unit_id in units_signed for i in _inspections_of(target)):
+        revision.status = "signed"
+        leader = next(s.signer for s in revision.signatures if s.role == "leader")
+        for inspection in _inspections_of(target):
+            if inspection.state == InspectionState.approved:
+                transition_inspection(inspection, "sign", leader)
+    return signature
+
+
+def sign_minutes(target: Inspection | Trip, user: User, location: str = "", demo_key: bool = False) -> Signature:
+    """Add the user's signature with the key the server holds for them: the demo CA, in demo
+    mode or when loading the demo data (`demo_key`)."""
+    revision = latest_revision(target)
+    if revision is None:
+        raise NotFound("Chưa có biên bản để ký.", "There are no minutes to sign yet.")
+    role, field = _signing_role(revision, user, target)
+    if not (demo_key or current_app.config.get("DEMO") or current_app.testing):
+        raise Conflict("Máy chủ không giữ khóa ký của bạn: hãy tải biên bản về, ký bằng chứng thư số của "
+                       "mình rồi tải lên.", "The server holds no key for you: download, sign with your own "
+                       "certificate, and upload.")
+    pki = _pki()
+    key = pki.signer(user.username, user.full_name, user.position or "")
+    try:
+        signed = sign_pdf(current_pdf(revision), key, LEADER_ROLE if role == "leader" else UNIT_ROLE, field,
+                          location or _trip_of(target).place, "Ký biên bản kiểm tra", timestamper=pki.timestamper(),
+                          font_cache_dir=Path(current_app.instance_path) / "cache")
+    except SigningError as exc:
+        raise ValidationFailed(f"Không ký được: {exc}", f"Signing failed: {exc}") from exc
+    return _record_signature(revision, user, role, signed, target)
+
+
+def accept_signed_upload(target: Inspection | Trip, user: User, signed: bytes) -> Signature:
+    """Accept a file signed with the user's own certificate (USB token, remote signing)."""
+    revision = latest_revision(target)
+    if revision is None:
+        raise NotFound("Chưa có biên bản để ký.", "There are no minutes to sign yet.")
+    role, _field = _signing_role(revision, user, target)
+    with get_storage().open(revision.sha256) as f:
+        final_pdf = f.read()
+    check = check_signed_upload(signed, final_pdf, trust_roots())
+    reasons = list(check.reasons)
+    if check.accepted and revision.signed_sha256 and not signed.startswith(current_pdf(revision)):
+        reasons.append("Tệp không chứa các chữ ký đã có / the file drops the signatures already made")
+    if not check.accepted or reasons:
+        raise ValidationFailed("Không chấp nhận tệp đã ký: " + "; ".join(r.split(" / ")[0] for r in reasons),
+                               "The signed file is refused: " + "; ".join(r.split(" / ")[-1] for r in reasons),
+                               {"reasons": reasons})
+    return _record_signature(revision, user, role, signed, target)
+
+
+def supersede_for(inspection: Inspection) -> None:
+    """Reopening an inspection supersedes its minutes (and its trip's): the next build is new."""
+    for revision in revisions_of(inspection) + revisions_of(inspection.trip):
+        if revision.status != "superseded":
+            revision.status = "superseded"

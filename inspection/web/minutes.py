@@ -1,0 +1,71 @@
+"""Minutes on the office pages: build, sign, upload a signed file, and the public verification page."""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..models import Inspection, MinutesRevision
+from ..services import minutes
+from ..services.access import get_visible_inspection
+from ..services.errors import ServiceError
+
+bp = Blueprint("minutes", __name__)
+MAX_PDF = 30 * 1024 * 1024
+
+
+def _back(inspection: Inspection):
+    return redirect(url_for("main.inspection_page", inspection_id=inspection.id, _anchor="minutes"))
+
+
+def _run(inspection: Inspection, action, message: str):
+    try:
+        action()
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message(str(get_locale())), "error")
+    else:
+        db.session.commit()
+        flash(message, "success")
+    return _back(inspection)
+
+
+@bp.post("/inspections/<int:inspection_id>/minutes/<action>")
+@login_required
+def act(inspection_id: int, action: str):
+    inspection = get_visible_inspection(current_user, db.session.get(Inspection, inspection_id))
+    if action == "build":
+        return _run(inspection, lambda: minutes.build_minutes(inspection, current_user, request.host_url.rstrip("/")),
+                    _("Đã lập biên bản."))
+    if action == "sign":
+        return _run(inspection, lambda: minutes.sign_minutes(inspection, current_user), _("Đã ký biên bản."))
+    if action == "upload":
+        upload = request.files.get("file")
+        data = upload.read(MAX_PDF + 1) if upload else b""
+        if not data or len(data) > MAX_PDF:
+            flash(_("Hãy chọn tệp PDF đã ký (tối đa 30 MB)."), "error")
+            return _back(inspection)
+        return _run(inspection, lambda: minutes.accept_signed_upload(inspection, current_user, data),
+                    _("Đã nhận tệp đã ký."))
+    return _back(inspection)
+
+
+@bp.route("/minutes/verify", methods=["GET", "POST"])
+def verify():
+    """Anyone holding a PDF can check its signatures here (the QR code leads here)."""
+    from ..api.minutes import verification_of
+
+    result, stored = None, None
+    if request.method == "POST":
+        upload = request.files.get("file")
+        data = upload.read(MAX_PDF + 1) if upload else b""
+        if not data or len(data) > MAX_PDF:
+            flash(_("Hãy chọn tệp PDF (tối đa 30 MB)."), "error")
+        else:
+            result = verification_of(data)
+    elif request.args.get("inspection", "").isdigit():
+        stored = db.session.query(MinutesRevision).filter_by(
+            inspection_id=int(request.args["inspection"]),
+            revision=int(request.args.get("revision", "0")) if request.args.get("revision", "").isdigit() else 0,
+        ).first()
+    return render_template("minutes_verify.html", result=result, stored=stored), (200 if result is None or result["valid"] else 422)

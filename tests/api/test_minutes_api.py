@@ -1,0 +1,117 @@
+"""Minutes through the API: build after approval, leader signs first, the unit co-signs,
+download, verify (and detect tampering), own-certificate upload, reopen supersedes."""
+import subprocess
+
+import pytest
+
+from inspection.extensions import db
+from inspection.models import Inspection, MinutesRevision
+
+
+def by_code(code):
+    return next(i for i in db.session.query(Inspection) if i.unit.code == code)
+
+
+def post(client, url, **kwargs):
+    return client.post(url, headers={"X-CSRF-Token": client.csrf}, **kwargs)
+
+
+@pytest.fixture
+def co_ngan_minutes(demo, login):
+    """Cô Ngân (approved in the demo data) with a first revision built by the leader."""
+    leader = login("leader")
+    inspection = by_code("01567")
+    response = post(leader, f"/api/v1/inspections/{inspection.id}/minutes")
+    assert response.status_code == 201, response.get_json()
+    return inspection, leader
+
+
+def test_build_sign_cosign_download_and_verify(co_ngan_minutes, login, tmp_path):
+    inspection, leader = co_ngan_minutes
+    unitrep = login("unitrep")
+    early = post(unitrep, f"/api/v1/inspections/{inspection.id}/minutes/sign")
+    assert early.status_code == 409 and "Trưởng đoàn ký trước" in early.get_json()["message"]
+    signed = post(leader, f"/api/v1/inspections/{inspection.id}/minutes/sign")
+    assert signed.status_code == 200
+    assert [s["role"] for s in signed.get_json()["signatures"]] == ["leader"]
+    cosigned = post(unitrep, f"/api/v1/inspections/{inspection.id}/minutes/sign")
+    assert cosigned.get_json()["status"] == "signed"
+    assert db.session.get(Inspection, inspection.id).state.value == "signed"
+
+    pdf = unitrep.get(f"/api/v1/inspections/{inspection.id}/minutes.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    path = tmp_path / "bien-ban.pdf"
+    path.write_bytes(pdf.data)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True).stdout
+    assert "BIÊN BẢN" in text and "Cô Ngân" in text
+
+    report = post(leader, "/api/v1/minutes/verify", data=pdf.data, content_type="application/pdf").get_json()
+    assert report["valid"] is True
+    assert [s["signer"] for s in report["signatures"]] == ["Nguyễn Văn An", "Nông Văn Én"]
+    assert report["known_revision"]["revision"] == 1
+
+    # An independent verifier agrees (pdfsig exits 0 even on failure: read its output).
+    checked = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True).stdout
+    assert checked.count("Signature is Valid.") == 2
+
+    damaged = bytearray(pdf.data)
+    damaged[len(damaged) // 3] ^= 0x01
+    bad = post(leader, "/api/v1/minutes/verify", data=bytes(damaged), content_type="application/pdf").get_json()
+    assert bad["valid"] is False
+    path.write_bytes(bytes(damaged))
+    rechecked = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True).stdout
+    assert "Signature is Valid." not in rechecked or rechecked.count("Signature is Valid.") < 2
+
+
+def test_only_the_leader_builds_and_only_approved_results(demo, login):
+    inspector = login("inspector1")
+    assert post(inspector, f"/api/v1/inspections/{by_code('01567').id}/minutes").status_code == 403
+    leader = login("leader")
+    refused = post(leader, f"/api/v1/inspections/{by_code('01561').id}/minutes")  # submitted, not approved
+    assert refused.status_code == 409
+    assert db.session.query(MinutesRevision).count() == 0
+
+
+def test_other_units_cannot_download(co_ngan_minutes, login):
+    inspection, _ = co_ngan_minutes
+    assert login("inspector3").get(f"/api/v1/inspections/{inspection.id}/minutes.pdf").status_code == 404
+    assert login("unitrep").get(f"/api/v1/inspections/{by_code('01561').id}/minutes.pdf").status_code == 404
+
+
+def test_reopen_supersedes_and_the_next_build_is_a_new_revision(co_ngan_minutes, login):
+    inspection, leader = co_ngan_minutes
+    post(leader, f"/api/v1/inspections/{inspection.id}/minutes/sign")
+    reopened = post(leader, f"/api/v1/inspections/{inspection.id}/transitions",
+                    json={"action": "reopen", "reason": "Bổ sung số liệu"})
+    assert reopened.status_code == 200
+    assert [r.status for r in db.session.query(MinutesRevision)] == ["superseded"]
+    assert leader.get(f"/api/v1/inspections/{inspection.id}/minutes.pdf").status_code == 404
+    for action in ("submit", "approve"):
+        post(leader, f"/api/v1/inspections/{inspection.id}/transitions", json={"action": action})
+    second = post(leader, f"/api/v1/inspections/{inspection.id}/minutes").get_json()
+    assert second["revision"] == 2 and second["document_number"].endswith("/BB-ĐKT")
+
+
+def test_own_certificate_upload_must_sign_the_stored_final_pdf(co_ngan_minutes, login, app):
+    from pathlib import Path
+
+    from inspection.services.signing import ensure_demo_pki, sign_pdf
+
+    inspection, leader = co_ngan_minutes
+    final = leader.get(f"/api/v1/inspections/{inspection.id}/minutes.pdf").data
+    key = ensure_demo_pki(Path(app.instance_path) / "pki").signer("leader", "Nguyễn Văn An", "Phó Giám đốc Sở Nội vụ")
+    own = sign_pdf(final, key, "Trưởng đoàn kiểm tra", "SigLeader", "Hạ Lang", "Ký bằng USB token")
+    other = sign_pdf(final.replace(b"/Producer", b"/Producex", 1), key, "Trưởng đoàn", "SigLeader", "x", "y")
+    refused = post(leader, f"/api/v1/inspections/{inspection.id}/minutes/upload", data=other,
+                   content_type="application/pdf")
+    assert refused.status_code == 422
+    accepted = post(leader, f"/api/v1/inspections/{inspection.id}/minutes/upload", data=own,
+                    content_type="application/pdf")
+    assert accepted.status_code == 200, accepted.get_json()
+    assert accepted.get_json()["signatures"][0]["certificate_subject"].startswith("Nguyễn Văn An")
+
+
+def test_verify_reports_garbage_as_invalid(client):
+    report = client.post("/api/v1/minutes/verify", data=b"not a pdf at all", content_type="application/pdf")
+    assert report.status_code == 200
+    assert report.get_json()["valid"] is False
