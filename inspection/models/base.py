@@ -1,8 +1,11 @@
 """Column helpers shared by the models."""
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import DateTime
 from sqlalchemy.orm import Mapped, mapped_column
+
+# Vietnam time (UTC+7, no daylight saving): device clocks without a zone are read as this.
+VIETNAM = timezone(timedelta(hours=7))
 
 
 def utcnow() -> datetime:

@@ -110,6 +110,9 @@ class OpResultSchema(ma.Schema):
     message = ma.fields.String(metadata={"description": "Why it was rejected (Vietnamese)"})
     conflicts = ma.fields.List(ma.fields.String(), metadata={
         "description": "Fields kept as a Conflict for the leader (status conflict)"})
+    superseded = ma.fields.List(ma.fields.String(), metadata={
+        "description": "Fields not written because the same device had already set them with a "
+                       "later edit that arrived first (status merged)"})
     original_status = ma.fields.String(metadata={
         "description": "For a duplicate: the status the op got the first time"})
 

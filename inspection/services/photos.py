@@ -36,7 +36,7 @@ from werkzeug.exceptions import ClientDisconnected
 
 from ..extensions import db
 from ..models import Inspection, Photo, Upload, User
-from ..models.base import utcnow
+from ..models.base import VIETNAM, utcnow
 from . import audit
 from .access import can_edit, can_view
 from .errors import Conflict, NotFound, PermissionDenied, ServiceError, ValidationFailed
@@ -51,7 +51,6 @@ THUMB_SIDE = 480
 THUMB_SUFFIX = f"-thumb{THUMB_SIDE}.jpg"
 READ_CHUNK = 64 * 1024
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
-VIETNAM = timezone(timedelta(hours=7))
 SHA256_HEX = re.compile(r"^[0-9a-fA-F]{64}$")
 METADATA_KEY = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 CAPTION_LIMIT = 2000

@@ -69,7 +69,7 @@ from ..models import (
     User,
     unit_merges,
 )
-from ..models.base import utcnow
+from ..models.base import VIETNAM, utcnow
 from ..models.checklists import VersionStatus
 from .access import can_edit, can_view, inspections_query
 from .errors import NotFound
@@ -471,7 +471,9 @@ class _Batch:
         obs = self.observations.get(key)
         base = op["base_version"]
         clashes: list[str] = []
+        superseded: list[str] = []
         changed: dict = {}
+        op_at = _aware(op.get("at"))
         created = obs is None
         if created:
             obs = self.observations[key] = _ObsState(inspection_id=inspection.id,
@@ -483,7 +485,11 @@ class _Batch:
             for name, value in cleaned.items():
                 stored = obs.values[name]
                 version, by = field_meta(obs.field_versions, name)
-                if stale and version > base and self.writer not in by and stored != value:
+                if by and by[0] == self.writer and _older(op_at, obs.field_versions[name]):
+                    # This writer already set the field with a later edit that arrived first
+                    # (batches reordered on the way): the older edit must not undo it.
+                    superseded.append(name)
+                elif stale and version > base and self.writer not in by and stored != value:
                     clashes.append(name)
                     self.conflict_rows.append({
                         "inspection_id": inspection.id, "item_code": item.code, "field": name,
@@ -503,12 +509,14 @@ class _Batch:
                         obs.dirty = True
                 else:
                     changed[name] = value
-            status = "conflict" if clashes else ("merged" if stale else "applied")
+            status = "conflict" if clashes else ("merged" if stale or superseded else "applied")
         if changed or created:
             obs.version += 1
             for name, value in changed.items():
                 obs.values[name] = value
                 obs.field_versions[name] = {"version": obs.version, "by": [self.writer]}
+                if op_at is not None:
+                    obs.field_versions[name]["at"] = op_at.isoformat()
             obs.updated_by_id = self.user_id
             obs.updated_at = self.now
             obs.dirty = True
@@ -519,10 +527,14 @@ class _Batch:
         result = {"op_id": str(op_id), "status": status, "version": obs.version}
         if clashes:
             result["conflicts"] = clashes
+        if superseded:
+            result["superseded"] = superseded
         payload = {**obs.payload(self.now, self.now_iso), "device_id": self.device_id,
                    "op_id": result["op_id"]}
         if clashes:
             payload["conflicts"] = clashes
+        if superseded:
+            payload["superseded"] = superseded
         self.change_rows.append({"inspection_id": inspection.id, "kind": "observation",
                                  "payload": payload, "author_id": self.user_id})
         self._remember(op, inspection, result)
@@ -554,7 +566,7 @@ class _Batch:
         if user_id != self.user_id:  # another account's op: say nothing about it
             return result
         result["original_status"] = original.get("status")
-        for key in ("version", "reason", "message", "conflicts"):
+        for key in ("version", "reason", "message", "conflicts", "superseded"):
             if original.get(key) is not None:
                 result[key] = original[key]
         return result
@@ -633,6 +645,23 @@ def _op_json(op: dict, device_id: str) -> dict:
     return {"op_id": str(op["op_id"]), "type": op["type"], "inspection_id": op["inspection_id"],
             "item_code": op["item_code"], "base_version": op["base_version"],
             "fields": op["fields"], "at": _iso(op.get("at")), "device_id": device_id}
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """A device time with its offset (a device clock without a zone is Vietnam time)."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=VIETNAM)
+
+
+def _older(op_at: datetime | None, meta) -> bool:
+    """Whether an edit made at ``op_at`` is older than the one that set the field (``meta``)."""
+    if op_at is None or not isinstance(meta, dict) or not meta.get("at"):
+        return False
+    try:
+        return op_at < _aware(datetime.fromisoformat(meta["at"]))
+    except (TypeError, ValueError):
+        return False
 
 
 def _user_of(writers: list[str]) -> int | None:

@@ -81,7 +81,8 @@ def test_a_new_value_is_applied_and_logged(demo, login):
     after = observation(district, "TTHC.20")
     assert (after.value, after.note, after.version) == (1082, "Sổ theo dõi", 2)
     assert after.updated_by_id == user("inspector1").id
-    assert after.field_versions["value"] == {"version": 2, "by": [f"{user('inspector1').id}:tablet-1"]}
+    assert after.field_versions["value"] == {"version": 2, "by": [f"{user('inspector1').id}:tablet-1"],
+                                             "at": AT}
     assert count(ChangeLog) == changes_before + 1
     entry = db.session.scalar(select(ChangeLog).order_by(ChangeLog.id.desc()))
     assert entry.kind == "observation" and entry.inspection_id == district
@@ -192,6 +193,31 @@ def test_a_devices_successive_edits_from_the_same_base_are_no_conflict(demo, log
     assert count(Conflict) == 0
     final = observation(district, "TTHC.28")
     assert (final.value, final.note, final.version) == (16, "cuối ngày", 4)
+
+
+def test_a_devices_older_edit_arriving_late_does_not_undo_its_newer_one(demo, login):
+    district = ids_by_code()["048"]
+    client = login("inspector1")
+    # The device changed the count at 09:00 (answer lost, so it stayed in the outbox) and again
+    # at 09:05; the batches reached the server in the opposite order.
+    older = dict(op(district, "TTHC.28", {"value": 14, "note": "sáng"}, base=1),
+                 at="2026-03-02T09:00:00+07:00")
+    newer = dict(op(district, "TTHC.28", {"value": 15}, base=1), at="2026-03-02T09:05:00+07:00")
+    [first] = push(client, [newer])
+    [late] = push(client, [older])
+    assert first["status"] == "applied"
+    assert late["status"] == "merged" and late["superseded"] == ["value"]
+    final = observation(district, "TTHC.28")
+    assert (final.value, final.note) == (15, "sáng")  # the note had no newer edit: it is kept
+    assert count(Conflict) == 0
+    # Another device's older clock is no reason to drop its edit: that is a conflict as before.
+    other = login("inspector2")
+    [clash] = push(other, [dict(op(district, "TTHC.28", {"value": 13}, base=1),
+                                at="2026-03-02T08:00:00+07:00")], device="tablet-2")
+    assert clash["status"] == "conflict" and clash["conflicts"] == ["value"]
+    # Sent again, the late op's answer is the same.
+    [again] = push(client, [older])
+    assert again["status"] == "duplicate" and again["superseded"] == ["value"]
 
 
 def test_bad_ops_are_rejected_with_reasons_while_the_others_apply(demo, login):
