@@ -68,6 +68,12 @@ class InspectionApi(Api):
             headers["Allow"] = ", ".join(error.valid_methods)
         if not wants_json():
             _, vi, en = MESSAGES.get(status, MESSAGES[500])
+            if isinstance(error, CSRFError):  # most often a form left open past its session
+                vi = ("Biểu mẫu đã cũ hoặc phiên đăng nhập đã hết hạn, nên chưa lưu gì. Hãy quay "
+                      "lại trang trước (nội dung vừa nhập vẫn còn), tải lại trang rồi gửi lại.")
+                en = ("The form is out of date or your session has expired, so nothing was "
+                      "saved. Go back (what you typed is still there), reload the page and send "
+                      "it again.")
             text = en if language() == "en" else vi
             return render_template("error.html", status=status, message=text), status, headers
         data = getattr(error, "data", None) or {}
