@@ -43,6 +43,9 @@ class Defaults:
 
     MAX_CONTENT_LENGTH = 32 * 1024 * 1024
     DEMO = False
+    # The address people open the app at, e.g. https://cchc.caobang.gov.vn: printed as the QR
+    # code of the minutes. Unset, the address of the request that builds them is used.
+    PUBLIC_URL = None
 
 
 ENV_KEYS = {
@@ -51,6 +54,7 @@ ENV_KEYS = {
     "MEDIA_ROOT": "MEDIA_ROOT",
     "SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE",
     "INSPECTION_DEMO": "DEMO",
+    "PUBLIC_URL": "PUBLIC_URL",
 }
 BOOLEAN_KEYS = {"SESSION_COOKIE_SECURE", "DEMO"}
 

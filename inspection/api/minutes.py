@@ -46,7 +46,7 @@ def _pdf_body() -> bytes:
 
 
 def _base_url() -> str:
-    return request.host_url.rstrip("/")
+    return minutes.public_url(request.host_url)
 
 
 for kind in ("inspections", "trips"):

@@ -21,6 +21,7 @@ from .workflow import transition_inspection
 DEMO_PASSWORD = "demo1234"
 PLAN_NUMBER = "3199/KH-UBND"
 TRIP_DAY = date(2021, 10, 1)
+SERVE_URL = "http://127.0.0.1:5000"  # where scripts/serve.sh serves the demo
 
 # (username, full name, position, role); names are fictitious, the facts are the article's.
 ACCOUNTS = [
@@ -96,9 +97,9 @@ def seed_demo(with_minutes: bool = True) -> list[str]:
     refresh_scores([i.id for i in trip.inspections])
     transition_inspection(inspections["01567"], "approve", users["leader"])
     if with_minutes:
-        from .minutes import build_minutes, sign_minutes
+        from .minutes import build_minutes, public_url, sign_minutes
 
-        build_minutes(inspections["01567"], users["leader"], "http://127.0.0.1:5000")
+        build_minutes(inspections["01567"], users["leader"], public_url(SERVE_URL))
         sign_minutes(inspections["01567"], users["leader"], demo_key=True)
         sign_minutes(inspections["01567"], users["unitrep"], demo_key=True)
     done.append("Kế hoạch / plan 3199/KH-UBND; đợt / trip 01/10/2021: "

@@ -68,6 +68,11 @@ def _next_document_number() -> str:
     return f"{count + 1:02d}/BB-ĐKT"
 
 
+def public_url(fallback: str) -> str:
+    """Where the minutes' QR code leads: config PUBLIC_URL, else `fallback` (the request's)."""
+    return (current_app.config.get("PUBLIC_URL") or fallback).rstrip("/")
+
+
 def build_minutes(target: Inspection | Trip, user: User, base_url: str) -> MinutesRevision:
     """Compile a new final revision (trip leader, every inspection approved)."""
     trip = _trip_of(target)

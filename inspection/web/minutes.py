@@ -35,7 +35,7 @@ def _run(inspection: Inspection, action, message: str):
 def act(inspection_id: int, action: str):
     inspection = get_visible_inspection(current_user, db.session.get(Inspection, inspection_id))
     if action == "build":
-        return _run(inspection, lambda: minutes.build_minutes(inspection, current_user, request.host_url.rstrip("/")),
+        return _run(inspection, lambda: minutes.build_minutes(inspection, current_user, minutes.public_url(request.host_url)),
                     _("Đã lập biên bản."))
     if action == "sign":
         return _run(inspection, lambda: minutes.sign_minutes(inspection, current_user), _("Đã ký biên bản."))

@@ -115,3 +115,16 @@ def test_verify_reports_garbage_as_invalid(client):
     report = client.post("/api/v1/minutes/verify", data=b"not a pdf at all", content_type="application/pdf")
     assert report.status_code == 200
     assert report.get_json()["valid"] is False
+
+
+def test_the_qr_address_is_the_configured_public_url(demo, login, app, tmp_path):
+    """Behind a proxy the request's own address is internal: PUBLIC_URL is printed instead."""
+    app.config["PUBLIC_URL"] = "https://cchc.caobang.example/"
+    leader = login("leader")
+    inspection = by_code("01567")
+    assert post(leader, f"/api/v1/inspections/{inspection.id}/minutes").status_code == 201
+    path = tmp_path / "bien-ban.pdf"
+    path.write_bytes(leader.get(f"/api/v1/inspections/{inspection.id}/minutes.pdf").data)
+    text = subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True).stdout
+    assert f"https://cchc.caobang.example/minutes/verify?inspection={inspection.id}" in text
+    assert "localhost" not in text
