@@ -2,13 +2,15 @@
 crashes; afterwards the server must hold exactly the union of all edits.
 
     .venv/bin/python scripts/chaos_sync.py [--seed 7] [--devices 30] [--inspections 10]
-                                           [--rounds 30] [--database-url URL] [--json]
+                                           [--rounds 30] [--parallel 1] [--database-url URL]
+                                           [--json]
 
 Without --database-url it makes a throwaway SQLite database. The run is decided by the seed:
 which edits each device makes, when it goes offline, which requests are cut or lose their
 answer, which batches are sent twice or out of order, and when the server restarts or is killed.
-(Only whether a push in flight at the moment of a crash was committed depends on timing; the
-checks hold either way.) tests/chaos/test_chaos_sync.py runs it on SQLite and PostgreSQL.
+Only whether the push in flight at the crash was committed depends on timing; with --parallel N,
+N devices sync at the same moment, each device meets the same faults, and which of two racing
+pushes wins depends on timing too. The checks hold either way. tests/chaos/test_chaos_sync.py runs it on SQLite and PostgreSQL.
 
 The world: the demo data, plus trips of two inspections each, six inspectors per trip, each
 inspector with one tablet (30 devices, 10 inspections by default). Every round, each device that
@@ -50,9 +52,11 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -89,7 +93,8 @@ class Config:
     reorder: float = 0.5  # chance that a sync sends its batches newest first
     restart_round: int | None = None  # default: a third of the way
     crash_round: int | None = None  # default: two thirds of the way
-    workers: int = 2
+    workers: int = 2  # gunicorn worker processes
+    parallel: int = 1  # devices syncing at the same moment (1: the whole run is reproducible)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -197,25 +202,31 @@ def http_bytes(method: str, path: str, headers: dict, body: bytes, length: int |
 class Network:
     """Requests of the devices to the server, with faults drawn from the run's random stream."""
 
-    def __init__(self, server: Server, rng: random.Random, config: Config):
+    def __init__(self, server: Server, config: Config):
         self.server = server
-        self.rng = rng
         self.config = config
         self.faults: Counter = Counter()
         self.requests = 0
+        self._lock = threading.Lock()
 
-    def send(self, method: str, path: str, headers: dict, body: bytes = b"",
+    def count(self, kind: str) -> None:
+        with self._lock:
+            self.faults[kind] += 1
+
+    def send(self, rng: random.Random, method: str, path: str, headers: dict, body: bytes = b"",
              may_cut: bool = False, may_lose: bool = True) -> tuple[int, dict, bytes]:
-        """Send one request; returns (status, headers, body) or raises Lost."""
-        self.requests += 1
-        roll = self.rng.random()
+        """Send one request; returns (status, headers, body) or raises Lost. The faults are
+        drawn from `rng`, the sending device's own stream."""
+        with self._lock:
+            self.requests += 1
+        roll = rng.random()
         if may_cut and body and roll < self.config.cut_request:
-            self.faults["cut requests"] += 1
-            self._deliver(method, path, headers, body[:self.rng.randint(0, len(body) - 1)],
+            self.count("cut requests")
+            self._deliver(method, path, headers, body[:rng.randint(0, len(body) - 1)],
                           declared=len(body))
             raise Lost
         if may_lose and roll > 1 - self.config.lost_answer:
-            self.faults["lost answers"] += 1
+            self.count("lost answers")
             self._deliver(method, path, headers, body, wait=True)
             raise Lost
         connection = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=60)
@@ -288,7 +299,8 @@ class Device:
         self.username = username
         self.device_id = f"tablet-{number:02d}"
         self.network = network
-        self.rng = random.Random(f"{seed}:{username}")
+        self.rng = random.Random(f"{seed}:{username}")  # what the inspector does
+        self.net = random.Random(f"{seed}:{username}:network")  # what the network does to it
         self.cookie = ""
         self.csrf = ""
         self.user_id = 0
@@ -311,12 +323,12 @@ class Device:
     def request_json(self, method: str, path: str, body=None, may_cut=False, may_lose=True):
         data = json.dumps(body).encode() if body is not None else b""
         headers = self.headers({"Content-Type": "application/json"} if body is not None else {})
-        status, _, raw = self.network.send(method, path, headers, data, may_cut, may_lose)
+        status, _, raw = self.network.send(self.net, method, path, headers, data, may_cut, may_lose)
         return status, (json.loads(raw) if raw else None)
 
     def sign_in(self) -> None:
         status, headers, raw = self.network.send(
-            "POST", "/api/v1/auth/login", {"Content-Type": "application/json"},
+            self.net, "POST", "/api/v1/auth/login", {"Content-Type": "application/json"},
             json.dumps({"username": self.username, "password": PASSWORD}).encode(), may_lose=False)
         body = json.loads(raw)
         assert status == 200, body
@@ -387,8 +399,8 @@ class Device:
         """Push the outbox, upload photos, pull; stops at the first request without an answer."""
         try:
             batches = self._batches(batch_size)
-            if len(batches) > 1 and self.rng.random() < self.network.config.reorder:
-                self.network.faults["reordered syncs"] += 1
+            if len(batches) > 1 and self.net.random() < self.network.config.reorder:
+                self.network.count("reordered syncs")
                 batches.reverse()
             for batch in batches:
                 self.push(batch)
@@ -423,8 +435,8 @@ class Device:
         status, answer = self.request_json("POST", "/api/v1/sync/push", body, may_cut=True)
         assert status == 200, (status, answer)
         self._answered(batch, answer["results"])
-        if self.rng.random() < self.network.config.duplicate_batch:
-            self.network.faults["duplicated batches"] += 1
+        if self.net.random() < self.network.config.duplicate_batch:
+            self.network.count("duplicated batches")
             status, again = self.request_json("POST", "/api/v1/sync/push", body, may_lose=False)
             assert status == 200 and all(r["status"] == "duplicate" for r in again["results"]), again
             self.statuses["duplicate"] += len(again["results"])
@@ -456,21 +468,21 @@ class Device:
             meta = {"inspection_id": str(job.inspection_id), "client_uuid": job.client_uuid,
                     "sha256": job.sha256, "filename": f"{job.client_uuid}.jpg"}
             encoded = ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in meta.items())
-            status, headers, _ = self.network.send("POST", "/api/v1/uploads", self.headers(
+            status, headers, _ = self.network.send(self.net, "POST", "/api/v1/uploads", self.headers(
                 {**tus, "Upload-Length": str(len(job.data)), "Upload-Metadata": encoded}))
             assert status == 201, status
             if "photo-id" in headers:
                 job.done = True
                 return
             job.location = headers["location"]
-        status, headers, _ = self.network.send("HEAD", job.location, self.headers(tus),
+        status, headers, _ = self.network.send(self.net, "HEAD", job.location, self.headers(tus),
                                                may_lose=False)
         assert status == 200, status
         offset = int(headers["upload-offset"])
         while "photo-id" not in headers:
             chunk = job.data[offset:offset + CHUNK]
             status, headers, body = self.network.send(
-                "PATCH", job.location, self.headers({**tus, "Upload-Offset": str(offset),
+                self.net, "PATCH", job.location, self.headers({**tus, "Upload-Offset": str(offset),
                                                      "Content-Type": "application/offset+octet-stream"}),
                 chunk, may_cut=True)
             assert status == 204, (status, body)
@@ -520,10 +532,11 @@ def simulate(config: Config, database_url: str, instance: Path, media: Path) -> 
     """Run the devices against a real server (the world must be prepared); returns the record."""
     rng = random.Random(config.seed)
     server = Server(database_url, instance, media, config.workers)
-    network = Network(server, rng, config)
+    network = Network(server, config)
     devices = [Device(f"chaos{n:02d}", n, network, config.seed) for n in range(1, config.devices + 1)]
     run = Run(config, devices, network)
     started = time.perf_counter()
+    pool = ThreadPoolExecutor(config.parallel) if config.parallel > 1 else None
     server.start()
     try:
         for device in devices:
@@ -537,18 +550,22 @@ def simulate(config: Config, database_url: str, instance: Path, media: Path) -> 
                 run.restarts += 1
             if round_number == crash_round:
                 _crash_during_a_push(run, rng)
+            online = []
             for device in devices:
-                online = device.offline_until < round_number
-                if online and device.rng.random() < config.offline:
+                if device.offline_until < round_number and device.rng.random() < config.offline:
                     device.offline_until = round_number + device.rng.randint(1, 4)
-                    network.faults["offline periods"] += 1
-                    online = False
+                    network.count("offline periods")
                 for _ in range(device.rng.randint(0, config.max_edits)):
                     device.edit()
                 if device.rng.random() < config.photo_chance:
                     device.take_photo()
-                if online:
+                if device.offline_until < round_number:
+                    online.append(device)
+            if pool is None:
+                for device in online:
                     device.sync(config.batch)
+            else:  # several devices at once: pushes race each other on the server
+                list(pool.map(lambda device: device.sync(config.batch), online))
         # Signal everywhere, no more faults: every device drains its queues and catches up.
         config_quiet = Config(**{**asdict(config), "cut_request": 0, "lost_answer": 0,
                                  "duplicate_batch": 0, "reorder": 0})
@@ -559,6 +576,8 @@ def simulate(config: Config, database_url: str, instance: Path, media: Path) -> 
         for device in devices:
             device.pull()
     finally:
+        if pool is not None:
+            pool.shutdown()
         server.stop()
         run.seconds = time.perf_counter() - started
     return run
@@ -762,11 +781,13 @@ def main() -> int:
     parser.add_argument("--devices", type=int, default=Config.devices)
     parser.add_argument("--inspections", type=int, default=Config.inspections)
     parser.add_argument("--rounds", type=int, default=Config.rounds)
+    parser.add_argument("--parallel", type=int, default=Config.parallel,
+                        help="devices syncing at the same moment (1: fully reproducible)")
     parser.add_argument("--database-url", help="an empty database (default: a new SQLite file)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     config = Config(seed=args.seed, devices=args.devices, inspections=args.inspections,
-                    rounds=args.rounds)
+                    rounds=args.rounds, parallel=args.parallel)
     sys.path.insert(0, str(ROOT))
     from flask_migrate import upgrade
 

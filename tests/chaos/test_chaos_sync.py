@@ -1,6 +1,6 @@
 """Chaos sync (issue 7): 30 inspectors' tablets on 10 inspections sync through a network that
 cuts requests, loses answers, delivers batches twice and out of order, while the server restarts
-once and is killed once with a push in flight. Afterwards the server holds exactly the union of
+once and is killed once with a push in flight; three devices sync at the same moment. Afterwards the server holds exactly the union of
 all edits: every op recorded and applied once, every same-field clash a Conflict and no Conflict
 without one, no edit silently overwritten, every device showing the server's values, every photo
 stored once with its bytes. The simulation and its checks are scripts/chaos_sync.py (run it for
@@ -25,7 +25,7 @@ def load_chaos():
 
 def test_thirty_devices_through_faults_and_a_crash_lose_and_duplicate_nothing(app):
     chaos = load_chaos()
-    config = chaos.Config(seed=7, devices=30, inspections=10, rounds=20)
+    config = chaos.Config(seed=7, devices=30, inspections=10, rounds=20, parallel=3)
     chaos.prepare(config)
     db.session.remove()
     db.engine.dispose()  # the server processes take over the database
