@@ -39,15 +39,15 @@ class InspectionResource(MethodView):
 
 @blp.route("/<int:inspection_id>/transitions")
 class Transitions(MethodView):
+    @login_required_api  # first: a signed-out request is 401 whatever its body
     @blp.arguments(TransitionSchema)
     @blp.response(200, InspectionSchema)
     @blp.alt_response(401, schema="Error")
     @blp.alt_response(403, schema="Error")
     @blp.alt_response(404, schema="Error")
     @blp.alt_response(409, schema="Error")
-    @login_required_api
     def post(self, data, inspection_id):
-        """Start, submit, approve, sign or reopen (with a reason) an inspection"""
+        """Start, submit, approve or reopen (with a reason) an inspection"""
         inspection = get_visible_inspection(current_user, db.session.get(Inspection, inspection_id))
         transition_inspection(inspection, data["action"], current_user, data["reason"])
         db.session.commit()

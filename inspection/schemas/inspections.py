@@ -1,7 +1,7 @@
 """Inspections as the API shows them, and state-machine requests."""
 import marshmallow as ma
 
-from ..models.inspections import TRANSITIONS
+from ..services.workflow import USER_ACTIONS
 from .common import UnitSchema
 
 
@@ -24,6 +24,7 @@ class InspectionSchema(ma.Schema):
 
 
 class TransitionSchema(ma.Schema):
-    action = ma.fields.String(required=True, validate=ma.validate.OneOf(sorted(TRANSITIONS)))
+    action = ma.fields.String(required=True, validate=ma.validate.OneOf(USER_ACTIONS), metadata={
+        "description": "An inspection becomes signed through its minutes, not here"})
     reason = ma.fields.String(load_default=None, allow_none=True,
                               validate=ma.validate.Length(max=2000))

@@ -385,8 +385,11 @@ def _iso(value) -> str | None:
 
 
 def trip_for_archive(user: User, trip: Trip | None) -> Trip:
-    """The trip if the user may download its archive: admin, or the trip's leader."""
-    if trip is None:
+    """The trip if the user may download its archive: admin, or the trip's leader. Someone who
+    cannot see the trip at all gets the same 404 as for a trip that does not exist."""
+    sees = trip is not None and (user.role == Role.admin or trip.role_of(user) is not None or (
+        user.role == Role.unitrep and any(i.unit_id == user.unit_id for i in trip.inspections)))
+    if not sees:
         raise NotFound("Không tìm thấy đợt kiểm tra.", "Trip not found.")
     if user.role != Role.admin and not is_trip_leader(user, trip):
         raise PermissionDenied("Chỉ quản trị viên và trưởng đoàn được tải hồ sơ của đợt kiểm tra.",

@@ -104,8 +104,11 @@ def report_done(recommendation: Recommendation, user: User, note: str | None = N
     unit = db.session.get(AdminUnit, user.unit_id) if user.unit_id else None
     units = {unit.id, *(u.id for u in unit.predecessors())} if unit else set()
     if user.role != Role.unitrep or recommendation.unit_id not in units:
+        from .access import can_view
         from .errors import PermissionDenied
 
+        if not can_view(user, db.session.get(Inspection, recommendation.inspection_id)):  # the same answer as for no such id
+            raise NotFound("Không tìm thấy kiến nghị.", "Recommendation not found.")
         raise PermissionDenied("Chỉ đại diện đơn vị được kiểm tra được báo cáo đã thực hiện kiến nghị.",
                                "Only the inspected unit's representative may report a recommendation done.")
     if recommendation.status != "open":

@@ -149,7 +149,7 @@ def _record_signature(revision: MinutesRevision, user: User, role: str, signed: 
         leader = next(s.signer for s in revision.signatures if s.role == "leader")
         for inspection in _inspections_of(target):
             if inspection.state == InspectionState.approved:
-                transition_inspection(inspection, "sign", leader)
+                transition_inspection(inspection, "sign", leader, minutes_signed=True)
     return signature
 
 

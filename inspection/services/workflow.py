@@ -15,16 +15,24 @@ STATE_LABELS_VI = {
     "signed": "đã ký",
 }
 LEADER_ONLY = {"approve", "sign", "reopen"}
+# What people may ask for; "sign" follows from the minutes' last signature (services.minutes).
+USER_ACTIONS = ("start", "submit", "approve", "reopen")
 
 
 def transition_inspection(
     inspection: Inspection, action: str, user: User, reason: str | None = None,
-    device_id: str | None = None,
+    device_id: str | None = None, minutes_signed: bool = False,
 ) -> Inspection:
     """Apply a state-machine action for a user: team members start and submit; only the
-    trip's leader approves, signs and reopens (with a reason)."""
+    trip's leader approves and reopens (with a reason). "sign" happens only when the minutes
+    carry every signature (`minutes_signed`, set by services.minutes), never on request."""
     if action not in TRANSITIONS:
         raise ValidationFailed("Thao tác không hợp lệ.", "Unknown action.", {"action": [action]})
+    if action == "sign" and not minutes_signed:
+        raise Conflict("Cuộc kiểm tra chuyển sang “đã ký” khi biên bản có đủ chữ ký của trưởng "
+                       "đoàn và đơn vị được kiểm tra; hãy ký biên bản.",
+                       "An inspection becomes signed when its minutes carry the leader's and "
+                       "the unit's signatures; sign the minutes.")
     if action in LEADER_ONLY:
         require(is_trip_leader(user, inspection.trip),
                 "Chỉ trưởng đoàn mới được thực hiện thao tác này.",

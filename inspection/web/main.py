@@ -22,12 +22,11 @@ from ..models import (
     Trip,
     User,
 )
-from ..models.inspections import TRANSITIONS
 from ..services import minutes, review
 from ..services.access import can_edit, get_visible_inspection, inspections_query, is_trip_leader
 from ..services.errors import ServiceError
 from ..services.evaluation import evaluate_inspection
-from ..services.workflow import LEADER_ONLY, transition_inspection
+from ..services.workflow import LEADER_ONLY, USER_ACTIONS, transition_inspection
 
 bp = Blueprint("main", __name__)
 
@@ -55,9 +54,9 @@ def home():
 def allowed_actions(inspection: Inspection) -> list[str]:
     """The state-machine actions the signed-in user could take on this inspection now."""
     actions = []
-    for action in TRANSITIONS:
-        if action == "sign" or not inspection.can(action):
-            continue  # signing happens through the minutes, not a button
+    for action in USER_ACTIONS:  # signing happens through the minutes, not a button
+        if not inspection.can(action):
+            continue
         permitted = (is_trip_leader(current_user, inspection.trip) if action in LEADER_ONLY
                      else can_edit(current_user, inspection))
         if permitted:

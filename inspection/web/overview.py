@@ -118,10 +118,12 @@ def recommendations():
 @bp.post("/recommendations/<int:recommendation_id>/done")
 def recommendation_done(recommendation_id: int):
     recommendation = db.session.get(Recommendation, recommendation_id)
+    if recommendation is None:
+        raise NotFound("Không tìm thấy kiến nghị.", "Recommendation not found.")
     try:
-        if recommendation is None:
-            raise NotFound("Không tìm thấy kiến nghị.", "Recommendation not found.")
         report_done(recommendation, current_user, request.form.get("note"))
+    except NotFound:
+        raise  # one the user may not see: the same 404 page as for an unknown id
     except ServiceError as exc:
         db.session.rollback()
         flash(exc.message(str(get_locale())), "error")

@@ -88,3 +88,25 @@ def test_writes_without_csrf_token_are_refused(demo, login):
     assert response.status_code == 400
     assert response.get_json()["code"] == "csrf_failed"
     assert db.session.get(Inspection, ids["01561"]).state.value == "submitted"
+
+
+def test_signed_comes_only_from_the_minutes_signatures(demo, login, form_token):
+    """Nobody, not even the trip's leader, can mark an inspection signed by asking for it: it
+    becomes signed when the minutes carry every signature (tests/api/test_minutes_api.py)."""
+    ids = ids_by_code()
+    leader = login("leader")
+    refused = post_action(leader, ids["01567"], "sign")
+    assert refused.status_code == 422
+    assert "action" in refused.get_json()["errors"]["json"]
+    page = leader.post(f"/inspections/{ids['01567']}", data={
+        "action": "sign", "csrf_token": form_token(leader, f"/inspections/{ids['01567']}")},
+        follow_redirects=True)
+    assert "khi biên bản có đủ chữ ký" in page.get_data(as_text=True)
+    assert db.session.get(Inspection, ids["01567"]).state.value == "approved"
+
+
+def test_a_signed_out_transition_is_401_whatever_its_body(demo, client):
+    inspection_id = ids_by_code()["048"]
+    for body in ({"action": "approve"}, {"action": "nonsense"}, {}):
+        response = client.post(f"/api/v1/inspections/{inspection_id}/transitions", json=body)
+        assert response.status_code == 401, body

@@ -101,8 +101,10 @@ def test_the_unit_reports_done_then_the_team_verifies(visit_2025):
     assert first.status == "done"
     with pytest.raises(Conflict):
         report_done(first, user("unitrep"))
-    with pytest.raises(PermissionDenied):
-        report_done(_rest[1], user("unitrep"))  # Vinh Quý's, not Cô Ngân's
+    with pytest.raises(NotFound):  # Vinh Quý's: Cô Ngân's representative does not see it at all
+        report_done(_rest[1], user("unitrep"))
+    with pytest.raises(PermissionDenied):  # the leader sees it, but only the unit reports
+        report_done(_rest[1], user("leader"))
     assert first.id in {r.id for r in previous_recommendations(inspection)}
     record_follow_up(first, inspection, user("leader"), "done", "Đã kiểm tra bảng niêm yết.")
     assert first.status == "verified"
