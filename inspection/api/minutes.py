@@ -8,7 +8,7 @@ from flask_smorest import Blueprint, abort
 from sqlalchemy import or_, select
 
 from ..extensions import db
-from ..models import Inspection, MinutesRevision, Role, Trip
+from ..models import Inspection, MinutesRevision, Trip
 from ..schemas.minutes import MinutesRevisionSchema, VerificationSchema
 from ..services import minutes
 from ..services.access import get_visible_inspection, trips_query
@@ -23,11 +23,12 @@ PDF_BODY = {"required": True, "content": {"application/pdf": {
 
 
 def _target(kind: str, target_id: int):
-    """The inspection or trip, if the user may see it (unit representatives: own unit only)."""
+    """The inspection or trip, if the user may see it (a unit's representative: the unit's
+    inspections, and the trips that visited the unit, whose minutes they co-sign)."""
     if kind == "inspections":
         return get_visible_inspection(current_user, db.session.get(Inspection, target_id))
     trip = db.session.get(Trip, target_id)
-    visible = trip is not None and current_user.role != Role.unitrep and db.session.scalar(
+    visible = trip is not None and db.session.scalar(
         trips_query(current_user).where(Trip.id == trip.id)) is not None
     if not visible:
         raise NotFound("Không tìm thấy đợt kiểm tra.", "Trip not found.")

@@ -128,3 +128,49 @@ def test_the_qr_address_is_the_configured_public_url(demo, login, app, tmp_path)
     text = subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True).stdout
     assert f"https://cchc.caobang.example/minutes/verify?inspection={inspection.id}" in text
     assert "localhost" not in text
+
+
+def test_trip_minutes_are_signed_by_the_leader_then_each_visited_unit(demo, login, tmp_path):
+    """One document for a trip that visited two communes: both representatives co-sign it, and
+    the trip's inspections are signed only when the last of them has."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from inspection.models import Plan, Role, User
+    from inspection.services.accounts import create_user
+    from inspection.services.planning import create_trip
+    from inspection.services.units import unit_valid_on
+    from inspection.services.workflow import transition_inspection
+
+    users = {u.username: u for u in db.session.scalars(select(User))}
+    day = date(2022, 9, 12)
+    vinh_quy = unit_valid_on("01561", day)
+    create_user("unitrep2", "demo1234", "Lục Văn Hùng", Role.unitrep, "Chủ tịch UBND xã", vinh_quy)
+    trip = create_trip(db.session.scalar(select(Plan)), "Kiểm tra lại năm 2022", day, day,
+                       users["leader"], [users["inspector1"]], [unit_valid_on("01567", day), vinh_quy])
+    for inspection in trip.inspections:
+        for action, who in (("start", "inspector1"), ("submit", "inspector1"), ("approve", "leader")):
+            transition_inspection(inspection, action, users[who])
+    db.session.commit()
+    leader, co_ngan, vinh = login("leader"), login("unitrep"), login("unitrep2")
+    url = f"/api/v1/trips/{trip.id}/minutes"
+
+    assert post(leader, url).status_code == 201
+    assert post(co_ngan, url).status_code == 403  # only the leader builds
+    assert post(co_ngan, url + "/sign").status_code == 409  # the leader signs first
+    assert post(leader, url + "/sign").status_code == 200
+    first = post(co_ngan, url + "/sign").get_json()
+    assert first["status"] == "final" and [s["role"] for s in first["signatures"]] == ["leader", "unitrep"]
+    assert {i.state.value for i in trip.inspections} == {"approved"}
+    last = post(vinh, url + "/sign").get_json()
+    assert last["status"] == "signed"
+    db.session.expire_all()
+    assert {i.state.value for i in trip.inspections} == {"signed"}
+
+    path = tmp_path / "bien-ban-dot.pdf"
+    path.write_bytes(vinh.get(url + ".pdf").data)
+    checked = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True).stdout
+    assert checked.count("Signature is Valid.") == 3
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True).stdout
+    assert "Cô Ngân" in text and "Vinh Quý" in text

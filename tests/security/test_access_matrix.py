@@ -118,9 +118,6 @@ VIEWERS = access(ADMIN, LEADS, MEMBER, REP, hidden=(OUTSIDER,))
 TEAM = access(LEADS, MEMBER, hidden=(OUTSIDER,))
 TRIP_LEADER = access(LEADS, hidden=(OUTSIDER,))
 LEADER_OR_UNIT = access(LEADS, REP, hidden=(OUTSIDER,))  # signing; the unit's comments
-# Trip minutes are not for unit representatives at all (api/minutes.py `_target`).
-TRIP_VIEWERS = access(ADMIN, LEADS, MEMBER, hidden=(REP, OUTSIDER))
-TRIP_MINUTES_LEADER = access(LEADS, hidden=(REP, OUTSIDER))
 # The trip archive: admin and the trip's leader; others who see the trip are refused with a
 # message, those who do not see it get 404 (services/export.py `trip_for_archive`).
 ARCHIVE = access(ADMIN, LEADS, hidden=(OUTSIDER,))
@@ -499,15 +496,15 @@ ROUTES: dict[tuple[str, str], Probe] = {
 
     # A trip's minutes and files.
     ("GET", "/api/v1/trips/<int:target_id>/minutes"): Probe(
-        TRIP_VIEWERS, "later_trip", ids(target_id="later_trip")),
+        VIEWERS, "later_trip", ids(target_id="later_trip")),
     ("GET", "/api/v1/trips/<int:target_id>/minutes.pdf"): Probe(
-        TRIP_VIEWERS, "later_trip", ids(target_id="later_trip")),
+        VIEWERS, "later_trip", ids(target_id="later_trip")),
     ("POST", "/api/v1/trips/<int:target_id>/minutes"): Probe(
-        TRIP_MINUTES_LEADER, "later_trip", ids(target_id="later_trip")),
+        TRIP_LEADER, "later_trip", ids(target_id="later_trip")),
     ("POST", "/api/v1/trips/<int:target_id>/minutes/sign"): Probe(
-        TRIP_MINUTES_LEADER, "later_trip", ids(target_id="later_trip")),
+        LEADER_OR_UNIT, "later_trip", ids(target_id="later_trip")),
     ("POST", "/api/v1/trips/<int:target_id>/minutes/upload"): Probe(
-        TRIP_MINUTES_LEADER, "later_trip", ids(target_id="later_trip"), send=unsigned_pdf),
+        LEADER_OR_UNIT, "later_trip", ids(target_id="later_trip"), send=unsigned_pdf),
     ("GET", "/overview/trips/<int:trip_id>/archive.zip"): Probe(
         ARCHIVE, "later_trip", ids(trip_id="later_trip")),
 }
