@@ -21,6 +21,23 @@ MAX_PDF = 30 * 1024 * 1024
 PDF_BODY = {"required": True, "content": {"application/pdf": {
     "schema": {"type": "string", "format": "binary", "minLength": 1}}}}
 
+TIME = {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$", "example": "08:00"}
+MEETING_BODY = {"required": False, "content": {"application/json": {"schema": {
+    "type": "object", "properties": {"start_time": TIME, "end_time": TIME},
+    "description": "When the meeting at the unit began and ended (kept on the inspection and "
+                   "printed; a trip's minutes print each inspection's)"}}}}
+
+
+def _meeting_times() -> tuple | None:
+    """Optional {"start_time": "08:00", "end_time": "11:30"} body of an inspection's build."""
+    body = request.get_json(silent=True) if request.content_length else None
+    if body is None:
+        return None
+    if not isinstance(body, dict) or not all(
+            isinstance(body.get(k), str | None) for k in ("start_time", "end_time")):
+        abort(422, message="Giờ làm việc phải là chuỗi HH:MM.", errors={"json": ["HH:MM strings"]})
+    return minutes.parse_meeting_times(body.get("start_time"), body.get("end_time"))
+
 
 def _target(kind: str, target_id: int):
     """The inspection or trip, if the user may see it (a unit's representative: the unit's
@@ -63,15 +80,19 @@ for kind in ("inspections", "trips"):
         return minutes.revisions_of(_target(kind, target_id))
 
     @blp.route(f"/{kind}/<int:target_id>/minutes", methods=["POST"], endpoint=f"{noun}_build")
+    @blp.doc(**({"requestBody": MEETING_BODY} if kind == "inspections" else {}))
     @blp.response(201, MinutesRevisionSchema)
     @blp.alt_response(401, schema="Error")
     @blp.alt_response(403, schema="Error")
     @blp.alt_response(404, schema="Error")
     @blp.alt_response(409, schema="Error")
+    @blp.alt_response(422, schema="Error")
     @login_required_api
     def build(target_id, kind=kind):
         """Compile a new revision of the minutes (team leader; results approved)"""
-        revision = minutes.build_minutes(_target(kind, target_id), current_user, _base_url())
+        target = _target(kind, target_id)
+        meeting = _meeting_times() if kind == "inspections" else None
+        revision = minutes.build_minutes(target, current_user, _base_url(), meeting)
         db.session.commit()
         return revision
 

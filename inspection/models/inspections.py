@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from sqlalchemy import (
     JSON,
@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    Time,
     UniqueConstraint,
     Uuid,
 )
@@ -77,6 +78,9 @@ class Inspection(db.Model):
     revision: Mapped[int] = mapped_column(Integer, default=1)
     reopen_reason: Mapped[str | None] = mapped_column(Text)
     unit_comments: Mapped[str] = mapped_column(Text, default="")  # ý kiến của đơn vị
+    # When the meeting at the unit began and ended (local time), printed in the minutes.
+    meeting_start: Mapped[time | None] = mapped_column(Time)
+    meeting_end: Mapped[time | None] = mapped_column(Time)
     state_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()
 

@@ -5,6 +5,7 @@ A revision's final PDF and every signed version are stored by SHA-256 and never 
 """
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 
 from flask import current_app
@@ -73,14 +74,43 @@ def public_url(fallback: str) -> str:
     return (current_app.config.get("PUBLIC_URL") or fallback).rstrip("/")
 
 
-def build_minutes(target: Inspection | Trip, user: User, base_url: str) -> MinutesRevision:
-    """Compile a new final revision (trip leader, every inspection approved)."""
+def parse_meeting_times(start: str | None, end: str | None) -> tuple[time | None, time | None]:
+    """"HH:MM" (or empty) start and end of the meeting at the unit; the end after the start."""
+    errors: dict[str, list[str]] = {}
+    parsed = []
+    for key, raw in (("start_time", start), ("end_time", end)):
+        raw = (raw or "").strip()
+        value = None
+        if raw:
+            try:
+                value = time.fromisoformat(raw)
+            except ValueError:
+                errors[key] = ["Giờ phải có dạng HH:MM, ví dụ 08:00."]
+            else:
+                value = value.replace(second=0, microsecond=0, tzinfo=None)
+        parsed.append(value)
+    if not errors and parsed[0] and parsed[1] and parsed[1] <= parsed[0]:
+        errors["end_time"] = ["Giờ kết thúc phải sau giờ bắt đầu."]
+    if errors:
+        raise ValidationFailed("Giờ làm việc không hợp lệ: " + " ".join(e[0] for e in errors.values()),
+                               "The meeting times are not valid.", errors)
+    return parsed[0], parsed[1]
+
+
+def build_minutes(target: Inspection | Trip, user: User, base_url: str,
+                  meeting: tuple[time | None, time | None] | None = None) -> MinutesRevision:
+    """Compile a new final revision (trip leader, every inspection approved).
+
+    `meeting` (start, end) of an inspection's minutes is kept on the inspection and printed;
+    a trip's minutes print the times kept on each of its inspections."""
     trip = _trip_of(target)
     require(is_trip_leader(user, trip), "Chỉ trưởng đoàn mới lập biên bản.", "Only the team leader builds minutes.")
     not_ready = [i.unit.full_name for i in _inspections_of(target) if i.state != InspectionState.approved]
     if not_ready:
         raise Conflict("Chỉ lập biên bản khi kết quả đã được duyệt: " + ", ".join(not_ready),
                        "Minutes are built once results are approved: " + ", ".join(not_ready))
+    if meeting is not None and isinstance(target, Inspection):
+        target.meeting_start, target.meeting_end = meeting
     previous = revisions_of(target)
     for old in previous:
         if old.status != "superseded":

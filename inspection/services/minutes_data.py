@@ -335,10 +335,12 @@ def minutes_data_for_inspection(inspection: Inspection, base_url: str, *,
 
     `base_url` (e.g. "https://cchc.caobang.gov.vn") makes the QR code lead to
     `{base_url}/minutes/verify?inspection=ID&revision=N`; "" leaves the QR code out.
-    Times the database does not record (start and end of the meeting) print as "… giờ …"
-    unless given. `report_due` defaults to the latest due date of the recommendations.
+    The start and end of the meeting default to those kept on the inspection; unknown, they
+    print as "… giờ …". `report_due` defaults to the latest due date of the recommendations.
     """
     trip = inspection.trip
+    start_time = start_time or inspection.meeting_start
+    end_time = end_time or inspection.meeting_end
     common = _common(trip)
     part = _unit_part(inspection, single=True, index=1, start_time=start_time,
                       report_due=report_due, photo_bytes=photo_bytes,
@@ -351,6 +353,13 @@ def minutes_data_for_inspection(inspection: Inspection, base_url: str, *,
         parts=(part,), closing=CLOSING_ONE.format(end=fmt_time(end_time)),
         qr_url=_qr_url(base_url, inspection=inspection.id, revision=revision),
         revision=revision)
+
+
+def _last_end(inspections: list[Inspection]) -> time | None:
+    """When the trip's last meeting ended: on its last day, the latest end time kept."""
+    last_day = max(i.scheduled_on for i in inspections)
+    ends = [i.meeting_end for i in inspections if i.scheduled_on == last_day and i.meeting_end]
+    return max(ends) if ends else None
 
 
 def minutes_data_for_trip(trip: Trip, base_url: str, *, document_number: str = DEFAULT_NUMBER,
@@ -370,7 +379,7 @@ def minutes_data_for_trip(trip: Trip, base_url: str, *, document_number: str = D
                                i.scheduled_on, i.id))
     common = _common(trip)
     team_name = common.pop("team_name")
-    parts = tuple(_unit_part(inspection, single=False, index=n, start_time=None,
+    parts = tuple(_unit_part(inspection, single=False, index=n, start_time=inspection.meeting_start,
                              report_due=report_due, photo_bytes=photo_bytes, team_name=team_name)
                   for n, inspection in enumerate(chosen, 1))
     return MinutesData(
@@ -379,7 +388,7 @@ def minutes_data_for_trip(trip: Trip, base_url: str, *, document_number: str = D
         summary=(f"Kiểm tra công tác cải cách hành chính năm {trip.plan.year} "
                  f"tại {_join([p.unit_name for p in parts])}"),
         parts=parts,
-        closing=CLOSING_TRIP.format(end=BLANK_TIME, day=_date_long(trip.ends_on),
+        closing=CLOSING_TRIP.format(end=fmt_time(_last_end(chosen)), day=_date_long(trip.ends_on),
                                     copies=len(parts) + 1),
         qr_url=_qr_url(base_url, trip=trip.id, revision=revision), revision=revision)
 

@@ -35,8 +35,12 @@ def _run(inspection: Inspection, action, message: str):
 def act(inspection_id: int, action: str):
     inspection = get_visible_inspection(current_user, db.session.get(Inspection, inspection_id))
     if action == "build":
-        return _run(inspection, lambda: minutes.build_minutes(inspection, current_user, minutes.public_url(request.host_url)),
-                    _("Đã lập biên bản."))
+        def build():
+            meeting = minutes.parse_meeting_times(request.form.get("start_time"),
+                                                  request.form.get("end_time"))
+            minutes.build_minutes(inspection, current_user, minutes.public_url(request.host_url),
+                                  meeting)
+        return _run(inspection, build, _("Đã lập biên bản."))
     if action == "sign":
         return _run(inspection, lambda: minutes.sign_minutes(inspection, current_user), _("Đã ký biên bản."))
     if action == "upload":

@@ -133,7 +133,7 @@ def test_the_qr_address_is_the_configured_public_url(demo, login, app, tmp_path)
 def test_trip_minutes_are_signed_by_the_leader_then_each_visited_unit(demo, login, tmp_path):
     """One document for a trip that visited two communes: both representatives co-sign it, and
     the trip's inspections are signed only when the last of them has."""
-    from datetime import date
+    from datetime import date, time
 
     from sqlalchemy import select
 
@@ -152,6 +152,9 @@ def test_trip_minutes_are_signed_by_the_leader_then_each_visited_unit(demo, logi
     for inspection in trip.inspections:
         for action, who in (("start", "inspector1"), ("submit", "inspector1"), ("approve", "leader")):
             transition_inspection(inspection, action, users[who])
+    first_unit, second_unit = sorted(trip.inspections, key=lambda i: i.unit.code)
+    first_unit.meeting_start, first_unit.meeting_end = time(8, 0), time(10, 0)
+    second_unit.meeting_start, second_unit.meeting_end = time(14, 0), time(16, 45)
     db.session.commit()
     leader, co_ngan, vinh = login("leader"), login("unitrep"), login("unitrep2")
     url = f"/api/v1/trips/{trip.id}/minutes"
@@ -174,3 +177,32 @@ def test_trip_minutes_are_signed_by_the_leader_then_each_visited_unit(demo, logi
     assert checked.count("Signature is Valid.") == 3
     text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True).stdout
     assert "Cô Ngân" in text and "Vinh Quý" in text
+    flat = " ".join(text.split())
+    assert "Vào hồi 08 giờ 00" in flat and "Vào hồi 14 giờ 00" in flat  # each unit's meeting
+    assert "kết thúc vào hồi 16 giờ 45" in flat  # the last one ended
+
+
+def test_the_meeting_times_are_kept_and_printed(demo, login, tmp_path):
+    leader = login("leader")
+    inspection = by_code("01567")
+    url = f"/api/v1/inspections/{inspection.id}/minutes"
+    for body, field in (({"start_time": "25:99"}, "start_time"),
+                        ({"start_time": "11:30", "end_time": "08:00"}, "end_time")):
+        refused = post(leader, url, json=body)
+        assert refused.status_code == 422 and field in refused.get_json()["errors"], body
+        assert "Giờ làm việc không hợp lệ" in refused.get_json()["message"]
+    assert post(leader, url, json={"start_time": "08:00", "end_time": "11:30"}).status_code == 201
+    db.session.expire_all()
+    assert str(db.session.get(Inspection, inspection.id).meeting_start) == "08:00:00"
+
+    path = tmp_path / "bien-ban.pdf"
+    path.write_bytes(leader.get(url + ".pdf").data)
+    text = " ".join(subprocess.run(["pdftotext", str(path), "-"], capture_output=True,
+                                   text=True).stdout.split())
+    assert "Hôm nay, vào hồi 08 giờ 00" in text
+    assert "kết thúc vào hồi 11 giờ 30" in text
+    # A rebuild without times keeps the ones given before.
+    assert post(leader, url).status_code == 201
+    path.write_bytes(leader.get(url + ".pdf").data)
+    again = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
+    assert "08 giờ 00" in " ".join(again.split())

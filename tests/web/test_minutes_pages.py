@@ -16,7 +16,14 @@ def test_leader_builds_and_both_sign_on_the_page_then_anyone_verifies(demo, app,
     leader = app.test_client()
     sign_in(leader, form_token, "leader")
     assert "Lập biên bản" in leader.get(page).get_data(as_text=True)
-    leader.post(f"{page}/minutes/build", data={"csrf_token": form_token(leader, page)})
+    wrong = leader.post(f"{page}/minutes/build", data={
+        "csrf_token": form_token(leader, page), "start_time": "14:00", "end_time": "09:00"},
+        follow_redirects=True).get_data(as_text=True)
+    assert "Giờ kết thúc phải sau giờ bắt đầu" in wrong
+    assert db.session.query(MinutesRevision).count() == 0
+    leader.post(f"{page}/minutes/build", data={"csrf_token": form_token(leader, page),
+                                               "start_time": "08:00", "end_time": "11:30"})
+    assert 'name="start_time" value="08:00"' in leader.get(page).get_data(as_text=True)
     leader.post(f"{page}/minutes/sign", data={"csrf_token": form_token(leader, page)})
     unitrep = app.test_client()
     sign_in(unitrep, form_token, "unitrep")
