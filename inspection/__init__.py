@@ -7,9 +7,11 @@ from pathlib import Path
 from flask import Flask, request, session
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter
 
 from .config import Defaults, from_environment, secret_key_from_instance
 from .extensions import babel, csrf, db, login_manager, migrate
+from .models.base import MAX_ID
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 STATIC_DIR = PACKAGE_DIR.parent / "static"
@@ -26,6 +28,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
                 instance_path=instance_path or os.environ.get("INSPECTION_INSTANCE_PATH"))
     os.makedirs(app.instance_path, exist_ok=True)
 
+    # Ids in URLs fit the database's integer columns; a larger number is a 404, not an overflow.
+    app.url_map.converters["int"] = DatabaseInteger
     app.config.from_object(Defaults)
     app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "inspection.db")
     app.config["MEDIA_ROOT"] = os.path.join(app.instance_path, "media")
@@ -54,6 +58,13 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     init_web(app)
     register_cli(app)
     return app
+
+
+class DatabaseInteger(IntegerConverter):
+    """`<int:…>` bounded to PostgreSQL's INTEGER (also within SQLite's 64-bit integers)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def select_locale() -> str:

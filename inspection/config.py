@@ -15,6 +15,9 @@ class Defaults:
 
     # Sessions: the field app works offline for days, so the session outlives a working week.
     PERMANENT_SESSION_LIFETIME = timedelta(days=14)
+    # The cookie is sent when the session changes, not with every answer: otherwise an answer
+    # still on its way when someone signs out (a picture, a page) would put the old session back.
+    SESSION_REFRESH_EACH_REQUEST = False
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = True

@@ -47,7 +47,7 @@ def _report_headers(choice: dict) -> dict:
 @blp.route("/ranking")
 class Ranking(MethodView):
     @login_required_api
-    @blp.arguments(RankingQuerySchema, location="query", as_kwargs=True, unknown=ma.RAISE)
+    @blp.arguments(RankingQuerySchema(empty_means_all=False), location="query", as_kwargs=True, unknown=ma.RAISE)
     @blp.response(200, RankingRowSchema(many=True), headers={
         "X-Report-Year": {"description": "Year used", "schema": {"type": "integer"}},
         "X-Report-Level": {"description": "Level used", "schema": {"type": "string"}},
@@ -70,7 +70,7 @@ class Ranking(MethodView):
 @blp.route("/indicators")
 class Indicators(MethodView):
     @login_required_api
-    @blp.arguments(IndicatorQuerySchema, location="query", as_kwargs=True, unknown=ma.RAISE)
+    @blp.arguments(IndicatorQuerySchema(empty_means_all=False), location="query", as_kwargs=True, unknown=ma.RAISE)
     @blp.response(200, IndicatorSummarySchema(many=True))
     @blp.alt_response(401, schema="Error")
     @blp.alt_response(422, schema="Error")
@@ -84,7 +84,7 @@ class Indicators(MethodView):
 @blp.route("/inspections")
 class InspectionCounts(MethodView):
     @login_required_api
-    @blp.arguments(OverviewQuerySchema, location="query", unknown=ma.RAISE)
+    @blp.arguments(OverviewQuerySchema(empty_means_all=False), location="query", unknown=ma.RAISE)
     @blp.response(200, OverviewSchema)
     @blp.alt_response(401, schema="Error")
     @blp.alt_response(422, schema="Error")
@@ -96,7 +96,7 @@ class InspectionCounts(MethodView):
 @blp.route("/recommendations")
 class Recommendations(MethodView):
     @login_required_api
-    @blp.arguments(RecommendationQuerySchema, location="query", unknown=ma.RAISE)
+    @blp.arguments(RecommendationQuerySchema(empty_means_all=False), location="query", unknown=ma.RAISE)
     @blp.response(200, RecommendationRowSchema(many=True), headers={
         "X-Total-Count": {"description": "Matching recommendations (all pages)", "schema": {"type": "integer"}}})
     @blp.alt_response(401, schema="Error")

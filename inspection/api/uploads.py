@@ -29,8 +29,10 @@ def _header(name: str, description: str, required: bool = True, schema: dict | N
             "schema": schema or {"type": "string"}}
 
 
-TUS_RESUMABLE = _header("Tus-Resumable", "Protocol version: 1.0.0", schema={"type": "string",
-                                                                               "enum": [TUS_VERSION]})
+# Not an enum in the document: another version is a well-formed request this server answers
+# with 412 and Tus-Version, as the tus protocol requires.
+TUS_RESUMABLE = _header("Tus-Resumable", "Protocol version: 1.0.0 (another one: 412)",
+                        schema={"type": "string", "example": TUS_VERSION})
 HEADER = {"schema": {"type": "string"}}
 INT_HEADER = {"schema": {"type": "integer"}}
 TUS_RESPONSE_HEADERS = {"Tus-Resumable": HEADER}
@@ -49,7 +51,13 @@ def _say(vi: str, en: str) -> str:
 
 
 def require_tus_version() -> None:
-    if request.headers.get("Tus-Resumable") != TUS_VERSION:
+    """The protocol version: missing is a malformed request (400); another version is 412 with
+    the versions this server speaks (tus 1.0.0 §Tus-Resumable)."""
+    version = request.headers.get("Tus-Resumable", "").strip()
+    if not version:
+        abort(400, message=_say("Cần tiêu đề Tus-Resumable: 1.0.0.", "Tus-Resumable: 1.0.0 is required."),
+              code="tus_version", headers={"Tus-Version": TUS_VERSION})
+    if version != TUS_VERSION:
         abort(412, message=_say("Cần tiêu đề Tus-Resumable: 1.0.0.", "Tus-Resumable: 1.0.0 is required."),
               code="tus_version", headers={"Tus-Version": TUS_VERSION})
 
@@ -105,7 +113,8 @@ class Uploads(MethodView):
     @blp.alt_response(403, schema="Error")
     @blp.alt_response(404, schema="Error")
     @blp.alt_response(409, schema="Error", description="client_uuid used by another photo")
-    @blp.alt_response(412, schema="Error", description="Tus-Resumable missing or unsupported")
+    @blp.alt_response(400, schema="Error", description="Tus-Resumable (or another header) missing or malformed")
+    @blp.alt_response(412, schema="Error", description="Tus-Resumable names a version this server does not speak")
     @blp.alt_response(413, schema="Error")
     @blp.alt_response(422, schema="Error")
     def post(self):
@@ -130,6 +139,7 @@ class UploadResource(MethodView):
         "Upload-Offset": INT_HEADER, "Upload-Length": INT_HEADER, "Cache-Control": HEADER,
         "Tus-Resumable": HEADER, "Photo-Id": {"schema": {"type": "integer"},
                                               "description": "Once the upload is complete"}})
+    @blp.alt_response(400, schema="Error", description="Tus-Resumable missing")
     @blp.alt_response(401, schema="Error")
     @blp.alt_response(404, schema="Error", description="Unknown, or someone else's upload")
     @blp.alt_response(412, schema="Error")
@@ -151,6 +161,7 @@ class UploadResource(MethodView):
     @blp.response(204, description="Chunk stored; `Photo-Id` once the photo is complete and "
                   "checked", headers={"Upload-Offset": INT_HEADER, "Tus-Resumable": HEADER,
                                       "Photo-Id": {"schema": {"type": "integer"}}})
+    @blp.alt_response(400, schema="Error", description="Tus-Resumable or Upload-Offset missing or malformed")
     @blp.alt_response(401, schema="Error")
     @blp.alt_response(404, schema="Error")
     @blp.alt_response(409, schema="Error", description="Upload-Offset is not the server's offset")

@@ -75,6 +75,7 @@ TEXT_W = PAGE_W - MARGIN_LEFT - MARGIN_RIGHT  # 165 mm
 
 BODY = 13  # pt
 TABLE = 11.5
+NOTE_MAX_HEIGHT = (PAGE_H - MARGIN_TOP - MARGIN_BOTTOM) / 3  # of a note inside a table cell
 
 
 def dots(width: float, size: float = BODY) -> str:
@@ -449,34 +450,51 @@ class _Builder:
             return text
         return Paragraph(esc(text), self.s[style])
 
-    def _title_cell(self, title: str, note: str) -> list:
+    def _title_cell(self, code: str, title: str, note: str, width: float, below: list) -> list:
         cell = [Paragraph(esc(title), self.s["cell"])]
-        if clean(note).strip():
-            cell.append(Paragraph(esc("Ghi chú: " + clean(note).strip()), self.s["cell_note"]))
+        note = clean(note).strip()
+        if note:
+            paragraph = Paragraph(esc("Ghi chú: " + note), self.s["cell_note"])
+            # A table row cannot break across pages: a note taller than a third of a page goes
+            # below the table (appended to `below`), where it wraps onto the next page.
+            if paragraph.wrap(width - 6, PAGE_H)[1] > NOTE_MAX_HEIGHT:
+                below.append(f"Ghi chú {clean(code)}: {note}")
+                paragraph = Paragraph("Ghi chú: xem dưới bảng.", self.s["cell_note"])
+            cell.append(paragraph)
         return cell
+
+    def _notes_below(self, notes: list[str]) -> None:
+        for note in notes:
+            self.p(esc(note), "item")
 
     def criteria_table(self, section: SectionResult) -> None:
         widths = [20 * mm, TEXT_W - 70 * mm, 28 * mm, 22 * mm]
         rows: list = [["Mã", "Tiêu chí", "Kết quả", "Điểm"]]
+        below: list[str] = []
         for row in section.criteria:
             points = ""
             if row.max_points:
                 earned = fmt_number(row.points) if row.points is not None else "–"
                 points = f"{earned}/{fmt_number(row.max_points)}"
-            rows.append([self._fit(row.code, widths[0]), self._title_cell(row.title, row.note),
+            rows.append([self._fit(row.code, widths[0]),
+                         self._title_cell(row.code, row.title, row.note, widths[1], below),
                          self._fit(row.result, widths[2], "cell_c"),
                          self._fit(points, widths[3], "cell_c")])
         self._table(rows, widths, [("ALIGN", (2, 1), (3, -1), "CENTER")])
+        self._notes_below(below)
 
     def counts_table(self, section: SectionResult) -> None:
         widths = [20 * mm, TEXT_W - 55 * mm, 35 * mm]
         rows: list = [["Mã", "Số liệu", "Số lượng"]]
+        below: list[str] = []
         for row in section.counts:
             value = "chưa nhập" if row.value is None else \
                 f"{fmt_number(row.value)} {clean(row.unit)}".strip()
-            rows.append([self._fit(row.code, widths[0]), self._title_cell(row.title, row.note),
+            rows.append([self._fit(row.code, widths[0]),
+                         self._title_cell(row.code, row.title, row.note, widths[1], below),
                          self._fit(value, widths[2], "cell_r")])
         self._table(rows, widths, [("ALIGN", (2, 1), (2, -1), "RIGHT")])
+        self._notes_below(below)
 
     def rates_table(self, rates: tuple[RateRow, ...]) -> None:
         widths = [20 * mm, TEXT_W - 105 * mm, 37 * mm, 22 * mm, 26 * mm]

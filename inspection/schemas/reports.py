@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from ..models.base import MAX_ID
 from ..services.errors import ValidationFailed
 
 F = ma.fields
@@ -16,6 +17,7 @@ ERAS = ("3cap", "2cap")
 STATES = ("planned", "in_progress", "submitted", "approved", "signed")
 STATUSES = ("open", "done", "verified")
 FORMATS = ("csv", "xlsx")
+MAX_PAGE = 1_000_000  # an offset far past any table, still a valid integer in SQL
 EXPORT_TABLES = ("inspections", "observations", "indicators", "recommendations")
 
 # field -> (Vietnamese, English) description of what it accepts, used in error messages
@@ -36,16 +38,25 @@ ACCEPTS = {
 }
 
 
+# A unit filter is a name or a code: no control characters (PostgreSQL refuses NUL in a query).
+UNIT_FILTER = [ma.validate.Length(max=100), ma.validate.Regexp(r"^[^\x00-\x1f\x7f]*$")]
+
+
 class QuerySchema(ma.Schema):
     """Base for report filters: unknown or malformed parameters become a clear 422."""
 
     class Meta:
         unknown = ma.RAISE
 
+    def __init__(self, *args, empty_means_all: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.empty_means_all = empty_means_all
+
     @ma.pre_load
     def drop_empty(self, data, **kwargs):
-        """A filter form sends empty fields for “all”: they mean no filter."""
-        if hasattr(data, "items"):
+        """A filter form sends empty fields for “all”: on pages they mean no filter. The API is
+        strict (`empty_means_all=False`): an empty value is refused like any invalid one."""
+        if self.empty_means_all and hasattr(data, "items"):
             return {k: v for k, v in data.items() if v not in ("", None)}
         return data
 
@@ -99,20 +110,19 @@ class IndicatorQuerySchema(RankingQuerySchema):
 class RankingPageQuerySchema(RankingQuerySchema):
     """The ranking page: the table is paged (the chart and summaries cover every unit)."""
 
-    page = F.Integer(load_default=1, validate=ma.validate.Range(min=1))
+    page = F.Integer(load_default=1, validate=ma.validate.Range(min=1, max=MAX_PAGE))
     per_page = F.Integer(load_default=100, validate=ma.validate.Range(min=1, max=5000))
 
 
 class OverviewQuerySchema(QuerySchema):
-    plan = F.Integer(metadata={"description": "Plan id"})
-    trip = F.Integer(metadata={"description": "Trip id"})
-    unit = F.String(validate=ma.validate.Length(max=100),
-                    metadata={"description": "Unit name or GSO code (contains)"})
+    plan = F.Integer(validate=ma.validate.Range(min=1, max=MAX_ID), metadata={"description": "Plan id"})
+    trip = F.Integer(validate=ma.validate.Range(min=1, max=MAX_ID), metadata={"description": "Trip id"})
+    unit = F.String(validate=UNIT_FILTER, metadata={"description": "Unit name or GSO code (contains)"})
     state = F.String(validate=ma.validate.OneOf(STATES))
     year = F.Integer(validate=ma.validate.Range(min=2000, max=2100))
     date_from = F.Date(data_key="from", metadata={"description": "Scheduled on or after"})
     date_to = F.Date(data_key="to", metadata={"description": "Scheduled on or before"})
-    page = F.Integer(load_default=1, validate=ma.validate.Range(min=1))
+    page = F.Integer(load_default=1, validate=ma.validate.Range(min=1, max=MAX_PAGE))
     per_page = F.Integer(load_default=100, validate=ma.validate.Range(min=1, max=5000))
 
     @ma.validates_schema
@@ -124,13 +134,12 @@ class RecommendationQuerySchema(QuerySchema):
     status = F.String(validate=ma.validate.OneOf(STATUSES),
                       metadata={"description": "open | done | verified"})
     overdue = F.Boolean(metadata={"description": "true: only open recommendations past their due date"})
-    unit = F.String(validate=ma.validate.Length(max=100),
-                    metadata={"description": "Unit name or GSO code (contains)"})
+    unit = F.String(validate=UNIT_FILTER, metadata={"description": "Unit name or GSO code (contains)"})
     year = F.Integer(validate=ma.validate.Range(min=2000, max=2100),
                      metadata={"description": "Year of the inspection that made the recommendation"})
     due_from = F.Date(metadata={"description": "Due on or after"})
     due_to = F.Date(metadata={"description": "Due on or before"})
-    page = F.Integer(load_default=1, validate=ma.validate.Range(min=1))
+    page = F.Integer(load_default=1, validate=ma.validate.Range(min=1, max=MAX_PAGE))
     per_page = F.Integer(load_default=100, validate=ma.validate.Range(min=1, max=5000))
 
     @ma.validates_schema

@@ -5,6 +5,7 @@ from datetime import datetime
 import marshmallow as ma
 from flask_smorest import abort
 
+from ..models.base import MAX_BIG, MAX_ID
 from ..services.sync import MAX_OPS, OP_TYPES
 from .common import UnitSchema, UserSchema
 
@@ -33,10 +34,11 @@ class OpSchema(ma.Schema):
     op_id = ma.fields.UUID(required=True, metadata={"description": "Client UUID of the op; "
                                                     "sending it again changes nothing"})
     type = ma.fields.String(required=True, validate=ma.validate.OneOf(OP_TYPES))
-    inspection_id = ma.fields.Integer(required=True, strict=True)
+    inspection_id = ma.fields.Integer(required=True, strict=True,
+                                      validate=ma.validate.Range(min=1, max=MAX_ID))
     item_code = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
     base_version = ma.fields.Integer(
-        required=True, strict=True, validate=ma.validate.Range(min=0),
+        required=True, strict=True, validate=ma.validate.Range(min=0, max=MAX_ID),
         metadata={"description": "The observation version the device edited from (0: none)"})
     fields = ma.fields.Dict(
         keys=ma.fields.String(), required=True,
@@ -88,8 +90,9 @@ def _fast_load_push(data) -> dict | None:
         item_code, base, fields, at = (op.get("item_code"), op.get("base_version"),
                                        op.get("fields"), op.get("at"))
         if (type(op_id) is not str or kind not in OP_TYPES or type(inspection_id) is not int
+                or not 1 <= inspection_id <= MAX_ID
                 or type(item_code) is not str or not 1 <= len(item_code) <= 100
-                or type(base) is not int or base < 0 or type(fields) is not dict
+                or type(base) is not int or not 0 <= base <= MAX_ID or type(fields) is not dict
                 or type(at) is not str or not all(type(key) is str for key in fields)):
             return None
         try:
@@ -125,9 +128,9 @@ class PullArgsSchema(ma.Schema):
     class Meta:
         unknown = ma.EXCLUDE
 
-    since = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0),
+    since = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0, max=MAX_BIG),
                               metadata={"description": "Cursor from the last pull (0: from the start)"})
-    inspection_id = ma.fields.Integer(load_default=None)
+    inspection_id = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1, max=MAX_ID))
     limit = ma.fields.Integer(load_default=500, validate=ma.validate.Range(min=1, max=1000))
 
 

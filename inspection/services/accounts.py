@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
-
 from datetime import timedelta
 
 from argon2 import PasswordHasher
@@ -15,6 +13,7 @@ from ..extensions import db
 from ..models import AdminUnit, AuditEvent, Role, User
 from ..models.base import utcnow
 from .errors import ServiceError, ValidationFailed
+from .text import clean_text, over_limit
 
 # Failed sign-ins allowed per username, and per client address, within the window.
 THROTTLE_WINDOW = timedelta(minutes=15)
@@ -75,6 +74,8 @@ def record_failed_login(username: str, address: str | None) -> None:
 
 def sign_in(username: str, password: str, address: str | None) -> User | None:
     """Check the throttle, then the password; records failures. Raises TooManyAttempts."""
+    # No account name holds a NUL, and PostgreSQL refuses one in a query: such a name is unknown.
+    username = (username or "").replace("\x00", "\ufffd")
     check_throttle(username, address)
     user = authenticate(username, password)
     if user is None:
@@ -124,7 +125,8 @@ def create_user(
     """Create an account after checking every field; raises ValidationFailed listing problems."""
     errors: dict[str, list[str]] = {}
     username = (username or "").strip().lower()
-    full_name = unicodedata.normalize("NFC", (full_name or "").strip())
+    full_name = clean_text(full_name, single_line=True).strip()
+    position = clean_text(position, single_line=True).strip()
     if not USERNAME_RE.match(username):
         errors["username"] = ["Tên đăng nhập 2–64 ký tự: chữ thường không dấu, số, . _ -"]
     elif db.session.scalar(select(func.count()).select_from(User).where(User.username == username)):
@@ -133,6 +135,10 @@ def create_user(
         errors["password"] = [f"Mật khẩu cần ít nhất {MIN_PASSWORD_LENGTH} ký tự."]
     if not full_name:
         errors["full_name"] = ["Cần nhập họ và tên."]
+    elif limit := over_limit(full_name, User.full_name):
+        errors["full_name"] = [f"Họ và tên dài quá {limit} ký tự."]
+    if limit := over_limit(position, User.position):
+        errors["position"] = [f"Chức vụ dài quá {limit} ký tự."]
     try:
         role = Role(role)
     except ValueError:
@@ -151,7 +157,7 @@ def create_user(
         password_hash=hash_password(password),
         full_name=full_name,
         role=role,
-        position=unicodedata.normalize("NFC", position.strip()),
+        position=position,
         unit=unit if role == Role.unitrep else None,
     )
     db.session.add(user)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-import unicodedata
 
 from sqlalchemy import select
 
@@ -10,6 +9,7 @@ from ..extensions import db
 from ..models import ChecklistItem, Inspection, Observation, User
 from ..models.base import utcnow
 from .scores import refresh_score
+from .text import clean_text
 
 RESULTS = {"pass", "partial", "fail", "na"}
 TEXT_LIMIT = 10_000
@@ -56,7 +56,7 @@ def clean_fields(item: ChecklistItem, fields: dict) -> dict:
                 raise FieldError(f"'{name}' phải là chuỗi ký tự")
             if len(value) > TEXT_LIMIT:
                 raise FieldError(f"'{name}' dài quá {TEXT_LIMIT} ký tự")
-            cleaned[name] = unicodedata.normalize("NFC", value)
+            cleaned[name] = clean_text(value)  # NUL would make PostgreSQL fail the whole request
     return cleaned
 
 

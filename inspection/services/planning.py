@@ -1,7 +1,6 @@
 """Plans, trips and the inspections they schedule."""
 from __future__ import annotations
 
-import unicodedata
 from datetime import date
 
 from sqlalchemy import select
@@ -11,10 +10,16 @@ from ..models import AdminUnit, Inspection, Plan, Role, Trip, TripMember, TripRo
 from . import audit
 from .checklists import checklist_for
 from .errors import ValidationFailed
+from .text import clean_text, over_limit
 
 
-def _nfc(text: str | None) -> str:
-    return unicodedata.normalize("NFC", (text or "").strip())
+def _clean(text: str | None) -> str:
+    return clean_text(text, single_line=True).strip()
+
+
+def _check_length(errors: dict, field: str, text: str, column, label: str) -> None:
+    if limit := over_limit(text, column):
+        errors[field] = [f"{label} dài quá {limit} ký tự."]
 
 
 def _date(value, field: str, errors: dict) -> date | None:
@@ -31,13 +36,17 @@ def create_plan(number: str, title: str, issuer: str, issued_on, year, province:
                 by: User | None = None) -> Plan:
     """Record an inspection plan (Kế hoạch kiểm tra); the number must be new."""
     errors: dict[str, list[str]] = {}
-    number, title, issuer = _nfc(number), _nfc(title), _nfc(issuer)
+    number, title, issuer = _clean(number), _clean(title), _clean(issuer)
     if not number:
         errors["number"] = ["Cần nhập số kế hoạch."]
     elif db.session.scalar(select(Plan.id).where(Plan.number == number)):
         errors["number"] = ["Số kế hoạch đã tồn tại."]
     if not title:
         errors["title"] = ["Cần nhập trích yếu."]
+    for field, text, column, label in (("number", number, Plan.number, "Số kế hoạch"),
+                                       ("title", title, Plan.title, "Trích yếu"),
+                                       ("issuer", issuer, Plan.issuer, "Cơ quan ban hành")):
+        _check_length(errors, field, text, column, label)
     issued = _date(issued_on, "issued_on", errors)
     try:
         year = int(year)
@@ -64,9 +73,11 @@ def create_trip(plan: Plan, name: str, starts_on, ends_on, leader: User | None,
     trip's first day; the inspection keeps that version even if a newer one is published later.
     """
     errors: dict[str, list[str]] = {}
-    name = _nfc(name)
+    name, place, decision = _clean(name), _clean(place), _clean(decision)
     if not name:
         errors["name"] = ["Cần nhập tên đợt kiểm tra."]
+    _check_length(errors, "name", name, Trip.name, "Tên đợt kiểm tra")
+    _check_length(errors, "place", place, Trip.place, "Địa điểm")
     start = _date(starts_on, "starts_on", errors)
     end = _date(ends_on, "ends_on", errors)
     if start and end and end < start:
@@ -85,8 +96,7 @@ def create_trip(plan: Plan, name: str, starts_on, ends_on, leader: User | None,
     if errors:
         raise ValidationFailed("Không tạo được đợt kiểm tra; kiểm tra các trường bị đánh dấu.",
                                "The trip could not be created.", errors)
-    trip = Trip(plan=plan, name=name, starts_on=start, ends_on=end, place=_nfc(place),
-                decision=_nfc(decision))
+    trip = Trip(plan=plan, name=name, starts_on=start, ends_on=end, place=place, decision=decision)
     db.session.add(trip)
     trip.members.append(TripMember(user=leader, role=TripRole.leader))
     for member in members:

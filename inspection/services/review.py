@@ -2,7 +2,6 @@
 and what still blocks approval."""
 from __future__ import annotations
 
-import unicodedata
 from datetime import date
 
 from sqlalchemy import select
@@ -25,14 +24,14 @@ from .errors import Conflict as ConflictError
 from .errors import ValidationFailed
 from .evaluation import evaluate_inspection
 from .observations import FieldError, StaleObservation, record_observation
+from .text import clean_text
 
 TEXT_LIMIT = 5000
 
 
 def _text(value: str | None, field: str) -> str:
-    text = unicodedata.normalize("NFC", (value or "").strip())
     # Control characters have no place in minutes (they would also break the PDF).
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    text = clean_text(value).strip()
     if not text:
         raise ValidationFailed("Nội dung không được để trống.", "Text is required.", {field: ["required"]})
     if len(text) > TEXT_LIMIT:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -14,6 +13,7 @@ from sqlite_utils.utils import Format, RowError, rows_from_file
 from ..extensions import db
 from ..models import AdminUnit, UnitLevel
 from .errors import ValidationFailed
+from .text import clean_text, over_limit
 
 COLUMNS = ("code", "name", "kind", "level", "parent_code", "valid_from", "valid_to", "merged_from")
 REQUIRED = ("code", "name", "kind", "level", "valid_from")
@@ -107,10 +107,14 @@ def _clean(row: dict) -> dict:
         raise ValueError("valid_to trước valid_from / valid_to is before valid_from")
     if level != UnitLevel.province and not row.get("parent_code"):
         raise ValueError("thiếu đơn vị cấp trên (parent_code) / missing parent_code")
+    name, kind = (clean_text(row[column], single_line=True).strip() for column in ("name", "kind"))
+    for column, text, label in (("name", name, "tên"), ("kind", kind, "loại")):
+        if limit := over_limit(text, getattr(AdminUnit, column)):
+            raise ValueError(f"{label} dài quá {limit} ký tự / {column} over {limit} characters")
     return {
         "code": code,
-        "name": unicodedata.normalize("NFC", row["name"]),
-        "kind": unicodedata.normalize("NFC", row["kind"]),
+        "name": name,
+        "kind": kind,
         "level": level,
         "parent_code": row.get("parent_code") or None,
         "valid_from": valid_from,

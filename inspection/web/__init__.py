@@ -3,6 +3,7 @@ from flask import Flask
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 
+from ..models.base import MAX_ID
 
 
 def N_(message: str) -> str:
@@ -34,6 +35,15 @@ ACTION_LABELS = {
     "login": N_("Đăng nhập"),
     "create": N_("Tạo mới"),
 }
+
+
+def form_id(raw, default: int | None = None) -> int | None:
+    """A number typed in a form or a query: ASCII digits within the database's integers, else
+    `default` (so "²", "١٢" or a 40-digit number never reaches int() or the database)."""
+    raw = str(raw or "").strip()
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or int(raw) > MAX_ID:
+        return default
+    return int(raw)
 
 
 def init_web(app: Flask) -> None:

@@ -23,7 +23,9 @@ from ..services.accounts import create_user
 from ..services.checklists import import_checklist, publish_version
 from ..services.errors import ServiceError
 from ..services.planning import create_plan, create_trip
+from ..services.text import clean_text
 from ..services.units import save_unit
+from . import form_id
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -42,7 +44,7 @@ def _refused(exc: ServiceError):
 
 
 def _by_ids(model, ids):
-    wanted = [int(i) for i in ids if str(i).isdigit()]
+    wanted = [n for n in map(form_id, ids) if n is not None]
     return db.session.scalars(select(model).where(model.id.in_(wanted))).all() if wanted else []
 
 
@@ -51,7 +53,7 @@ def users():
     errors, form = {}, {}
     if request.method == "POST":
         form = request.form
-        unit = db.session.get(AdminUnit, int(form["unit_id"])) if form.get("unit_id", "").isdigit() else None
+        unit = db.session.get(AdminUnit, form_id(form.get("unit_id"), 0))
         try:
             user = create_user(form.get("username", ""), form.get("password", ""),
                                form.get("full_name", ""), form.get("role", ""),
@@ -90,7 +92,7 @@ def units():
             return redirect(url_for("admin.units"))
     on = request.args.get("on", "")
     level = request.args.get("level", "")
-    q = request.args.get("q", "").strip()
+    q = clean_text(request.args.get("q", ""), single_line=True).strip()
     query = select(AdminUnit).order_by(AdminUnit.valid_from, AdminUnit.level, AdminUnit.code)
     try:
         if on:
@@ -110,7 +112,7 @@ def plans():
     errors, form = {}, {}
     if request.method == "POST":
         form = request.form
-        province = db.session.get(AdminUnit, int(form["province_id"])) if form.get("province_id", "").isdigit() else None
+        province = db.session.get(AdminUnit, form_id(form.get("province_id"), 0))
         try:
             plan = create_plan(form.get("number", ""), form.get("title", ""), form.get("issuer", ""),
                                form.get("issued_on", ""), form.get("year", ""), province, by=current_user)
@@ -130,8 +132,8 @@ def trips():
     errors, form = {}, {}
     if request.method == "POST":
         form = request.form
-        plan = db.session.get(Plan, int(form["plan_id"])) if form.get("plan_id", "").isdigit() else None
-        leader = db.session.get(User, int(form["leader_id"])) if form.get("leader_id", "").isdigit() else None
+        plan = db.session.get(Plan, form_id(form.get("plan_id"), 0))
+        leader = db.session.get(User, form_id(form.get("leader_id"), 0))
         try:
             if plan is None:
                 errors = {"plan_id": [_("Cần chọn kế hoạch.")]}

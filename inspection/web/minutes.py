@@ -9,6 +9,7 @@ from ..models import Inspection, MinutesRevision
 from ..services import minutes
 from ..services.access import get_visible_inspection
 from ..services.errors import ServiceError
+from . import form_id
 
 bp = Blueprint("minutes", __name__)
 MAX_PDF = 30 * 1024 * 1024
@@ -67,9 +68,9 @@ def verify():
             flash(_("Hãy chọn tệp PDF (tối đa 30 MB)."), "error")
         else:
             result = verification_of(data)
-    elif request.args.get("inspection", "").isdigit():
+    elif form_id(request.args.get("inspection")) is not None:
         stored = db.session.query(MinutesRevision).filter_by(
-            inspection_id=int(request.args["inspection"]),
-            revision=int(request.args.get("revision", "0")) if request.args.get("revision", "").isdigit() else 0,
+            inspection_id=form_id(request.args.get("inspection")),
+            revision=form_id(request.args.get("revision"), 0),
         ).first()
     return render_template("minutes_verify.html", result=result, stored=stored), (200 if result is None or result["valid"] else 422)

@@ -9,6 +9,7 @@ from ..models import Conflict, Finding, Inspection, LateSubmission, Recommendati
 from ..services import review
 from ..services.access import get_visible_inspection
 from ..services.errors import ServiceError
+from . import form_id
 
 bp = Blueprint("review", __name__, url_prefix="/inspections/<int:inspection_id>")
 
@@ -61,7 +62,7 @@ def decide_late(inspection_id: int, late_id: int):
 def set_observation(inspection_id: int):
     inspection = _inspection(inspection_id)
     form = request.form
-    version = int(form["version"]) if form.get("version", "").isdigit() else -1
+    version = form_id(form.get("version"), -1)
     return _done(inspection, lambda: review.set_observation(
         inspection, current_user, form.get("item_code", ""), form.get("field", ""), form.get("value", ""), version),
         _("Đã lưu số liệu."), "results")
@@ -117,6 +118,6 @@ def delete_recommendation(inspection_id: int, recommendation_id: int):
 @login_required
 def save_comments(inspection_id: int):
     inspection = _inspection(inspection_id)
-    revision = int(request.form["revision"]) if request.form.get("revision", "").isdigit() else -1
+    revision = form_id(request.form.get("revision"), -1)
     return _done(inspection, lambda: review.save_unit_comments(
         inspection, current_user, request.form.get("text", ""), revision), _("Đã lưu ý kiến của đơn vị."), "comments")

@@ -104,3 +104,15 @@ def test_the_login_form_is_throttled_too(demo, client, form_token):
                                            "csrf_token": form_token(client, "/login")})
     assert response.status_code == 429
     assert "Đăng nhập sai quá nhiều lần" in response.get_data(as_text=True)
+
+
+def test_an_answer_in_flight_cannot_undo_signing_out(demo, login):
+    """Answers do not re-send the session cookie unless the session changed, so a request that
+    started before sign-out (the old cookie) cannot put the session back when it ends."""
+    client = login("inspector1")
+    for url in ("/static/css/office.css", "/api/v1/auth/me", "/"):
+        response = client.get(url)
+        response.close()
+        assert "Set-Cookie" not in response.headers, url
+    assert client.post("/api/v1/auth/logout", headers={"X-CSRF-Token": client.csrf}).status_code == 204
+    assert client.get("/api/v1/auth/me").status_code == 401

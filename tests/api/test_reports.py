@@ -118,3 +118,13 @@ def test_demo_ranking_and_who_sees_what(demo, login):
     counts = login("inspector1").get("/api/v1/reports/inspections").get_json()
     assert counts["total"] == 3 and counts["states"]["approved"] == 1
     assert login("unitrep").get("/api/v1/reports/inspections").get_json()["total"] == 1
+
+
+@pytest.mark.parametrize("query", ["era=", "year=", "level=&year=2021"])
+def test_the_api_refuses_empty_filters_the_pages_ignore(demo, login, query):
+    """Pages send empty form fields for “all”; an API client sending one gets told."""
+    leader = login("leader")
+    refused = leader.get(f"/api/v1/reports/ranking?{query}")
+    assert refused.status_code == 422
+    assert "Giá trị không hợp lệ cho" in refused.get_json()["message"]
+    assert leader.get(f"/overview/ranking?{query}").status_code == 200

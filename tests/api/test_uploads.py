@@ -350,7 +350,9 @@ def test_the_same_photo_uploaded_twice_is_one_photo(demo, login, app):
 def test_creation_is_checked(demo, login):
     client = login("inspector1")
     data = jpeg()
-    assert create(client, data, headers={"Tus-Resumable": None}).status_code == 412
+    assert create(client, data, headers={"Tus-Resumable": None}).status_code == 400
+    assert create(client, data, headers={"Tus-Resumable": ""}).status_code == 400
+    assert create(client, data, headers={"Tus-Resumable": "0.2.2"}).status_code == 412
     assert create(client, data, headers={"Tus-Resumable": "0.2.2"}).headers["Tus-Version"] == "1.0.0"
     too_big = create(client, data, length=20 * 1024 * 1024 + 1)
     assert too_big.status_code == 413
