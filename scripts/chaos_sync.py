@@ -148,13 +148,15 @@ class Server:
                     "SESSION_COOKIE_SECURE": "0", "PYTHONPATH": str(ROOT)}
         self.workers = workers
         self.process: subprocess.Popen | None = None
+        self.log = instance / "chaos-server.log"  # errors of every server run, for a failure's report
 
     def start(self) -> None:
         command = [str(Path(PYTHON).with_name("gunicorn")), "--workers", str(self.workers),
-                   "--bind", f"127.0.0.1:{self.port}", "--log-level", "critical",
+                   "--bind", f"127.0.0.1:{self.port}", "--log-level", "error",
                    "--graceful-timeout", "10", "wsgi:app"]
-        self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, start_new_session=True,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with open(self.log, "a") as log:
+            self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, start_new_session=True,
+                                            stdout=log, stderr=log)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -575,6 +577,9 @@ def simulate(config: Config, database_url: str, instance: Path, media: Path) -> 
                 device.sync(config.batch)
         for device in devices:
             device.pull()
+    except Exception as exc:
+        log = server.log.read_text(errors="replace") if server.log.exists() else ""
+        raise RuntimeError(f"the run failed: {exc!r}; the server said:\n{log[-6000:]}") from exc
     finally:
         if pool is not None:
             pool.shutdown()

@@ -24,8 +24,10 @@ one multi-row statement per table inside one SAVEPOINT; see scripts/bench_sync.p
 score snapshots of the inspections whose scored values changed are refreshed (services.scores;
 config SYNC_REFRESH_SCORES = False leaves that to `flask refresh-scores`).
 
-Concurrency: the inspections an op batch touches are locked first (``SELECT … FOR UPDATE`` on
-PostgreSQL; on SQLite a no-op UPDATE takes the database write lock and opens the transaction, which
+Concurrency: the inspections an op batch touches are locked first (``SELECT … FOR NO KEY
+UPDATE`` on PostgreSQL: not FOR UPDATE, which would also wait for every transaction that merely
+inserted a row referencing the inspection — a photo, an audit event — and deadlock with it when
+that transaction then locks the inspection to write the feed; on SQLite a no-op UPDATE takes the database write lock and opens the transaction, which
 also makes SAVEPOINTs behave). So two pushes touching the same inspection run one after the other,
 and each sees what the other committed. ``AppliedOp.op_id`` is the primary key: a concurrent
 second insert of the same op fails, and the batch is then re-run op by op, each in its own
@@ -106,11 +108,13 @@ def lock_change_feed(connection, inspection_ids) -> None:
     """Before adding to the change feed on PostgreSQL: lock the inspections' rows, then take the
     feed's transaction-level advisory lock. Feed ids are then committed in id order, so a device
     reading by cursor never skips a change that commits late. The order (inspection rows first,
-    the feed lock second) is the one every writer follows, so writers cannot deadlock."""
+    the feed lock second) is the one every writer follows, so writers cannot deadlock. The row
+    lock is FOR NO KEY UPDATE, which does not conflict with the KEY SHARE lock a foreign key takes:
+    a writer that inserted a photo of the inspection first can still take it."""
     if connection.dialect.name != "postgresql":
         return
     connection.execute(select(Inspection.id).where(Inspection.id.in_(sorted(set(inspection_ids))))
-                       .order_by(Inspection.id).with_for_update())
+                       .order_by(Inspection.id).with_for_update(key_share=True))
     connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_FEED_LOCK})
 
 
@@ -393,7 +397,7 @@ class _Batch:
             return
         if is_postgresql():
             db.session.execute(select(Inspection.id).where(Inspection.id.in_(self.inspection_ids))
-                               .order_by(Inspection.id).with_for_update())
+                               .order_by(Inspection.id).with_for_update(key_share=True))
         else:
             table = Inspection.__table__.c
             db.session.connection().execute(

@@ -2,6 +2,7 @@
 import threading
 import uuid
 
+import pytest
 from sqlalchemy import func, select
 
 from inspection.extensions import db
@@ -247,3 +248,21 @@ def test_concurrent_edits_of_one_field_are_not_lost(demo, app, monkeypatch):
     [conflict] = conflicts()
     assert {conflict.current_value["value"], conflict.incoming_value["value"]} == {500, 600}
     assert obs(target, "TTHC.22").value == conflict.current_value["value"]
+
+
+def test_the_feed_lock_does_not_wait_for_rows_that_only_reference_the_inspection(demo, app):
+    """A photo being stored holds a KEY SHARE lock on its inspection (the foreign key) and then
+    locks the inspection to write the feed. A push locking the same inspection meanwhile must not
+    wait for it — with FOR UPDATE it did, and the two deadlocked (found by the chaos run)."""
+    from sqlalchemy import text
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks exist only on PostgreSQL (SQLite has one writer at a time)")
+    inspection_id = db.session.scalars(select(Inspection.id)).first()
+    with db.engine.connect() as photo, db.engine.connect() as push:
+        photo.execute(select(Inspection.id).where(Inspection.id == inspection_id)
+                      .with_for_update(key_share=True, read=True))  # FOR KEY SHARE
+        push.execute(text("SET LOCAL lock_timeout = '3s'"))
+        sync.lock_change_feed(push, [inspection_id])  # would time out if it waited
+        push.rollback()
+        photo.rollback()
