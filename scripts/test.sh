@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run the whole test suite: SQLite always, PostgreSQL too (a throwaway cluster is started when
 # PostgreSQL's initdb is installed, or pass TEST_POSTGRES_URL), the JavaScript rule tests (Node)
-# and the browser tests (Debian's Chromium). Extra arguments go to pytest.
+# and the browser tests (Debian's Chromium). Extra arguments go to pytest; the SQLite and the
+# PostgreSQL halves run in two processes at once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup.sh
@@ -32,4 +33,24 @@ runuser_stop() {
 }
 
 if [ -z "${TEST_POSTGRES_URL:-}" ]; then start_postgres; fi
-.venv/bin/python -m pytest "$@"
+if [ -z "${TEST_POSTGRES_URL:-}" ]; then exec .venv/bin/python -m pytest "$@"; fi
+
+# Two processes at once, one per core: everything on SQLite (with the browser and JavaScript
+# tests), and the database tests again on PostgreSQL. Each half prints its own summary.
+PG_LOG=$(mktemp /tmp/inspection-tests-pg.XXXXXX)
+TEST_BACKENDS=postgresql TEST_DATABASE_TESTS_ONLY=1 \
+  .venv/bin/python -m pytest -p no:cacheprovider "$@" >"$PG_LOG" 2>&1 &
+PG_TESTS=$!
+set +e
+TEST_BACKENDS=sqlite .venv/bin/python -m pytest "$@"
+sqlite_status=$?
+wait $PG_TESTS
+pg_status=$?
+set -e
+echo
+echo "=================== the same tests on PostgreSQL ==================="
+cat "$PG_LOG"
+rm -f "$PG_LOG"
+[ $pg_status = 5 ] && pg_status=0  # nothing to run there (e.g. only browser tests were asked for)
+[ $sqlite_status = 5 ] && sqlite_status=0
+exit $(( sqlite_status || pg_status ))

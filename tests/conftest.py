@@ -12,7 +12,10 @@ from sqlalchemy import text
 from inspection import create_app
 from inspection.extensions import db
 
-BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_POSTGRES_URL") else [])
+# Every backend available, or those named in TEST_BACKENDS (scripts/test.sh runs the SQLite half
+# and the PostgreSQL half in two processes at once).
+BACKENDS = (os.environ["TEST_BACKENDS"].split(",") if os.environ.get("TEST_BACKENDS") else
+            ["sqlite"] + (["postgresql"] if os.environ.get("TEST_POSTGRES_URL") else []))
 FAST_HASH = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024}
 
 
@@ -25,6 +28,16 @@ def make_config(url: str, instance: str) -> dict:
         "MEDIA_ROOT": os.path.join(instance, "media"),
         **FAST_HASH,
     }
+
+
+def pytest_collection_modifyitems(config, items):
+    """With TEST_DATABASE_TESTS_ONLY=1 only tests that run on a database are kept: the other
+    process of scripts/test.sh runs the rest (browser, JavaScript, pure functions)."""
+    if os.environ.get("TEST_DATABASE_TESTS_ONLY") != "1":
+        return
+    kept = [item for item in items if "database_url" in getattr(item, "fixturenames", ())]
+    config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+    items[:] = kept
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
