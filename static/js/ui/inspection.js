@@ -61,7 +61,14 @@ export async function renderInspection(root, ctx, { id, section: wantedSection, 
   const recs = h("div");
   const notice = h("div");
   const jumpInput = h("input", { id: "jump", type: "search", autocomplete: "off", enterKeyHint: "go",
-    attrs: { list: `codes-${id}`, placeholder: t("insp.jump_placeholder"), "aria-label": t("insp.jump_label") } });
+    attrs: { list: `codes-${id}`, placeholder: t("insp.jump_placeholder"), "aria-label": t("insp.jump_label") },
+    on: { keydown: (event) => {
+      // WebKit (Safari) gives Enter to the datalist's suggestions, which only close: the form is
+      // never submitted. Jump on Enter here (not while an input method is composing a letter).
+      if (event.key !== "Enter" || event.isComposing || event.keyCode === 229) return;
+      event.preventDefault();
+      jump(jumpInput.value);
+    } } });
   const jumpMessage = h("span", { class: "jump-message", attrs: { role: "status" } });
   const datalist = h("datalist", { id: `codes-${id}` },
     [...items.values()].map(({ item }) => h("option", { value: item.code, label: loc(item, "title") })));
