@@ -19,7 +19,8 @@ const UPGRADES = [
     // What is recorded per item; `bases` holds, per field, the server version the value is from.
     const observations = db.createObjectStore("observations", { keyPath: ["inspection_id", "item_code"] });
     observations.createIndex("inspection_id", "inspection_id");
-    // Photos: the downscaled JPEG and a thumbnail as Blobs, plus the upload state.
+    // Photos: the downscaled JPEG and a thumbnail as Blobs (as {bytes, type} where the browser
+    // refuses Blobs here, see store.savePhoto), plus the upload state.
     const photos = db.createObjectStore("photos", { keyPath: "client_uuid" });
     photos.createIndex("inspection_id", "inspection_id");
     photos.createIndex("status", "status");

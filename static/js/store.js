@@ -199,7 +199,7 @@ export function loadInspection(id) {
     if (!assignment) return null;
     const checklist = await request(s.checklists.get(assignment.inspection.checklist_version_id));
     const observations = await request(s.observations.index("inspection_id").getAll(id));
-    const photos = await request(s.photos.index("inspection_id").getAll(id));
+    const photos = (await request(s.photos.index("inspection_id").getAll(id))).map(withBlobs);
     const outbox = await request(s.outbox.index("item").getAll(IDBKeyRange.bound([id, ""], [id, "\uffff"])));
     const attention = (await request(s.attention.getAll())).filter((a) => a.inspection_id === id);
     return {
@@ -210,9 +210,38 @@ export function loadInspection(id) {
   });
 }
 
+// WebKit refuses Blobs in IndexedDB when its storage lives in memory only (Safari's private
+// browsing, in-app browsers without a data store): "UnknownError: Error preparing Blob/File data
+// to be stored in object store". Photos are then stored as their bytes, {bytes, type}, and read
+// back as Blobs (asBlob), so the rest of the app sees the same records either way.
+let blobsRefused = false;
+
 /** Store a prepared photo (see photos.js); it waits in the store until it is uploaded. */
-export function savePhoto(record) {
-  return transaction("photos", "readwrite", (s) => request(s.photos.put(record)));
+export async function savePhoto(record) {
+  if (!blobsRefused) {
+    try {
+      return await transaction("photos", "readwrite", (s) => request(s.photos.put(record)));
+    } catch (err) {
+      if (!(record.blob instanceof Blob) || !["UnknownError", "DataCloneError"].includes(err && err.name)) throw err;
+      blobsRefused = true;
+    }
+  }
+  const stored = { ...record, blob: await asBytes(record.blob), thumb: await asBytes(record.thumb) };
+  return transaction("photos", "readwrite", (s) => request(s.photos.put(stored)));
+}
+
+async function asBytes(value) {
+  return value instanceof Blob ? { bytes: await value.arrayBuffer(), type: value.type } : value;
+}
+
+/** A stored photo's `blob` or `thumb` as a Blob, however it was stored (null stays null). */
+export function asBlob(value) {
+  if (value && !(value instanceof Blob) && value.bytes) return new Blob([value.bytes], { type: value.type });
+  return value;
+}
+
+function withBlobs(photo) {
+  return { ...photo, blob: asBlob(photo.blob), thumb: asBlob(photo.thumb) };
 }
 
 /** Photos still to upload (pending or interrupted), oldest first. */
@@ -220,7 +249,7 @@ export function photosToUpload() {
   return transaction("photos", "readonly", async (s) => {
     const all = await request(s.photos.getAll());
     return all.filter((p) => p.status === "pending" || p.status === "uploading")
-      .sort((a, b) => (a.created_at < b.created_at ? -1 : 1));
+      .sort((a, b) => (a.created_at < b.created_at ? -1 : 1)).map(withBlobs);
   });
 }
 
@@ -265,7 +294,7 @@ export async function exportUnsent() {
   const photos = [];
   for (const photo of data.photos) {
     const { blob, thumb, ...meta } = photo;
-    photos.push({ ...meta, data_base64: blob ? await blobToBase64(blob) : null });
+    photos.push({ ...meta, data_base64: blob ? await blobToBase64(asBlob(blob)) : null });
   }
   return {
     format: "cchc-field-export/1", exported_at: new Date().toISOString(),
