@@ -58,3 +58,49 @@ def stored_photos(page) -> list[dict]:
         }
         return out;
     }""")
+
+
+# The same steps in WebKit (a `WebKitPage` from webkit_driver.py, driven through Selenium).
+
+def webkit_open_inspection(page, unit_name: str = HA_LANG):
+    """Open an inspection from the assignment list and wait for its checklist."""
+    page.click("a.assignment", has_text=unit_name)
+    page.wait_for("article.item")
+
+
+def webkit_go_to_item(page, code: str) -> str:
+    """Use the jump box, as an inspector would; returns the CSS selector of the item's card."""
+    page.fill("#jump", code)
+    page.press_enter("#jump")
+    # The app went to the item: its address names it and the box is empty for the next code.
+    page.wait_until("return location.hash.endsWith('/' + arguments[0])"
+                    " && document.querySelector('#jump').value === ''", code,
+                    message=f"Enter in the jump box did not go to {code}")
+    card = f"article.item[data-code='{code}']"
+    page.wait_for(card)
+    return card
+
+
+def webkit_wait_unsent(page, ops: int, photos: int = 0, timeout: float | None = None):
+    """Wait until the header bar counts exactly `ops` unsent changes and `photos` photos."""
+    page.wait_until(
+        "const e = document.querySelector('#sync-unsent');"
+        " return e && e.dataset.ops === String(arguments[0])"
+        " && e.dataset.photos === String(arguments[1]);",
+        ops, photos, timeout=timeout, message=f"the header bar never counted {ops} unsent "
+        f"changes and {photos} photos")
+
+
+def webkit_outbox(page) -> list[dict]:
+    """The ops waiting in the page's IndexedDB outbox (the app's own module, same instance)."""
+    return page.evaluate("return import('/static/js/outbox.js').then((m) => m.pendingOps())")
+
+
+def webkit_stored_photos(page) -> list[dict]:
+    """Photos in IndexedDB: id, SHA-256, status, size and dimensions (no bytes). WebKit's
+    WebDriver sessions keep storage in memory, where the app stores photos as bytes (store.js)."""
+    return page.evaluate("""return Promise.all([import('/static/js/db.js'),
+        import('/static/js/store.js')]).then(async ([{ getAll }, { asBlob }]) =>
+        (await getAll('photos')).map((p) => ({ uuid: p.client_uuid, sha256: p.sha256,
+            status: p.status, size: p.blob ? asBlob(p.blob).size : null, width: p.width,
+            height: p.height, stored_as: p.blob instanceof Blob ? 'Blob' : 'bytes' })));""")
