@@ -134,6 +134,7 @@ async function signOut() {
     if (!(err instanceof ApiError && err.status === 401)) throw err; // already signed out is fine
   }
   engine.stop();
+  await engine.idle(); // a sync still running would put this user's data back after the clear
   await clearUserData();
   try { localStorage.removeItem("cchc-drafts"); } catch { /* nothing to remove */ }
   session = null;

@@ -58,6 +58,7 @@ export class SyncEngine extends EventTarget {
     this.refreshDue = true; // the first run after start fetches the session and assignments
     this.failures = 0;
     this.stopped = true;
+    this.inFlight = null;
     this.status = {
       online: globalThis.navigator ? navigator.onLine : true, running: false, lastSuccessAt: null,
       error: null, authRequired: false, nextAt: null, upload: null,
@@ -137,9 +138,10 @@ export class SyncEngine extends EventTarget {
     let outcome;
     try {
       const body = async (lock) => (lock === null ? "busy" : this.run());
-      outcome = globalThis.navigator && navigator.locks
-        ? await navigator.locks.request(LOCK_NAME, { ifAvailable: true }, body)
-        : await body(true);
+      this.inFlight = globalThis.navigator && navigator.locks
+        ? navigator.locks.request(LOCK_NAME, { ifAvailable: true }, body)
+        : body(true);
+      outcome = await this.inFlight;
     } finally {
       this.running = false;
     }
@@ -150,6 +152,19 @@ export class SyncEngine extends EventTarget {
     else if (outcome === "busy") this.schedule(Math.min(this.intervalMs, 5000));
     else this.schedule(backoffDelay(this.failures, this.baseBackoffMs, this.maxBackoffMs));
     return outcome;
+  }
+
+  /**
+   * Resolves once no sync run is in progress, in this tab or (with Web Locks) any other. Sign-out
+   * waits for it after stop(): a run still fetching assignments would otherwise write the user's
+   * data back onto the device after it was cleared.
+   */
+  async idle() {
+    if (globalThis.navigator && navigator.locks) {
+      await navigator.locks.request(LOCK_NAME, () => {}); // every run holds it while it works
+      return;
+    }
+    while (this.running) await this.inFlight.catch(() => {});
   }
 
   /** One sync run; every failure is turned into a status the user can read. */

@@ -215,9 +215,25 @@ def test_logout_is_refused_while_work_is_unsent_and_the_bar_says_so(live_server,
     assert "Chưa thể đăng xuất" in message.inner_text() and "1 thay đổi" in message.inner_text()
     assert page.evaluate("import('/static/js/store.js').then((m) => m.getSession())")["user"]["username"] == "inspector1"
 
-    # Once everything is sent, signing out works and clears the device.
-    context.set_offline(False)
+    # Once everything is sent, signing out works and clears the device, even while the sync is
+    # still bringing the assignments down (the server's answer is held until sign-out began).
+    held = []
+    page.route("**/api/v1/assignments", lambda route: held.append((route, route.fetch())))
+    with page.expect_request("**/api/v1/assignments"):
+        context.set_offline(False)
     wait_unsent(page, 0)
+    for _ in range(500):  # the route handler runs while Playwright handles the page's events
+        if held:
+            break
+        page.evaluate("0")
     page.click("#logout")
+    # The sign-out has either finished (the sign-in form) or waits for the sync's lock.
+    page.wait_for_function("""() => document.querySelector('input[name=username]')
+        || navigator.locks.query().then((s) => s.pending.some((l) => l.name === 'cchc-sync'))""")
+    [(route, answer)] = held
+    assert answer.status == 200
+    route.fulfill(response=answer)
     page.wait_for_selector("input[name=username]")
+    page.wait_for_function("() => navigator.locks.query().then((s) => s.held.length === 0)")
     assert page.evaluate("import('/static/js/db.js').then((m) => m.count('observations'))") == 0
+    assert page.evaluate("import('/static/js/db.js').then((m) => m.count('assignments'))") == 0
