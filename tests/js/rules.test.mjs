@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import {
-  parse, evaluate, referencedCodes, checkSyntax, RuleSyntaxError,
+  parse, evaluate, compute, referencedCodes, checkSyntax, RuleSyntaxError,
 } from "../../static/js/rules.js";
 
 const { cases } = JSON.parse(
@@ -18,8 +18,9 @@ test("shared case file is substantial", () => {
 
 for (const c of cases) {
   test(`shared: ${c.name}`, () => {
+    const want = c.mode === "compute" ? "number" : "bool";
     if (c.expect.error) {
-      assert.throws(() => parse(c.expr), (err) => {
+      assert.throws(() => parse(c.expr, want), (err) => {
         assert.ok(err instanceof RuleSyntaxError, String(err));
         assert.equal(err.position, c.expect.position, err.message);
         assert.equal(err.code, c.expect.code);
@@ -28,7 +29,8 @@ for (const c of cases) {
       });
       return;
     }
-    const outcome = evaluate(c.expr, c.values ?? {}, c.defaults ?? {});
+    const run = want === "number" ? compute : evaluate;
+    const outcome = run(c.expr, c.values ?? {}, c.defaults ?? {}, { unit: c.unit, samples: c.samples });
     assert.deepEqual(outcome, c.expect);
   });
 }

@@ -42,14 +42,17 @@ def test_shared_case_file_is_substantial():
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_shared_case(case):
     expect = case["expect"]
+    want = "number" if case.get("mode") == "compute" else "bool"
     if expect.get("error"):
         with pytest.raises(RuleSyntaxError) as info:
-            parse(case["expr"])
+            parse(case["expr"], want)
         assert info.value.position == expect["position"], info.value
         assert info.value.code == expect["code"]
         assert info.value.message_en and info.value.message_vi
         return
-    outcome = evaluate(case["expr"], case.get("values", {}), case.get("defaults", {}))
+    run = rules.compute if want == "number" else evaluate
+    outcome = run(case["expr"], case.get("values", {}), case.get("defaults", {}),
+                  unit=case.get("unit"), samples=case.get("samples"))
     assert outcome.as_dict() == expect
 
 
@@ -72,7 +75,8 @@ def test_error_messages_match_js():
         const { cases } = JSON.parse(readFileSync("tests/data/rules_cases.json", "utf8"));
         const out = [];
         for (const c of cases.filter((c) => c.expect.error)) {
-          try { parse(c.expr); out.push(null); } catch (e) { out.push([e.messageEn, e.messageVi]); }
+          const want = c.mode === "compute" ? "number" : "bool";
+          try { parse(c.expr, want); out.push(null); } catch (e) { out.push([e.messageEn, e.messageVi]); }
         }
         process.stdout.write(JSON.stringify(out));
     """
@@ -80,8 +84,9 @@ def test_error_messages_match_js():
                           capture_output=True, text=True, encoding="utf-8", timeout=60)
     assert proc.returncode == 0, proc.stderr
     js = json.loads(proc.stdout)
-    py = [[check_syntax(c["expr"]).message_en, check_syntax(c["expr"]).message_vi]
-          for c in CASES if c["expect"].get("error")]
+    errors = [check_syntax(c["expr"], "number" if c.get("mode") == "compute" else "bool")
+              for c in CASES if c["expect"].get("error")]
+    py = [[e.message_en, e.message_vi] for e in errors]
     assert py == js
 
 
@@ -262,3 +267,69 @@ def test_python_and_js_agree_on_random_rules(tmp_path):
             py_result = {"error": exc.code, "position": exc.position}
         assert py_result == js_result, case
     assert valid > 1000  # the generator must exercise evaluation, not only errors
+
+
+def _random_conditions(rng: random.Random, count: int) -> list[str]:
+    """Conditions with unit tests and aggregates over samples, then each with a random edit."""
+    numbers = ["TTHC.01", "1", "2.5", "0", "count(HS)", "sum(HS, HS.SO)", "sum(HS, HS.B - HS.A)",
+               "share(HS, HS.OK == 1)", "count(HS, HS.SO > TTHC.01)", "share(HS; HS.B <= HS.A)"]
+    texts = ['unit.kind', 'unit.level', '"Xã"', "'phường'", '"commune"', '""']
+
+    def cond(d: int) -> str:
+        r = rng.random()
+        if d <= 0 or r < 0.5:
+            if rng.random() < 0.3:
+                return f"{rng.choice(texts)} {rng.choice(['==', '!='])} {rng.choice(texts)}"
+            return f"{rng.choice(numbers)} {rng.choice(['==', '<', '>='])} {rng.choice(numbers)}"
+        return f"{cond(d - 1)} {rng.choice(['and', 'or'])} {cond(d - 1)}"
+
+    noise = ['"', "'", ",", ";", "(", ")", "count", "unit.", "HS", "sum(", " == "]
+    out = []
+    for _ in range(count):
+        expr = cond(2)
+        out.append(expr)
+        i = rng.randrange(len(expr) + 1)
+        out.append(expr[:i] + rng.choice(["", *noise]) + expr[i + rng.choice([0, 1, 3]):])
+    return out
+
+
+def test_python_and_js_agree_on_random_conditions(tmp_path):
+    """The same differential check for texts, unit attributes and aggregates over samples."""
+    node = shutil.which("node")
+    assert node, "node is required to test static/js/rules.js"
+    rng = random.Random(20251117)
+    field_values = [0, 1, 7, 2.5, True, False, None, "2025-08-01", "2025-02-30", "x", -1e300]
+
+    def sample() -> dict:
+        return {f: rng.choice(field_values) for f in ("HS.SO", "HS.OK", "HS.A", "HS.B")
+                if rng.random() < 0.85}
+
+    cases = [{"expr": e, "values": {"TTHC.01": rng.choice([0, 3, None])},
+              "unit": rng.choice([None, {"kind": "Xã", "level": "commune"},
+                                  {"kind": "PHƯỜNG"}, {"kind": 3}]),
+              "samples": {"HS": [sample() for _ in range(rng.choice([0, 1, 3]))]}}
+             for e in _random_conditions(rng, 600)]
+    (tmp_path / "in.json").write_text(json.dumps(cases), encoding="utf-8")
+    script = """
+        import { evaluate } from "./static/js/rules.js";
+        import { readFileSync } from "node:fs";
+        const cases = JSON.parse(readFileSync(process.argv[1], "utf8"));
+        const out = cases.map((c) => {
+          try { return evaluate(c.expr, c.values, {}, { unit: c.unit, samples: c.samples }); }
+          catch (e) { return { error: e.code, position: e.position }; }
+        });
+        process.stdout.write(JSON.stringify(out));
+    """
+    proc = subprocess.run([node, "--input-type=module", "-e", script, str(tmp_path / "in.json")],
+                          cwd=ROOT, capture_output=True, text=True, encoding="utf-8", timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    statuses = set()
+    for case, js_result in zip(cases, json.loads(proc.stdout), strict=True):
+        try:
+            py_result = evaluate(case["expr"], case["values"], unit=case["unit"],
+                                 samples=case["samples"]).as_dict()
+            statuses.add(py_result["status"])
+        except RuleSyntaxError as exc:
+            py_result = {"error": exc.code, "position": exc.position}
+        assert py_result == js_result, case
+    assert statuses == {"pass", "fail", "unknown"}
