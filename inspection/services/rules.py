@@ -105,7 +105,8 @@ _MESSAGES = {  # key: (English, Vietnamese); "{0}" is the offending text
                       "'{0}' cần thêm đối số thứ hai sau mã nhóm: {0}(HS, …)"),
     "agg_condition": (("'{0}' counts the samples meeting a condition: "
                        "the part after the comma must be a comparison"),
-                      "'{0}' đếm các mẫu thỏa một điều kiện: phần sau dấu phẩy phải là phép so sánh"),
+                      ("'{0}' đếm các mẫu thỏa một điều kiện: "
+                       "phần sau dấu phẩy phải là phép so sánh")),
     "agg_value": ("'{0}' adds up a number per sample: the part after the comma must be a number",
                   "'{0}' cộng một số của từng mẫu: phần sau dấu phẩy phải là giá trị số"),
     "text_operand": ("'{0}' needs numbers; texts can only be compared with == or !=",

@@ -76,7 +76,8 @@ def test_error_messages_match_js():
         const out = [];
         for (const c of cases.filter((c) => c.expect.error)) {
           const want = c.mode === "compute" ? "number" : "bool";
-          try { parse(c.expr, want); out.push(null); } catch (e) { out.push([e.messageEn, e.messageVi]); }
+          try { parse(c.expr, want); out.push(null); }
+          catch (e) { out.push([e.messageEn, e.messageVi]); }
         }
         process.stdout.write(JSON.stringify(out));
     """
