@@ -1,15 +1,20 @@
 """Checklist template documents (format ``cchc-checklist/1``): schemas and validation.
 
 A template is one JSON document: scoring settings, sections of items, consistency rules and a
-recommendation library (see ``inspection/checklists/*.json`` for the shipped ones).
+recommendation library (see ``inspection/checklists/*.json`` for the shipped ones). Optional parts
+(docs/checklists.md): conditions (``relevant`` on a section, an item or a repeat group), computed
+counts (``compute``), repeat groups of sampled records (``repeats``) and a published base version
+this one extends (``extends``). They are absent, not null, when unused, so a document that does
+not use them keeps the exact form (and fingerprint) it had before they existed.
 
 Validation runs in two passes so that every message can name the exact place of the problem:
 
 1. the marshmallow schemas check each object on its own: types, allowed keys, what each item
    kind may carry, a section's points adding up to its items, classes in descending order,
    rule expressions that parse;
-2. ``_check_links`` then checks what ties objects together: unique codes, ratio and rule
-   references, recommendation links, sections adding up to ``scoring.scale``. It only runs on
+2. ``_check_links`` then checks what ties objects together: unique codes, ratio, rule and
+   condition references, recommendation links, sections adding up to ``scoring.scale``, repeat
+   groups and their fields, conditions that depend on each other in a circle. It only runs on
    a document whose shape is already right, so it can index freely.
 
 Problems come back as ``TemplateError.errors``: ``{"path", "message", "message_vi"}`` with paths
@@ -57,6 +62,10 @@ RULE_ID = re.compile(r"R[0-9]{2,3}")
 REC_CODE = re.compile(r"REC\.[A-Z][A-Z0-9]{0,15}\.[0-9]{1,3}")
 TEMPLATE_CODE = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 INDICATOR_KEY = re.compile(r"[a-z][a-z0-9_]{0,62}")
+GROUP_CODE = SECTION_CODE  # a repeat group's code: HS (it must not be a section's code)
+FIELD_CODE = re.compile(r"[A-Z][A-Z0-9]{0,15}\.[A-Z0-9]{1,16}")  # HS.TRA: group code, field
+FIELD_KINDS = ("yesno", "number", "date", "text")
+MAX_SAMPLES = 100
 
 
 class TemplateError(ValueError):
@@ -205,6 +214,32 @@ def _title() -> _String:
     return _String(required=True, validate=_not_blank)
 
 
+_EXPRESSION_WORDS = {  # what kind of expression: English, Vietnamese
+    "rule": ("Rule", "Quy tắc"),
+    "condition": ("Condition", "Điều kiện"),
+    "formula": ("Formula", "Công thức"),
+}
+
+
+def _parses(what: str, want: str = "bool"):
+    """A validator: the text parses in the rule language, or the error names its position."""
+    en, vi = _EXPRESSION_WORDS[what]
+
+    def check(value: str) -> None:
+        try:
+            rules.parse(value, want)
+        except rules.RuleSyntaxError as exc:
+            raise ValidationError(_text(
+                f"{en} does not parse at character {exc.position}: {exc.message_en}.",
+                f"{vi} sai cú pháp tại ký tự {exc.position}: {exc.message_vi}.")) from None
+    return check
+
+
+def _expression(what: str, want: str = "bool") -> _String:
+    """An optional expression field: absent when unused (no default, see the module doc)."""
+    return _String(allow_none=False, validate=_parses(what, want))
+
+
 def _optional_text() -> _String:
     return _String(load_default=None, allow_none=True)
 
@@ -255,10 +290,16 @@ class ItemSchema(_Strict):
                         validate=_matches(INDICATOR_KEY, "on_time_rate"))
     note_vi = _optional_text()
     note_en = _optional_text()
+    relevant = _expression("condition")  # when false, the item is not applicable
+    compute = _expression("formula", "number")  # a count computed, not typed (counts only)
 
     @validates_schema
     def _kind_fits(self, data: dict, **kwargs) -> None:
         kind, points = data["kind"], data["max_points"]
+        if kind != "count" and "compute" in data:
+            raise ValidationError(_text("Only count items can be computed by a formula.",
+                                        "Chỉ chỉ tiêu số đếm mới tính bằng công thức."),
+                                  field_name="compute")
         if kind in ("yesno", "score") and points is None:
             raise ValidationError(_text(f"A {kind} item needs max_points.",
                                         f"Chỉ tiêu loại {kind} phải có max_points."),
@@ -306,6 +347,7 @@ class SectionSchema(_Strict):
     title_en = _title()
     max_points = _Number(required=True, validate=_in_range(0, above_low=True))
     optional = fields.Boolean(load_default=False)
+    relevant = _expression("condition")  # when false, the whole section is not applicable
     items = fields.List(fields.Nested(ItemSchema), required=True, validate=_non_empty_list)
 
     @validates_schema
@@ -380,12 +422,7 @@ class RuleSchema(_Strict):
 
     @validates("expr")
     def _parses(self, value: str, **kwargs) -> None:
-        try:
-            rules.parse(value)
-        except rules.RuleSyntaxError as exc:
-            raise ValidationError(_text(
-                f"Rule does not parse at character {exc.position}: {exc.message_en}.",
-                f"Quy tắc sai cú pháp tại ký tự {exc.position}: {exc.message_vi}.")) from None
+        _parses("rule")(value)
 
 
 class RecommendationSchema(_Strict):
@@ -398,6 +435,67 @@ class RecommendationSchema(_Strict):
     text_vi = _title()
     text_en = _title()
     source = _optional_text()
+
+
+def _bound(what_en: str, what_vi: str) -> fields.Integer:
+    return fields.Integer(required=True, strict=True, validate=_in_range(0, MAX_SAMPLES),
+                          error_messages={"required": _text(
+                              f"A repeat group needs its {what_en} number of samples.",
+                              f"Nhóm lặp phải có số mẫu {what_vi}.")})
+
+
+class SampleFieldSchema(_Strict):
+    """One field recorded for every sample of a repeat group (e.g. the date a dossier was due)."""
+
+    code = _String(required=True, validate=_matches(FIELD_CODE, "HS.HEN"))
+    kind = _String(required=True, validate=_one_of(FIELD_KINDS))
+    title_vi = _title()
+    title_en = _title()
+    hint_vi = _optional_text()
+    hint_en = _optional_text()
+
+
+class RepeatGroupSchema(_Strict):
+    """Fields repeated per sampled record (a dossier, a procedure, a meeting), shown in a section,
+    with the smallest and largest number of samples the team records."""
+
+    code = _String(required=True, validate=_matches(GROUP_CODE, "HS"))
+    section = _String(required=True, validate=_matches(SECTION_CODE, "TTHC"))
+    title_vi = _title()
+    title_en = _title()
+    hint_vi = _optional_text()
+    hint_en = _optional_text()
+    min = _bound("minimum", "tối thiểu")
+    max = _bound("maximum", "tối đa")
+    relevant = _expression("condition")
+    # Named apart because a marshmallow schema has its own ``fields``; loaded as "fields".
+    sample_fields = fields.List(fields.Nested(SampleFieldSchema), required=True,
+                                validate=_non_empty_list, data_key="fields", attribute="fields")
+
+    @validates_schema
+    def _fits(self, data: dict, **kwargs) -> None:
+        errors: dict = {}
+        if data["max"] < 1 or data["max"] < data["min"]:
+            errors["max"] = [_text(
+                f"The maximum number of samples must be at least 1 and at least the minimum "
+                f"({data['min']}).",
+                f"Số mẫu tối đa phải từ 1 trở lên và không nhỏ hơn số tối thiểu ({data['min']}).")]
+        for i, field_ in enumerate(data["fields"]):
+            if not field_["code"].startswith(data["code"] + "."):
+                errors.setdefault("fields", {})[i] = {"code": [_text(
+                    f"Field code {field_['code']!r} must start with the group code "
+                    f"'{data['code']}.'.",
+                    f"Mã trường {field_['code']!r} phải bắt đầu bằng mã nhóm '{data['code']}.'.")]}
+        if errors:
+            raise ValidationError(errors)
+
+
+class ExtendsSchema(_Strict):
+    """The published base version a template adds to (a national core with provincial
+    additions): its sections, items, rules and groups are kept unchanged."""
+
+    code = _String(required=True, validate=_matches(TEMPLATE_CODE, "cchc-xa-2cap"))
+    version = _String(required=True, validate=_not_blank)
 
 
 class TemplateSchema(_Strict):
@@ -424,6 +522,8 @@ class TemplateSchema(_Strict):
                            validate=_non_empty_list)
     rules = fields.List(fields.Nested(RuleSchema), load_default=list)
     recommendations = fields.List(fields.Nested(RecommendationSchema), load_default=list)
+    repeats = fields.List(fields.Nested(RepeatGroupSchema))
+    extends = fields.Nested(ExtendsSchema)
 
     @validates_schema
     def _era_fits(self, data: dict, **kwargs) -> None:
@@ -535,13 +635,104 @@ def _check_links(doc: dict) -> list[dict]:
                 errors.append(_error(f"recommendations[{r}].items[{j}]", _text(
                     f"Unknown item code {ref!r}.", f"Không có chỉ tiêu mã {ref!r}.")))
 
+    groups: dict[str, dict] = {}
+    group_paths: dict[str, str] = {}
+    for g, group in enumerate(doc.get("repeats", [])):
+        path = f"repeats[{g}]"
+        if group["code"] in section_codes:
+            errors.append(_error(path + ".code", _text(
+                f"Group code {group['code']!r} is already a section's code.",
+                f"Mã nhóm {group['code']!r} trùng với mã một lĩnh vực.")))
+        elif group["code"] in groups:
+            errors.append(_error(path + ".code", _duplicate(group["code"])))
+        else:
+            groups[group["code"]], group_paths[group["code"]] = group, path
+        if group["section"] not in section_codes:
+            errors.append(_error(path + ".section", _text(
+                f"Unknown section code {group['section']!r}.",
+                f"Không có lĩnh vực mã {group['section']!r}.")))
+        field_codes: set[str] = set()
+        for f, field_ in enumerate(group["fields"]):
+            unique(f"{path}.fields[{f}].code", field_["code"], field_codes)
+
+    def expression(path: str, text: str, want: str, what_en: str, what_vi: str) -> frozenset:
+        """Check what an expression reads; return the item codes it reads outside samples."""
+        refs = rules.references(text, want)
+        for ref in sorted(refs.codes):
+            group = groups.get(ref.split(".", 1)[0])
+            if group is not None and ref not in items:
+                errors.append(_error(path, _text(
+                    f"{ref!r} is a field of the samples of {group['code']!r}: use it inside "
+                    f"count({group['code']}, …), sum({group['code']}, …) or "
+                    f"share({group['code']}, …).",
+                    f"{ref!r} là trường của các mẫu trong nhóm {group['code']!r}: chỉ dùng bên "
+                    f"trong count({group['code']}, …), sum({group['code']}, …) hoặc "
+                    f"share({group['code']}, …).")))
+            else:
+                count_item(path, ref, what_en, what_vi)
+        for code, used in sorted(refs.groups.items()):
+            if code not in groups:
+                errors.append(_error(path, _text(f"Unknown repeat group {code!r}.",
+                                                 f"Không có nhóm lặp mã {code!r}.")))
+                continue
+            kinds = {f["code"]: f["kind"] for f in groups[code]["fields"]}
+            for ref in sorted(used):
+                if ref not in kinds:
+                    errors.append(_error(path, _text(
+                        f"Group {code!r} has no field {ref!r}.",
+                        f"Nhóm {code!r} không có trường {ref!r}.")))
+                elif kinds[ref] == "text":
+                    errors.append(_error(path, _text(
+                        f"{ref!r} is a text field; only yes/no, number and date fields can be "
+                        f"used in expressions.",
+                        f"{ref!r} là trường văn bản; chỉ dùng được trường có/không, số và ngày "
+                        f"trong biểu thức.")))
+        return refs.codes
+
+    depends: dict[tuple[str, str], set[tuple[str, str]]] = {}  # what each node's state reads
+    expression_at: dict[tuple[str, str], str] = {}  # where a node's own expression is
+
+    def reads(text: str, want: str = "bool") -> set[tuple[str, str]]:
+        refs = rules.references(text, want)
+        return ({("item", c) for c in refs.codes if c in items}
+                | {("group", g) for g in refs.groups if g in groups})
+
+    for s, section in enumerate(doc["sections"]):
+        node = ("section", section["code"])
+        depends.setdefault(node, set())
+        if "relevant" in section:
+            path = f"sections[{s}].relevant"
+            expression(path, section["relevant"], "bool", "A condition", "Điều kiện")
+            depends[node] |= reads(section["relevant"])
+            expression_at.setdefault(node, path)
+        for i, item in enumerate(section["items"]):
+            node = ("item", item["code"])
+            if item_paths.get(item["code"]) != f"sections[{s}].items[{i}]":
+                continue  # a duplicate code, already reported
+            depends[node] = {("section", section["code"])}
+            for key, want, what in (("relevant", "bool", ("A condition", "Điều kiện")),
+                                    ("compute", "number", ("A formula", "Công thức"))):
+                if key in item:
+                    path = f"sections[{s}].items[{i}].{key}"
+                    expression(path, item[key], want, *what)
+                    depends[node] |= reads(item[key], want)
+                    expression_at.setdefault(node, path)
+    for code, group in groups.items():
+        node = ("group", code)
+        depends[node] = {("section", group["section"])} if group["section"] in section_codes \
+            else set()
+        if "relevant" in group:
+            path = group_paths[code] + ".relevant"
+            expression(path, group["relevant"], "bool", "A condition", "Điều kiện")
+            depends[node] |= reads(group["relevant"])
+            expression_at[node] = path
+    errors += _cycles(depends, expression_at)
+
     rule_ids: set[str] = set()
     for r, rule in enumerate(doc["rules"]):
         path = f"rules[{r}]"
         unique(path + ".id", rule["id"], rule_ids)
-        used = rules.referenced_codes(rule["expr"])
-        for ref in sorted(used):
-            count_item(path + ".expr", ref, "A rule", "Quy tắc")
+        used = expression(path + ".expr", rule["expr"], "bool", "A rule", "Quy tắc")
         for ref in rule["defaults"]:
             key_path = _join(path + ".defaults", ref)
             if ref not in used:
@@ -555,6 +746,84 @@ def _check_links(doc: dict) -> list[dict]:
                 errors.append(_error(f"{path}.suggests[{j}]", _text(
                     f"Unknown recommendation code {ref!r}.",
                     f"Không có kiến nghị mã {ref!r} trong thư viện.")))
+    return errors
+
+
+def _circles(depends: dict) -> list[list]:
+    """The groups of nodes that depend on each other in a circle (strongly connected
+    components with more than one node, or a node that depends on itself), each in the order
+    of ``depends``; Tarjan's algorithm, iterative so a long chain cannot exhaust the stack."""
+    index: dict = {}
+    low: dict = {}
+    on_stack: set = set()
+    stack: list = []
+    found: list[set] = []
+    for root in depends:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(depends[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, following = work[-1]
+            step = next(following, None)
+            if step is not None:
+                if step not in index:
+                    index[step] = low[step] = len(index)
+                    stack.append(step)
+                    on_stack.add(step)
+                    work.append((step, iter(sorted(depends.get(step, ())))))
+                elif step in on_stack:
+                    low[node] = min(low[node], index[step])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.add(member)
+                    if member == node:
+                        break
+                if len(component) > 1 or node in depends.get(node, ()):
+                    found.append(component)
+    order = {node: n for n, node in enumerate(depends)}
+    return [sorted(c, key=order.__getitem__) for c in found]
+
+
+def _cycles(depends: dict, expression_at: dict) -> list[dict]:
+    """One error for each circle of conditions and formulas that depend on each other, at the
+    first expression on it: a circle cannot be evaluated (which part decides first?)."""
+    errors = []
+    names = {"item": ("", ""), "section": ("section ", "lĩnh vực "),
+             "group": ("group ", "nhóm mẫu ")}
+    for members in _circles(depends):
+        at = next((n for n in members if n in expression_at), members[0])
+        inside = set(members)
+        # The shortest way round from `at` back to itself, through the circle's members.
+        paths, circle = {at: [at]}, None
+        queue = [at]
+        while queue and circle is None:
+            node = queue.pop(0)
+            for step in sorted(depends.get(node, ())):
+                if step == at:
+                    circle = paths[node] + [at]
+                    break
+                if step in inside and step not in paths:
+                    paths[step] = paths[node] + [step]
+                    queue.append(step)
+        en = " → ".join(names[kind][0] + code for kind, code in circle)
+        vi = " → ".join(names[kind][1] + code for kind, code in circle)
+        hint_en = hint_vi = ""
+        if any(kind == "section" for kind, _ in circle):
+            hint_en = " A section's condition cannot use the section's own items."
+            hint_vi = " Điều kiện của một lĩnh vực không được dùng chỉ tiêu của chính lĩnh vực đó."
+        errors.append(_error(expression_at.get(at, ""), _text(
+            f"Conditions or formulas depend on each other in a circle: {en}.{hint_en}",
+            f"Các điều kiện hoặc công thức phụ thuộc vòng tròn: {vi}.{hint_vi}")))
     return errors
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Inspection, Observation, Photo
-from .scoring import evaluate
+from .scoring import evaluate, unit_facts
 
 
 def observations_by_code(inspection: Inspection) -> dict[str, dict]:
@@ -26,4 +26,5 @@ def observations_by_code(inspection: Inspection) -> dict[str, dict]:
 
 def evaluate_inspection(inspection: Inspection) -> dict:
     """Score, consistency checks, indicators, suggestions and progress (DESIGN §4)."""
-    return evaluate(inspection.checklist_version.document, observations_by_code(inspection))
+    return evaluate(inspection.checklist_version.document, observations_by_code(inspection),
+                    unit=unit_facts(inspection.unit))

@@ -243,7 +243,8 @@ def _unit_part(inspection: Inspection, *, single: bool, index: int, start_time: 
     unit_name = unit_title(inspection.unit)
     template = inspection.checklist_version.document
     observations = _observations(inspection)
-    evaluation = scoring.evaluate(template, observations)
+    evaluation = scoring.evaluate(template, observations,
+                                  unit=scoring.unit_facts(inspection.unit))
     year = inspection.trip.plan.year
     opening = "Hôm nay, vào hồi" if single else "Vào hồi"
     time_place = (f"{opening} {fmt_time(start_time)} {_date_long(inspection.scheduled_on)}, "

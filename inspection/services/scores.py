@@ -16,7 +16,7 @@ from ..extensions import db
 from ..models import Inspection, InspectionScore, Observation, Photo
 from ..models.base import utcnow
 from ..models.reports import KEY_INDICATORS
-from .scoring import evaluate
+from .scoring import evaluate, unit_facts
 
 # indicator name -> column prefix on InspectionScore
 _COLUMNS = {"on_time_rate": "on_time", "online_share": "online", "signed_share": "signed"}
@@ -84,7 +84,8 @@ def refresh_scores(inspection_ids: Iterable[int], batch: int = BATCH) -> int:
         chunk = ids[start:start + batch]
         inspections = db.session.scalars(
             select(Inspection).where(Inspection.id.in_(chunk))
-            .options(selectinload(Inspection.checklist_version))).all()
+            .options(selectinload(Inspection.checklist_version),
+                     selectinload(Inspection.unit))).all()
         observations: dict[int, dict[str, dict]] = defaultdict(dict)
         for row in db.session.execute(
                 select(Observation.inspection_id, Observation.item_code, Observation.result,
@@ -105,7 +106,8 @@ def refresh_scores(inspection_ids: Iterable[int], batch: int = BATCH) -> int:
                     count = photos.get((inspection.id, item["code"]))
                     if item["kind"] == "photo" and count:
                         found.setdefault(item["code"], {})["value"] = count
-            values = snapshot_values(inspection, evaluate(document, found))
+            values = snapshot_values(inspection, evaluate(document, found,
+                                                          unit=unit_facts(inspection.unit)))
             row = existing.get(inspection.id)
             if row is None:
                 db.session.add(InspectionScore(inspection_id=inspection.id, **values))

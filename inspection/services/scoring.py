@@ -15,7 +15,18 @@ How items earn points (``max`` is the item's ``max_points``):
 - ``result: "na"`` takes an item out of the maximum; so does a ratio whose denominator is 0
   ("không phát sinh": nothing happened to measure) or whose counts are not all entered;
 - an unanswered yesno/score item earns 0 but stays in the maximum;
-- an optional section in which nothing was answered (e.g. no citizen survey held) is left out.
+- an optional section in which nothing was answered (e.g. no citizen survey held) is left out;
+- a section, item or repeat group whose condition (``relevant``) is false is not applicable: it
+  leaves the maximum, earns nothing, offers no recommendation and does not count in progress. A
+  condition that cannot be decided yet (its counts not entered) keeps the item applicable, so
+  the maximum shrinks only once someone has entered what makes it shrink. A not-applicable
+  count has no value for rules, ratios and other conditions;
+- a count with a formula (``compute``) takes its value from the formula (over other counts and
+  the samples of repeat groups), not from what was typed, and is not counted in progress.
+
+Samples of repeat groups arrive as plain data (``samples``: group code -> list of field code ->
+value); when given, a group whose number of samples is outside its bounds is listed among the
+checks as a warning.
 
 Because exclusions shrink the maximum, results are read as ``percent`` = total / max × 100,
 which is also what the class is taken from. Arithmetic is exact (fractions), so 27 of 30 points
@@ -38,45 +49,66 @@ from inspection.services import rules
 RESULTS = ("pass", "partial", "fail", "na")
 
 # A template's rules are evaluated for every inspection that uses it: parse each text once.
-_parse = functools.lru_cache(maxsize=1024)(rules.parse)
+_parse = functools.lru_cache(maxsize=4096)(rules.parse)
 
 
-def evaluate(template: Mapping, observations: Mapping[str, Mapping | None]) -> dict:
+def evaluate(template: Mapping, observations: Mapping[str, Mapping | None], *,
+             unit: Mapping | None = None, samples: Mapping | None = None) -> dict:
     """Score, checks, indicators, suggestions and progress of one inspection (see module doc).
 
-    Raises ValueError for an observation whose result is not one of RESULTS or None.
+    ``unit`` gives the unit's ``kind`` and ``level`` for conditions; ``samples`` the samples of
+    repeat groups. Raises ValueError for an observation whose result is not one of RESULTS or
+    None.
     """
     for code, obs in observations.items():
         result = (obs or {}).get("result")
         if result is not None and result not in RESULTS:
             raise ValueError(f"observation {code}: unknown result {result!r}")
     items = {item["code"]: item for s in template["sections"] for item in s["items"]}
-    values = _count_values(items, observations)
+    found = applicability(template, observations, unit=unit, samples=samples)
+    values = found["values"]
     recommend = _Recommender(template)
-    score, indicators, progress = _score(template, observations, values, recommend)
+    score, indicators, progress = _score(template, observations, values, recommend, found)
     return {
         "score": score,
-        "checks": _checks(template, items, values, recommend),
+        "checks": _checks(template, items, values, recommend, unit=unit,
+                          samples=None if samples is None else found["samples"])
+        + _sample_checks(template, samples, found),
         "indicators": indicators,
         "suggestions": recommend.suggestions(),
         "progress": progress,
     }
 
 
+def unit_facts(unit: Any) -> dict | None:
+    """What conditions may read of an administrative unit (``unit.kind``, ``unit.level``)."""
+    if unit is None:
+        return None
+    return {"kind": unit.kind, "level": getattr(unit.level, "value", unit.level)}
+
+
+_NOT_APPLICABLE = {"result": "na"}  # how an item whose condition is false is assessed
+
+
 def _score(template: Mapping, observations: Mapping, values: Mapping,
-           recommend: _Recommender) -> tuple[dict, list[dict], dict]:
+           recommend: _Recommender, found: Mapping) -> tuple[dict, list[dict], dict]:
     """Points per section and in total, the indicator of every ratio, and progress."""
     scoring = template["scoring"]
     sections, indicators, progress = [], [], []
     total = possible = Fraction(0)
+    off_sections = set(found["not_applicable"]["sections"])
+    off_items = set(found["not_applicable"]["items"])
     for section in template["sections"]:
-        inputs = [item for item in section["items"] if item["kind"] != "ratio"]
+        inputs = [item for item in section["items"] if item["kind"] != "ratio"
+                  and "compute" not in item and item["code"] not in off_items]
         answered = sum(_answered(item, observations.get(item["code"])) for item in inputs)
         progress.append({"code": section["code"], "answered": answered, "total": len(inputs)})
-        skipped = section["optional"] and answered == 0
+        skipped = section["optional"] and answered == 0 and section["code"] not in off_sections
         points = maximum = Fraction(0)
         for item in section["items"]:
             obs = observations.get(item["code"]) or {}
+            if item["code"] in off_items:
+                obs = _NOT_APPLICABLE
             if item["kind"] == "ratio":
                 outcome, indicator = _assess_ratio(item, obs, values, scoring)
                 indicators.append(indicator)  # listed even when skipped: "not entered"
@@ -95,6 +127,9 @@ def _score(template: Mapping, observations: Mapping, values: Mapping,
             "title_en": section["title_en"], "points": _round(points, 2),
             "max": _round(maximum, 2), "percent": _round(_percent(points, maximum), 1),
             "nominal_max": section["max_points"], "skipped": skipped,
+            "not_applicable": section["code"] in off_sections,
+            "not_applicable_items": [i["code"] for i in section["items"]
+                                     if i["code"] in off_items],
         })
     percent = _percent(total, possible)
     scaled = None if percent is None else percent / 100 * _exact(scoring["scale"])
@@ -108,13 +143,18 @@ def _score(template: Mapping, observations: Mapping, values: Mapping,
     return score, indicators, progress_total
 
 
-def _checks(template: Mapping, items: Mapping, values: Mapping,
-            recommend: _Recommender) -> list[dict]:
-    """Rules that fail, or cannot be decided for a reason other than values not entered yet."""
+def _checks(template: Mapping, items: Mapping, values: Mapping, recommend: _Recommender, *,
+            unit: Mapping | None, samples: Mapping | None) -> list[dict]:
+    """Rules that fail, or cannot be decided for a reason other than values not entered yet.
+
+    A rule over samples is checked only when samples are given and its groups apply."""
     checks = []
     for rule in template["rules"]:
         node = _parse(rule["expr"])
-        outcome = rules.evaluate(node, values, rule["defaults"])
+        read = rules.references(node).groups
+        if read and (samples is None or any(g not in samples for g in read)):
+            continue
+        outcome = rules.evaluate(node, values, rule["defaults"], unit=unit, samples=samples)
         # "Unknown because something is not entered yet" is normal mid-inspection: not shown.
         if outcome.status == "pass" or outcome.reason == "missing_values":
             continue
@@ -240,14 +280,137 @@ class _Recommender:
                 for rec in self.library if rec["code"] in self.because]
 
 
-def _count_values(items: Mapping[str, Mapping], observations: Mapping) -> dict[str, Any]:
-    """Values of count items as rules and ratios see them; "na" means no value."""
-    values = {}
-    for code, obs in observations.items():
-        if code in items and items[code]["kind"] == "count" and obs \
-                and obs.get("result") != "na" and obs.get("value") is not None:
-            values[code] = obs["value"]
-    return values
+def _sample_checks(template: Mapping, samples: Mapping | None, found: Mapping) -> list[dict]:
+    """A warning for each applicable repeat group with fewer or more samples than its bounds
+    (only when samples are given at all)."""
+    if samples is None:
+        return []
+    checks = []
+    off = set(found["not_applicable"]["groups"])
+    for group in template.get("repeats", []):
+        given = samples.get(group["code"]) if isinstance(samples, Mapping) else None
+        n = len(given) if isinstance(given, list) else 0
+        if group["code"] in off or group["min"] <= n <= group["max"]:
+            continue
+        checks.append({
+            "rule_id": group["code"], "severity": "warning", "status": "fail",
+            "message_vi": f"{group['title_vi']}: có {n} mẫu, cần từ {group['min']} "
+                          f"đến {group['max']} mẫu.",
+            "message_en": f"{group['title_en']}: {n} samples, {group['min']} to "
+                          f"{group['max']} needed.",
+            "items": [], "reason": None,
+        })
+    return checks
+
+
+def _count_value(obs: Mapping | None) -> Any:
+    """A typed count as rules and ratios see it; "na" means no value."""
+    if obs and obs.get("result") != "na" and obs.get("value") is not None:
+        return obs["value"]
+    return None
+
+
+def _reads(text: str, want: str = "bool") -> set[tuple[str, str]]:
+    refs = rules.references(_parse(text, want))
+    return {("item", c) for c in refs.codes} | {("group", g) for g in refs.groups}
+
+
+def applicability(template: Mapping, observations: Mapping[str, Mapping | None], *,
+                  unit: Mapping | None = None, samples: Mapping | None = None) -> dict:
+    """Which sections, items and repeat groups do not apply to an inspection, and the value of
+    every count that rules, ratios and conditions read (typed, or from its formula).
+
+    Returns ``{"not_applicable": {"sections", "items", "groups"}, "values", "samples"}`` (codes
+    in checklist order; an item of a section that does not apply is listed too; ``samples`` the
+    samples of the groups that apply). Conditions are
+    evaluated after whatever they read, so the order of the template does not matter; the
+    template has no circles (validation refuses them). static/js/checks.js ``applicability``
+    is its twin, checked against tests/data/conditions_cases.json.
+    """
+    sections = {s["code"]: s for s in template["sections"]}
+    items = {i["code"]: (i, s["code"]) for s in template["sections"] for i in s["items"]}
+    groups = {g["code"]: g for g in template.get("repeats", [])}
+    depends: dict[tuple[str, str], set] = {}
+    for code, section in sections.items():
+        depends[("section", code)] = _reads(section["relevant"]) if "relevant" in section \
+            else set()
+    for code, (item, section_code) in items.items():
+        reads = {("section", section_code)}
+        for key, want in (("relevant", "bool"), ("compute", "number")):
+            if key in item:
+                reads |= _reads(item[key], want)
+        depends[("item", code)] = reads
+    for code, group in groups.items():
+        reads = {("section", group["section"])}
+        if "relevant" in group:
+            reads |= _reads(group["relevant"])
+        depends[("group", code)] = reads
+
+    applies: dict[tuple[str, str], bool] = {}
+    values: dict[str, Any] = {}
+    group_samples = samples if isinstance(samples, Mapping) else {}
+
+    def holds(text: str) -> bool:
+        """A condition is false only when it is decided so; undecided keeps the item."""
+        outcome = rules.evaluate(_parse(text), values, unit=unit, samples=usable_samples())
+        return outcome.status != "fail"
+
+    def usable_samples() -> dict:
+        return {g: group_samples.get(g) for g in groups if applies.get(("group", g))}
+
+    for node in _in_dependency_order(depends):
+        kind, code = node
+        if kind == "section":
+            section = sections[code]
+            applies[node] = "relevant" not in section or holds(section["relevant"])
+        elif kind == "group":
+            group = groups[code]
+            applies[node] = applies.get(("section", group["section"]), True) \
+                and ("relevant" not in group or holds(group["relevant"]))
+        elif code in items:
+            item, section_code = items[code]
+            applies[node] = applies[("section", section_code)] \
+                and ("relevant" not in item or holds(item["relevant"]))
+            if item["kind"] != "count" or not applies[node]:
+                continue
+            if "compute" in item:
+                result = rules.compute(_parse(item["compute"], "number"), values, unit=unit,
+                                       samples=usable_samples())
+                value = result.value
+            else:
+                value = _count_value(observations.get(code))
+            if value is not None:
+                values[code] = value
+    return {
+        "samples": usable_samples(),
+        "not_applicable": {
+            "sections": [c for c in sections if not applies[("section", c)]],
+            "items": [c for c in items if not applies[("item", c)]],
+            "groups": [c for c in groups if not applies[("group", c)]],
+        },
+        "values": values,
+    }
+
+
+def _in_dependency_order(depends: Mapping) -> list:
+    """Nodes so that each comes after what it reads (depth first, iterative); a node that
+    reads itself through a circle is taken where the circle closes."""
+    order, seen = [], set()
+    for root in depends:
+        if root in seen:
+            continue
+        seen.add(root)
+        stack = [(root, iter(sorted(depends[root])))]
+        while stack:
+            node, following = stack[-1]
+            step = next(following, None)
+            if step is None:
+                stack.pop()
+                order.append(node)
+            elif step in depends and step not in seen:
+                seen.add(step)
+                stack.append((step, iter(sorted(depends[step]))))
+    return order
 
 
 def _answered(item: Mapping, obs: Mapping | None) -> bool:

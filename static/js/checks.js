@@ -3,7 +3,7 @@
 // It follows inspection/services/scoring.py so the device and the office pages agree on what is
 // answered, what a ratio is and which checks are shown. No DOM.
 
-import { evaluate, parse, referencedCodes } from "./rules.js";
+import { compute, evaluate, parse, referencedCodes, references } from "./rules.js";
 
 const TARGET_OPS = {
   ">=": (a, b) => a >= b, ">": (a, b) => a > b, "<=": (a, b) => a <= b, "<": (a, b) => a < b,
@@ -133,4 +133,122 @@ export function normaliseCode(text) {
   const match = cleaned.match(/^([A-Z]+)[.\-_]?(\d+)$/);
   if (!match) return cleaned;
   return `${match[1]}.${match[2].padStart(2, "0")}`;
+}
+
+// Conditions are parsed once per text (a checklist is evaluated on every keystroke).
+const parsedExpressions = new Map();
+function parseOnce(text, want = "bool") {
+  const key = `${want}\u0000${text}`;
+  if (!parsedExpressions.has(key)) parsedExpressions.set(key, parse(text, want));
+  return parsedExpressions.get(key);
+}
+
+function reads(text, want = "bool") {
+  const refs = references(parseOnce(text, want));
+  return [...refs.codes.map((c) => `item:${c}`), ...[...refs.groups.keys()].map((g) => `group:${g}`)];
+}
+
+/** Nodes so that each comes after what it reads (depth first, iterative, as scoring.py). */
+function inDependencyOrder(depends) {
+  const order = [];
+  const seen = new Set();
+  for (const root of depends.keys()) {
+    if (seen.has(root)) continue;
+    seen.add(root);
+    const stack = [[root, [...depends.get(root)].sort()[Symbol.iterator]()]];
+    while (stack.length) {
+      const [node, following] = stack[stack.length - 1];
+      const step = following.next();
+      if (step.done) {
+        stack.pop();
+        order.push(node);
+      } else if (depends.has(step.value) && !seen.has(step.value)) {
+        seen.add(step.value);
+        stack.push([step.value, [...depends.get(step.value)].sort()[Symbol.iterator]()]);
+      }
+    }
+  }
+  return order;
+}
+
+/**
+ * Which sections, items and repeat groups do not apply to an inspection (their condition
+ * `relevant` is false; undecided keeps them), and the value of every count rules, ratios and
+ * conditions read (typed, or from its formula `compute`). The twin of scoring.applicability:
+ * {notApplicable: {sections, items, groups}, values} with codes in checklist order.
+ * `observations` is a Map of code -> observation; `context` {unit: {kind, level},
+ * samples: {group: [sample]}}.
+ */
+export function applicability(checklist, observations, context = {}) {
+  const sections = new Map(checklist.sections.map((s) => [s.code, s]));
+  const items = new Map();
+  for (const section of checklist.sections) {
+    for (const item of section.items) items.set(item.code, [item, section.code]);
+  }
+  const groups = new Map((checklist.repeats || []).map((g) => [g.code, g]));
+  const depends = new Map();
+  for (const [code, section] of sections) {
+    depends.set(`section:${code}`, new Set(section.relevant !== undefined ? reads(section.relevant) : []));
+  }
+  for (const [code, [item, sectionCode]] of items) {
+    const set = new Set([`section:${sectionCode}`]);
+    if (item.relevant !== undefined) for (const r of reads(item.relevant)) set.add(r);
+    if (item.compute !== undefined) for (const r of reads(item.compute, "number")) set.add(r);
+    depends.set(`item:${code}`, set);
+  }
+  for (const [code, group] of groups) {
+    const set = new Set([`section:${group.section}`]);
+    if (group.relevant !== undefined) for (const r of reads(group.relevant)) set.add(r);
+    depends.set(`group:${code}`, set);
+  }
+  const applies = new Map();
+  const values = {};
+  const given = context.samples && typeof context.samples === "object" ? context.samples : {};
+  const usableSamples = () => {
+    const out = {};
+    for (const code of groups.keys()) {
+      if (applies.get(`group:${code}`)) {
+        out[code] = Object.prototype.hasOwnProperty.call(given, code) ? given[code] : undefined;
+      }
+    }
+    return out;
+  };
+  const holds = (text) => evaluate(parseOnce(text), values, {},
+    { unit: context.unit, samples: usableSamples() }).status !== "fail";
+
+  for (const node of inDependencyOrder(depends)) {
+    const at = node.indexOf(":");
+    const kind = node.slice(0, at);
+    const code = node.slice(at + 1);
+    if (kind === "section") {
+      const section = sections.get(code);
+      applies.set(node, section.relevant === undefined || holds(section.relevant));
+    } else if (kind === "group") {
+      const group = groups.get(code);
+      const sectionApplies = applies.has(`section:${group.section}`) ? applies.get(`section:${group.section}`) : true;
+      applies.set(node, sectionApplies && (group.relevant === undefined || holds(group.relevant)));
+    } else if (items.has(code)) {
+      const [item, sectionCode] = items.get(code);
+      applies.set(node, applies.get(`section:${sectionCode}`)
+        && (item.relevant === undefined || holds(item.relevant)));
+      if (item.kind !== "count" || !applies.get(node)) continue;
+      let value = null;
+      if (item.compute !== undefined) {
+        value = compute(parseOnce(item.compute, "number"), values, {},
+          { unit: context.unit, samples: usableSamples() }).value;
+      } else {
+        const obs = observations.get(code);
+        if (obs && obs.result !== "na" && obs.value !== null && obs.value !== undefined) value = obs.value;
+      }
+      if (value !== null) values[code] = value;
+    }
+  }
+  return {
+    notApplicable: {
+      sections: [...sections.keys()].filter((c) => !applies.get(`section:${c}`)),
+      items: [...items.keys()].filter((c) => !applies.get(`item:${c}`)),
+      groups: [...groups.keys()].filter((c) => !applies.get(`group:${c}`)),
+    },
+    values,
+  };
 }
