@@ -111,20 +111,50 @@ def register_cli(app: Flask) -> None:
                    f"(schema {manifest['schema_revision']}, {manifest['media_files']} media files).")
 
     @app.cli.command("import-checklist")
-    @click.argument("json_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @click.option("--publish", is_flag=True, help="Publish the version at once")
-    def import_checklist_command(json_file: Path, publish: bool):
-        """Import a checklist template version from a JSON file."""
+    def import_checklist_command(file: Path, publish: bool):
+        """Import a checklist template version from a JSON file or an XLSX workbook.
+
+        Every problem is listed (with sheet, row and column for a workbook) and nothing is
+        imported while any remains: exit status 2.
+        """
         from .services.checklists import import_checklist
+        from .services.errors import ValidationFailed
 
         try:
-            version, created = import_checklist(json_file.read_bytes(), publish=publish)
+            version, created = import_checklist(file.read_bytes(), publish=publish)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            click.echo(exc.message_vi, err=True)
+            click.echo(exc.message_en, err=True)
+            sys.exit(2)
         except ServiceError as exc:
             _fail(exc)
         db.session.commit()
         state = "published" if version.is_published else "draft"
         click.echo(f"{version.template.code} {version.version}: "
                    f"{'imported' if created else 'unchanged'} ({state})")
+
+    @app.cli.command("export-checklist")
+    @click.argument("version_id", type=int)
+    @click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
+    def export_checklist_command(version_id: int, output: Path):
+        """Write a checklist version as an XLSX workbook (one sheet per part, and huong_dan)."""
+        from .models import ChecklistVersion
+        from .services.checklists import export_workbook
+
+        version = db.session.get(ChecklistVersion, version_id)
+        if version is None:
+            click.echo(f"Không có phiên bản danh mục {version_id} / no such checklist version.",
+                       err=True)
+            sys.exit(1)
+        try:
+            data = export_workbook(version)
+        except ServiceError as exc:
+            _fail(exc)
+        output.write_bytes(data)
+        click.echo(f"{version.template.code} {version.version} → {output} ({len(data):,} bytes)")
 
     # --- minutes (biên bản kiểm tra): build an unsigned PDF, verify signatures ----------------
 

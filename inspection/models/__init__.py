@@ -1,6 +1,12 @@
 """Database models, one module per aggregate; importing this package registers them all."""
 from .audit import AuditEvent
-from .checklists import ChecklistItem, ChecklistSection, ChecklistTemplate, ChecklistVersion
+from .checklists import (
+    ChecklistItem,
+    ChecklistSection,
+    ChecklistTemplate,
+    ChecklistUpload,
+    ChecklistVersion,
+)
 from .inspections import (
     Conflict,
     Finding,
@@ -21,7 +27,7 @@ from .users import Role, User
 
 __all__ = [
     "AdminUnit", "AppliedOp", "AuditEvent", "ChangeLog", "ChecklistItem", "ChecklistSection",
-    "ChecklistTemplate", "ChecklistVersion", "Conflict", "Finding", "Inspection",
+    "ChecklistTemplate", "ChecklistUpload", "ChecklistVersion", "Conflict", "Finding", "Inspection",
     "InspectionScore", "InspectionState", "InvalidTransition", "LateSubmission", "MinutesRevision", "Observation",
     "Photo", "Plan", "Recommendation", "Role", "Signature", "Trip", "TripMember", "TripRole",
     "UnitLevel", "Upload", "User", "unit_merges",

@@ -4,7 +4,16 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Enum, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -50,8 +59,12 @@ class ChecklistVersion(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = created_at_column()
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The published version this one extends (document["extends"]); kept so a base version
+    # cannot disappear under its extensions.
+    base_version_id: Mapped[int | None] = mapped_column(ForeignKey("checklist_versions.id"))
 
     template: Mapped[ChecklistTemplate] = relationship(back_populates="versions")
+    base_version: Mapped[ChecklistVersion | None] = relationship(remote_side=[id])
     sections: Mapped[list[ChecklistSection]] = relationship(
         back_populates="version", order_by="ChecklistSection.position", cascade="all, delete-orphan"
     )
@@ -104,3 +117,30 @@ class ChecklistItem(db.Model):
 
     version: Mapped[ChecklistVersion] = relationship(back_populates="items")
     section: Mapped[ChecklistSection] = relationship(back_populates="items")
+
+
+class UploadStatus(enum.StrEnum):
+    imported = "imported"
+    refused = "refused"
+
+
+class ChecklistUpload(db.Model):
+    """A checklist file someone uploaded on the admin pages, kept with what became of it: the
+    version it was imported as, or every problem that refused it. A refused file is kept, so
+    nothing the secretariat sent is lost and the problems can be read again later."""
+
+    __tablename__ = "checklist_uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))  # of the bytes in the media store
+    size: Mapped[int] = mapped_column(Integer)
+    file_format: Mapped[str] = mapped_column(String(10))  # xlsx | json | other
+    status: Mapped[UploadStatus] = mapped_column(Enum(UploadStatus, native_enum=False, length=20))
+    problems: Mapped[list] = mapped_column(JSON, default=list)
+    version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("checklist_versions.id", ondelete="SET NULL"))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = created_at_column()
+
+    version: Mapped[ChecklistVersion | None] = relationship()

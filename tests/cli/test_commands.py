@@ -128,10 +128,10 @@ def test_import_checklist_names_the_path_of_a_problem(app, runner, tmp_path):
     broken = tmp_path / "broken.json"
     broken.write_text('{"format": "cchc-checklist/1", "sections": "nope"}', encoding="utf-8")
     result = runner.invoke(args=["import-checklist", str(broken)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # problems in the file (as import-units); 1 is for refusals
     assert "sections" in result.output
     not_json = tmp_path / "not.json"
     not_json.write_text('{"code": ', encoding="utf-8")
     result = runner.invoke(args=["import-checklist", str(not_json)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "line 1" in result.output.lower() or "dòng 1" in result.output.lower()
