@@ -1,7 +1,7 @@
 """Administration pages for the secretariat: accounts, units, plans and trips."""
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -11,6 +11,7 @@ from ..extensions import db
 from ..models import (
     AdminUnit,
     ChecklistTemplate,
+    ChecklistUpload,
     ChecklistVersion,
     Inspection,
     Plan,
@@ -20,7 +21,14 @@ from ..models import (
     User,
 )
 from ..services.accounts import create_user
-from ..services.checklists import import_checklist, publish_version
+from ..services.checklists import (
+    XLSX_TYPE,
+    export_workbook,
+    kept_upload_bytes,
+    publish_version,
+    upload_checklist,
+    workbook_filename,
+)
 from ..services.errors import ServiceError
 from ..services.planning import create_plan, create_trip
 from ..services.text import clean_text
@@ -160,27 +168,76 @@ def trips():
 
 @bp.route("/checklists", methods=["GET", "POST"])
 def checklists():
-    """Templates and their versions; import a new version from a JSON file."""
+    """Templates and their versions; import a new version from an XLSX workbook or JSON."""
     if request.method == "POST":
         upload = request.files.get("document")
         if upload is None or not upload.filename:
-            flash(_("Hãy chọn tệp JSON của mẫu danh mục."), "error")
+            flash(_("Hãy chọn tệp bảng tính (XLSX) hoặc JSON của mẫu danh mục."), "error")
         else:
-            try:
-                version, created = import_checklist(upload.read())
-            except ServiceError as exc:
-                _refused(exc)
-                return render_template("admin/checklists.html", templates=_templates(),
-                                       problems=exc.errors or []), 422
+            kept = upload_checklist(upload.read(), upload.filename, current_user)
             db.session.commit()
-            flash(_("Đã nhập %(code)s phiên bản %(version)s (bản nháp).", code=version.template.code,
-                    version=version.version) if created else _("Phiên bản này đã có, không thay đổi."), "success")
-            return redirect(url_for("admin.checklist_version", version_id=version.id))
-    return render_template("admin/checklists.html", templates=_templates(), problems=[])
+            if kept.version is not None and kept.status.value == "imported":
+                flash(_("Đã nhập %(code)s phiên bản %(version)s (bản nháp).",
+                        code=kept.version.template.code, version=kept.version.version)
+                      if not kept.problems else _("Phiên bản này đã có, không thay đổi."),
+                      "success")
+                return redirect(url_for("admin.checklist_version", version_id=kept.version.id))
+            return render_template("admin/checklists.html", templates=_templates(),
+                                   upload=kept, uploads=_recent_uploads()), 422
+    return render_template("admin/checklists.html", templates=_templates(), upload=None,
+                           uploads=_recent_uploads())
 
 
 def _templates():
     return db.session.scalars(select(ChecklistTemplate).order_by(ChecklistTemplate.code)).all()
+
+
+def _recent_uploads():
+    return db.session.scalars(select(ChecklistUpload)
+                              .order_by(ChecklistUpload.uploaded_at.desc(),
+                                        ChecklistUpload.id.desc()).limit(10)).all()
+
+
+@bp.get("/checklists/uploads/<int:upload_id>")
+def checklist_upload(upload_id: int):
+    """A kept upload: what became of it, and every problem that refused it."""
+    kept = db.session.get(ChecklistUpload, upload_id) or abort(404)
+    return render_template("admin/checklist_upload.html", upload=kept)
+
+
+@bp.get("/checklists/uploads/<int:upload_id>/file")
+def checklist_upload_file(upload_id: int):
+    """The file exactly as it was uploaded (always as a download, never shown in the page)."""
+    kept = db.session.get(ChecklistUpload, upload_id) or abort(404)
+    try:
+        data = kept_upload_bytes(kept)
+    except ServiceError:
+        abort(404)
+    return Response(data, mimetype="application/octet-stream", headers={
+        "Content-Disposition": _attachment(kept.filename), "Cache-Control": "no-store"})
+
+
+@bp.get("/checklists/<int:version_id>/workbook.xlsx")
+def checklist_workbook(version_id: int):
+    """A version as an XLSX workbook, to edit and import as a new version."""
+    version = db.session.get(ChecklistVersion, version_id) or abort(404)
+    try:
+        data = export_workbook(version)
+    except ServiceError as exc:
+        _refused(exc)
+        return redirect(url_for("admin.checklist_version", version_id=version.id))
+    return Response(data, mimetype=XLSX_TYPE, headers={
+        "Content-Disposition": _attachment(workbook_filename(version)),
+        "Cache-Control": "no-store"})
+
+
+def _attachment(filename: str) -> str:
+    """A Content-Disposition for a download: an ASCII fallback and the UTF-8 name (RFC 6266)."""
+    from urllib.parse import quote
+
+    ascii_name = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-._") else "_"
+                         for ch in filename) or "download"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
 
 @bp.get("/checklists/<int:version_id>")
@@ -195,7 +252,7 @@ def checklist_version(version_id: int):
 def publish_checklist(version_id: int):
     version = db.session.get(ChecklistVersion, version_id) or abort(404)
     try:
-        publish_version(version)
+        publish_version(version, by=current_user)
     except ServiceError as exc:
         _refused(exc)
     else:

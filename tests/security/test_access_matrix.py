@@ -45,6 +45,7 @@ from inspection.checklists import load_default
 from inspection.extensions import db
 from inspection.models import (
     AdminUnit,
+    ChecklistUpload,
     ChecklistVersion,
     Conflict,
     Inspection,
@@ -59,7 +60,7 @@ from inspection.models import (
     User,
 )
 from inspection.services.accounts import create_user
-from inspection.services.checklists import import_checklist
+from inspection.services.checklists import import_checklist, upload_checklist
 from inspection.services.minutes import build_minutes
 from inspection.services.planning import create_trip
 from inspection.services.review import add_finding, add_recommendation
@@ -266,6 +267,7 @@ def world(demo, login, demo_pki_folder) -> dict[str, Side]:
     draft = load_default("cchc-xa-2cap")
     draft["version"] = DRAFT_CHECKLIST
     import_checklist(draft)
+    upload_checklist(b'{"format": "cchc-checklist/1"}', "bo-chi-so.json", user("admin"))
     db.session.commit()
     assert (an_lac.unit.code, kim_loan.unit.code) == ("01555", "01549")
 
@@ -312,6 +314,10 @@ def form(**values) -> Send:
 def draft_checklist(side) -> dict:
     return {"version_id": db.session.scalar(
         select(ChecklistVersion.id).where(ChecklistVersion.version == DRAFT_CHECKLIST))}
+
+
+def kept_upload(side) -> dict:
+    return {"upload_id": db.session.scalar(select(ChecklistUpload.id))}
 
 
 def credentials(as_json: bool) -> Send:
@@ -424,6 +430,11 @@ ROUTES: dict[tuple[str, str], Probe] = {
     ("POST", "/admin/checklists"): Probe(ADMIN_ONLY),
     ("GET", "/admin/checklists/<int:version_id>"): Probe(ADMIN_ONLY, args=draft_checklist),
     ("POST", "/admin/checklists/<int:version_id>/publish"): Probe(ADMIN_ONLY, args=draft_checklist),
+    ("GET", "/admin/checklists/<int:version_id>/workbook.xlsx"): Probe(ADMIN_ONLY,
+                                                                      args=draft_checklist),
+    ("GET", "/admin/checklists/uploads/<int:upload_id>"): Probe(ADMIN_ONLY, args=kept_upload),
+    ("GET", "/admin/checklists/uploads/<int:upload_id>/file"): Probe(ADMIN_ONLY,
+                                                                     args=kept_upload),
 
     # Reading an inspection and what is in it.
     ("GET", "/api/v1/inspections/<int:inspection_id>"): Probe(
