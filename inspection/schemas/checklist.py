@@ -584,7 +584,7 @@ def _check_links(doc: dict) -> list[dict]:
         if code not in items:
             errors.append(_error(path, _text(f"Unknown item code {code!r}.",
                                              f"Không có chỉ tiêu mã {code!r}.")))
-        elif items[code]["kind"] != "count":
+        elif items[code].get("kind") not in (None, "count"):
             kind = items[code]["kind"]
             errors.append(_error(path, _text(
                 f"{what_en} may only use count items; {code!r} is a {kind} item.",
@@ -593,30 +593,37 @@ def _check_links(doc: dict) -> list[dict]:
     section_codes: set[str] = set()
     orders: set[int] = set()
     indicators: set[str] = set()
+    # Keys are read with .get: the checks also run on the valid part of a document whose
+    # shape is partly wrong (see validate_template), skipping what is not there.
     for s, section in enumerate(doc["sections"]):
-        unique(f"sections[{s}].code", section["code"], section_codes)
-        if section["order"] in orders:
+        if "code" in section:
+            unique(f"sections[{s}].code", section["code"], section_codes)
+        if section.get("order") in orders:
             errors.append(_error(f"sections[{s}].order", _text(
                 f"Duplicate order {section['order']}.", f"Thứ tự {section['order']} bị trùng.")))
-        orders.add(section["order"])
+        orders.add(section.get("order"))
         for i, item in enumerate(section["items"]):
             path = f"sections[{s}].items[{i}]"
+            if "code" not in item:
+                continue
             if item["code"] in items:
                 errors.append(_error(path + ".code", _duplicate(item["code"])))
             else:
                 items[item["code"]], item_paths[item["code"]] = item, path
-            if item["indicator"]:
+            if item.get("indicator"):
                 unique(path + ".indicator", item["indicator"], indicators)
 
     for code, item in items.items():
-        if item["kind"] == "ratio":
+        if item.get("kind") == "ratio" and isinstance(item.get("ratio"), dict):
             for part in ("numerator", "denominator"):
-                for j, ref in enumerate(item["ratio"][part]):
+                for j, ref in enumerate(item["ratio"].get(part) or []):
                     count_item(f"{item_paths[code]}.ratio.{part}[{j}]", ref,
                                "A ratio", "Tỷ lệ")
 
-    total = sum((_exact(section["max_points"]) for section in doc["sections"]), Fraction(0))
-    if total != _exact(doc["scoring"]["scale"]):
+    points = [section.get("max_points") for section in doc["sections"]]
+    scale = (doc.get("scoring") or {}).get("scale")
+    total = sum((_exact(p) for p in points if p is not None), Fraction(0))
+    if None not in points and scale is not None and total != _exact(scale):
         errors.append(_error("sections", _text(
             f"Section points add up to {_show(total)}, not scoring.scale "
             f"{_show(doc['scoring']['scale'])}.",
@@ -624,21 +631,24 @@ def _check_links(doc: dict) -> list[dict]:
             f"{_show(doc['scoring']['scale'])}.")))
 
     rec_codes: set[str] = set()
-    for r, rec in enumerate(doc["recommendations"]):
-        unique(f"recommendations[{r}].code", rec["code"], rec_codes)
-        if rec["section"] not in section_codes:
+    for r, rec in enumerate(doc.get("recommendations") or []):
+        if "code" in rec:
+            unique(f"recommendations[{r}].code", rec["code"], rec_codes)
+        if "section" in rec and rec["section"] not in section_codes:
             errors.append(_error(f"recommendations[{r}].section", _text(
                 f"Unknown section code {rec['section']!r}.",
                 f"Không có lĩnh vực mã {rec['section']!r}.")))
-        for j, ref in enumerate(rec["items"]):
+        for j, ref in enumerate(rec.get("items") or []):
             if ref not in items:
                 errors.append(_error(f"recommendations[{r}].items[{j}]", _text(
                     f"Unknown item code {ref!r}.", f"Không có chỉ tiêu mã {ref!r}.")))
 
     groups: dict[str, dict] = {}
     group_paths: dict[str, str] = {}
-    for g, group in enumerate(doc.get("repeats", [])):
+    for g, group in enumerate(doc.get("repeats") or []):
         path = f"repeats[{g}]"
+        if "code" not in group:
+            continue
         if group["code"] in section_codes:
             errors.append(_error(path + ".code", _text(
                 f"Group code {group['code']!r} is already a section's code.",
@@ -647,13 +657,14 @@ def _check_links(doc: dict) -> list[dict]:
             errors.append(_error(path + ".code", _duplicate(group["code"])))
         else:
             groups[group["code"]], group_paths[group["code"]] = group, path
-        if group["section"] not in section_codes:
+        if "section" in group and group["section"] not in section_codes:
             errors.append(_error(path + ".section", _text(
                 f"Unknown section code {group['section']!r}.",
                 f"Không có lĩnh vực mã {group['section']!r}.")))
         field_codes: set[str] = set()
-        for f, field_ in enumerate(group["fields"]):
-            unique(f"{path}.fields[{f}].code", field_["code"], field_codes)
+        for f, field_ in enumerate(group.get("fields") or []):
+            if "code" in field_:
+                unique(f"{path}.fields[{f}].code", field_["code"], field_codes)
 
     def expression(path: str, text: str, want: str, what_en: str, what_vi: str) -> frozenset:
         """Check what an expression reads; return the item codes it reads outside samples."""
@@ -675,7 +686,7 @@ def _check_links(doc: dict) -> list[dict]:
                 errors.append(_error(path, _text(f"Unknown repeat group {code!r}.",
                                                  f"Không có nhóm lặp mã {code!r}.")))
                 continue
-            kinds = {f["code"]: f["kind"] for f in groups[code]["fields"]}
+            kinds = {f.get("code"): f.get("kind") for f in groups[code].get("fields") or []}
             for ref in sorted(used):
                 if ref not in kinds:
                     errors.append(_error(path, _text(
@@ -706,8 +717,8 @@ def _check_links(doc: dict) -> list[dict]:
             depends[node] |= reads(section["relevant"])
             expression_at.setdefault(node, path)
         for i, item in enumerate(section["items"]):
-            node = ("item", item["code"])
-            if item_paths.get(item["code"]) != f"sections[{s}].items[{i}]":
+            node = ("item", item.get("code"))
+            if item_paths.get(item.get("code")) != f"sections[{s}].items[{i}]":
                 continue  # a duplicate code, already reported
             depends[node] = {("section", section["code"])}
             for key, want, what in (("relevant", "bool", ("A condition", "Điều kiện")),
@@ -719,8 +730,8 @@ def _check_links(doc: dict) -> list[dict]:
                     expression_at.setdefault(node, path)
     for code, group in groups.items():
         node = ("group", code)
-        depends[node] = {("section", group["section"])} if group["section"] in section_codes \
-            else set()
+        depends[node] = {("section", group["section"])} \
+            if group.get("section") in section_codes else set()
         if "relevant" in group:
             path = group_paths[code] + ".relevant"
             expression(path, group["relevant"], "bool", "A condition", "Điều kiện")
@@ -729,11 +740,13 @@ def _check_links(doc: dict) -> list[dict]:
     errors += _cycles(depends, expression_at)
 
     rule_ids: set[str] = set()
-    for r, rule in enumerate(doc["rules"]):
+    for r, rule in enumerate(doc.get("rules") or []):
         path = f"rules[{r}]"
-        unique(path + ".id", rule["id"], rule_ids)
-        used = expression(path + ".expr", rule["expr"], "bool", "A rule", "Quy tắc")
-        for ref in rule["defaults"]:
+        if "id" in rule:
+            unique(path + ".id", rule["id"], rule_ids)
+        used = expression(path + ".expr", rule["expr"], "bool", "A rule", "Quy tắc") \
+            if "expr" in rule else frozenset()
+        for ref in rule.get("defaults") or {}:
             key_path = _join(path + ".defaults", ref)
             if ref not in used:
                 errors.append(_error(key_path, _text(
@@ -741,7 +754,7 @@ def _check_links(doc: dict) -> list[dict]:
                     f"{ref!r} có giá trị mặc định nhưng quy tắc không dùng mã này.")))
             else:
                 count_item(key_path, ref, "A rule", "Quy tắc")
-        for j, ref in enumerate(rule["suggests"]):
+        for j, ref in enumerate(rule.get("suggests") or []):
             if ref not in rec_codes:
                 errors.append(_error(f"{path}.suggests[{j}]", _text(
                     f"Unknown recommendation code {ref!r}.",
@@ -832,11 +845,26 @@ def _cycles(depends: dict, expression_at: dict) -> list[dict]:
 
 def validate_template(data: Any) -> dict:
     """Return the cleaned template document (strings NFC, defaults filled in) or raise
-    TemplateError listing every problem with its path."""
+    TemplateError listing every problem with its path.
+
+    When some objects are malformed, what ties the well-formed rest together is checked too,
+    so that one pass reports as much as it can (a spreadsheet's author fixes everything at
+    once): duplicate codes, unknown references, circles. Not when sections or their items are
+    missing as a whole, where every reference would look unknown."""
     try:
         doc = TemplateSchema().load(data)
     except ValidationError as exc:
-        raise TemplateError(_flatten(exc.messages)) from None
+        errors = _flatten(exc.messages)
+        partial = exc.valid_data
+        if isinstance(partial, dict) and isinstance(partial.get("sections"), list) and all(
+                isinstance(s, dict) and "code" in s and isinstance(s.get("items"), list)
+                for s in partial["sections"]):
+            seen = {e["path"] for e in errors}
+            try:
+                errors += [e for e in _check_links(partial) if e["path"] not in seen]
+            except (KeyError, TypeError, AttributeError, ValueError):
+                pass  # too broken to say more; the shape errors stand
+        raise TemplateError(errors) from None
     errors = _check_links(doc)
     if errors:
         raise TemplateError(errors)
