@@ -1080,11 +1080,13 @@ def _build_settings(reading: Reading, rows: list[_Row]) -> None:
             target = target.setdefault(part, {})
         target[last] = value
     doc.setdefault("format", "cchc-checklist/1")
-    # Whole-document problems: the points of the sections against the scale, and the scoring
-    # object itself, are shown at the scale's row; anything else at the file.
+    # Problems about a part as a whole (the sections' points against the scale, a rule the
+    # base has and this one lacks) are shown at its sheet; the scoring object at the scale.
     if "scoring.scale" in reading.locations:
-        reading.locations["sections"] = reading.locations["scoring.scale"]
         reading.locations.setdefault("scoring", reading.locations["scoring.scale"])
+    for path, sheet in (("rules", RULES), ("recommendations", RECOMMENDATIONS),
+                        ("repeats", GROUPS), ("basis", SETTINGS), ("terms", SETTINGS)):
+        reading.locations.setdefault(path, {"sheet": sheet.name})
     for setting in SETTING_ROWS:
         if setting.required and setting.path not in reading.locations:
             reading.locations[setting.path] = {"sheet": SETTINGS.name, "column": setting.key}

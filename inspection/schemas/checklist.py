@@ -745,8 +745,8 @@ def _check_links(doc: dict) -> list[dict]:
         if "id" in rule:
             unique(path + ".id", rule["id"], rule_ids)
         used = expression(path + ".expr", rule["expr"], "bool", "A rule", "Quy tắc") \
-            if "expr" in rule else frozenset()
-        for ref in rule.get("defaults") or {}:
+            if "expr" in rule else None
+        for ref in rule.get("defaults") if used is not None else ():
             key_path = _join(path + ".defaults", ref)
             if ref not in used:
                 errors.append(_error(key_path, _text(
