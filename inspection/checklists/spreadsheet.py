@@ -196,7 +196,7 @@ SECTIONS = Sheet("linh_vuc", "Các lĩnh vực, theo thứ tự trong danh mục
                      *_TITLES,
                      _c("diem_toi_da", "max_points", "number",
                         "Điểm tối đa: bằng tổng điểm các chỉ tiêu của lĩnh vực",
-                        "Points: the items' points add up to it", required=True, width=9),
+                        "Points: the items' points add up to it", required=True, width=12),
                      _c("khong_bat_buoc", "optional", "flag",
                         "Không bắt buộc ('có'): nếu không chấm chỉ tiêu nào thì bỏ khỏi điểm "
                         "tối đa", "Optional ('có'): left out when nothing in it is answered",
@@ -215,7 +215,7 @@ CRITERIA = Sheet("tieu_chi", "Tiêu chí chấm: có/không (yesno), chấm đi�
                      *_TITLES,
                      _c("diem_toi_da", "max_points", "number",
                         "Điểm tối đa (yesno, score); để trống với text, photo",
-                        "Points (yesno, score); empty for text, photo", width=9),
+                        "Points (yesno, score); empty for text, photo", width=12),
                      *_HINTS,
                  ))
 
@@ -488,11 +488,19 @@ def write_workbook(doc: dict) -> bytes:
                 except IllegalCharacterError:
                     problems.append(_writing_problem(ws.title, r, header[c - 1], "control"))
                     continue
+                cell.alignment = wrap
                 if isinstance(value, str):
                     cell.data_type = "s"  # a text starting with "=" stays text, not a formula
-                    cell.alignment = wrap
         for c, width in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(c)].width = width
+        # Spreadsheet programs do not grow rows to fit wrapped text when they open a file, so
+        # each row gets the height its longest text needs (about one line per column width).
+        for r, row in enumerate(rows, start=2):
+            lines = max([1] + [sum(-(-len(part) // max(widths[c] - 1, 1)) or 1
+                                   for part in value.split("\n"))
+                               for c, value in enumerate(row) if isinstance(value, str)])
+            if lines > 1:
+                ws.row_dimensions[r].height = min(15 * lines, 400)
         ws.freeze_panes = "A2"
         ws.print_title_rows = "1:1"
         ws.page_setup.orientation = "landscape"
