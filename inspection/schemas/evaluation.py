@@ -19,6 +19,9 @@ class SectionScoreSchema(ma.Schema):
     percent = F.Float(allow_none=True)
     nominal_max = F.Float()
     skipped = F.Boolean()
+    not_applicable = F.Boolean(metadata={"description": "the section's condition is false"})
+    not_applicable_items = F.List(F.String(), metadata={
+        "description": "items whose condition (or their section's) is false: out of the maximum"})
 
 
 class ScoreSchema(ma.Schema):
