@@ -119,11 +119,13 @@ def register_cli(app: Flask) -> None:
         Every problem is listed (with sheet, row and column for a workbook) and nothing is
         imported while any remains: exit status 2.
         """
-        from .services.checklists import import_checklist
+        from .services.checklists import MAX_FILE_BYTES, import_checklist
         from .services.errors import ValidationFailed
 
         try:
-            version, created = import_checklist(file.read_bytes(), publish=publish)
+            with file.open("rb") as f:  # never more than the limit in memory
+                raw = f.read(MAX_FILE_BYTES + 1)
+            version, created = import_checklist(raw, publish=publish)
         except ValidationFailed as exc:
             db.session.rollback()
             click.echo(exc.message_vi, err=True)

@@ -34,9 +34,12 @@ from typing import Any
 MAX_BYTES = 5 * 1024 * 1024
 MAX_UNCOMPRESSED = 30 * 1024 * 1024  # all parts together, as declared in the ZIP directory
 MAX_PARTS = 400
-MAX_ROWS = 3000  # per sheet, header included: a checklist has a few hundred rows
+MAX_ROWS = 3000  # rows with values per sheet: a checklist has a few hundred
+MAX_SCANNED_ROWS = 20000  # rows read at all, empty (formatted) ones included
 MAX_COLUMNS = 60
 MAX_CELL_TEXT = 32767  # what Excel can hold in one cell
+TOO_BIG_EN = "The file is larger than 5 MB (5,242,880 bytes), the most a checklist file may be."
+TOO_BIG_VI = "Tệp lớn hơn 5 MB (5.242.880 byte), mức tối đa của tệp danh mục."
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GUIDE_SHEET = "huong_dan"
 
@@ -687,8 +690,7 @@ def _shown(value: Any) -> str:
 def _sniff(data: bytes) -> list[dict]:
     """Problems that make ``data`` no XLSX workbook we will open, checked on the raw bytes."""
     if len(data) > MAX_BYTES:
-        return [_blocking(f"The file is {len(data):,} bytes; at most {MAX_BYTES:,} (5 MB).",
-                         f"Tệp dài {len(data):,} byte; tối đa {MAX_BYTES:,} byte (5 MB).")]
+        return [_blocking(TOO_BIG_EN, TOO_BIG_VI)]
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         return [_blocking(
             "This is an Excel 97-2003 (.xls) or password-protected file: save it as an "
@@ -743,7 +745,8 @@ def _read_sheet(ws, sheet: Sheet | None, problems: list[dict]) -> list[_Row]:
     header: dict[int, str] = {}
     rows: list[_Row] = []
     for r, cells in enumerate(ws.iter_rows(max_col=MAX_COLUMNS), start=1):
-        if r > MAX_ROWS:
+        # Rows that are only formatted count towards the second, larger limit.
+        if len(rows) >= MAX_ROWS or r > MAX_SCANNED_ROWS:
             problems.append(_blocking(
                 f"Sheet '{name}' has more than {MAX_ROWS} rows.",
                 f"Trang '{name}' có hơn {MAX_ROWS} dòng.", sheet=name, row=r))

@@ -71,11 +71,9 @@ def read_checklist(raw: bytes | str | dict) -> tuple[dict, spreadsheet.Reading |
             raise _refused(exc.errors) from exc
     if isinstance(raw, str):
         raw = raw.encode("utf-8")
-    if len(raw) > MAX_FILE_BYTES:
-        raise _refused([{"path": "", "message": f"The file is {len(raw):,} bytes; at most "
-                                                f"{MAX_FILE_BYTES:,} (5 MB).",
-                         "message_vi": f"Tệp dài {len(raw):,} byte; tối đa {MAX_FILE_BYTES:,} "
-                                       f"byte (5 MB)."}])
+    if len(raw) > MAX_FILE_BYTES:  # what was read may stop just past the limit
+        raise _refused([{"path": "", "message": spreadsheet.TOO_BIG_EN,
+                         "message_vi": spreadsheet.TOO_BIG_VI}])
     if file_format(raw) == "json":
         try:
             return load_template_json(raw), None

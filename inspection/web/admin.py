@@ -174,7 +174,11 @@ def checklists():
         if upload is None or not upload.filename:
             flash(_("Hãy chọn tệp bảng tính (XLSX) hoặc JSON của mẫu danh mục."), "error")
         else:
-            kept = upload_checklist(upload.read(), upload.filename, current_user)
+            try:
+                data = upload.read()
+            finally:
+                upload.close()  # a big upload is spooled to a temporary file: let it go now
+            kept = upload_checklist(data, upload.filename, current_user)
             db.session.commit()
             if kept.version is not None and kept.status.value == "imported":
                 flash(_("Đã nhập %(code)s phiên bản %(version)s (bản nháp).",

@@ -229,7 +229,8 @@ def test_files_that_are_not_xlsx_say_what_they_are():
 def test_a_file_over_five_megabytes_is_refused_before_it_is_opened():
     data = write_workbook(MINIMAL) + b"\0" * MAX_BYTES
     [problem] = problems(data)
-    assert "at most 5,242,880 (5 MB)" in problem["message"]
+    assert problem["message"] == \
+        "The file is larger than 5 MB (5,242,880 bytes), the most a checklist file may be."
 
 
 def test_a_zip_bomb_is_refused_without_inflating_it():
@@ -346,3 +347,12 @@ def test_fuzz_damaged_bytes_give_problems_never_exceptions(data):
 def test_reading_never_writes_a_document_with_problems():
     reading = read_workbook(b"PK\x03\x04")
     assert reading.problems and reading.blocked and reading.document == {}
+
+
+def test_a_huge_sheet_is_refused_after_its_first_rows():
+    def grow(workbook):
+        sheet = workbook["kien_nghi"]
+        for n in range(3100):
+            sheet.append([f"REC.A.{n}", "A", None, "x", "x"])
+    [problem] = problems(edit(BASE_WORKBOOK, grow))
+    assert problem["message"] == "Sheet 'kien_nghi' has more than 3000 rows."
