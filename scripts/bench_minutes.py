@@ -326,7 +326,8 @@ def child_ours(workdir: Path) -> None:
 
     t0 = time.perf_counter()
     from inspection.pdf import LEADER_FIELD, render_minutes, unit_field
-    from inspection.services.signing import ensure_demo_pki, sign_pdf
+    from inspection.services.demo_pki import ensure_demo_pki
+    from inspection.services.signing import sign_pdf
     imported = time.perf_counter()
 
     photos = sorted((workdir / "photos").glob("*.jpg"))
@@ -397,7 +398,8 @@ def main() -> None:
     photo_bytes = sum(p.stat().st_size for p in photos)
 
     # Not measured: demo PKI, stamp font (both made once per installation).
-    from inspection.services.signing import ensure_demo_pki, stamp_font_path
+    from inspection.services.demo_pki import ensure_demo_pki
+    from inspection.services.stamp_font import stamp_font_path
     ensure_demo_pki(workdir / "pki")
     stamp_font_path(workdir / "font-cache")
 

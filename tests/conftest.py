@@ -138,3 +138,28 @@ def form_token():
         return match.group(1)
 
     return token
+
+
+@pytest.fixture(scope="session")
+def demo_pki_folder(tmp_path_factory):
+    """The demo CA, time-stamping authority and the demo people's keys, made once per run and
+    copied into the instance folder of the tests that sign (RSA keys take time to generate)."""
+    from inspection.services.demo_pki import ensure_demo_pki
+
+    folder = tmp_path_factory.mktemp("pki")
+    ensure_demo_pki(folder)
+    return folder
+
+
+@pytest.fixture
+def instance_pki(app, demo_pki_folder):
+    """The session's demo PKI as this test's instance/pki (what the server signs with in demo
+    mode, and the only CA it trusts then)."""
+    import shutil
+    from pathlib import Path
+
+    from inspection.services.demo_pki import DemoPKI
+
+    target = Path(app.instance_path) / "pki"
+    shutil.copytree(demo_pki_folder, target, dirs_exist_ok=True)
+    return DemoPKI(target)

@@ -1,19 +1,16 @@
 """Minutes (biên bản) for an inspection or a whole trip: build, sign, upload signed, download,
 and verify any PDF."""
-import hashlib
-
 from flask import Response, request
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
-from sqlalchemy import or_, select
 
 from ..extensions import db
-from ..models import Inspection, MinutesRevision, Trip
+from ..models import Inspection, Trip
 from ..schemas.minutes import MinutesRevisionSchema, VerificationSchema
 from ..services import minutes
 from ..services.access import get_visible_inspection, trips_query
 from ..services.errors import NotFound
-from ..services.signing import verify_pdf
+from ..services.minutes_verification import verify_minutes
 from .guards import login_required_api
 
 blp = Blueprint("api_minutes", __name__, url_prefix="/api/v1", description="Inspection minutes")
@@ -152,19 +149,5 @@ for kind in ("inspections", "trips"):
 @blp.alt_response(400, schema="Error")
 @blp.alt_response(413, schema="Error")
 def verify():
-    """Check every signature of a PDF (anyone may verify; nothing is stored)"""
-    data = _pdf_body()
-    return verification_of(data)
-
-
-def verification_of(data: bytes) -> dict:
-    """The verification report of PDF bytes, and the stored revision they belong to, if any."""
-    reports = verify_pdf(data, minutes.trust_roots())
-    digest = hashlib.sha256(data).hexdigest()
-    known = db.session.scalar(select(MinutesRevision).where(
-        or_(MinutesRevision.sha256 == digest, MinutesRevision.signed_sha256 == digest)))
-    valid = bool(reports) and all(r.ok for r in reports) and reports[-1].covers_whole_document
-    return {"valid": valid, "signatures": reports, "sha256": digest, "known_revision": known}
-
-
-
+    """Check every signature of a PDF: intact, trusted, by whom (anyone may; nothing is stored)"""
+    return verify_minutes(_pdf_body())

@@ -23,12 +23,13 @@ from .plans import Plan, Trip, TripMember, TripRole
 from .reports import InspectionScore
 from .sync import AppliedOp, ChangeLog, Upload
 from .units import AdminUnit, UnitLevel, unit_merges
-from .users import Role, User
+from .users import InvalidAccountChange, Role, User, UserCertificate
 
 __all__ = [
     "AdminUnit", "AppliedOp", "AuditEvent", "ChangeLog", "ChecklistItem", "ChecklistSection",
     "ChecklistTemplate", "ChecklistUpload", "ChecklistVersion", "Conflict", "Finding", "Inspection",
-    "InspectionScore", "InspectionState", "InvalidTransition", "LateSubmission", "MinutesRevision", "Observation",
+    "InspectionScore", "InspectionState", "InvalidAccountChange", "InvalidTransition",
+    "LateSubmission", "MinutesRevision", "Observation",
     "Photo", "Plan", "Recommendation", "Role", "Signature", "Trip", "TripMember", "TripRole",
-    "UnitLevel", "Upload", "User", "unit_merges",
+    "UnitLevel", "Upload", "User", "UserCertificate", "unit_merges",
 ]

@@ -1,7 +1,10 @@
-"""Minutes revisions: build the final PDF, sign it (leader first, then the unit), accept a file
-signed with one's own certificate, and supersede revisions when an inspection is reopened.
+"""Minutes revisions: build the final PDF, sign it (leader first, then the units), accept a
+file signed with one's own certificate, and supersede revisions when an inspection is reopened.
 
-A revision's final PDF and every signed version are stored by SHA-256 and never re-rendered.
+A revision's final PDF and every signed version are stored by SHA-256 and never re-rendered. A
+signature is recorded only when `minutes_verification.verify_minutes` says it is intact,
+trusted when made, by the account that must fill its box, and that nothing but signatures was
+added after the stored final PDF.
 """
 from __future__ import annotations
 
@@ -9,7 +12,6 @@ from datetime import time
 from pathlib import Path
 
 from flask import current_app
-from pyhanko.keys import load_cert_from_pemder
 from sqlalchemy import func, select
 
 from ..extensions import db
@@ -18,34 +20,25 @@ from ..models.base import utcnow
 from ..pdf import LEADER_FIELD, render_minutes, unit_field
 from . import audit
 from .access import is_trip_leader, require
+from .certificates import demo_pki, demo_signing, ensure_server_key_registered
 from .errors import Conflict, NotFound, ValidationFailed
 from .minutes_data import minutes_data_for_inspection, minutes_data_for_trip
-from .signing import SigningError, check_signed_upload, ensure_demo_pki, sign_pdf, verify_pdf
+from .minutes_verification import (
+    CLOCK_SKEW,
+    TRUST_PROBLEMS,
+    MinutesVerification,
+    aware,
+    inspections_of,
+    stored_final_pdf,
+    trip_of,
+    verify_minutes,
+)
+from .signing import SigningError, sign_pdf
 from .storage import get_storage
 from .workflow import transition_inspection
 
 LEADER_ROLE = "Trưởng đoàn kiểm tra"
 UNIT_ROLE = "Đại diện đơn vị được kiểm tra"
-
-
-def _pki():
-    return ensure_demo_pki(Path(current_app.instance_path) / "pki")
-
-
-def trust_roots() -> list:
-    """Certificates this server trusts for minutes: the demo CA in demo mode, plus configured ones."""
-    roots = list(_pki().trust_roots) if current_app.config.get("DEMO") or current_app.testing else []
-    for path in current_app.config.get("TRUSTED_CA_FILES", ()):
-        roots.append(load_cert_from_pemder(path))
-    return roots
-
-
-def _inspections_of(target: Inspection | Trip) -> list[Inspection]:
-    return [target] if isinstance(target, Inspection) else list(target.inspections)
-
-
-def _trip_of(target: Inspection | Trip) -> Trip:
-    return target.trip if isinstance(target, Inspection) else target
 
 
 def revisions_of(target: Inspection | Trip) -> list[MinutesRevision]:
@@ -103,9 +96,9 @@ def build_minutes(target: Inspection | Trip, user: User, base_url: str,
 
     `meeting` (start, end) of an inspection's minutes is kept on the inspection and printed;
     a trip's minutes print the times kept on each of its inspections."""
-    trip = _trip_of(target)
+    trip = trip_of(target)
     require(is_trip_leader(user, trip), "Chỉ trưởng đoàn mới lập biên bản.", "Only the team leader builds minutes.")
-    not_ready = [i.unit.full_name for i in _inspections_of(target) if i.state != InspectionState.approved]
+    not_ready = [i.unit.full_name for i in inspections_of(target) if i.state != InspectionState.approved]
     if not_ready:
         raise Conflict("Chỉ lập biên bản khi kết quả đã được duyệt: " + ", ".join(not_ready),
                        "Minutes are built once results are approved: " + ", ".join(not_ready))
@@ -140,15 +133,33 @@ def current_pdf(revision: MinutesRevision) -> bytes:
         return f.read()
 
 
+def stored_revision(inspection_id: int | None, trip_id: int | None,
+                    number: int | None) -> MinutesRevision | None:
+    """Revision `number` of an inspection's (or a trip's) minutes, as the QR code names it."""
+    if (inspection_id is None) == (trip_id is None) or number is None:
+        return None
+    column = MinutesRevision.inspection_id if inspection_id is not None else MinutesRevision.trip_id
+    return db.session.scalar(select(MinutesRevision).where(
+        column == (inspection_id if inspection_id is not None else trip_id),
+        MinutesRevision.revision == number))
+
+
+def check_revision(revision: MinutesRevision | None) -> MinutesVerification | None:
+    """The verification of a stored revision's latest signed file (None before any signature)."""
+    if revision is None or not revision.signed_sha256:
+        return None
+    return verify_minutes(current_pdf(revision), revision=revision)
+
+
 def _signing_role(revision: MinutesRevision, user: User, target: Inspection | Trip) -> tuple[str, str]:
     """(role, field) for this user's signature; leader first, then each unit representative."""
     signed_roles = {(s.role, s.signer_id) for s in revision.signatures}
-    if is_trip_leader(user, _trip_of(target)):
+    if is_trip_leader(user, trip_of(target)):
         if any(role == "leader" for role, _ in signed_roles):
             raise Conflict("Trưởng đoàn đã ký biên bản này.", "The leader already signed.")
         return "leader", LEADER_FIELD
     if user.role == Role.unitrep:
-        units = [i.unit_id for i in _inspections_of(target)]
+        units = [i.unit_id for i in inspections_of(target)]
         require(user.unit_id in units, "Bạn không đại diện cho đơn vị trong biên bản này.",
                 "You do not represent a unit in these minutes.")
         if not any(role == "leader" for role, _ in signed_roles):
@@ -162,47 +173,122 @@ def _signing_role(revision: MinutesRevision, user: User, target: Inspection | Tr
     raise AssertionError  # unreachable
 
 
-def _record_signature(revision: MinutesRevision, user: User, role: str, signed: bytes,
-                      target: Inspection | Trip) -> Signature:
-    report = verify_pdf(signed, trust_roots())[-1]
+def _record_signature(revision: MinutesRevision, user: User, role: str, field: str,
+                      signed: bytes, target: Inspection | Trip) -> Signature:
+    """Check the file's new signature with the one verification rule, then store and record it
+    (and sign the inspections when every box is filled). Raises ValidationFailed, having
+    changed nothing, when the check fails."""
+    reasons, check = _refusals(revision, user, field, signed, current_pdf(revision))
+    if reasons:
+        raise ValidationFailed(
+            "Không chấp nhận tệp đã ký: " + "; ".join(vi for vi, _ in reasons) + ".",
+            "The signed file is refused: " + "; ".join(en for _, en in reasons) + ".",
+            {"reasons": [f"{vi} / {en}" for vi, en in reasons],
+             "changes": [change.kind for change in check.changes] if check else []})
+    report = check.signatures[-1].report
     revision.signed_sha256 = get_storage().put_bytes(signed)
-    signature = Signature(revision=revision, signer_id=user.id, role=role,
-                          signed_at=report.signing_time or utcnow(),
-                          certificate_subject=(f"{report.signer}, {report.title}".strip(", "))[:500],
-                          certificate_sha256=report.certificate_sha256, file_sha256=revision.signed_sha256)
+    signature = Signature(
+        revision=revision, signer_id=user.id, role=role, signed_at=report.signing_time or utcnow(),
+        certificate_subject=(f"{report.signer}, {report.title}".strip(", "))[:500],
+        certificate_sha256=report.certificate_sha256, file_sha256=revision.signed_sha256)
     db.session.add(signature)
     db.session.flush()
-    audit.record("minutes.sign", revision, user, role=role)
+    audit.record("minutes.sign", revision, user, role=role, field=field,
+                 certificate_sha256=report.certificate_sha256)
     units_signed = {s.signer.unit_id for s in revision.signatures if s.role == "unitrep"}
-    if all(i.unit_id in units_signed for i in _inspections_of(target)):
+    if all(i.unit_id in units_signed for i in inspections_of(target)):
         revision.status = "signed"
         leader = next(s.signer for s in revision.signatures if s.role == "leader")
-        for inspection in _inspections_of(target):
+        for inspection in inspections_of(target):
             if inspection.state == InspectionState.approved:
                 transition_inspection(inspection, "sign", leader, minutes_signed=True)
     return signature
 
 
+def _refusals(revision: MinutesRevision, user: User, field: str, signed: bytes, already: bytes
+              ) -> tuple[list[tuple[str, str]], MinutesVerification | None]:
+    """Why the signed file may not become the revision's current one ([] when it may): it must
+    be the stored PDF with the signatures made so far, then exactly one new signature — the
+    user's, in their box, with a certificate registered to them, trusted and valid when it
+    signed — and nothing else."""
+    final_pdf = stored_final_pdf(revision)
+    if not signed.startswith(final_pdf):
+        return [("tệp không bắt đầu đúng bằng biên bản đã lập (từng byte): hãy ký vào tệp tải về "
+                 "từ hệ thống, không lưu lại hay in ra PDF", "the file does not start with the "
+                 "stored minutes, byte for byte: sign the file downloaded from here, without "
+                 "saving or printing it to PDF again")], None
+    if not signed.startswith(already):
+        return [("tệp không chứa các chữ ký đã có", "the file drops the signatures already made")
+                ], None
+    check = verify_minutes(signed, revision=revision)
+    reasons = [(c.vi, c.en) for c in check.changes]
+    new = check.signatures[len(revision.signatures):]
+    if len(new) != 1:
+        reasons.append(("tệp phải có đúng một chữ ký mới, của bạn" if new else
+                        "tệp không có chữ ký mới", "the file must add exactly one signature, "
+                        "yours" if new else "the file adds no signature"))
+        return reasons, check
+    for earlier in check.signatures[:-1]:
+        if not (earlier.report.intact and earlier.report.valid):
+            reasons.append(("chữ ký đã có bị hỏng", "a signature already made is broken"))
+    mine = new[0]
+    report = mine.report
+    if report.field_name != field:
+        reasons.append((f"chữ ký phải nằm trong ô chữ ký của bạn ({field})",
+                        f"the signature must be in your signature box ({field})"))
+    if not (report.intact and report.valid):
+        reasons.append(("chữ ký mới bị hỏng hoặc tệp bị sửa sau khi ký",
+                        "the new signature is broken or the file was changed after it"))
+    if not report.covers_whole_document:
+        reasons.append(("chữ ký mới không phủ toàn bộ tệp (có dữ liệu thêm sau chữ ký)",
+                        "the new signature does not cover the whole file (data follows it)"))
+    if not report.trusted:
+        problem = TRUST_PROBLEMS.get(report.trust_problem, TRUST_PROBLEMS["untrusted"])
+        reasons.append((problem.vi, problem.en))
+    registration = _registration_of(user, report.certificate_sha256)
+    if registration is None:
+        reasons.append(("chứng thư số dùng để ký chưa được đăng ký cho tài khoản của bạn (đăng "
+                        "ký ở trang Tài khoản của tôi)", "the signing certificate is not "
+                        "registered to your account (register it on the My account page)"))
+    when = report.signing_time
+    now = utcnow()
+    if when is None or not (aware(revision.created_at) - CLOCK_SKEW <= aware(when)
+                            <= now + CLOCK_SKEW):
+        reasons.append(("thời gian ký không nằm giữa lúc lập biên bản và bây giờ",
+                        "the signing time is not between the minutes' issue and now"))
+    elif registration is not None and not (aware(registration.not_before) <= aware(when)
+                                           <= aware(registration.not_after)):
+        reasons.append(("chứng thư số đã hết hạn hoặc chưa có hiệu lực vào lúc ký",
+                        "the certificate had expired or was not valid yet when it signed"))
+    return list(dict.fromkeys(reasons)), check
+
+
+def _registration_of(user: User, sha256: str):
+    return next((c for c in user.certificates if c.sha256 == sha256 and c.in_use), None)
+
+
 def sign_minutes(target: Inspection | Trip, user: User, location: str = "", demo_key: bool = False) -> Signature:
     """Add the user's signature with the key the server holds for them: the demo CA, in demo
-    mode or when loading the demo data (`demo_key`)."""
+    mode or when loading the demo data (`demo_key`). The key's certificate is registered to
+    the account (the server issued it to them)."""
     revision = latest_revision(target)
     if revision is None:
         raise NotFound("Chưa có biên bản để ký.", "There are no minutes to sign yet.")
     role, field = _signing_role(revision, user, target)
-    if not (demo_key or current_app.config.get("DEMO") or current_app.testing):
+    if not (demo_key or demo_signing()):
         raise Conflict("Máy chủ không giữ khóa ký của bạn: hãy tải biên bản về, ký bằng chứng thư số của "
                        "mình rồi tải lên.", "The server holds no key for you: download, sign with your own "
                        "certificate, and upload.")
-    pki = _pki()
+    pki = demo_pki()
     key = pki.signer(user.username, user.full_name, user.position or "")
+    ensure_server_key_registered(user, key.certificate)
     try:
         signed = sign_pdf(current_pdf(revision), key, LEADER_ROLE if role == "leader" else UNIT_ROLE, field,
-                          location or _trip_of(target).place, "Ký biên bản kiểm tra", timestamper=pki.timestamper(),
+                          location or trip_of(target).place, "Ký biên bản kiểm tra", timestamper=pki.timestamper(),
                           font_cache_dir=Path(current_app.instance_path) / "cache")
     except SigningError as exc:
         raise ValidationFailed(f"Không ký được: {exc}", f"Signing failed: {exc}") from exc
-    return _record_signature(revision, user, role, signed, target)
+    return _record_signature(revision, user, role, field, signed, target)
 
 
 def accept_signed_upload(target: Inspection | Trip, user: User, signed: bytes) -> Signature:
@@ -210,18 +296,8 @@ def accept_signed_upload(target: Inspection | Trip, user: User, signed: bytes) -
     revision = latest_revision(target)
     if revision is None:
         raise NotFound("Chưa có biên bản để ký.", "There are no minutes to sign yet.")
-    role, _field = _signing_role(revision, user, target)
-    with get_storage().open(revision.sha256) as f:
-        final_pdf = f.read()
-    check = check_signed_upload(signed, final_pdf, trust_roots())
-    reasons = list(check.reasons)
-    if check.accepted and revision.signed_sha256 and not signed.startswith(current_pdf(revision)):
-        reasons.append("Tệp không chứa các chữ ký đã có / the file drops the signatures already made")
-    if not check.accepted or reasons:
-        raise ValidationFailed("Không chấp nhận tệp đã ký: " + "; ".join(r.split(" / ")[0] for r in reasons),
-                               "The signed file is refused: " + "; ".join(r.split(" / ")[-1] for r in reasons),
-                               {"reasons": reasons})
-    return _record_signature(revision, user, role, signed, target)
+    role, field = _signing_role(revision, user, target)
+    return _record_signature(revision, user, role, field, signed, target)
 
 
 def supersede_for(inspection: Inspection) -> None:

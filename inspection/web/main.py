@@ -103,4 +103,5 @@ def inspection_page(inspection_id: int):
                                            .order_by(Recommendation.position, Recommendation.id)).all(),
         blockers=review.approval_blockers(inspection) if inspection.can("approve") else [],
         minutes_revisions=minutes.revisions_of(inspection),
+        minutes_check=minutes.check_revision(minutes.latest_revision(inspection)),
     )

@@ -5,10 +5,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..extensions import db
-from ..models import Inspection, MinutesRevision
+from ..models import Inspection
 from ..services import minutes
 from ..services.access import get_visible_inspection
 from ..services.errors import ServiceError
+from ..services.minutes_verification import verify_minutes
 from . import form_id
 
 bp = Blueprint("minutes", __name__)
@@ -57,9 +58,8 @@ def act(inspection_id: int, action: str):
 
 @bp.route("/minutes/verify", methods=["GET", "POST"])
 def verify():
-    """Anyone holding a PDF can check its signatures here (the QR code leads here)."""
-    from ..api.minutes import verification_of
-
+    """Anyone holding a PDF can check its signatures here; the QR code of the minutes leads
+    here with the stored revision's number, whose latest signed file is checked the same way."""
     result, stored = None, None
     if request.method == "POST":
         upload = request.files.get("file")
@@ -67,10 +67,11 @@ def verify():
         if not data or len(data) > MAX_PDF:
             flash(_("Hãy chọn tệp PDF (tối đa 30 MB)."), "error")
         else:
-            result = verification_of(data)
-    elif form_id(request.args.get("inspection")) is not None:
-        stored = db.session.query(MinutesRevision).filter_by(
-            inspection_id=form_id(request.args.get("inspection")),
-            revision=form_id(request.args.get("revision"), 0),
-        ).first()
-    return render_template("minutes_verify.html", result=result, stored=stored), (200 if result is None or result["valid"] else 422)
+            result = verify_minutes(data)
+    else:
+        stored = minutes.stored_revision(form_id(request.args.get("inspection")),
+                                         form_id(request.args.get("trip")),
+                                         form_id(request.args.get("revision"), 0))
+        result = minutes.check_revision(stored)
+    failed = request.method == "POST" and result is not None and not result.valid
+    return render_template("minutes_verify.html", result=result, stored=stored), (422 if failed else 200)

@@ -9,7 +9,8 @@ import pytest
 from pdf_samples import ha_lang_minutes
 
 from inspection.pdf import LEADER_FIELD, render_minutes, unit_field
-from inspection.services.signing import ensure_demo_pki, sign_pdf
+from inspection.services.demo_pki import ensure_demo_pki
+from inspection.services.signing import sign_pdf
 
 
 @pytest.fixture(scope="session")

@@ -1,9 +1,6 @@
 """`flask --app inspection minutes build|verify`."""
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 from pdf_samples import flat, pdftotext
 
 from inspection.extensions import db
@@ -29,37 +26,64 @@ def test_build_writes_the_unsigned_minutes_of_an_inspection_or_a_trip(demo, runn
     assert missing.exit_code == 1 and "no such inspection" in missing.output
 
 
-def test_verify_prints_each_signature_and_sets_the_exit_code(app, runner, tmp_path, pki,
-                                                             signed_once, signed_twice):
+def test_verify_reports_each_signature_of_a_file_not_issued_here(app, runner, tmp_path, pki,
+                                                                 signed_twice):
+    """Intact and trusted (with --trust), but whose and which minutes are unknown: not fully
+    signed, exit 1."""
     path = tmp_path / "signed.pdf"
     path.write_bytes(signed_twice)
-    good = runner.invoke(args=["minutes", "verify", str(path), "--trust", str(pki.ca_cert_path)])
-    assert good.exit_code == 0, good.output
-    assert good.output.count("Hợp lệ / valid: có / yes") == 2
-    assert "Người ký / signer: Nguyễn Văn An" in good.output
-    assert "Chức vụ / title: Chủ tịch UBND xã Cô Ngân" in good.output
-    assert "Kết luận / verdict: HỢP LỆ / VALID" in good.output
-
+    result = runner.invoke(args=["minutes", "verify", str(path), "--trust", str(pki.ca_cert_path)])
+    assert result.exit_code == 1, result.output
+    assert result.output.count("Toàn vẹn / intact: có / yes") == 2
+    assert result.output.count("Tin cậy / trusted: có / yes") == 2
+    assert "Người ký / signer: Nguyễn Văn An" in result.output
+    assert "Chức vụ / title: Chủ tịch UBND xã Cô Ngân" in result.output
+    assert "not minutes issued here" in result.output
+    assert "registered to no account here" in result.output
+    other = tmp_path / "another-ca.pem"  # production: the configured CAs, not the demo CA
+    other.write_bytes((pki.directory / "tsa.cert.pem").read_bytes())
+    app.config["TRUSTED_CA_FILES"] = [str(other)]
     untrusted = runner.invoke(args=["minutes", "verify", str(path)])
     assert untrusted.exit_code == 1 and "Tin cậy / trusted: KHÔNG / NO" in untrusted.output
-
-    demo_ca = Path(app.instance_path) / "pki" / "ca.cert.pem"
-    demo_ca.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(pki.ca_cert_path, demo_ca)  # the instance's demo CA is trusted by default
-    assert runner.invoke(args=["minutes", "verify", str(path)]).exit_code == 0
-
-    path.write_bytes(signed_once + b"%% appended after the last signature\n")
-    extended = runner.invoke(args=["minutes", "verify", str(path)])
-    assert extended.exit_code == 1
-    assert "Bao trùm toàn bộ tệp / covers the whole file: KHÔNG / NO" in extended.output
-
-    tampered = bytearray(signed_twice)
-    offset = signed_twice.index(b"stream\n", 1000) + 30
-    tampered[offset] ^= 1
-    path.write_bytes(bytes(tampered))
-    broken = runner.invoke(args=["minutes", "verify", str(path)])
-    assert broken.exit_code == 1 and "Toàn vẹn / intact: KHÔNG / NO" in broken.output
 
     path.write_bytes(b"not a pdf at all")
     junk = runner.invoke(args=["minutes", "verify", str(path)])
     assert junk.exit_code == 1 and "cannot check the file" in junk.output
+
+
+def test_verify_passes_only_fully_signed_minutes_of_this_server(demo, instance_pki, runner,
+                                                                tmp_path):
+    from inspection.models import User
+    from inspection.services.minutes import build_minutes, current_pdf, sign_minutes
+
+    users = {u.username: u for u in db.session.query(User)}
+    co_ngan = next(i for i in db.session.query(Inspection) if i.unit.code == "01567")
+    revision = build_minutes(co_ngan, users["leader"], "https://cchc.example.vn")
+    sign_minutes(co_ngan, users["leader"])
+    db.session.commit()
+    path = tmp_path / "signed.pdf"
+    path.write_bytes(current_pdf(revision))
+    half = runner.invoke(args=["minutes", "verify", str(path)])
+    assert half.exit_code == 1, half.output
+    assert "Tài khoản / account: Nguyễn Văn An (leader)" in half.output
+    assert "Thiếu / missing: Chưa có chữ ký hợp lệ: Đại diện Xã Cô Ngân" in half.output
+
+    sign_minutes(co_ngan, users["unitrep"])
+    db.session.commit()
+    signed = current_pdf(revision)
+    path.write_bytes(signed)
+    good = runner.invoke(args=["minutes", "verify", str(path)])
+    assert good.exit_code == 0, good.output
+    assert good.output.count("Đúng người ký / right signer: có / yes") == 2
+    assert "Kết luận / verdict: Đã ký đủ" in good.output
+
+    path.write_bytes(signed + b"%% appended after the last signature\n")
+    extended = runner.invoke(args=["minutes", "verify", str(path)])
+    assert extended.exit_code == 1
+    assert "Phạm vi / covers: phủ toàn bộ tệp" not in extended.output
+
+    tampered = bytearray(signed)
+    tampered[signed.index(b"stream\n", 1000) + 30] ^= 1
+    path.write_bytes(bytes(tampered))
+    broken = runner.invoke(args=["minutes", "verify", str(path)])
+    assert broken.exit_code == 1 and "Toàn vẹn / intact: KHÔNG / NO" in broken.output

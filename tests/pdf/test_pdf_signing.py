@@ -13,15 +13,16 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import enumerate_sig_fields
 from reportlab.pdfgen import canvas
 
+from forgery import ATTACKS, unsigned_update
+
 from inspection.pdf import LEADER_FIELD, unit_field
-from inspection.services.signing import (
-    DEMO_P12_PASSPHRASE,
-    SigningError,
-    check_signed_upload,
-    ensure_demo_pki,
+from inspection.services.demo_pki import DEMO_P12_PASSPHRASE, ensure_demo_pki
+from inspection.services.signing import SigningError, load_pkcs12
+from inspection.services.stamp_font import stamp_font_path
+from inspection.services.verification import (
+    NOT_THIS_DOCUMENT,
+    changes_after,
     first_revision_bytes,
-    load_pkcs12,
-    stamp_font_path,
     verify_pdf,
 )
 
@@ -165,28 +166,15 @@ def test_an_unsigned_pdf_has_no_signature_reports(minutes_pdf):
     assert verify_pdf(minutes_pdf, []) == []
 
 
-def test_the_upload_check_accepts_an_incremental_signature_on_the_exact_final_pdf(
-        signed_twice, signed_once, minutes_pdf, pki, sign, leader_key):
-    assert check_signed_upload(signed_once, minutes_pdf, pki.trust_roots).accepted
-    check = check_signed_upload(signed_twice, minutes_pdf, pki.trust_roots, require_trusted=True)
-    assert check.accepted, check.reasons
-    assert len(check.signatures) == 2
-
-    other = plain_pdf()
-    signed_other = sign(other, leader_key, LEADER_FIELD, "Trưởng đoàn kiểm tra")
-    refused = check_signed_upload(signed_other, minutes_pdf, pki.trust_roots)
-    assert not refused.accepted
-    assert any("biên bản gốc" in reason for reason in refused.reasons)
-
-    assert not check_signed_upload(minutes_pdf, minutes_pdf).accepted  # nothing signed
-    tampered = flip(signed_twice, inside_first_stream(signed_twice, 1000))
-    assert not check_signed_upload(tampered, minutes_pdf, pki.trust_roots).accepted
-    assert not check_signed_upload(b"garbage", minutes_pdf).accepted
-    # the right first revision with bytes appended after the signature: not covered
-    assert not check_signed_upload(signed_once + b"\n% appended\n", minutes_pdf).accepted
-    # untrusted signer: accepted unless trust is required
-    assert check_signed_upload(signed_twice, minutes_pdf, []).accepted
-    assert not check_signed_upload(signed_twice, minutes_pdf, [], require_trusted=True).accepted
+def test_signatures_into_the_prepared_fields_are_the_only_changes_after_the_final_pdf(
+        signed_twice, signed_once, minutes_pdf, sign, leader_key):
+    assert changes_after(signed_once, minutes_pdf) == []
+    assert changes_after(signed_twice, minutes_pdf) == []
+    assert changes_after(signed_twice, signed_once) == []
+    assert changes_after(minutes_pdf, minutes_pdf) == []  # nothing added at all
+    signed_other = sign(plain_pdf(), leader_key, LEADER_FIELD, "Trưởng đoàn kiểm tra")
+    assert changes_after(signed_other, minutes_pdf) == [NOT_THIS_DOCUMENT]
+    assert changes_after(b"garbage", minutes_pdf) == [NOT_THIS_DOCUMENT]
 
 
 def test_signing_a_pdf_without_prepared_fields_puts_the_stamps_on_the_last_page(sign, leader_key,
@@ -254,3 +242,31 @@ def test_the_demo_pki_is_made_once_and_issues_keys_for_any_user(pki):
     assert promoted.certificate.issuer == again.ca_cert.subject
     assert again.p12_path("../etc/ông").parent == pki.directory / "people"
     assert again.p12_path("../etc/ông") != again.p12_path("___etc__ng")
+
+
+@pytest.mark.parametrize("attack,kind", [("page content", "page_content"),
+                                         ("annotation", "annotation"),
+                                         ("form field", "form_field"),
+                                         ("new page", "page_added")])
+def test_an_unsigned_update_before_a_signature_is_named_even_though_the_signature_is_intact(
+        minutes_pdf, signed_once, sign, unitrep_key, pki, attack, kind):
+    """The signature made on top of the forgery covers it, so it is intact and trusted: only the
+    comparison with the stored revision sees the forgery, and it says what it is."""
+    for base in (minutes_pdf, signed_once):
+        forged = sign(unsigned_update(base, ATTACKS[attack]), unitrep_key,
+                      LEADER_FIELD if base is minutes_pdf else unit_field(1), "Ký")
+        assert verify_pdf(forged, pki.trust_roots)[-1].intact
+        changes = changes_after(forged, base)
+        assert kind in [change.kind for change in changes], (attack, changes)
+        assert all(change.vi and change.en for change in changes)
+    content = changes_after(sign(unsigned_update(minutes_pdf, ATTACKS["page content"]),
+                                 unitrep_key, LEADER_FIELD, "Ký"), minutes_pdf)
+    assert [(c.kind, c.page) for c in content] == [("page_content", 1)]
+    assert "nội dung trang 1" in content[0].vi
+
+
+def test_a_new_visible_signature_box_is_refused_an_invisible_one_is_not(minutes_pdf, sign,
+                                                                        leader_key):
+    """A signature's own appearance can cover the page: a signature must fill a prepared box."""
+    boxed = sign(minutes_pdf, leader_key, "NewBox", "Ký")  # a new field, stamped on the last page
+    assert [c.kind for c in changes_after(boxed, minutes_pdf)] == ["signature_box"]

@@ -10,7 +10,8 @@ def sign_in(client, form_token, username):
                                 "csrf_token": form_token(client, "/login")})
 
 
-def test_leader_builds_and_both_sign_on_the_page_then_anyone_verifies(demo, app, form_token):
+def test_leader_builds_and_both_sign_on_the_page_then_anyone_verifies(demo, app, form_token,
+                                                                      instance_pki):
     co_ngan = next(i for i in db.session.query(Inspection) if i.unit.code == "01567")
     page = f"/inspections/{co_ngan.id}"
     leader = app.test_client()
@@ -29,7 +30,8 @@ def test_leader_builds_and_both_sign_on_the_page_then_anyone_verifies(demo, app,
     sign_in(unitrep, form_token, "unitrep")
     unitrep.post(f"{page}/minutes/sign", data={"csrf_token": form_token(unitrep, page)})
     shown = unitrep.get(page).get_data(as_text=True)
-    assert "đã ký đủ" in shown and "Nông Văn Én" in shown
+    assert "Đã ký đủ" in shown and "Nông Văn Én" in shown
+    assert "Tài khoản: Nông Văn Én (<code>unitrep</code>)" in shown
     revision = db.session.query(MinutesRevision).one()
     assert revision.status == "signed"
 
@@ -39,7 +41,7 @@ def test_leader_builds_and_both_sign_on_the_page_then_anyone_verifies(demo, app,
     ok = anyone.post("/minutes/verify", data={"csrf_token": token, "file": (io.BytesIO(pdf), "bb.pdf")},
                      content_type="multipart/form-data")
     assert ok.status_code == 200
-    assert "Hợp lệ" in ok.get_data(as_text=True)
+    assert "Đã ký đủ" in ok.get_data(as_text=True)
     tampered = bytearray(pdf)
     tampered[len(tampered) // 4] ^= 0x20
     token = form_token(anyone, "/minutes/verify")
@@ -49,3 +51,4 @@ def test_leader_builds_and_both_sign_on_the_page_then_anyone_verifies(demo, app,
     assert "KHÔNG hợp lệ" in bad.get_data(as_text=True)
     landing = anyone.get(f"/minutes/verify?inspection={co_ngan.id}&revision=1").get_data(as_text=True)
     assert revision.document_number in landing and revision.signed_sha256 in landing
+    assert "Đã ký đủ" in landing and "Nguyễn Văn An" in landing
