@@ -48,24 +48,100 @@ def register_cli(app: Flask) -> None:
     @click.option("--name", "full_name", required=True, help="Họ và tên")
     @click.option("--position", default="", help="Chức vụ")
     @click.option("--unit-code", default=None, help="GSO code of the unit (representatives)")
+    @click.option("--valid-on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                  help="The unit as it was on this day (YYYY-MM-DD); default: its latest version "
+                       "that has inspections, else the current one")
     @click.password_option(help="Password (asked for if not given)")
-    def create_user_command(username, role, full_name, position, unit_code, password):
+    def create_user_command(username, role, full_name, position, unit_code, valid_on, password):
         """Create an account."""
-        from datetime import date
-
         from .services.accounts import create_user
-        from .services.units import unit_valid_on
+        from .services.units import unit_for_representative
 
-        unit = unit_valid_on(unit_code, date.today()) if unit_code else None
+        unit = unit_for_representative(unit_code, valid_on.date() if valid_on else None) \
+            if unit_code else None
         if unit_code and unit is None:
-            click.echo(f"Không có đơn vị mã {unit_code} còn hiệu lực / unknown unit.", err=True)
+            on = f" vào ngày {valid_on:%d/%m/%Y}" if valid_on else ""
+            click.echo(f"Không có đơn vị mã {unit_code}{on} / unknown unit.", err=True)
             sys.exit(1)
         try:
             user = create_user(username, password, full_name, role, position, unit)
         except ServiceError as exc:
             _fail(exc)
         db.session.commit()
-        click.echo(f"Đã tạo tài khoản / created: {user.username} ({user.role.value})")
+        bound = (f", {unit.full_name} ({unit.valid_from:%d/%m/%Y} – "
+                 f"{unit.valid_to:%d/%m/%Y})" if unit and unit.valid_to else
+                 f", {unit.full_name} ({unit.valid_from:%d/%m/%Y} –)" if unit else "")
+        click.echo(f"Đã tạo tài khoản / created: {user.username} ({user.role.value}{bound})")
+
+    def _account(username: str):
+        from .services.accounts import user_by_username
+
+        user = user_by_username(username)
+        if user is None:
+            click.echo(f"Không có tài khoản {username} / no such account.", err=True)
+            sys.exit(1)
+        return user
+
+    @app.cli.command("deactivate-user")
+    @click.argument("username")
+    def deactivate_user_command(username):
+        """Deactivate an account: no sign-in, every session ended at once (a lost tablet)."""
+        from .services.accounts import deactivate_user
+
+        user = _account(username)
+        try:
+            deactivate_user(user, None)
+        except ServiceError as exc:
+            _fail(exc)
+        db.session.commit()
+        click.echo(f"Đã khóa / deactivated: {user.username}; mọi phiên đã kết thúc / every session "
+                   "ended.")
+
+    @app.cli.command("activate-user")
+    @click.argument("username")
+    def activate_user_command(username):
+        """Reactivate an account; its old sessions stay ended (it signs in again)."""
+        from .services.accounts import activate_user
+
+        user = _account(username)
+        try:
+            activate_user(user, None)
+        except ServiceError as exc:
+            _fail(exc)
+        db.session.commit()
+        click.echo(f"Đã mở lại / reactivated: {user.username}")
+
+    @app.cli.command("set-password")
+    @click.argument("username")
+    @click.password_option(help="The new password (asked for twice if not given)")
+    def set_password_command(username, password):
+        """Set a new password (strength checked); ends every session of the account."""
+        from .services.accounts import set_password
+
+        user = _account(username)
+        try:
+            set_password(user, password, None)
+        except ServiceError as exc:
+            _fail(exc)
+        db.session.commit()
+        click.echo(f"Đã đặt mật khẩu mới / password set: {user.username}; mọi phiên đã kết thúc / "
+                   "every session ended.")
+
+    @app.cli.command("add-certificate")
+    @click.argument("username")
+    @click.argument("cert_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    def add_certificate_command(username, cert_file: Path):
+        """Register a signing certificate (.cer/.pem) to an account (checked like the page does)."""
+        from .services.certificates import register_certificate
+
+        user = _account(username)
+        try:
+            row = register_certificate(user, cert_file.read_bytes()[:70_000], None)
+        except ServiceError as exc:
+            _fail(exc)
+        db.session.commit()
+        click.echo(f"Đã đăng ký / registered for {user.username}: {row.subject} (serial {row.serial}, "
+                   f"{row.not_before:%d/%m/%Y} – {row.not_after:%d/%m/%Y})")
 
     @app.cli.command("import-units")
     @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -87,7 +163,8 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("backup")
     @click.argument("target_dir", type=click.Path(file_okay=False, path_type=Path), default="backups")
     def backup_command(target_dir: Path):
-        """Copy the database (consistently, while the app runs) and the media into TARGET_DIR."""
+        """Copy the database (consistently, while the app runs), the media and the instance's
+        secret key, config and PKI folder into TARGET_DIR (readable by its owner only)."""
         from .services.backup import create_backup
 
         folder = create_backup(target_dir)
@@ -97,7 +174,8 @@ def register_cli(app: Flask) -> None:
     @click.argument("backup_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
     @click.option("--yes", is_flag=True, help="Do not ask for confirmation")
     def restore_command(backup_dir: Path, yes: bool):
-        """Restore a backup folder over the current database and media (stop the app first)."""
+        """Restore a backup folder over the current database, media, secret key, config and PKI
+        folder (stop the app first)."""
         from .services.backup import restore_backup
 
         if not yes:
@@ -108,7 +186,9 @@ def register_cli(app: Flask) -> None:
         except ServiceError as exc:
             _fail(exc)
         click.echo(f"Đã khôi phục / restored backup of {manifest['created_at']} "
-                   f"(schema {manifest['schema_revision']}, {manifest['media_files']} media files).")
+                   f"(schema {manifest['schema_revision']}, {manifest['media_files']} media files, "
+                   f"{len(manifest.get('instance_files', []))} instance files: secret key, config, "
+                   "PKI).")
 
     @app.cli.command("import-checklist")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -199,49 +279,67 @@ def register_cli(app: Flask) -> None:
     @click.argument("pdf_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @click.option("--trust", "trust_files", multiple=True,
                   type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                  help="Trusted root certificate (PEM/DER); repeatable. The demo CA in "
-                       "instance/pki is trusted when present.")
+                  help="Another trusted root certificate (PEM/DER), besides TRUSTED_CA_FILES "
+                       "(or the demo CA in demo mode); repeatable.")
     def minutes_verify_command(pdf_file: Path, trust_files: tuple[Path, ...]):
-        """Check every signature of a PDF; exit 0 only if all are intact, valid and trusted
-        and the last one covers the whole file."""
+        """Check a minutes PDF with the same rule as the verification page: every signature
+        intact, trusted, by the account that must sign its box, nothing else changed; exit 0
+        only if the minutes are fully signed."""
         from zoneinfo import ZoneInfo
 
-        from .services.signing import verify_pdf
+        from .services.minutes_verification import verify_minutes
 
-        roots = [path.read_bytes() for path in trust_files]
-        demo_ca = Path(app.instance_path) / "pki" / "ca.cert.pem"
-        if demo_ca.exists():
-            roots.append(demo_ca.read_bytes())
-        reports = verify_pdf(pdf_file.read_bytes(), roots)
+        try:
+            result = verify_minutes(pdf_file.read_bytes(), [p.read_bytes() for p in trust_files])
+        except ValueError as exc:
+            click.echo(f"Chứng thư tin cậy không đọc được / unreadable trusted certificate: {exc}",
+                       err=True)
+            sys.exit(2)
 
         def yes(flag: bool) -> str:
             return "có / yes" if flag else "KHÔNG / NO"
 
-        if not reports:
-            click.echo("Tệp không có chữ ký số / the file has no digital signature.")
-        for n, report in enumerate(reports, 1):
-            if report.error and not report.signer:
-                click.echo(f"Không kiểm tra được tệp / cannot check the file: {report.error}")
-                continue
-            when = report.signing_time.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%d/%m/%Y %H:%M:%S %z") \
-                if report.signing_time else "?"
-            click.echo(f"Chữ ký {n} / signature {n}: {report.field_name}")
+        def both(note) -> str:
+            return note.vi if note.vi == note.en else f"{note.vi} / {note.en}"
+
+        if result.error:
+            click.echo(f"Không kiểm tra được tệp / cannot check the file: {result.error}")
+        elif result.revision is not None:
+            click.echo(f"Biên bản / minutes {result.revision.document_number}, lần / revision "
+                       f"{result.revision.revision} ({result.revision.status})")
+        else:
+            click.echo("Không phải biên bản do hệ thống này lập / not minutes issued here")
+        for n, check in enumerate(result.signatures, 1):
+            report = check.report
+            when = report.signing_time.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime(
+                "%d/%m/%Y %H:%M:%S %z") if report.signing_time else "?"
+            click.echo(f"Chữ ký {n} / signature {n}: {report.field_name}"
+                       + (f" ({both(check.slot.label)})" if check.slot else ""))
             click.echo(f"  Người ký / signer: {report.signer}")
             click.echo(f"  Chức vụ / title: {report.title or '-'}")
             if report.organization:
                 click.echo(f"  Cơ quan / organisation: {report.organization}")
             click.echo(f"  Thời gian ký / signing time: {when}"
                        + (" (có dấu thời gian / timestamped)" if report.timestamped else ""))
-            click.echo(f"  Toàn vẹn / intact: {yes(report.intact)}")
-            click.echo(f"  Hợp lệ / valid: {yes(report.valid)}")
+            click.echo(f"  Toàn vẹn / intact: {yes(report.intact and report.valid)}")
             click.echo(f"  Tin cậy / trusted: {yes(report.trusted)}")
-            click.echo(f"  Bao trùm toàn bộ tệp / covers the whole file: {yes(report.covers_whole_document)}")
+            account = (f"{check.account.full_name} ({check.account.username})"
+                       if check.account else "-")
+            click.echo(f"  Tài khoản / account: {account}")
+            click.echo(f"  Đúng người ký / right signer: {yes(check.matched)}")
+            click.echo(f"  Phạm vi / covers: {both(check.coverage)}")
             click.echo(f"  SHA-256 chứng thư / certificate SHA-256: {report.certificate_sha256}")
+            for note in check.problems:
+                click.echo(f"  Vấn đề / problem: {both(note)}")
             if report.error:
                 click.echo(f"  Lỗi / error: {report.error}")
-        good = bool(reports) and all(r.ok for r in reports) and reports[-1].covers_whole_document
-        click.echo("Kết luận / verdict: " + ("HỢP LỆ / VALID" if good else "KHÔNG HỢP LỆ / NOT VALID"))
-        sys.exit(0 if good else 1)
+        for change in result.changes:
+            click.echo(f"Thay đổi ngoài chữ ký / change besides signatures: {change.vi} / "
+                       f"{change.en}")
+        for note in result.missing:
+            click.echo(f"Thiếu / missing: {both(note)}")
+        click.echo("Kết luận / verdict: " + both(result.verdict()))
+        sys.exit(0 if result.fully_signed else 1)
 
     @app.cli.command("refresh-scores")
     def refresh_scores_command():

@@ -5,7 +5,8 @@ from flask import Flask, current_app, request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from .extensions import csrf, db, login_manager
+from . import sessions
+from .extensions import csrf, login_manager
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Endpoints a browser may call before it has a session (and so before it has a token).
@@ -18,12 +19,9 @@ def init_security(app: Flask) -> None:
     login_manager.login_message = None
     login_manager.session_protection = "basic"
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        from .models import User
-
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+    # Sessions carry their account's generation: ended ones are refused (sessions.py).
+    login_manager.user_loader(sessions.load_user)
+    login_manager.unauthorized_handler(sessions.unauthorized)
 
     @app.before_request
     def enforce_csrf():

@@ -54,7 +54,7 @@ def serve(instance: str):
     from inspection.services.demo import seed_demo
 
     app = create_app({
-        "SECRET_KEY": "bench", "SESSION_COOKIE_SECURE": False,
+        "SECRET_KEY": "bench", "SESSION_COOKIE_SECURE": False, "DEMO": True,
         "SQLALCHEMY_DATABASE_URI": "sqlite:///" + os.path.join(instance, "bench.db"),
         "MEDIA_ROOT": os.path.join(instance, "media"),
         "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024,

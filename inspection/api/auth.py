@@ -1,7 +1,7 @@
 """Sign-in for the field app: a session cookie plus the CSRF token to send on writes."""
 from flask import request, session
 from flask.views import MethodView
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 from flask_smorest import Blueprint, abort
 from flask_wtf.csrf import generate_csrf
 
@@ -9,6 +9,7 @@ from ..extensions import db
 from ..schemas.auth import LoginSchema, SessionSchema
 from ..services import audit
 from ..services.accounts import TooManyAttempts, sign_in
+from ..sessions import start_session
 from . import language
 from .guards import login_required_api
 
@@ -34,8 +35,7 @@ class Login(MethodView):
                        else "Wrong username or password.")
             abort(401, message=message, code="invalid_credentials")
         session.clear()
-        login_user(user)
-        session.permanent = True
+        start_session(user)
         audit.record("user.login", user, user)
         db.session.commit()
         return {"user": user, "csrf_token": generate_csrf()}

@@ -46,9 +46,10 @@ HA_LANG_TEXTS = {"CQS.02": "TCVN ISO 9001:2015"}
 def seed_demo(with_minutes: bool = True) -> list[str]:
     """Load the demo data if it is not there yet; returns what was done, line by line.
 
-    With minutes (the default), xã Cô Ngân's minutes are built and signed by the leader and the
-    unit's representative with the demo CA, so every stage shows (DESIGN §6). Tests that do
-    not look at minutes skip that second or two.
+    With minutes (the default), in demo mode, xã Cô Ngân's minutes are built and signed by the
+    leader and the unit's representative with the demo CA, so every stage shows (DESIGN §6);
+    outside demo mode nobody would trust that CA, so they are not. Tests that do not look at
+    minutes skip that second or two.
     """
     if db.session.scalar(select(Plan.id).where(Plan.number == PLAN_NUMBER)):
         return ["Dữ liệu mẫu đã có sẵn / demo data already present."]
@@ -64,7 +65,8 @@ def seed_demo(with_minutes: bool = True) -> list[str]:
     co_ngan = unit_valid_on("01567", TRIP_DAY)
     for username, full_name, position, role in ACCOUNTS:
         users[username] = db.session.scalar(select(User).where(User.username == username)) or create_user(
-            username, DEMO_PASSWORD, full_name, role, position, co_ngan if role == Role.unitrep else None)
+            username, DEMO_PASSWORD, full_name, role, position, co_ngan if role == Role.unitrep else None,
+            check_strength=False)
     done.append("Tài khoản / accounts: " + ", ".join(users))
 
     province = unit_valid_on("04", TRIP_DAY)
@@ -96,9 +98,23 @@ def seed_demo(with_minutes: bool = True) -> list[str]:
         transition_inspection(inspection, "submit", author)
     refresh_scores([i.id for i in trip.inspections])
     transition_inspection(inspections["01567"], "approve", users["leader"])
-    if with_minutes:
+    from .certificates import demo_signing
+
+    if with_minutes and not demo_signing():
+        done.append("Biên bản Cô Ngân chưa ký: không ở chế độ demo (INSPECTION_DEMO=1) / Cô Ngân's "
+                    "minutes not signed: not in demo mode.")
+    elif with_minutes:
+        from .certificates import demo_pki, ensure_server_key_registered
+        from .demo_pki import DEMO_PEOPLE
         from .minutes import build_minutes, public_url, sign_minutes
 
+        # The demo accounts that sign have their demo certificates registered (the server
+        # issued them, from the demo CA), as an official would register theirs.
+        pki = demo_pki()
+        for username, *_ in DEMO_PEOPLE:
+            person = users[username]
+            key = pki.signer(person.username, person.full_name, person.position)
+            ensure_server_key_registered(person, key.certificate)
         build_minutes(inspections["01567"], users["leader"], public_url(SERVE_URL))
         sign_minutes(inspections["01567"], users["leader"], demo_key=True)
         sign_minutes(inspections["01567"], users["unitrep"], demo_key=True)

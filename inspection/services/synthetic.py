@@ -68,7 +68,7 @@ def _ensure_checklists() -> None:
 
 def _user(username: str, full_name: str, role: Role, position: str = "") -> User:
     return db.session.scalar(select(User).where(User.username == username)) or create_user(
-        username, PASSWORD, full_name, role, position, None)
+        username, PASSWORD, full_name, role, position, None, check_strength=False)
 
 
 def build_province(seed: int = 2025, communes: int = 60, districts: int = 4, province_code: str = "99",

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlite_utils.utils import Format, RowError, rows_from_file
 
 from ..extensions import db
-from ..models import AdminUnit, UnitLevel
+from ..models import AdminUnit, Inspection, UnitLevel
 from .errors import ValidationFailed
 from .text import clean_text, over_limit
 
@@ -135,6 +135,31 @@ def unit_valid_on(code: str, day: date) -> AdminUnit | None:
     return db.session.scalar(
         AdminUnit.valid_on_query(day).where(AdminUnit.code == code).order_by(AdminUnit.valid_from.desc())
     )
+
+
+def unit_for_representative(code: str, valid_on: date | None = None) -> AdminUnit | None:
+    """The version of the unit with this GSO code a representative speaks for: the one valid on
+    `valid_on` when given; else the latest version that has inspections (Hạ Lang district, 048,
+    abolished in 2025, has only its 2020 version); else the one valid today; else the latest."""
+    if valid_on is not None:
+        return unit_valid_on(code, valid_on)
+    versions = db.session.scalars(select(AdminUnit).where(AdminUnit.code == code)
+                                  .order_by(AdminUnit.valid_from.desc())).all()
+    if not versions:
+        return None
+    inspected = set(db.session.scalars(select(Inspection.unit_id).where(
+        Inspection.unit_id.in_([v.id for v in versions]))))
+    return (next((v for v in versions if v.id in inspected), None)
+            or next((v for v in versions if v.is_valid_on(date.today())), None) or versions[0])
+
+
+def units_by_level() -> list[tuple[UnitLevel, list[AdminUnit]]]:
+    """Every unit of every era, grouped by level (province, district, commune) and ordered by
+    name, then the newest version first: for choosing the unit an account represents."""
+    units = db.session.scalars(select(AdminUnit).order_by(
+        AdminUnit.name, AdminUnit.code, AdminUnit.valid_from.desc())).all()
+    return [(level, [u for u in units if u.level == level]) for level in LEVEL_RANK
+            if any(u.level == level for u in units)]
 
 
 def save_unit(row: dict[str, str]) -> tuple[AdminUnit, str]:

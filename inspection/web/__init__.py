@@ -46,11 +46,19 @@ def form_id(raw, default: int | None = None) -> int | None:
     return int(raw)
 
 
+def read_certificate_upload(upload) -> bytes:
+    """The bytes of an uploaded .cer/.pem (at most one byte past the limit, so that a larger
+    file is refused by the check without being read whole); b"" when no file was chosen."""
+    from ..services.certinfo import MAX_CERTIFICATE_BYTES
+
+    return upload.read(MAX_CERTIFICATE_BYTES + 1) if upload is not None else b""
+
+
 def init_web(app: Flask) -> None:
     """Register the page blueprints and the template helpers they share."""
-    from . import admin, auth, fieldapp, followup, main, minutes, overview, review
+    from . import account, admin, auth, fieldapp, followup, main, minutes, overview, review
 
-    for module in (auth, main, admin, review, minutes, fieldapp, followup, overview):
+    for module in (auth, main, account, admin, review, minutes, fieldapp, followup, overview):
         app.register_blueprint(module.bp)
 
     @app.context_processor

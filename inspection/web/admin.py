@@ -20,7 +20,15 @@ from ..models import (
     UnitLevel,
     User,
 )
-from ..services.accounts import create_user
+from ..services.accounts import (
+    activate_user,
+    create_user,
+    deactivate_user,
+    end_all_sessions,
+    set_password,
+    update_user,
+)
+from ..services.certificates import certificate_of, register_certificate, withdraw_certificate
 from ..services.checklists import (
     XLSX_TYPE,
     export_workbook,
@@ -32,8 +40,9 @@ from ..services.checklists import (
 from ..services.errors import ServiceError
 from ..services.planning import create_plan, create_trip
 from ..services.text import clean_text
-from ..services.units import save_unit
-from . import form_id
+from ..services.units import save_unit, units_by_level
+from ..sessions import keep_session
+from . import form_id, read_certificate_upload
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -58,6 +67,7 @@ def _by_ids(model, ids):
 
 @bp.route("/users", methods=["GET", "POST"])
 def users():
+    """Every account (active or not), and the form to create one."""
     errors, form = {}, {}
     if request.method == "POST":
         form = request.form
@@ -65,7 +75,7 @@ def users():
         try:
             user = create_user(form.get("username", ""), form.get("password", ""),
                                form.get("full_name", ""), form.get("role", ""),
-                               form.get("position", ""), unit)
+                               form.get("position", ""), unit, by=current_user)
         except ServiceError as exc:
             errors = _refused(exc)
         else:
@@ -73,12 +83,97 @@ def users():
             flash(_("Đã tạo tài khoản %(name)s.", name=user.username), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/users.html", users=db.session.scalars(select(User).order_by(User.username)).all(),
-                           units=_current_units(), roles=list(Role), errors=errors, form=form), (422 if errors else 200)
+                           units=units_by_level(), roles=list(Role), errors=errors, form=form), (422 if errors else 200)
 
 
-def _current_units():
-    today = date.today()
-    return db.session.scalars(AdminUnit.valid_on_query(today).order_by(AdminUnit.level, AdminUnit.code)).all()
+def _account(user_id: int) -> User:
+    return db.session.get(User, user_id) or abort(404)
+
+
+def _account_page(user: User, errors=None, form=None, status: int = 200):
+    return render_template("admin/user.html", account=user, units=units_by_level(), roles=list(Role),
+                           errors=errors or {}, form=form or {}), status
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user_page(user_id: int):
+    """One account: edit name, position, role and unit; status, password, sessions, certificates."""
+    user = _account(user_id)
+    if request.method == "GET":
+        return _account_page(user)
+    form = request.form
+    unit = db.session.get(AdminUnit, form_id(form.get("unit_id"), 0))
+    try:
+        changed = update_user(user, current_user, form.get("full_name", ""), form.get("position", ""),
+                              form.get("role", ""), unit)
+    except ServiceError as exc:
+        return _account_page(user, _refused(exc), form, exc.status)
+    db.session.commit()
+    flash(_("Đã lưu tài khoản %(name)s; các phiên đăng nhập của tài khoản đã kết thúc.", name=user.username)
+          if changed else _("Không có gì thay đổi."), "success")
+    return redirect(url_for("admin.user_page", user_id=user.id))
+
+
+def _account_action(user: User, action, message: str):
+    """Run a lifecycle action on the account: back to its page with a message, or the page with
+    the refusal and its status."""
+    try:
+        action()
+    except ServiceError as exc:
+        return _account_page(user, _refused(exc), {}, exc.status)
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("admin.user_page", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+def deactivate(user_id: int):
+    user = _account(user_id)
+    return _account_action(user, lambda: deactivate_user(user, current_user),
+                           _("Đã khóa tài khoản %(name)s; mọi phiên đăng nhập đã kết thúc.", name=user.username))
+
+
+@bp.post("/users/<int:user_id>/activate")
+def activate(user_id: int):
+    user = _account(user_id)
+    return _account_action(user, lambda: activate_user(user, current_user),
+                           _("Đã mở lại tài khoản %(name)s; người dùng cần đăng nhập lại.", name=user.username))
+
+
+@bp.post("/users/<int:user_id>/password")
+def reset_password(user_id: int):
+    user = _account(user_id)
+    return _account_action(user, lambda: set_password(user, request.form.get("password", ""), current_user),
+                           _("Đã đặt mật khẩu mới cho %(name)s; mọi phiên đăng nhập đã kết thúc.",
+                             name=user.username))
+
+
+@bp.post("/users/<int:user_id>/sessions")
+def end_sessions(user_id: int):
+    user = _account(user_id)
+
+    def end():
+        end_all_sessions(user, current_user)
+        if user.id == current_user.id:
+            keep_session(user)
+    return _account_action(user, end, _("Đã đăng xuất %(name)s khỏi mọi thiết bị.", name=user.username))
+
+
+@bp.post("/users/<int:user_id>/certificates")
+def add_certificate(user_id: int):
+    user = _account(user_id)
+    return _account_action(
+        user, lambda: register_certificate(user, read_certificate_upload(request.files.get("certificate")),
+                                           current_user),
+        _("Đã đăng ký chứng thư số cho %(name)s.", name=user.username))
+
+
+@bp.post("/users/<int:user_id>/certificates/<int:certificate_id>/withdraw")
+def withdraw(user_id: int, certificate_id: int):
+    user = _account(user_id)
+    row = certificate_of(user, certificate_id) or abort(404)
+    return _account_action(user, lambda: withdraw_certificate(row, current_user),
+                           _("Đã gỡ chứng thư số; chữ ký mới bằng chứng thư này không còn được nhận."))
 
 
 @bp.route("/units", methods=["GET", "POST"])

@@ -4,11 +4,12 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import login_required, login_user, logout_user
+from flask_login import login_required, logout_user
 
 from ..extensions import db
 from ..services import audit
 from ..services.accounts import TooManyAttempts, sign_in
+from ..sessions import start_session
 
 bp = Blueprint("auth", __name__)
 
@@ -40,8 +41,7 @@ def login():
             session.clear()
             if lang:
                 session["lang"] = lang
-            login_user(user)
-            session.permanent = True
+            start_session(user)
             audit.record("user.login", user, user)
             db.session.commit()
             return redirect(safe_next(next_url))

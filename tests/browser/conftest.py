@@ -106,9 +106,10 @@ class QuietHandler(WSGIRequestHandler):
 
 
 def make_app(instance: str, database: str) -> Flask:
-    """The app on the SQLite file `database`, with fast password hashing, over plain http."""
+    """The demo app on the SQLite file `database`, with fast password hashing, over plain http."""
     return create_app({
         "TESTING": False,
+        "DEMO": True,  # the demo data's minutes are signed with the demo CA, trusted in demo mode
         "SECRET_KEY": "browser-test-secret",
         "SQLALCHEMY_DATABASE_URI": "sqlite:///" + database,
         "MEDIA_ROOT": os.path.join(instance, "media"),

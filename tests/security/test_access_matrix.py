@@ -40,6 +40,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from PIL import Image
 from sqlalchemy import select
+from tables import table_rows
 
 from inspection.checklists import load_default
 from inspection.extensions import db
@@ -58,17 +59,20 @@ from inspection.models import (
     TripMember,
     TripRole,
     User,
+    UserCertificate,
 )
 from inspection.services.accounts import create_user
+from inspection.services.certificates import ensure_server_key_registered
 from inspection.services.checklists import import_checklist, upload_checklist
+from inspection.services.demo_pki import DemoPKI
 from inspection.services.minutes import build_minutes
 from inspection.services.planning import create_trip
 from inspection.services.review import add_finding, add_recommendation
-from inspection.services.signing import ensure_demo_pki
 from inspection.services.units import unit_valid_on
 from inspection.services.workflow import transition_inspection
 
 PASSWORD = "demo1234"
+TARGET, TARGET_NAME = "matrix-target", "Lý Thị Thử"  # the account the secretariat's routes act on
 TUS = {"Tus-Resumable": "1.0.0"}
 DRAFT_CHECKLIST = "2026.1"
 
@@ -231,25 +235,29 @@ def fill_side(login, approved: Inspection, submitted: Inspection, later: Inspect
 
 
 @pytest.fixture(scope="session")
-def demo_pki_folder(tmp_path_factory) -> Path:
-    """The demo CA, time-stamping authority and keys, made once and copied into each test's
-    instance folder rather than generating RSA keys again."""
-    folder = tmp_path_factory.mktemp("pki")
-    ensure_demo_pki(folder)
-    return folder
+def matrix_pki_folder(demo_pki_folder) -> Path:
+    """The demo PKI with a key for the account the secretariat's routes act on, issued once."""
+    DemoPKI(demo_pki_folder).ensure_person(TARGET, TARGET_NAME, "")
+    return demo_pki_folder
 
 
 @pytest.fixture
-def world(demo, login, demo_pki_folder) -> dict[str, Side]:
+def world(demo, login, matrix_pki_folder) -> dict[str, Side]:
     """Side "ha_lang": the demo trip (leader; inspector1, inspector2) with Cô Ngân approved and
     Vinh Quý submitted, and Cô Ngân's 2022 trip (leader; inspector1). Side "an_lac": a trip led
     by leader2 with inspector3 (An Lạc approved, Kim Loan submitted), and An Lạc's 2022 trip
-    (leader2; inspector3). Also a draft checklist version, for the publish route."""
-    shutil.copytree(demo_pki_folder, Path(demo.instance_path) / "pki")
+    (leader2; inspector3). Also a draft checklist version, for the publish route; an account
+    the secretariat's routes act on; and certificates registered to it and to the leader."""
+    shutil.copytree(matrix_pki_folder, Path(demo.instance_path) / "pki")
+    pki = DemoPKI(Path(demo.instance_path) / "pki")
+    target = create_user(TARGET, PASSWORD, TARGET_NAME, Role.inspector, check_strength=False)
+    ensure_server_key_registered(target, pki.signer(TARGET, TARGET_NAME, "").certificate)
+    ensure_server_key_registered(user("leader"), pki.signer(
+        "leader", "Nguyễn Văn An", "Phó Giám đốc Sở Nội vụ").certificate)
     plan = db.session.scalar(select(Plan))
     leader, inspector1, inspector3 = user("leader"), user("inspector1"), user("inspector3")
     leader2 = create_user("leader2", PASSWORD, "Đàm Văn Giang", Role.leader,
-                          "Phó Chánh Văn phòng UBND tỉnh")
+                          "Phó Chánh Văn phòng UBND tỉnh", check_strength=False)
     demo_trip = {i.unit.code: i for i in db.session.scalars(select(Inspection))}
 
     day = date(2021, 10, 2)
@@ -334,6 +342,21 @@ def unsigned_pdf(side, session) -> dict:
 def unsigned_pdf_file(side, session) -> dict:
     return {"data": {"file": (io.BytesIO(b"%PDF-1.7\n% signed by nobody\n"), "bb.pdf")},
             "content_type": "multipart/form-data"}
+
+
+def target_account(side) -> dict:
+    return {"user_id": user(TARGET).id}
+
+
+def certificate_of(username: str) -> Args:
+    def args(side) -> dict:
+        return {"user_id": user(username).id, "certificate_id": db.session.scalar(
+            select(UserCertificate.id).where(UserCertificate.user_id == user(username).id))}
+    return args
+
+
+def own_certificate(side) -> dict:
+    return {"certificate_id": certificate_of("leader")(side)["certificate_id"]}
 
 
 def one_op(side, session=None) -> dict:
@@ -435,6 +458,30 @@ ROUTES: dict[tuple[str, str], Probe] = {
     ("GET", "/admin/checklists/uploads/<int:upload_id>"): Probe(ADMIN_ONLY, args=kept_upload),
     ("GET", "/admin/checklists/uploads/<int:upload_id>/file"): Probe(ADMIN_ONLY,
                                                                      args=kept_upload),
+
+    # One's own account: the password (sent empty: 422), the other sessions, certificates. A
+    # registered certificate is withdrawn by its owner (the leader's) or the secretariat, on the
+    # owner's admin page; any other account's id is 404 here.
+    ("GET", "/account"): Probe(SIGNED_IN),
+    ("POST", "/account/password"): Probe(SIGNED_IN, send=form(current_password="")),
+    ("POST", "/account/sessions"): Probe(SIGNED_IN),  # keeps the session it came from
+    ("POST", "/account/certificates"): Probe(SIGNED_IN),
+    ("POST", "/account/certificates/<int:certificate_id>/withdraw"): Probe(
+        access(LEADER, hidden=(ADMIN, INSPECTOR, UNITREP)), args=own_certificate),
+
+    # The secretariat manages any account (here another inspector's): the forms sent empty are
+    # 422; deactivating, reactivating and ending its sessions work.
+    ("GET", "/admin/users/<int:user_id>"): Probe(ADMIN_ONLY, args=target_account),
+    ("POST", "/admin/users/<int:user_id>"): Probe(ADMIN_ONLY, args=target_account,
+                                                  send=form(full_name="")),
+    ("POST", "/admin/users/<int:user_id>/deactivate"): Probe(ADMIN_ONLY, args=target_account),
+    ("POST", "/admin/users/<int:user_id>/activate"): Probe(ADMIN_ONLY, args=target_account),
+    ("POST", "/admin/users/<int:user_id>/password"): Probe(ADMIN_ONLY, args=target_account,
+                                                           send=form(password="")),
+    ("POST", "/admin/users/<int:user_id>/sessions"): Probe(ADMIN_ONLY, args=target_account),
+    ("POST", "/admin/users/<int:user_id>/certificates"): Probe(ADMIN_ONLY, args=target_account),
+    ("POST", "/admin/users/<int:user_id>/certificates/<int:certificate_id>/withdraw"): Probe(
+        ADMIN_ONLY, args=certificate_of(TARGET)),
 
     # Reading an inspection and what is in it.
     ("GET", "/api/v1/inspections/<int:inspection_id>"): Probe(
@@ -621,17 +668,6 @@ def classify(response, client) -> str:
             return SIGN_IN
         return REFUSED if any(category == "error" for category, _ in flashes) else ALLOWED
     return ALLOWED
-
-
-def table_rows() -> dict[str, list[tuple]]:
-    """Every row of every table, as the driver returns it (no JSON decoding: this runs around
-    every refused write), in primary-key order, read on a connection of its own."""
-    with db.engine.connect() as connection:
-        quote = connection.dialect.identifier_preparer.quote
-        return {table.name: connection.exec_driver_sql(
-            f"SELECT * FROM {quote(table.name)} ORDER BY "
-            + ", ".join(quote(column.name) for column in table.primary_key.columns)).all()
-            for table in db.metadata.sorted_tables}
 
 
 def rules_by_key(app) -> dict[tuple[str, str], object]:
