@@ -236,13 +236,16 @@ def _builder(subject, issuer, public_key, not_before, not_after) -> x509.Certifi
 
 
 def _person_certificate(subject: x509.Name, key, ca_cert: x509.Certificate, ca_key,
-                        not_before: dt.datetime, not_after: dt.datetime) -> x509.Certificate:
-    return (_builder(subject, ca_cert.subject, key.public_key(), not_before, not_after)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
-            .add_extension(_key_usage(digital_signature=True, content_commitment=True), True)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                ca_cert.public_key()), False)
-            .sign(ca_key, hashes.SHA256()))
+                        not_before: dt.datetime, not_after: dt.datetime,
+                        extensions=()) -> x509.Certificate:
+    builder = (_builder(subject, ca_cert.subject, key.public_key(), not_before, not_after)
+               .add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
+               .add_extension(_key_usage(digital_signature=True, content_commitment=True), True)
+               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                   ca_cert.public_key()), False))
+    for extension in extensions:
+        builder = builder.add_extension(extension, False)
+    return builder.sign(ca_key, hashes.SHA256())
 
 
 def _make_ca(folder: Path) -> None:
@@ -281,9 +284,10 @@ def _make_tsa(folder: Path) -> None:
 
 def issue_certificate(pki: DemoPKI, username: str, full_name: str, title: str = "", *,
                       not_before: dt.datetime | None = None,
-                      not_after: dt.datetime | None = None) -> bytes:
+                      not_after: dt.datetime | None = None, crl_url: str | None = None) -> bytes:
     """A PKCS#12 (passphrase DEMO_P12_PASSPHRASE) with a new key and a certificate from the demo
-    CA, with the validity given (tests: an expired certificate); not stored anywhere."""
+    CA, with the validity given and, with `crl_url`, a CRL distribution point as real CAs
+    declare (tests: expired or revoked certificates); not stored anywhere."""
     ca_key = _load_key(pki.directory / "ca.key.pem")
     ca_cert = x509.load_pem_x509_certificate(pki.ca_cert_path.read_bytes())
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -293,9 +297,11 @@ def issue_certificate(pki: DemoPKI, username: str, full_name: str, title: str = 
     attrs += [x509.NameAttribute(NameOID.USER_ID, username),
               x509.NameAttribute(NameOID.COMMON_NAME, full_name)]
     now = dt.datetime.now(dt.UTC)
+    extensions = [] if crl_url is None else [x509.CRLDistributionPoints([x509.DistributionPoint(
+        [x509.UniformResourceIdentifier(crl_url)], None, None, None)])]
     cert = _person_certificate(x509.Name(attrs), key, ca_cert, ca_key,
                                not_before or now - dt.timedelta(days=1),
-                               not_after or now + dt.timedelta(days=365))
+                               not_after or now + dt.timedelta(days=365), extensions)
     return pkcs12.serialize_key_and_certificates(
         full_name.encode("utf-8"), key, cert, [ca_cert],
         serialization.BestAvailableEncryption(DEMO_P12_PASSPHRASE))

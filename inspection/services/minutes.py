@@ -8,6 +8,7 @@ added after the stored final PDF.
 """
 from __future__ import annotations
 
+import logging
 from datetime import time
 from pathlib import Path
 
@@ -34,8 +35,10 @@ from .minutes_verification import (
     verify_minutes,
 )
 from .signing import SigningError, sign_pdf
-from .storage import get_storage
+from .storage import StorageError, get_storage
 from .workflow import transition_inspection
+
+log = logging.getLogger(__name__)
 
 LEADER_ROLE = "Trưởng đoàn kiểm tra"
 UNIT_ROLE = "Đại diện đơn vị được kiểm tra"
@@ -145,10 +148,18 @@ def stored_revision(inspection_id: int | None, trip_id: int | None,
 
 
 def check_revision(revision: MinutesRevision | None) -> MinutesVerification | None:
-    """The verification of a stored revision's latest signed file (None before any signature)."""
+    """The verification of a stored revision's latest signed file (None before any signature);
+    a stored file that cannot be read is reported as such, not as an error of the page."""
     if revision is None or not revision.signed_sha256:
         return None
-    return verify_minutes(current_pdf(revision), revision=revision)
+    try:
+        pdf = current_pdf(revision)
+    except StorageError:
+        log.error("minutes revision %s: stored file %s is missing", revision.id,
+                  revision.signed_sha256)
+        return MinutesVerification(revision.signed_sha256, revision, (),
+                                   error="the stored signed file is missing")
+    return verify_minutes(pdf, revision=revision)
 
 
 def _signing_role(revision: MinutesRevision, user: User, target: Inspection | Trip) -> tuple[str, str]:

@@ -118,8 +118,9 @@ class MinutesVerification:
     def verdict(self) -> Note:
         """The conclusion, in words a commune official understands."""
         if self.error is not None:
-            return Note("KHÔNG kiểm tra được: tệp không đọc được hoặc không phải PDF.",
-                        "NOT checked: the file cannot be read or is not a PDF.")
+            return Note("KHÔNG kiểm tra được: tệp không đọc được, không phải PDF hoặc không còn "
+                        "trên máy chủ.", "NOT checked: the file cannot be read, is not a PDF "
+                        "or is missing on the server.")
         if not self.signatures:
             return Note("Tệp chưa có chữ ký số nào.", "The file has no digital signature yet.")
         if self.fully_signed:

@@ -208,3 +208,19 @@ def test_a_signature_outside_ones_box_or_a_second_one_is_refused(minutes):
     appended = signed(minutes["final"], key, LEADER_FIELD, pki) + b"\n% appended\n"
     refused(minutes["leader"], minutes["url"], appended, "không phủ toàn bộ tệp")
     assert db.session.scalar(select(MinutesRevision)).signatures == []
+
+
+def test_in_production_only_the_configured_certification_authorities_are_trusted(minutes, app,
+                                                                                 tmp_path):
+    """Outside demo mode the server holds no key and trusts TRUSTED_CA_FILES only: the demo CA's
+    signature is refused until the demo CA is configured."""
+    other = tmp_path / "another-ca.pem"
+    other.write_bytes((minutes["pki"].directory / "tsa.cert.pem").read_bytes())
+    app.config["TRUSTED_CA_FILES"] = [str(other)]
+    leader, url = minutes["leader"], minutes["url"]
+    own = signed(minutes["final"], minutes["keys"]["leader"], LEADER_FIELD, minutes["pki"])
+    refused(leader, url, own, "không do tổ chức chứng thực được tin cậy cấp")
+    assert post(leader, url + "/sign").status_code == 409  # no key on the server
+    app.config["TRUSTED_CA_FILES"] = [str(minutes["pki"].ca_cert_path)]
+    accepted = post(leader, url + "/upload", data=own, content_type="application/pdf")
+    assert accepted.status_code == 200, accepted.get_json()

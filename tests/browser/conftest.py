@@ -178,7 +178,13 @@ def serve(app: Flask, port: int = 0) -> tuple[LiveWSGIServer, threading.Thread]:
 def start_server(instance: str, seeded: str | None = None) -> LiveServer:
     """Serve the app on a free port, on a copy of the seeded database (seeded here if not given)."""
     database = os.path.join(instance, "test.db")
-    shutil.copyfile(seeded or seed_database(instance), database)
+    seeded = seeded or seed_database(instance)
+    shutil.copyfile(seeded, database)
+    # The seeded minutes' files and the demo CA that signed them, so that they verify.
+    for folder in ("media", "pki"):
+        source = os.path.join(os.path.dirname(seeded), folder)
+        if os.path.isdir(source) and os.path.dirname(seeded) != instance:
+            shutil.copytree(source, os.path.join(instance, folder), dirs_exist_ok=True)
     app = make_app(instance, database)
     server, thread = serve(app)
     return LiveServer(f"http://127.0.0.1:{server.server_port}", app, server, thread)

@@ -56,8 +56,6 @@ def test_a_restore_into_a_new_folder_verifies_signed_minutes_as_the_original(
     import os
     import stat
 
-    from conftest import make_config
-
     from inspection import create_app
     from inspection.config import secret_key_from_instance
     from inspection.services.backup import restore_backup
@@ -94,11 +92,15 @@ def test_a_restore_into_a_new_folder_verifies_signed_minutes_as_the_original(
     for path in [folder, *folder.rglob("*")]:
         assert stat.S_IMODE(os.stat(path).st_mode) == (0o700 if path.is_dir() else 0o600), path
 
+    # Stop this app's connections, as the operator stops the app: on PostgreSQL the restore
+    # drops and recreates the tables, which waits for every open transaction.
+    db.session.remove()
+    db.engine.dispose()
     restored_at = tmp_path / "restored"
     url = (f"sqlite:///{restored_at / 'inspection.db'}" if database_url.startswith("sqlite")
            else database_url)
-    other = create_app(make_config(url, str(restored_at)), instance_path=str(restored_at))
-    other.config.pop("SECRET_KEY")  # from the instance folder, as in production
+    other = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url,
+                        "SESSION_COOKIE_SECURE": False}, instance_path=str(restored_at))
     with other.app_context():
         if database_url.startswith("sqlite"):  # a new instance: its own schema, its own demo CA
             from flask_migrate import upgrade
@@ -108,6 +110,8 @@ def test_a_restore_into_a_new_folder_verifies_signed_minutes_as_the_original(
         restore_backup(folder)
     with other.app_context():
         assert summary(verify_minutes(signed)) == original
+        db.session.remove()
+        db.engine.dispose()
     for name in ("secret_key", "pki/ca.key.pem", "config.py"):
         assert (restored_at / name).read_bytes() == (instance / name).read_bytes()
         assert stat.S_IMODE(os.stat(restored_at / name).st_mode) == 0o600

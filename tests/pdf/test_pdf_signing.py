@@ -270,3 +270,42 @@ def test_a_new_visible_signature_box_is_refused_an_invisible_one_is_not(minutes_
     """A signature's own appearance can cover the page: a signature must fill a prepared box."""
     boxed = sign(minutes_pdf, leader_key, "NewBox", "Ký")  # a new field, stamped on the last page
     assert [c.kind for c in changes_after(boxed, minutes_pdf)] == ["signature_box"]
+
+
+def test_a_revocation_list_carried_in_the_file_makes_the_signature_untrusted(minutes_pdf, pki,
+                                                                           sign):
+    """Revocation data embedded in the file (here a CRL of the demo CA in the document security
+    store, added as an update after the signature) is checked without any network, and adding
+    it is not a change to the document. Without it, offline, nobody can tell (soft-fail)."""
+    import datetime as dt
+
+    from asn1crypto import crl as asn1_crl
+    from cryptography.hazmat.primitives import hashes, serialization
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+
+    from inspection.services.demo_pki import issue_certificate
+
+    # Real CAs declare where their revocation list is; certificates that do not are not checked.
+    key = load_pkcs12(issue_certificate(pki, "leader", "Nguyễn Văn An", "Phó Giám đốc Sở Nội vụ",
+                                        crl_url="http://ca.example.invalid/demo.crl"),
+                      DEMO_P12_PASSPHRASE)
+    signed = sign(minutes_pdf, key, LEADER_FIELD, "Trưởng đoàn kiểm tra")
+    (before,) = verify_pdf(signed, pki.trust_roots)
+    assert before.trusted and not before.revoked
+
+    ca_key = serialization.load_pem_private_key((pki.directory / "ca.key.pem").read_bytes(), None)
+    ca_cert = x509.load_pem_x509_certificate(pki.ca_cert_path.read_bytes())
+    now = dt.datetime.now(dt.UTC)
+    revoked = (x509.RevokedCertificateBuilder().serial_number(key.certificate.serial_number)
+               .revocation_date(now - dt.timedelta(minutes=1)).build())
+    crl = (x509.CertificateRevocationListBuilder().issuer_name(ca_cert.subject)
+           .last_update(now - dt.timedelta(minutes=1)).next_update(now + dt.timedelta(days=7))
+           .add_revoked_certificate(revoked).sign(ca_key, hashes.SHA256()))
+    out = io.BytesIO(signed)
+    DocumentSecurityStore.add_dss(out, None, crls=[asn1_crl.CertificateList.load(
+        crl.public_bytes(serialization.Encoding.DER))], strict=False)
+    with_crl = out.getvalue()
+    (report,) = verify_pdf(with_crl, pki.trust_roots)
+    assert report.intact and not report.trusted
+    assert (report.trust_problem, report.revoked) == ("revoked", True)
+    assert changes_after(with_crl, signed) == []  # validation data is not a change

@@ -238,6 +238,11 @@ def test_admin_forms_keep_hostile_names_literal_and_refuse_what_cannot_be_stored
                          position=REP_POSITION, role="unitrep", unit_id=str(an_lac.id))
     assert_safe(users)
     assert shown(REP_NAME) in users and shown(REP_POSITION) in users
+    rep_id = db.session.query(User).filter_by(username="daidien.al").one().id
+    for page in (admin.page(f"/admin/users/{rep_id}"),
+                 Office(app, form_token, "daidien.al", "mat-khau-dai").page("/account")):
+        assert_safe(page)  # the account pages, and the name in the top bar
+        assert shown(REP_NAME) in page and shown(REP_POSITION) in page
 
     # Too long for the column: a 422 that says why, and the form comes back filled in, escaped.
     refused = admin.post("/admin/users", username="dai.dien2", password="mat-khau-dai", full_name=LONG_WORD,
