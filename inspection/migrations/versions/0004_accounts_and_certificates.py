@@ -1,7 +1,7 @@
 """accounts: a session generation per account, and the certificates registered to accounts
 
 Revision ID: 0004
-Revises: 0003
+Revises: 0006
 Create Date: 2026-12-04 01:47:02
 
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0003"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
