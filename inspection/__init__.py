@@ -9,6 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.routing import IntegerConverter
 
+from . import edge  # noqa: F401  (SQLite transaction events, before any engine exists)
 from .config import Defaults, from_environment, secret_key_from_instance
 from .extensions import babel, csrf, db, login_manager, migrate
 from .models.base import MAX_ID
@@ -50,9 +51,11 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from . import models  # noqa: F401  (registers the tables)
     from .api import init_api
     from .cli import register_cli
+    from .edge import init_edge
     from .security import init_security
     from .web import init_web
 
+    init_edge(app)  # first: bodies are read and checked before anything touches the database
     init_security(app)
     init_api(app)
     init_web(app)

@@ -4,7 +4,7 @@ import hashlib
 
 from flask import Response, request
 from flask_login import current_user
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from sqlalchemy import or_, select
 
 from ..extensions import db
@@ -15,6 +15,7 @@ from ..services.access import get_visible_inspection, trips_query
 from ..services.errors import NotFound
 from ..services.signing import verify_pdf
 from .guards import login_required_api
+from .parsing import Blueprint
 
 blp = Blueprint("api_minutes", __name__, url_prefix="/api/v1", description="Inspection minutes")
 MAX_PDF = 30 * 1024 * 1024

@@ -259,22 +259,37 @@ def part_lock(upload: Upload):
         os.close(fd)  # also releases the lock
 
 
+# tus checksum algorithms (names as the extension spells them); tus clients default to sha1.
+CHECKSUM_ALGORITHMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256}
+
+
+class UnsupportedChecksum(ServiceError):
+    """tus 1.0 §Checksum: an algorithm the server does not support is a 400."""
+
+    status = 400
+    code = "checksum_algorithm"
+
+
 def parse_checksum(header: str | None) -> tuple[str, bytes] | None:
-    """``Upload-Checksum: sha256 <base64>`` (tus checksum extension)."""
+    """``Upload-Checksum: <sha1|sha256> <base64>`` (tus checksum extension)."""
     if not header:
         return None
     parts = header.strip().split(" ")
     if len(parts) != 2:
-        raise ValidationFailed("Upload-Checksum không hợp lệ.", "Upload-Checksum is not valid.")
-    algorithm, encoded = parts
-    if algorithm.lower() != "sha256":
-        raise ValidationFailed("Chỉ hỗ trợ Upload-Checksum sha256.",
-                               "Only sha256 is supported in Upload-Checksum.")
+        raise UnsupportedChecksum("Upload-Checksum không hợp lệ.", "Upload-Checksum is not valid.")
+    algorithm, encoded = parts[0].lower(), parts[1]
+    if algorithm not in CHECKSUM_ALGORITHMS:
+        supported = ", ".join(CHECKSUM_ALGORITHMS)
+        raise UnsupportedChecksum(f"Upload-Checksum chỉ hỗ trợ {supported}.",
+                                  f"Upload-Checksum supports only {supported}.")
     try:
         digest = base64.b64decode(encoded, validate=True)
     except binascii.Error as exc:
-        raise ValidationFailed("Upload-Checksum không hợp lệ.", "Upload-Checksum is not valid.") from exc
-    return algorithm.lower(), digest
+        raise UnsupportedChecksum("Upload-Checksum không hợp lệ.",
+                                  "Upload-Checksum is not valid.") from exc
+    if len(digest) != CHECKSUM_ALGORITHMS[algorithm]().digest_size:
+        raise UnsupportedChecksum("Upload-Checksum không hợp lệ.", "Upload-Checksum is not valid.")
+    return algorithm, digest
 
 
 def receive_chunk(upload: Upload, fd: int, offset: int, stream: BinaryIO,
@@ -301,7 +316,7 @@ def receive_chunk(upload: Upload, fd: int, offset: int, stream: BinaryIO,
     os.ftruncate(fd, offset)  # drop bytes of a chunk that was cut before it was confirmed
     os.lseek(fd, offset, os.SEEK_SET)
     remaining = upload.length - offset
-    digest = hashlib.sha256()
+    digest = CHECKSUM_ALGORITHMS[checksum[0]]() if checksum is not None else None
     received = 0
     cut = False
     try:
@@ -321,12 +336,13 @@ def receive_chunk(upload: Upload, fd: int, offset: int, stream: BinaryIO,
             if received > remaining:
                 raise UploadTooLarge("Dữ liệu gửi vượt quá Upload-Length đã khai báo.",
                                      "The data goes past the declared Upload-Length.")
-            digest.update(block)
+            if digest is not None:
+                digest.update(block)
             view = memoryview(block)
             while view:
                 written = os.write(fd, view)
                 view = view[written:]
-        if checksum is not None and not cut and digest.digest() != checksum[1]:
+        if digest is not None and not cut and digest.digest() != checksum[1]:
             raise ChecksumMismatch("Mã kiểm tra (Upload-Checksum) của đoạn dữ liệu không khớp; "
                                    "hãy gửi lại đoạn này.",
                                    "The chunk does not match its Upload-Checksum; send it again.")

@@ -77,6 +77,7 @@ from .access import can_edit, can_view, inspections_query
 from .errors import NotFound
 from .observations import FieldError, clean_fields, observation_payload
 from .scores import refresh_scores
+from .text import bad_character
 from .workflow import transition_inspection
 
 MAX_OPS = 500
@@ -454,6 +455,9 @@ class _Batch:
             return self._reject(op, None, "not_found")
         if not access[1]:
             return self._reject(op, inspection, "forbidden")
+        if (bad := bad_character(op["item_code"])) is not None:
+            return self._reject(op, inspection, "invalid_field",
+                                f"'item_code' chứa ký tự không hợp lệ U+{ord(bad):04X}")
         item = self.items[inspection.checklist_version_id].get(op["item_code"])
         if item is None:
             return self._reject(op, inspection, "unknown_item")

@@ -1,0 +1,202 @@
+"""The app's edges against hostile input and load, fixed once for every route.
+
+- Bodies: a size limit per endpoint (small for sign-in; config BODY_LIMITS), read in full before
+  any database work (so a slow client never holds a lock), JSON parsed by ``jsonload`` (bounded
+  nesting: 400, never RecursionError).
+- Text: form and query values pass the text rule (services/text.py) before any view runs.
+- Proxies: TRUSTED_PROXIES reverse proxies in front (ProxyFix), so per-address sign-in limits
+  see real client addresses.
+- Caching: ``Cache-Control: no-store`` on every API answer and every page shown to a signed-in
+  person; static files, photos and the field-app shell keep their own rules.
+- SQLite under concurrency: a request that writes (POST, PUT, PATCH, DELETE) takes the write lock
+  when its transaction begins (BEGIN IMMEDIATE), retrying with backoff while another writer holds
+  it; a database still busy after SQLITE_BUSY_WAIT seconds answers 503 with Retry-After, never
+  500. PostgreSQL keeps its row locks; its lock timeouts and deadlocks answer 503 too.
+"""
+from __future__ import annotations
+
+import random
+import time
+
+from flask import Flask, current_app, has_request_context, render_template, request
+from flask.json.provider import DefaultJSONProvider
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import jsonload
+from .services.errors import DatabaseBusy
+from .services.text import check_text
+
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# Endpoints whose body is streamed by the view itself (tus chunks go straight to disk).
+STREAMED_ENDPOINTS = {"api_uploads.UploadResource"}
+# Endpoints whose answers set their own Cache-Control (photos, the field app's shell, files).
+OWN_CACHE_RULES = {"static", "fieldapp.shell", "fieldapp.service_worker", "fieldapp.manifest"}
+BUSY_RETRY_AFTER = 2  # seconds
+
+
+class SafeJSONProvider(DefaultJSONProvider):
+    """Flask's JSON provider reading through ``jsonload`` (bounded nesting)."""
+
+    def loads(self, s, **kwargs):
+        return jsonload.loads(s, **kwargs)
+
+
+def init_edge(app: Flask) -> None:
+    """Install the body limits, JSON loader, text check, proxy fix, cache rule and busy answers.
+
+    Called before the other before_request hooks are registered, so the body is read (and its
+    size checked) before anything touches the session or the database."""
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+    app.json = SafeJSONProvider(app)
+    app.before_request(read_body_within_limit)
+    app.before_request(refuse_bad_text_in_forms)
+    app.after_request(no_store_for_private_answers)
+    app.register_error_handler(jsonload.JSONTooDeep, _json_too_deep)
+    app.register_error_handler(DatabaseBusy, _busy)
+    app.register_error_handler(OperationalError, _operational_error)
+
+
+def body_limit(endpoint: str | None) -> int:
+    """The largest body (bytes) the endpoint accepts."""
+    config = current_app.config
+    if endpoint == "api_uploads.UploadResource":  # one tus chunk can be the whole photo
+        from .services.photos import max_bytes
+
+        return max_bytes() + 64 * 1024
+    return int(config["BODY_LIMITS"].get(endpoint, config["BODY_LIMIT"]))
+
+
+def read_body_within_limit():
+    """Refuse a body over the endpoint's limit (413) and read the rest in full now."""
+    request.max_content_length = body_limit(request.endpoint)
+    if request.method in WRITE_METHODS and request.endpoint not in STREAMED_ENDPOINTS:
+        request.get_data(cache=True)  # 413 here when too large; forms are parsed from this copy
+
+
+def refuse_bad_text_in_forms():
+    """The text rule on every form field and query parameter (422 naming the field)."""
+    sources = [request.args]
+    if request.method in WRITE_METHODS and request.endpoint not in STREAMED_ENDPOINTS:
+        sources.append(request.form)
+    for source in sources:
+        for key, value in source.items(multi=True):
+            check_text(key, "(tên trường / field name)")
+            check_text(value, key)
+
+
+def no_store_for_private_answers(response):
+    """API answers and signed-in pages must not stay in a shared tablet's HTTP cache."""
+    if request.endpoint in OWN_CACHE_RULES or "Cache-Control" in response.headers:
+        return response
+    if request.path.startswith("/api/") or (
+            response.mimetype == "text/html" and _signed_in()):
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _signed_in() -> bool:
+    try:
+        return bool(current_user.is_authenticated)
+    except Exception:  # noqa: BLE001 — an answer must not fail over its cache header
+        return False
+
+
+def _answer(status: int, code: str, vi: str, en: str, headers: dict | None = None):
+    from .api import error_payload, language, wants_json
+
+    message = en if language() == "en" else vi
+    if wants_json():
+        return error_payload(status, message, code=code), status, headers or {}
+    return render_template("error.html", status=status, message=message), status, headers or {}
+
+
+def _json_too_deep(exc: jsonload.JSONTooDeep):
+    return _answer(400, "json_too_deep",
+                   f"Nội dung JSON lồng nhau quá sâu (tối đa {exc.limit} cấp).",
+                   f"The JSON body is nested too deeply (at most {exc.limit} levels).")
+
+
+def _busy(exc: DatabaseBusy):
+    from .extensions import db
+
+    db.session.rollback()
+    return _answer(503, exc.code, exc.message_vi, exc.message_en,
+                   {"Retry-After": str(exc.retry_after)})
+
+
+# SQLite says "database is locked" / "database table is locked"; PostgreSQL's lock timeout,
+# deadlock and serialization failure (SQLSTATE 55P03, 40P01, 40001) are the same situation.
+BUSY_SQLSTATES = {"55P03", "40P01", "40001"}
+
+
+def is_busy_error(exc: OperationalError) -> bool:
+    """Whether a database error means "locked by others right now" (worth retrying)."""
+    orig = getattr(exc, "orig", None)
+    if getattr(orig, "sqlstate", None) in BUSY_SQLSTATES:
+        return True
+    return _locked(str(orig or exc))
+
+
+def _locked(message: str) -> bool:
+    message = message.lower()
+    return "database is locked" in message or "database table is locked" in message
+
+
+def _operational_error(exc: OperationalError):
+    if not is_busy_error(exc):
+        raise exc
+    return _busy(DatabaseBusy(BUSY_RETRY_AFTER))
+
+
+# ---------------------------------------------------------------------------------------------
+# SQLite transactions
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection) -> None:
+    """SQLite: BEGIN IMMEDIATE, with a bounded retry, for requests that write; pysqlite's own
+    behaviour otherwise (reads outside a transaction, a deferred BEGIN before the first write).
+
+    A transaction that reads first and writes later cannot wait for the write lock: if another
+    writer committed in between, SQLite refuses at once ("database is locked"). Taking the lock
+    when the transaction begins avoids that, and waiting for it here, in Python, lets the wait
+    be bounded and answered with 503. Sent on the driver's connection: these are not the
+    application's statements (and must not show in statement counts).
+    """
+    if connection.dialect.name != "sqlite":
+        return
+    import sqlite3
+
+    immediate = has_request_context() and request.method in WRITE_METHODS
+    raw = connection.connection.dbapi_connection
+    info = connection.connection.info
+    # While retrying, SQLite's own busy handler must not wait: it sleeps in C, which under gevent
+    # workers stalls every request of the process, the lock holder's included.
+    wanted = 0 if immediate else 5000
+    if info.get("busy_timeout") != wanted:
+        raw.execute(f"PRAGMA busy_timeout={wanted}")
+        info["busy_timeout"] = wanted
+    if not immediate:
+        if raw.isolation_level is None:
+            raw.isolation_level = ""  # back to pysqlite's implicit BEGIN
+        return
+    raw.isolation_level = None  # no implicit BEGIN: this one is ours
+    deadline = time.monotonic() + float(current_app.config.get("SQLITE_BUSY_WAIT", 10))
+    delay = 0.002
+    while True:
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if not _locked(str(exc)):
+                raise
+            if time.monotonic() + delay > deadline:
+                raise DatabaseBusy(BUSY_RETRY_AFTER) from exc
+        time.sleep(delay * (0.5 + random.random()))  # jitter: writers do not wake in step
+        delay = min(delay * 2, 0.1)
