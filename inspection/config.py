@@ -60,6 +60,10 @@ class Defaults:
     }
     # SQLite: how long a writing request waits for the write lock before answering 503.
     SQLITE_BUSY_WAIT = 10
+    # Photos decoded at once by all workers of this instance (each up to ~160 MB while a
+    # 40-megapixel image is checked), and how long a completed upload waits for a place (503).
+    PHOTO_DECODE_SLOTS = 2
+    PHOTO_DECODE_WAIT = 120
     # How many reverse proxies (nginx) stand in front of the app and append X-Forwarded-For /
     # X-Forwarded-Proto. 0: none, the socket's address is the client's. Behind one nginx set 1,
     # otherwise every client shares the proxy's address and the sign-in limit per address.

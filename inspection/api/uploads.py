@@ -190,19 +190,23 @@ class UploadResource(MethodView):
         upload = photos.get_upload(current_user, upload_id)
         try:
             with photos.part_lock(upload) as fd:
-                # No transaction stays open while the body streams in; the offset is re-read
-                # under the file lock.
+                # Read under the file lock, then no transaction stays open while the body
+                # streams in or the image is decoded: each write is a short one of its own.
+                db.session.refresh(upload)
+                state = photos.UploadState.of(upload)
                 db.session.commit()
-                photos.receive_chunk(upload, fd, offset, request.stream, checksum)
-                if upload.offset == upload.length and upload.completed_at is None:
-                    photos.complete_upload(upload, current_user)
+                photos.receive_chunk(state, fd, offset, request.stream, checksum)
                 db.session.commit()
+                if state.offset == state.length and not state.completed:
+                    info = photos.check_upload(state)
+                    photos.complete_upload(state, current_user, info)
+                    db.session.commit()
         except ServiceError:
             db.session.commit()  # what the service reset (offset 0, dropped upload) stays reset
             raise
-        headers = {"Upload-Offset": str(upload.offset), "Tus-Resumable": TUS_VERSION}
-        if upload.photo_id is not None:
-            headers["Photo-Id"] = str(upload.photo_id)
+        headers = {"Upload-Offset": str(state.offset), "Tus-Resumable": TUS_VERSION}
+        if state.photo_id is not None:
+            headers["Photo-Id"] = str(state.photo_id)
         return Response(status=204, headers=headers)
 
 

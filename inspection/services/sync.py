@@ -88,6 +88,10 @@ FIELDS = Observation.FIELDS
 # Any constant identifies the change feed's advisory lock (PostgreSQL); "CCHCFEED" in ASCII.
 CHANGE_FEED_LOCK = 0x4343484346454544
 MAX_AGREEING_WRITERS = 20
+# Open Conflicts kept per observation field: the first and the latest few. Proposals in between
+# are folded (counted on the first), so devices that disagree for days cannot grow a page
+# without bound. Every op is still recorded (AppliedOp) and answered "conflict".
+KEEP_LATEST_CONFLICTS = 4
 
 REJECT_MESSAGES = {
     "not_found": "Không tìm thấy cuộc kiểm tra (hoặc bạn không có quyền xem).",
@@ -407,6 +411,7 @@ class _Batch:
 
     def load(self) -> None:
         self._reset_pending()
+        self.conflict_counts: dict[tuple[int, str, str], list[int]] = {}
         self.inspections: dict[int, Inspection] = {
             i.id: i for i in db.session.scalars(
                 select(Inspection).where(Inspection.id.in_(self.inspection_ids))
@@ -479,6 +484,7 @@ class _Batch:
         obs = self.observations.get(key)
         base = op["base_version"]
         clashes: list[str] = []
+        folded: dict[str, int] = {}
         superseded: list[str] = []
         changed: dict = {}
         op_at = _aware(op.get("at"))
@@ -499,6 +505,8 @@ class _Batch:
                     superseded.append(name)
                 elif stale and version > base and self.writer not in by and stored != value:
                     clashes.append(name)
+                    if folded_now := self._count_conflict((inspection.id, item.code, name)):
+                        folded[name] = folded_now
                     self.conflict_rows.append({
                         "inspection_id": inspection.id, "item_code": item.code, "field": name,
                         "base_version": base,
@@ -535,6 +543,8 @@ class _Batch:
         result = {"op_id": str(op_id), "status": status, "version": obs.version}
         if clashes:
             result["conflicts"] = clashes
+        if folded:
+            result["folded"] = folded
         if superseded:
             result["superseded"] = superseded
         payload = {**obs.payload(self.now, self.now_iso), "device_id": self.device_id,
@@ -547,6 +557,23 @@ class _Batch:
                                  "payload": payload, "author_id": self.user_id})
         self._remember(op, inspection, result)
         return result
+
+    def _count_conflict(self, key: tuple[int, str, str]) -> int:
+        """Count one more open Conflict on a field; returns how many proposals for it are folded
+        once it is stored (0: none). Mirrors what ``_fold_conflicts`` does in the database."""
+        counts = self.conflict_counts.get(key)
+        if counts is None:
+            table = Conflict.__table__.c
+            row = db.session.connection().execute(
+                select(func.count(), func.coalesce(func.max(table.folded), 0)).where(
+                    table.inspection_id == key[0], table.item_code == key[1],
+                    table.field == key[2], table.resolved_at.is_(None))).one()
+            counts = self.conflict_counts[key] = [row[0], row[1]]
+        counts[0] += 1
+        if counts[0] > 1 + KEEP_LATEST_CONFLICTS:
+            counts[1] += counts[0] - 1 - KEEP_LATEST_CONFLICTS
+            counts[0] = 1 + KEEP_LATEST_CONFLICTS
+        return counts[1]
 
     def _start(self, inspection: Inspection) -> None:
         """A first observation on a planned inspection starts it (the workflow audits it and
@@ -606,6 +633,8 @@ class _Batch:
                 obs.dirty = False
         if self.conflict_rows:
             session.execute(Conflict.__table__.insert(), self.conflict_rows)
+            _fold_conflicts({(row["inspection_id"], row["item_code"], row["field"])
+                             for row in self.conflict_rows})
         if self.late_rows:
             session.execute(LateSubmission.__table__.insert(), self.late_rows)
         log_changes(self.change_rows)
@@ -616,6 +645,24 @@ class _Batch:
         for obj in list(db.session.identity_map.values()):
             if isinstance(obj, Observation | Inspection):
                 db.session.expire(obj)
+
+
+def _fold_conflicts(keys) -> None:
+    """Keep the first and the latest KEEP_LATEST_CONFLICTS open Conflicts of each (inspection,
+    item, field); delete the ones in between and add their number to the first's ``folded``."""
+    table = Conflict.__table__
+    connection = db.session.connection()
+    for inspection_id, item_code, name in sorted(keys):
+        ids = connection.execute(select(table.c.id).where(
+            table.c.inspection_id == inspection_id, table.c.item_code == item_code,
+            table.c.field == name, table.c.resolved_at.is_(None)).order_by(table.c.id)
+        ).scalars().all()
+        if len(ids) <= 1 + KEEP_LATEST_CONFLICTS:
+            continue
+        drop = ids[1:len(ids) - KEEP_LATEST_CONFLICTS]
+        connection.execute(table.delete().where(table.c.id.in_(drop)))
+        connection.execute(table.update().where(table.c.id == ids[0])
+                           .values(folded=table.c.folded + len(drop)))
 
 
 @dataclass(frozen=True)
