@@ -92,5 +92,6 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        # No waiting inside SQLite: a writer waits for the lock in Python (edge._sqlite_write_lock).
+        cursor.execute("PRAGMA busy_timeout=0")
         cursor.close()

@@ -58,11 +58,13 @@ class Defaults:
         "minutes.act": 31 * 1024 * 1024, "minutes.verify": 31 * 1024 * 1024,
         "admin.checklists": 4 * 1024 * 1024,
     }
+    # Seconds a client may take to send a (non-streamed) body under gevent workers (then 408).
+    BODY_READ_TIMEOUT = 60
     # SQLite: how long a writing request waits for the write lock before answering 503.
-    SQLITE_BUSY_WAIT = 10
+    SQLITE_BUSY_WAIT = 30
     # Photos decoded at once by all workers of this instance (each up to ~160 MB while a
     # 40-megapixel image is checked), and how long a completed upload waits for a place (503).
-    PHOTO_DECODE_SLOTS = 2
+    PHOTO_DECODE_SLOTS = 1
     PHOTO_DECODE_WAIT = 120
     # How many reverse proxies (nginx) stand in front of the app and append X-Forwarded-For /
     # X-Forwarded-Proto. 0: none, the socket's address is the client's. Behind one nginx set 1,

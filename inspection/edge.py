@@ -8,22 +8,26 @@
   see real client addresses.
 - Caching: ``Cache-Control: no-store`` on every API answer and every page shown to a signed-in
   person; static files, photos and the field-app shell keep their own rules.
-- SQLite under concurrency: a request that writes (POST, PUT, PATCH, DELETE) takes the write lock
-  when its transaction begins (BEGIN IMMEDIATE), retrying with backoff while another writer holds
-  it; a database still busy after SQLITE_BUSY_WAIT seconds answers 503 with Retry-After, never
-  500. PostgreSQL keeps its row locks; its lock timeouts and deadlocks answer 503 too.
+- SQLite under concurrency: a transaction takes the write lock up front (BEGIN IMMEDIATE, before
+  its first write), retrying with backoff while another writer holds it; a database still busy
+  after SQLITE_BUSY_WAIT seconds answers 503 with Retry-After, never 500. PostgreSQL keeps its
+  row locks; its lock timeouts and deadlocks answer 503 too.
 """
 from __future__ import annotations
 
 import random
+import threading
 import time
+from contextlib import contextmanager
 
-from flask import Flask, current_app, has_request_context, render_template, request
+from flask import Flask, current_app, has_app_context, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import Pool
 from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import RequestTimeout
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import jsonload
@@ -73,10 +77,29 @@ def body_limit(endpoint: str | None) -> int:
 
 
 def read_body_within_limit():
-    """Refuse a body over the endpoint's limit (413) and read the rest in full now."""
+    """Refuse a body over the endpoint's limit (413) and read the rest in full now, within
+    BODY_READ_TIMEOUT seconds under gevent workers (408 after that)."""
     request.max_content_length = body_limit(request.endpoint)
     if request.method in WRITE_METHODS and request.endpoint not in STREAMED_ENDPOINTS:
-        request.get_data(cache=True)  # 413 here when too large; forms are parsed from this copy
+        with _read_deadline(float(current_app.config.get("BODY_READ_TIMEOUT", 60))):
+            request.get_data(cache=True)  # 413 when too large; forms are parsed from this copy
+
+
+@contextmanager
+def _read_deadline(seconds: float):
+    """Under gevent, a client that trickles its body is cut off after ``seconds`` (408)."""
+    from gevent import monkey
+
+    if not monkey.is_module_patched("socket"):
+        yield
+        return
+    import gevent
+
+    try:
+        with gevent.Timeout(seconds):
+            yield
+    except gevent.Timeout:
+        raise RequestTimeout() from None
 
 
 def refuse_bad_text_in_forms():
@@ -157,46 +180,78 @@ def _operational_error(exc: OperationalError):
 # ---------------------------------------------------------------------------------------------
 # SQLite transactions
 
+# Statements that write: the first of them in a transaction takes the write lock.
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT")
 
-@event.listens_for(Engine, "begin")
-def _sqlite_begin(connection) -> None:
-    """SQLite: BEGIN IMMEDIATE, with a bounded retry, for requests that write; pysqlite's own
-    behaviour otherwise (reads outside a transaction, a deferred BEGIN before the first write).
 
-    A transaction that reads first and writes later cannot wait for the write lock: if another
-    writer committed in between, SQLite refuses at once ("database is locked"). Taking the lock
-    when the transaction begins avoids that, and waiting for it here, in Python, lets the wait
-    be bounded and answered with 503. Sent on the driver's connection: these are not the
-    application's statements (and must not show in statement counts).
+@event.listens_for(Engine, "connect")
+def _sqlite_manual_transactions(dbapi_connection, connection_record):
+    """SQLite: pysqlite opens no transaction by itself; ``_sqlite_write_lock`` does."""
+    import sqlite3
+
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.isolation_level = None
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _sqlite_write_lock(connection, cursor, statement, parameters, context, executemany):
+    """SQLite: before a transaction's first write, BEGIN IMMEDIATE, retried with backoff while
+    another writer holds the lock; DatabaseBusy (503) after SQLITE_BUSY_WAIT seconds.
+
+    Reads before it run outside a transaction, as with pysqlite's default; the transaction that
+    writes starts with the write lock, so it never has to upgrade a read snapshot (which SQLite
+    refuses at once, "database is locked", when another writer committed in between). The wait
+    is a Python sleep, not SQLite's busy handler (busy_timeout 0): under gevent workers a sleep
+    in C would stall every request of the process, the lock holder's included. A SAVEPOINT
+    counts as a write, so savepoints always sit inside a real transaction.
     """
     if connection.dialect.name != "sqlite":
         return
+    raw = connection.connection.dbapi_connection
+    if raw.in_transaction or not statement.lstrip()[:9].upper().startswith(_WRITES):
+        return
     import sqlite3
 
-    immediate = has_request_context() and request.method in WRITE_METHODS
-    raw = connection.connection.dbapi_connection
-    info = connection.connection.info
-    # While retrying, SQLite's own busy handler must not wait: it sleeps in C, which under gevent
-    # workers stalls every request of the process, the lock holder's included.
-    wanted = 0 if immediate else 5000
-    if info.get("busy_timeout") != wanted:
-        raw.execute(f"PRAGMA busy_timeout={wanted}")
-        info["busy_timeout"] = wanted
-    if not immediate:
-        if raw.isolation_level is None:
-            raw.isolation_level = ""  # back to pysqlite's implicit BEGIN
-        return
-    raw.isolation_level = None  # no implicit BEGIN: this one is ours
-    deadline = time.monotonic() + float(current_app.config.get("SQLITE_BUSY_WAIT", 10))
+    wait = float(current_app.config.get("SQLITE_BUSY_WAIT", 30)) if has_app_context() else 30.0
+    deadline = time.monotonic() + wait
+    # Writers of this process queue here first (first come, first served), so only one per
+    # process competes for SQLite's lock and none is starved by luckier ones.
+    if not _PROCESS_WRITER.acquire(timeout=wait):
+        raise DatabaseBusy(BUSY_RETRY_AFTER)
+    connection.connection.info["writer"] = True
     delay = 0.002
     while True:
         try:
             raw.execute("BEGIN IMMEDIATE")
             return
         except sqlite3.OperationalError as exc:
-            if not _locked(str(exc)):
+            if not _locked(str(exc)) or time.monotonic() + delay > deadline:
+                _release_writer(connection.connection.info)
+                if _locked(str(exc)):
+                    raise DatabaseBusy(BUSY_RETRY_AFTER) from exc
                 raise
-            if time.monotonic() + delay > deadline:
-                raise DatabaseBusy(BUSY_RETRY_AFTER) from exc
-        time.sleep(delay * (0.5 + random.random()))  # jitter: writers do not wake in step
-        delay = min(delay * 2, 0.1)
+        time.sleep(delay * (0.5 + random.random()))  # jitter: processes do not wake in step
+        delay = min(delay * 2, 0.05)
+
+
+# Created when the app is imported: in a gevent worker, after gunicorn patched threading.
+_PROCESS_WRITER = threading.Lock()
+
+
+def _release_writer(info) -> None:
+    if info.pop("writer", False):
+        _PROCESS_WRITER.release()
+
+
+@event.listens_for(Engine, "commit")
+@event.listens_for(Engine, "rollback")
+def _sqlite_transaction_ends(connection) -> None:
+    """The transaction ends (its COMMIT or ROLLBACK follows at once): the next writer may go."""
+    if connection.dialect.name == "sqlite":
+        _release_writer(connection.connection.info)
+
+
+@event.listens_for(Pool, "reset")
+def _sqlite_connection_returned(dbapi_connection, connection_record, reset_state) -> None:
+    """A connection handed back to the pool never keeps the process's writer turn."""
+    _release_writer(connection_record.info)

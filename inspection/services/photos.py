@@ -551,7 +551,7 @@ def decode_slot():
 
     from .errors import DatabaseBusy
 
-    slots = max(1, int(current_app.config.get("PHOTO_DECODE_SLOTS", 2)))
+    slots = max(1, int(current_app.config.get("PHOTO_DECODE_SLOTS", 1)))
     folder = get_storage().uploads_dir
     folder.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + float(current_app.config.get("PHOTO_DECODE_WAIT", 120))

@@ -391,6 +391,7 @@ class _Batch:
         self.applied_rows: list[dict] = []
         self.change_rows: list[dict] = []
         self.conflict_rows: list[dict] = []
+        self.conflict_results: list[tuple[tuple[int, str, str], dict]] = []
         self.late_rows: list[dict] = []
         self.touched: dict[tuple[int, str], _ObsState] = {}
         self.changed_inspections: set[int] = set()  # whose scored values changed
@@ -411,7 +412,6 @@ class _Batch:
 
     def load(self) -> None:
         self._reset_pending()
-        self.conflict_counts: dict[tuple[int, str, str], list[int]] = {}
         self.inspections: dict[int, Inspection] = {
             i.id: i for i in db.session.scalars(
                 select(Inspection).where(Inspection.id.in_(self.inspection_ids))
@@ -484,7 +484,6 @@ class _Batch:
         obs = self.observations.get(key)
         base = op["base_version"]
         clashes: list[str] = []
-        folded: dict[str, int] = {}
         superseded: list[str] = []
         changed: dict = {}
         op_at = _aware(op.get("at"))
@@ -505,8 +504,6 @@ class _Batch:
                     superseded.append(name)
                 elif stale and version > base and self.writer not in by and stored != value:
                     clashes.append(name)
-                    if folded_now := self._count_conflict((inspection.id, item.code, name)):
-                        folded[name] = folded_now
                     self.conflict_rows.append({
                         "inspection_id": inspection.id, "item_code": item.code, "field": name,
                         "base_version": base,
@@ -543,8 +540,9 @@ class _Batch:
         result = {"op_id": str(op_id), "status": status, "version": obs.version}
         if clashes:
             result["conflicts"] = clashes
-        if folded:
-            result["folded"] = folded
+            # write() adds "folded" once it knows how many proposals each field holds
+            self.conflict_results.extend(((inspection.id, item.code, name), result)
+                                         for name in clashes)
         if superseded:
             result["superseded"] = superseded
         payload = {**obs.payload(self.now, self.now_iso), "device_id": self.device_id,
@@ -557,23 +555,6 @@ class _Batch:
                                  "payload": payload, "author_id": self.user_id})
         self._remember(op, inspection, result)
         return result
-
-    def _count_conflict(self, key: tuple[int, str, str]) -> int:
-        """Count one more open Conflict on a field; returns how many proposals for it are folded
-        once it is stored (0: none). Mirrors what ``_fold_conflicts`` does in the database."""
-        counts = self.conflict_counts.get(key)
-        if counts is None:
-            table = Conflict.__table__.c
-            row = db.session.connection().execute(
-                select(func.count(), func.coalesce(func.max(table.folded), 0)).where(
-                    table.inspection_id == key[0], table.item_code == key[1],
-                    table.field == key[2], table.resolved_at.is_(None))).one()
-            counts = self.conflict_counts[key] = [row[0], row[1]]
-        counts[0] += 1
-        if counts[0] > 1 + KEEP_LATEST_CONFLICTS:
-            counts[1] += counts[0] - 1 - KEEP_LATEST_CONFLICTS
-            counts[0] = 1 + KEEP_LATEST_CONFLICTS
-        return counts[1]
 
     def _start(self, inspection: Inspection) -> None:
         """A first observation on a planned inspection starts it (the workflow audits it and
@@ -612,6 +593,8 @@ class _Batch:
         the ORM unit of work: this is the hot path of sync)."""
         session = db.session
         session.flush()  # inspection starts and their audit events
+        if self.conflict_results:
+            _count_folded(self.conflict_results)  # before the answers are stored
         if self.applied_rows:
             session.execute(AppliedOp.__table__.insert(), self.applied_rows)
         observations = Observation.__table__
@@ -633,8 +616,7 @@ class _Batch:
                 obs.dirty = False
         if self.conflict_rows:
             session.execute(Conflict.__table__.insert(), self.conflict_rows)
-            _fold_conflicts({(row["inspection_id"], row["item_code"], row["field"])
-                             for row in self.conflict_rows})
+            _fold_conflicts({key for key, _ in self.conflict_results})
         if self.late_rows:
             session.execute(LateSubmission.__table__.insert(), self.late_rows)
         log_changes(self.change_rows)
@@ -647,22 +629,50 @@ class _Batch:
                 db.session.expire(obj)
 
 
+def _open_conflicts(keys) -> dict[tuple[int, str, str], list]:
+    """The open Conflicts (id, folded) of each (inspection, item, field), oldest first."""
+    table = Conflict.__table__.c
+    found: dict[tuple[int, str, str], list] = defaultdict(list)
+    for row in db.session.connection().execute(
+            select(table.id, table.inspection_id, table.item_code, table.field, table.folded)
+            .where(tuple_(table.inspection_id, table.item_code, table.field).in_(sorted(keys)),
+                   table.resolved_at.is_(None)).order_by(table.id)):
+        found[(row.inspection_id, row.item_code, row.field)].append((row.id, row.folded))
+    return found
+
+
+def _count_folded(pending: list[tuple[tuple[int, str, str], dict]]) -> None:
+    """Add to each conflicting op's answer how many proposals of the field are folded once its
+    own Conflict is stored (as ``_fold_conflicts`` will leave it): ``folded: {field: n}``."""
+    existing = _open_conflicts({key for key, _ in pending})
+    state = {key: [len(rows), rows[0][1] if rows else 0] for key, rows in existing.items()}
+    for key, result in pending:
+        counts = state.setdefault(key, [0, 0])
+        counts[0] += 1
+        if counts[0] > 1 + KEEP_LATEST_CONFLICTS:
+            counts[0] -= 1
+            counts[1] += 1
+        if counts[1]:
+            result.setdefault("folded", {})[key[2]] = counts[1]
+
+
 def _fold_conflicts(keys) -> None:
     """Keep the first and the latest KEEP_LATEST_CONFLICTS open Conflicts of each (inspection,
-    item, field); delete the ones in between and add their number to the first's ``folded``."""
+    item, field); delete the ones in between and add their number to the first's ``folded``.
+    Four statements whatever the number of fields."""
     table = Conflict.__table__
-    connection = db.session.connection()
-    for inspection_id, item_code, name in sorted(keys):
-        ids = connection.execute(select(table.c.id).where(
-            table.c.inspection_id == inspection_id, table.c.item_code == item_code,
-            table.c.field == name, table.c.resolved_at.is_(None)).order_by(table.c.id)
-        ).scalars().all()
-        if len(ids) <= 1 + KEEP_LATEST_CONFLICTS:
-            continue
-        drop = ids[1:len(ids) - KEEP_LATEST_CONFLICTS]
+    drop: list[int] = []
+    firsts: list[dict] = []
+    for rows in _open_conflicts(keys).values():
+        if len(rows) > 1 + KEEP_LATEST_CONFLICTS:
+            extra = rows[1:len(rows) - KEEP_LATEST_CONFLICTS]
+            drop.extend(row_id for row_id, _ in extra)
+            firsts.append({"_id": rows[0][0], "_folded": rows[0][1] + len(extra)})
+    if drop:
+        connection = db.session.connection()
         connection.execute(table.delete().where(table.c.id.in_(drop)))
-        connection.execute(table.update().where(table.c.id == ids[0])
-                           .values(folded=table.c.folded + len(drop)))
+        connection.execute(table.update().where(table.c.id == bindparam("_id"))
+                           .values(folded=bindparam("_folded")), firsts)
 
 
 @dataclass(frozen=True)
