@@ -431,7 +431,8 @@ class _Batch:
                     table.updated_by_id, table.updated_at,
             ).where(tuple_(table.inspection_id, table.item_code).in_(sorted(
                     {(op["inspection_id"], op["item_code"]) for op in self.ops
-                     if op["inspection_id"] in self.inspections})))):
+                     if op["inspection_id"] in self.inspections
+                     and bad_character(op["item_code"]) is None})))):  # rejected in apply()
                 self.observations[(row.inspection_id, row.item_code)] = _ObsState(
                     inspection_id=row.inspection_id, item_code=row.item_code, id=row.id,
                     values={name: getattr(row, name) for name in FIELDS}, version=row.version,
