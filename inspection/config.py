@@ -60,8 +60,9 @@ class Defaults:
     }
     # Seconds a client may take to send a (non-streamed) body under gevent workers (then 408).
     BODY_READ_TIMEOUT = 60
-    # SQLite: how long a writing request waits for the write lock before answering 503.
-    SQLITE_BUSY_WAIT = 30
+    # How long (seconds) a write waits for a lock held by others before the answer is 503 with
+    # Retry-After: SQLite's write lock, or a PostgreSQL row lock (its lock_timeout).
+    DATABASE_BUSY_WAIT = 30
     # Photos decoded at once by all workers of this instance (each up to ~160 MB while a
     # 40-megapixel image is checked), and how long a completed upload waits for a place (503).
     PHOTO_DECODE_SLOTS = 1

@@ -10,8 +10,9 @@
   person; static files, photos and the field-app shell keep their own rules.
 - SQLite under concurrency: a transaction takes the write lock up front (BEGIN IMMEDIATE, before
   its first write), retrying with backoff while another writer holds it; a database still busy
-  after SQLITE_BUSY_WAIT seconds answers 503 with Retry-After, never 500. PostgreSQL keeps its
-  row locks; its lock timeouts and deadlocks answer 503 too.
+  after DATABASE_BUSY_WAIT seconds answers 503 with Retry-After, never 500. PostgreSQL keeps its
+  row locks, waited for at most DATABASE_BUSY_WAIT seconds (lock_timeout); its lock timeouts
+  and deadlocks answer 503 too.
 """
 from __future__ import annotations
 
@@ -64,6 +65,20 @@ def init_edge(app: Flask) -> None:
     app.register_error_handler(jsonload.JSONTooDeep, _json_too_deep)
     app.register_error_handler(DatabaseBusy, _busy)
     app.register_error_handler(OperationalError, _operational_error)
+
+
+def bound_lock_waits(app: Flask) -> None:
+    """PostgreSQL: keep the row locks, but wait for one at most DATABASE_BUSY_WAIT seconds
+    (lock_timeout), then answer 503 like SQLite. Called before the engine is made."""
+    if not str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+        return
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    connect_args = dict(options.get("connect_args") or {})
+    wait_ms = int(float(app.config.get("DATABASE_BUSY_WAIT", 30)) * 1000)
+    connect_args["options"] = (connect_args.get("options", "") +
+                               f" -c lock_timeout={wait_ms}").strip()
+    options["connect_args"] = connect_args
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def body_limit(endpoint: str | None) -> int:
@@ -196,7 +211,7 @@ def _sqlite_manual_transactions(dbapi_connection, connection_record):
 @event.listens_for(Engine, "before_cursor_execute")
 def _sqlite_write_lock(connection, cursor, statement, parameters, context, executemany):
     """SQLite: before a transaction's first write, BEGIN IMMEDIATE, retried with backoff while
-    another writer holds the lock; DatabaseBusy (503) after SQLITE_BUSY_WAIT seconds.
+    another writer holds the lock; DatabaseBusy (503) after DATABASE_BUSY_WAIT seconds.
 
     Reads before it run outside a transaction, as with pysqlite's default; the transaction that
     writes starts with the write lock, so it never has to upgrade a read snapshot (which SQLite
@@ -212,7 +227,7 @@ def _sqlite_write_lock(connection, cursor, statement, parameters, context, execu
         return
     import sqlite3
 
-    wait = float(current_app.config.get("SQLITE_BUSY_WAIT", 30)) if has_app_context() else 30.0
+    wait = float(current_app.config.get("DATABASE_BUSY_WAIT", 30)) if has_app_context() else 30.0
     deadline = time.monotonic() + wait
     # Writers of this process queue here first (first come, first served), so only one per
     # process competes for SQLite's lock and none is starved by luckier ones.

@@ -306,7 +306,7 @@ def test_xlsx_exports_hold_formulas_as_plain_text_cells(formula_texts, app, form
 def test_a_push_meeting_a_locked_database_answers_503_and_succeeds_later(demo, app, login):
     if db.engine.dialect.name != "sqlite":
         pytest.skip("PostgreSQL keeps its row locks (test_sync_merge covers them)")
-    app.config["SQLITE_BUSY_WAIT"] = 0.3
+    app.config["DATABASE_BUSY_WAIT"] = 0.3
     leader = login("leader")
     inspection_id = hanoi_district().id
     body = json.dumps({"device_id": "t", "ops": [op(inspection_id, "TTHC.22", {"value": 7},
@@ -322,6 +322,35 @@ def test_a_push_meeting_a_locked_database_answers_503_and_succeeds_later(demo, a
     assert busy.get_json()["code"] == "busy"
     assert db.session.scalar(select(func.count()).select_from(AppliedOp)) == 0
     assert raw_push(leader, body).get_json()["results"][0]["status"] == "applied"
+
+
+def test_postgresql_waits_for_a_row_lock_a_bounded_time_then_answers_503(demo, database_url,
+                                                                        tmp_path):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time (the test above)")
+    from conftest import make_config
+
+    folder = str(tmp_path / "short-wait")
+    short = create_app({**make_config(database_url, folder), "DATABASE_BUSY_WAIT": 0.3},
+                       instance_path=folder)
+    inspection_id = hanoi_district().id
+    body = json.dumps({"device_id": "t", "ops": [op(inspection_id, "TTHC.22", {"value": 7},
+                                                    base=current_version(inspection_id, "TTHC.22"))]})
+    client = short.test_client()
+    signed_in = client.post("/api/v1/auth/login", json={"username": "leader",
+                                                        "password": "demo1234"})
+    client.csrf = signed_in.get_json()["csrf_token"]
+    try:
+        with db.engine.connect() as holder:  # another request holds the inspection's row
+            holder.execute(text("SELECT id FROM inspections WHERE id = :id FOR UPDATE"),
+                           {"id": inspection_id})
+            busy = raw_push(client, body)
+            holder.rollback()
+        assert busy.status_code == 503 and busy.headers["Retry-After"].isdigit()
+        assert raw_push(client, body).get_json()["results"][0]["status"] == "applied"
+    finally:
+        with short.app_context():
+            db.engine.dispose()
 
 
 def test_a_completed_photo_is_decoded_with_no_transaction_open(demo, app, login, monkeypatch):
