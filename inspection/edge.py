@@ -26,8 +26,8 @@ from flask.json.provider import DefaultJSONProvider
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.pool import Pool
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import Pool
 from werkzeug.exceptions import RequestTimeout
 from werkzeug.middleware.proxy_fix import ProxyFix
 

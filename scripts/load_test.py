@@ -76,7 +76,8 @@ def sign_in(base: str, username: str, tally: Tally | None = None) -> tuple[reque
     return session, {"X-CSRF-Token": response.json()["csrf_token"]}
 
 
-def post_retrying(session, url, tally: Tally, deadline: float, **kwargs) -> requests.Response | None:
+def post_retrying(session, url, tally: Tally, deadline: float,
+                  **kwargs) -> requests.Response | None:
     """POST until an answer that is not 503 (waiting Retry-After, as the field app does)."""
     while time.monotonic() < deadline + 120:
         started = time.monotonic()
@@ -115,7 +116,7 @@ def device(base: str, number: int, inspection_id: int, items: dict, tally: Tally
                                  json={"device_id": f"load-{number}", "ops": ops}, headers=headers)
         if response is None or response.status_code != 200:
             continue
-        for op, result in zip(ops, response.json()["results"]):
+        for op, result in zip(ops, response.json()["results"], strict=True):
             with tally.lock:
                 tally.op_results[result["status"]] += 1
             if "version" in result:
@@ -244,7 +245,8 @@ def main() -> None:
                  "count": {i["code"] for i in every if i["kind"] == "count"}}
         print(f"preparing {args.photos} photos of 40 megapixels…")
         pictures = [big_png(n) for n in range(args.photos)]
-        print(f"  PNG sizes: {min(map(len, pictures)) // 1024}–{max(map(len, pictures)) // 1024} KB")
+        sizes = sorted(len(p) // 1024 for p in pictures)
+        print(f"  PNG sizes: {sizes[0]}–{sizes[-1]} KB")
 
         tally, stop, peaks, outcome = Tally(), threading.Event(), {}, {}
         watcher = None
@@ -275,7 +277,8 @@ def main() -> None:
 
     with sqlite3.connect(database) as db:
         recorded = Counter(row[0] for row in db.execute("SELECT op_id FROM applied_ops"))
-        feed = db.execute("SELECT count(*) FROM change_log WHERE kind = 'observation'").fetchone()[0]
+        feed = db.execute("SELECT count(*) FROM change_log WHERE kind = 'observation'"
+                          ).fetchone()[0]
         photos = db.execute("SELECT count(*) FROM photos WHERE caption LIKE 'Ảnh thử tải %'"
                             ).fetchone()[0]
     sent = tally.sent_ops
@@ -284,7 +287,8 @@ def main() -> None:
                     else str(uuid.UUID(bytes=k)): n for k, n in recorded.items()}
     missing = [op for op in sent if op not in recorded_ids]
     twice = [op for op, n in recorded_ids.items() if n > 1]
-    five = sum(n for status, n in tally.statuses.items() if isinstance(status, int) and status >= 500)
+    five = sum(n for status, n in tally.statuses.items()
+               if isinstance(status, int) and status >= 500)
     print(f"\n{args.devices} devices for {args.seconds:g} s, {args.photos} photos of 40 MP "
           f"(run {elapsed:.0f} s)")
     print(f"answers by status: {dict(sorted(tally.statuses.items(), key=str))}  → 5xx: {five}")

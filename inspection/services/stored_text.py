@@ -50,7 +50,7 @@ def find_bad_stored_text() -> Iterator[BadText]:
         query = select(*keys, *columns).order_by(*keys).execution_options(yield_per=BATCH)
         for row in db.session.execute(query):
             key = tuple(row[:len(keys)])
-            for column, value in zip(columns, row[len(keys):]):
+            for column, value in zip(columns, row[len(keys):], strict=True):
                 if value is None:
                     continue
                 for path, character in find_bad_text(value):
@@ -71,7 +71,7 @@ def repair_stored_text() -> list[BadText]:
         done.add((bad.table, bad.key, bad.column))
         table = tables[bad.table]
         keys = list(table.primary_key.columns)
-        condition = [column == value for column, value in zip(keys, bad.key)]
+        condition = [column == value for column, value in zip(keys, bad.key, strict=True)]
         value = db.session.execute(select(table.c[bad.column]).where(*condition)).scalar_one()
         db.session.execute(update(table).where(*condition)
                            .values({bad.column: repair_data(value)}))

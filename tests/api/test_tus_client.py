@@ -92,7 +92,8 @@ def test_tuspy_uploads_with_a_cut_and_a_resume(live):
     assert resumed.offset == len(data)
 
     db.session.expire_all()
-    photo = db.session.scalars(select(Photo).where(Photo.client_uuid == uuid.UUID(client_uuid))).one()
+    photo = db.session.scalars(select(Photo).where(
+        Photo.client_uuid == uuid.UUID(client_uuid))).one()
     assert (photo.sha256, photo.size, photo.caption) == (metadata["sha256"], len(data),
                                                         "Bảng niêm yết TTHC")
     upload = db.session.scalars(select(Upload).where(Upload.photo_id == photo.id)).one()

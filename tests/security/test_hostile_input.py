@@ -27,7 +27,6 @@ from inspection.models import (
     Inspection,
     Observation,
     Photo,
-    Recommendation,
     User,
 )
 from inspection.services import photos as photo_service
@@ -208,11 +207,12 @@ def test_check_text_finds_and_repairs_text_already_stored(demo, app, login, runn
     if db.engine.dialect.name == "sqlite":  # how a lone surrogate reached SQLite before the rule
         with db.engine.begin() as connection:
             connection.execute(text("UPDATE conflicts SET current_value = :v"),
-                               {"v": '{"value": "a\\ud800", "by": %d}' % leader_id})
+                               {"v": '{"value": "a\\ud800", "by": ' + str(leader_id) + "}"})
         with pytest.raises(UnicodeEncodeError):  # the page could not be sent, for everyone
             login("leader").get(f"/inspections/{inspection_id}")
     found = runner.invoke(args=["check-text"])
-    assert found.exit_code == 2 and "conflicts[" in found.output and "incoming_value" in found.output
+    assert found.exit_code == 2
+    assert "conflicts[" in found.output and "incoming_value" in found.output
     fixed = runner.invoke(args=["check-text", "--fix"])
     assert fixed.exit_code == 0, fixed.output
     db.session.expire_all()
@@ -309,8 +309,9 @@ def test_a_push_meeting_a_locked_database_answers_503_and_succeeds_later(demo, a
     app.config["DATABASE_BUSY_WAIT"] = 0.3
     leader = login("leader")
     inspection_id = hanoi_district().id
+    base = current_version(inspection_id, "TTHC.22")
     body = json.dumps({"device_id": "t", "ops": [op(inspection_id, "TTHC.22", {"value": 7},
-                                                    base=current_version(inspection_id, "TTHC.22"))]})
+                                                    base=base)]})
     holder = sqlite3.connect(db.engine.url.database, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another process writing for a long time
     try:
@@ -334,8 +335,9 @@ def test_postgresql_waits_for_a_row_lock_a_bounded_time_then_answers_503(demo, d
     short = create_app({**make_config(database_url, folder), "DATABASE_BUSY_WAIT": 0.3},
                        instance_path=folder)
     inspection_id = hanoi_district().id
+    base = current_version(inspection_id, "TTHC.22")
     body = json.dumps({"device_id": "t", "ops": [op(inspection_id, "TTHC.22", {"value": 7},
-                                                    base=current_version(inspection_id, "TTHC.22"))]})
+                                                    base=base)]})
     client = short.test_client()
     signed_in = client.post("/api/v1/auth/login", json={"username": "leader",
                                                         "password": "demo1234"})
