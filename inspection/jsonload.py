@@ -2,8 +2,8 @@
 
 Python's json module recurses once per level of nesting, so a body of a few thousand ``[`` ends in
 RecursionError (a 500). Before parsing, the document's brackets are checked without recursion:
-strings are blanked out, everything but brackets dropped, and innermost pairs removed one level at
-a time (each pass one regular-expression substitution, so a megabyte costs milliseconds).
+escapes and strings are dropped, then everything but brackets, and innermost pairs are removed one
+level at a time (each pass one regular-expression substitution, so a megabyte costs milliseconds).
 """
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import re
 
 MAX_DEPTH = 64
 
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _INNERMOST = re.compile(r"\[\]|\{\}")
 
@@ -32,7 +31,10 @@ def nesting_exceeds(text: str, limit: int = MAX_DEPTH) -> bool:
     Malformed text (unbalanced brackets) is not judged here: the parser reports it."""
     if text.count("[") + text.count("{") <= limit:
         return False
-    skeleton = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    if "\\" in text:  # drop escaped backslashes, then escaped quotes: only real quotes remain
+        text = text.replace("\\\\", "").replace('\\"', "")
+    outside = "".join(text.split('"')[0::2])  # what lies between strings: brackets, keys' colons…
+    skeleton = _NOT_BRACKET.sub("", outside)
     for _ in range(limit):
         skeleton, removed = _INNERMOST.subn("", skeleton)
         if not skeleton or not removed:

@@ -138,8 +138,8 @@ def create_user(
     """Create an account after checking every field; raises ValidationFailed listing problems."""
     errors: dict[str, list[str]] = {}
     username = (username or "").strip().lower()
-    full_name = clean_text(full_name, single_line=True).strip()
-    position = clean_text(position, single_line=True).strip()
+    full_name = clean_text(full_name, single_line=True, field="full_name").strip()
+    position = clean_text(position, single_line=True, field="position").strip()
     if not USERNAME_RE.match(username):
         errors["username"] = ["Tên đăng nhập 2–64 ký tự: chữ thường không dấu, số, . _ -"]
     elif db.session.scalar(select(func.count()).select_from(User).where(User.username == username)):
