@@ -62,6 +62,14 @@ def raw_push(client, body: str):
                        headers={"X-CSRF-Token": client.csrf})
 
 
+def app_like(app, folder, **overrides):
+    """Another app on the same database as the test's, with some settings changed."""
+    keys = ("TESTING", "SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "SESSION_COOKIE_SECURE",
+            "MEDIA_ROOT", "ARGON2_TIME_COST", "ARGON2_MEMORY_COST")
+    return create_app({**{key: app.config[key] for key in keys}, **overrides},
+                      instance_path=str(folder))
+
+
 def office(app, form_token, username):
     client = app.test_client()
     signed_in = client.post("/login", data={"username": username, "password": "demo1234",
@@ -325,15 +333,10 @@ def test_a_push_meeting_a_locked_database_answers_503_and_succeeds_later(demo, a
     assert raw_push(leader, body).get_json()["results"][0]["status"] == "applied"
 
 
-def test_postgresql_waits_for_a_row_lock_a_bounded_time_then_answers_503(demo, database_url,
-                                                                        tmp_path):
+def test_postgresql_waits_for_a_row_lock_a_bounded_time_then_answers_503(demo, tmp_path):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite has one writer at a time (the test above)")
-    from conftest import make_config
-
-    folder = str(tmp_path / "short-wait")
-    short = create_app({**make_config(database_url, folder), "DATABASE_BUSY_WAIT": 0.3},
-                       instance_path=folder)
+    short = app_like(demo, tmp_path / "short-wait", DATABASE_BUSY_WAIT=0.3)
     inspection_id = hanoi_district().id
     base = current_version(inspection_id, "TTHC.22")
     body = json.dumps({"device_id": "t", "ops": [op(inspection_id, "TTHC.22", {"value": 7},
@@ -435,17 +438,13 @@ def test_failures_for_a_long_username_are_counted(demo, client):
 
 
 def test_behind_a_trusted_proxy_one_clients_failures_do_not_lock_out_others(demo, client,
-                                                                           database_url, tmp_path):
-    from conftest import make_config
-
+                                                                           tmp_path):
     def attempts(app_client, address, count):
         return [app_client.post("/api/v1/auth/login", json={
             "username": f"khong-co-{address}-{n}", "password": "sai"},
             headers={"X-Forwarded-For": address}).status_code for n in range(count)]
 
-    folder = str(tmp_path / "proxied")
-    proxied = create_app({**make_config(database_url, folder), "TRUSTED_PROXIES": 1},
-                         instance_path=folder)
+    proxied = app_like(demo, tmp_path / "proxied", TRUSTED_PROXIES=1)
     try:
         behind = proxied.test_client()
         assert attempts(behind, "203.0.113.7", 31) == [401] * 30 + [429]
