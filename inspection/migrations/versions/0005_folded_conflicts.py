@@ -1,7 +1,7 @@
 """conflicts: how many proposals for the same field were folded into the first one
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0006
 Create Date: 2026-12-04 02:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
