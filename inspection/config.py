@@ -56,7 +56,7 @@ class Defaults:
         "api_minutes.trip_upload": 31 * 1024 * 1024,
         "api_minutes.verify": 31 * 1024 * 1024,
         "minutes.act": 31 * 1024 * 1024, "minutes.verify": 31 * 1024 * 1024,
-        "admin.checklists": 4 * 1024 * 1024,
+        "admin.checklists": 6 * 1024 * 1024,  # a 5 MB workbook or JSON (the service says more)
     }
     # Seconds a client may take to send a (non-streamed) body under gevent workers (then 408).
     BODY_READ_TIMEOUT = 60
