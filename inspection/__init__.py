@@ -9,6 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.routing import IntegerConverter
 
+from . import edge  # noqa: F401  (SQLite transaction events, before any engine exists)
 from .config import Defaults, from_environment, secret_key_from_instance
 from .extensions import babel, csrf, db, login_manager, migrate
 from .models.base import MAX_ID
@@ -40,6 +41,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secret_key_from_instance(app.instance_path)
 
+    edge.bound_lock_waits(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PACKAGE_DIR / "migrations"),
                      render_as_batch=True, compare_type=True)
@@ -50,9 +52,11 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from . import models  # noqa: F401  (registers the tables)
     from .api import init_api
     from .cli import register_cli
+    from .edge import init_edge
     from .security import init_security
     from .web import init_web
 
+    init_edge(app)  # first: bodies are read and checked before anything touches the database
     init_security(app)
     init_api(app)
     init_web(app)
@@ -89,5 +93,6 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        # No waiting inside SQLite: a writer waits for the lock in Python (edge._sqlite_write_lock).
+        cursor.execute("PRAGMA busy_timeout=0")
         cursor.close()

@@ -341,6 +341,25 @@ def register_cli(app: Flask) -> None:
         click.echo("Kết luận / verdict: " + both(result.verdict()))
         sys.exit(0 if result.fully_signed else 1)
 
+    @app.cli.command("check-text")
+    @click.option("--fix", is_flag=True, help="Replace each refused character with U+FFFD")
+    def check_text_command(fix):
+        """Find stored text with unpaired surrogates or noncharacters (and repair it with --fix)."""
+        from .services.stored_text import find_bad_stored_text, repair_stored_text
+
+        found = repair_stored_text() if fix else list(find_bad_stored_text())
+        db.session.commit()
+        for bad in found:
+            click.echo(bad.describe())
+        if not found:
+            click.echo("Không có văn bản hỏng / no invalid text stored.")
+        elif fix:
+            click.echo(f"Đã sửa / repaired: {len(found)} (U+FFFD).")
+        else:
+            click.echo(f"Tìm thấy / found: {len(found)}; chạy lại với --fix để sửa / "
+                       "run again with --fix to repair.")
+            sys.exit(2)
+
     @app.cli.command("refresh-scores")
     def refresh_scores_command():
         """Rebuild the score snapshots used by the province reports (after an upgrade or import)."""

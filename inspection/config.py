@@ -45,6 +45,32 @@ class Defaults:
     OPENAPI_JSON_PATH = "openapi.json"
 
     MAX_CONTENT_LENGTH = 32 * 1024 * 1024
+    # Request bodies, per endpoint (bytes); anything not listed takes BODY_LIMIT. Larger bodies
+    # get 413 before they are read. The tus upload takes MAX_PHOTO_BYTES plus a little.
+    BODY_LIMIT = 256 * 1024
+    BODY_LIMITS = {
+        "api_auth.Login": 4 * 1024, "auth.login": 8 * 1024,
+        "api_auth.Logout": 4 * 1024, "auth.logout": 8 * 1024,
+        "api_sync.Push": 8 * 1024 * 1024,  # 500 ops; a tablet sends 100 at a time
+        "api_minutes.inspection_upload": 31 * 1024 * 1024,
+        "api_minutes.trip_upload": 31 * 1024 * 1024,
+        "api_minutes.verify": 31 * 1024 * 1024,
+        "minutes.act": 31 * 1024 * 1024, "minutes.verify": 31 * 1024 * 1024,
+        "admin.checklists": 6 * 1024 * 1024,  # a 5 MB workbook or JSON (the service says more)
+    }
+    # Seconds a client may take to send a (non-streamed) body under gevent workers (then 408).
+    BODY_READ_TIMEOUT = 60
+    # How long (seconds) a write waits for a lock held by others before the answer is 503 with
+    # Retry-After: SQLite's write lock, or a PostgreSQL row lock (its lock_timeout).
+    DATABASE_BUSY_WAIT = 30
+    # Photos decoded at once by all workers of this instance (each up to ~160 MB while a
+    # 40-megapixel image is checked), and how long a completed upload waits for a place (503).
+    PHOTO_DECODE_SLOTS = 1
+    PHOTO_DECODE_WAIT = 120
+    # How many reverse proxies (nginx) stand in front of the app and append X-Forwarded-For /
+    # X-Forwarded-Proto. 0: none, the socket's address is the client's. Behind one nginx set 1,
+    # otherwise every client shares the proxy's address and the sign-in limit per address.
+    TRUSTED_PROXIES = 0
     DEMO = False
     # The address people open the app at, e.g. https://cchc.caobang.gov.vn: printed as the QR
     # code of the minutes. Unset, the address of the request that builds them is used.
@@ -58,8 +84,10 @@ ENV_KEYS = {
     "SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE",
     "INSPECTION_DEMO": "DEMO",
     "PUBLIC_URL": "PUBLIC_URL",
+    "TRUSTED_PROXIES": "TRUSTED_PROXIES",
 }
 BOOLEAN_KEYS = {"SESSION_COOKIE_SECURE", "DEMO"}
+INTEGER_KEYS = {"TRUSTED_PROXIES"}
 
 
 def secret_key_from_instance(instance_path: str) -> str:
@@ -80,5 +108,7 @@ def from_environment(environ=os.environ) -> dict:
             value = environ[env_name]
             if key in BOOLEAN_KEYS:
                 value = value.strip().lower() in {"1", "true", "yes", "on"}
+            elif key in INTEGER_KEYS:
+                value = int(value.strip() or 0)
             found[key] = value
     return found

@@ -24,4 +24,5 @@ cat <<MSG
     unitrep     đại diện xã Cô Ngân / representative of xã Cô Ngân
 
 MSG
-exec .venv/bin/gunicorn --workers 2 --threads 4 --bind "127.0.0.1:${PORT}" --access-logfile - wsgi:app
+# gevent workers (gunicorn.conf.py): slow clients cannot starve the server.
+exec .venv/bin/gunicorn --config gunicorn.conf.py --bind "127.0.0.1:${PORT}" --access-logfile - wsgi:app

@@ -17,6 +17,8 @@ MESSAGES = {
     403: ("forbidden", "Bạn không có quyền thực hiện thao tác này.", "You may not do this."),
     404: ("not_found", "Không tìm thấy.", "Not found."),
     405: ("method_not_allowed", "Phương thức không được hỗ trợ.", "Method not allowed."),
+    408: ("request_timeout", "Dữ liệu gửi lên quá chậm; hãy thử lại.",
+          "The request arrived too slowly; try again."),
     409: ("conflict", "Xung đột dữ liệu.", "Conflict."),
     412: ("precondition_failed", "Dữ liệu đã bị người khác thay đổi; hãy tải lại.",
           "Someone else changed this; reload it."),
@@ -25,6 +27,8 @@ MESSAGES = {
     422: ("invalid", "Dữ liệu không hợp lệ.", "The data is not valid."),
     428: ("precondition_required", "Thiếu tiêu đề If-Match.", "If-Match is required."),
     429: ("too_many_requests", "Quá nhiều yêu cầu; hãy thử lại sau.", "Too many requests; try later."),
+    503: ("busy", "Máy chủ đang bận; hãy thử lại sau ít giây.",
+          "The server is busy; try again in a few seconds."),
     500: ("server_error", "Lỗi máy chủ. Dữ liệu của bạn vẫn được giữ trên thiết bị.",
           "Server error. Your data is still kept on the device."),
 }

@@ -1,11 +1,11 @@
 """What the field app downloads to work offline."""
 from flask.views import MethodView
 from flask_login import current_user
-from flask_smorest import Blueprint
 
 from ..schemas.sync import AssignmentsSchema
 from ..services.sync import assignments_for
 from .guards import login_required_api
+from .parsing import Blueprint
 
 blp = Blueprint("api_assignments", __name__, url_prefix="/api/v1/assignments",
                 description="The inspections a team member works on, with all they need offline")

@@ -2,7 +2,7 @@
 from flask import request, session
 from flask.views import MethodView
 from flask_login import current_user, logout_user
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from flask_wtf.csrf import generate_csrf
 
 from ..extensions import db
@@ -12,6 +12,7 @@ from ..services.accounts import TooManyAttempts, sign_in
 from ..sessions import start_session
 from . import language
 from .guards import login_required_api
+from .parsing import Blueprint
 
 blp = Blueprint("api_auth", __name__, url_prefix="/api/v1/auth", description="Sign in and out")
 

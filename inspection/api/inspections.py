@@ -1,7 +1,6 @@
 """Inspections: list, read, and move through the state machine."""
 from flask.views import MethodView
 from flask_login import current_user
-from flask_smorest import Blueprint
 
 from ..extensions import db
 from ..models import Inspection
@@ -11,6 +10,7 @@ from ..services.access import get_visible_inspection, inspections_query
 from ..services.evaluation import evaluate_inspection
 from ..services.workflow import transition_inspection
 from .guards import login_required_api
+from .parsing import Blueprint
 
 blp = Blueprint("api_inspections", __name__, url_prefix="/api/v1/inspections",
                 description="Inspections of units")

@@ -2,7 +2,7 @@
 and verify any PDF."""
 from flask import Response, request
 from flask_login import current_user
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
 from ..extensions import db
 from ..models import Inspection, Trip
@@ -12,6 +12,7 @@ from ..services.access import get_visible_inspection, trips_query
 from ..services.errors import NotFound
 from ..services.minutes_verification import verify_minutes
 from .guards import login_required_api
+from .parsing import Blueprint
 
 blp = Blueprint("api_minutes", __name__, url_prefix="/api/v1", description="Inspection minutes")
 MAX_PDF = 30 * 1024 * 1024

@@ -7,7 +7,6 @@ import marshmallow as ma
 from flask import Response
 from flask.views import MethodView
 from flask_login import current_user
-from flask_smorest import Blueprint
 
 from ..schemas.reports import (
     IndicatorQuerySchema,
@@ -21,6 +20,7 @@ from ..schemas.reports import (
 )
 from ..services import reports
 from .guards import login_required_api
+from .parsing import Blueprint
 
 blp = Blueprint("api_reports", __name__, url_prefix="/api/v1/reports",
                 description="Province reports: ranking, indicators, inspections, recommendations (read-only)")

@@ -3,13 +3,15 @@ import marshmallow as ma
 from flask import jsonify, request
 from flask.views import MethodView
 from flask_login import current_user
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
 from ..extensions import db
 from ..schemas.sync import PullArgsSchema, PullSchema, PushResultSchema, PushSchema, load_push
 from ..services.sync import apply_ops, pull_changes
+from ..services.text import check_text
 from . import language
 from .guards import login_required_api
+from .parsing import Blueprint
 
 blp = Blueprint("api_sync", __name__, url_prefix="/api/v1/sync",
                 description="Offline sync: push ops from a device, pull the change feed")
@@ -48,6 +50,7 @@ class Push(MethodView):
             data = load_push(body)
         except ma.ValidationError as exc:
             abort(422, errors={"json": exc.messages})
+        check_text(data["device_id"], "device_id")  # a bad op is rejected alone; a bad device not
         results = apply_ops(current_user._get_current_object(), data["device_id"], data["ops"])
         db.session.commit()
         # Already in the documented shape: no second pass through the response schema.

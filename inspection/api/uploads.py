@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Response, request, send_file
 from flask.views import MethodView
 from flask_login import current_user
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
 from ..extensions import db
 from ..services import photos
@@ -14,6 +14,7 @@ from ..services.errors import ServiceError
 from ..services.storage import get_storage
 from . import language
 from .guards import login_required_api
+from .parsing import Blueprint
 
 TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = "creation,checksum"
@@ -21,7 +22,7 @@ OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
 
 blp = Blueprint("api_uploads", __name__, url_prefix="/api/v1",
                 description="Photos: resumable uploads (tus 1.0.0: core, creation, checksum "
-                            "sha256) under /uploads, and the files under /photos")
+                            "sha1 or sha256) under /uploads, and the files under /photos")
 
 
 def _header(name: str, description: str, required: bool = True, schema: dict | None = None) -> dict:
@@ -92,7 +93,7 @@ class Uploads(MethodView):
         return Response(status=204, headers={
             "Tus-Version": TUS_VERSION, "Tus-Resumable": TUS_VERSION,
             "Tus-Extension": TUS_EXTENSIONS, "Tus-Max-Size": str(photos.max_bytes()),
-            "Tus-Checksum-Algorithm": "sha256"})
+            "Tus-Checksum-Algorithm": ",".join(photos.CHECKSUM_ALGORITHMS)})
 
     @login_required_api
     @blp.doc(parameters=[
@@ -154,14 +155,16 @@ class UploadResource(MethodView):
         TUS_RESUMABLE,
         _header("Upload-Offset", "Where this chunk starts: the offset HEAD reported",
                 schema={"type": "integer"}),
-        _header("Upload-Checksum", "`sha256 <base64 digest of this chunk>`", required=False),
+        _header("Upload-Checksum", "`sha1|sha256 <base64 digest of this chunk>` (another "
+                "algorithm: 400)", required=False),
         _header("X-CSRF-Token", "The session's CSRF token"),
     ], requestBody={"required": True, "content": {
         OFFSET_CONTENT_TYPE: {"schema": {"type": "string", "format": "binary"}}}})
     @blp.response(204, description="Chunk stored; `Photo-Id` once the photo is complete and "
                   "checked", headers={"Upload-Offset": INT_HEADER, "Tus-Resumable": HEADER,
                                       "Photo-Id": {"schema": {"type": "integer"}}})
-    @blp.alt_response(400, schema="Error", description="Tus-Resumable or Upload-Offset missing or malformed")
+    @blp.alt_response(400, schema="Error", description="Tus-Resumable, Upload-Offset or "
+                      "Upload-Checksum missing, malformed or of an unsupported algorithm")
     @blp.alt_response(401, schema="Error")
     @blp.alt_response(404, schema="Error")
     @blp.alt_response(409, schema="Error", description="Upload-Offset is not the server's offset")
@@ -187,19 +190,23 @@ class UploadResource(MethodView):
         upload = photos.get_upload(current_user, upload_id)
         try:
             with photos.part_lock(upload) as fd:
-                # No transaction stays open while the body streams in; the offset is re-read
-                # under the file lock.
+                # Read under the file lock, then no transaction stays open while the body
+                # streams in or the image is decoded: each write is a short one of its own.
+                db.session.refresh(upload)
+                state = photos.UploadState.of(upload)
                 db.session.commit()
-                photos.receive_chunk(upload, fd, offset, request.stream, checksum)
-                if upload.offset == upload.length and upload.completed_at is None:
-                    photos.complete_upload(upload, current_user)
+                photos.receive_chunk(state, fd, offset, request.stream, checksum)
                 db.session.commit()
+                if state.offset == state.length and not state.completed:
+                    info = photos.check_upload(state)
+                    photos.complete_upload(state, current_user, info)
+                    db.session.commit()
         except ServiceError:
             db.session.commit()  # what the service reset (offset 0, dropped upload) stays reset
             raise
-        headers = {"Upload-Offset": str(upload.offset), "Tus-Resumable": TUS_VERSION}
-        if upload.photo_id is not None:
-            headers["Photo-Id"] = str(upload.photo_id)
+        headers = {"Upload-Offset": str(state.offset), "Tus-Resumable": TUS_VERSION}
+        if state.photo_id is not None:
+            headers["Photo-Id"] = str(state.photo_id)
         return Response(status=204, headers=headers)
 
 

@@ -183,6 +183,9 @@ class Conflict(db.Model):
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     resolution: Mapped[dict | None] = mapped_column(JSON)
+    # Proposals for the same field that arrived while this one was open, between it and the
+    # latest few kept (services.sync.KEEP_LATEST_CONFLICTS): counted here, not kept one by one.
+    folded: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
 

@@ -43,6 +43,8 @@ from marshmallow import (
 
 from inspection.services import rules
 
+from .. import jsonload
+
 FORMAT = "cchc-checklist/1"
 KINDS = ("yesno", "score", "count", "ratio", "text", "photo")
 # Only these kinds can earn points; counts, notes and photos are evidence.
@@ -882,7 +884,7 @@ def load_template_json(source: str | bytes) -> dict:
                 "path": "", "message": f"Not UTF-8 text (byte {exc.start}).",
                 "message_vi": f"Không phải văn bản UTF-8 (byte {exc.start})."}]) from None
     try:
-        data = json.loads(source, object_pairs_hook=_refuse_duplicate_keys)
+        data = jsonload.loads(source, object_pairs_hook=_refuse_duplicate_keys)
     except json.JSONDecodeError as exc:
         raise TemplateError([{
             "path": "", "line": exc.lineno, "column": exc.colno,
@@ -894,7 +896,7 @@ def load_template_json(source: str | bytes) -> dict:
             "path": "", "message": f"Key {exc.key!r} appears twice in one JSON object.",
             "message_vi": f"Khóa {exc.key!r} xuất hiện hai lần trong cùng một đối tượng JSON."
         }]) from None
-    except RecursionError:
+    except (RecursionError, jsonload.JSONTooDeep):
         raise TemplateError([{"path": "", "message": "JSON is nested too deeply.",
                               "message_vi": "JSON lồng nhau quá sâu."}]) from None
     return validate_template(data)

@@ -113,6 +113,9 @@ class OpResultSchema(ma.Schema):
     message = ma.fields.String(metadata={"description": "Why it was rejected (Vietnamese)"})
     conflicts = ma.fields.List(ma.fields.String(), metadata={
         "description": "Fields kept as a Conflict for the leader (status conflict)"})
+    folded = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), metadata={
+        "description": "Per field in conflict: how many earlier proposals for it are folded "
+                       "(only the first and the latest few are kept for the leader)"})
     superseded = ma.fields.List(ma.fields.String(), metadata={
         "description": "Fields not written because the same device had already set them with a "
                        "later edit that arrived first (status merged)"})

@@ -7,6 +7,7 @@ password from.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from datetime import timedelta
@@ -61,12 +62,23 @@ def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
+def throttle_key(username: str | None) -> str:
+    """The name failures are counted under: the whole username, normalised (NFC, trimmed, lower
+    case). One that does not fit the audit column is replaced by its SHA-256, so a long name is
+    counted under one key however it is cut, and two long names never share one."""
+    name = unicodedata.normalize("NFC", username or "").strip().lower()
+    limit = AuditEvent.__table__.c.object_id.type.length
+    if len(name) <= limit:
+        return name
+    return "sha256:" + hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:limit - 7]
+
+
 def check_throttle(username: str, address: str | None) -> None:
     """Refuse (TooManyAttempts) when this username or address failed too often recently.
 
     Failures are audit events in the database, so every worker and host sees the same count.
     """
-    username = (username or "").strip().lower()[:80]
+    username = throttle_key(username)
     since = utcnow() - THROTTLE_WINDOW
     failures = select(AuditEvent.at).where(AuditEvent.action == "user.login_failed", AuditEvent.at >= since)
     for column, value, limit in ((AuditEvent.object_id, username, MAX_FAILURES_PER_USERNAME),
@@ -84,7 +96,7 @@ def check_throttle(username: str, address: str | None) -> None:
 def record_failed_login(username: str, address: str | None) -> None:
     """Remember a failed sign-in (for throttling and for the audit trail)."""
     db.session.add(AuditEvent(action="user.login_failed", object_type="users",
-                              object_id=(username or "").strip().lower()[:40], device_id=address,
+                              object_id=throttle_key(username), device_id=(address or None) and address[:100],
                               details={}))
 
 
@@ -155,8 +167,8 @@ def password_problems(password: str, username: str = "", full_name: str = "") ->
 def _profile(full_name: str, position: str, role: Role | str, unit: AdminUnit | None,
              errors: dict[str, list[str]]) -> dict:
     """The checked name, position, role and unit of an account; problems go into `errors`."""
-    full_name = clean_text(full_name, single_line=True).strip()
-    position = clean_text(position, single_line=True).strip()
+    full_name = clean_text(full_name, single_line=True, field="full_name").strip()
+    position = clean_text(position, single_line=True, field="position").strip()
     if not full_name:
         errors["full_name"] = ["Cần nhập họ và tên."]
     elif limit := over_limit(full_name, User.full_name):

@@ -27,6 +27,7 @@ from ..schemas.checklist import TemplateError, load_template_json, validate_temp
 from . import audit
 from .errors import Conflict, NotFound, ValidationFailed
 from .storage import get_storage
+from .text import find_bad_text
 
 # Districts were abolished on 1/7/2025; communes since then work in the 2-level model.
 TWO_LEVEL_FROM = date(2025, 7, 1)
@@ -66,7 +67,7 @@ def read_checklist(raw: bytes | str | dict) -> tuple[dict, spreadsheet.Reading |
     parts came from in the workbook; raises ValidationFailed listing every problem."""
     if isinstance(raw, dict):
         try:
-            return validate_template(raw), None
+            return _clean_text(validate_template(raw)), None
         except TemplateError as exc:
             raise _refused(exc.errors) from exc
     if isinstance(raw, str):
@@ -76,7 +77,7 @@ def read_checklist(raw: bytes | str | dict) -> tuple[dict, spreadsheet.Reading |
                          "message_vi": spreadsheet.TOO_BIG_VI}])
     if file_format(raw) == "json":
         try:
-            return load_template_json(raw), None
+            return _clean_text(load_template_json(raw)), None
         except TemplateError as exc:
             raise _refused(exc.errors) from exc
     reading = spreadsheet.read_workbook(raw)
@@ -90,7 +91,17 @@ def read_checklist(raw: bytes | str | dict) -> tuple[dict, spreadsheet.Reading |
                                                    spreadsheet.located(exc.errors, reading))
     if problems:
         raise _refused([{k: v for k, v in p.items() if k != "structure"} for p in problems])
-    return document, reading
+    return _clean_text(document), reading
+
+
+def _clean_text(document: dict) -> dict:
+    """Refuse a template whose text holds unpaired surrogates or noncharacters (the text rule,
+    services/text.py), naming each place."""
+    bad = list(find_bad_text(document))
+    if bad:
+        raise _refused([{"path": path, "message": f"invalid character U+{ord(c):04X}",
+                         "message_vi": f"ký tự không hợp lệ U+{ord(c):04X}"} for path, c in bad])
+    return document
 
 
 def _base_of(document: dict, reading: spreadsheet.Reading | None) -> ChecklistVersion | None:

@@ -37,3 +37,16 @@ class Conflict(ServiceError):
 class ValidationFailed(ServiceError):
     status = 422
     code = "invalid"
+
+
+class DatabaseBusy(ServiceError):
+    """The database stayed locked by other writers past the wait: try again shortly (503)."""
+
+    status = 503
+    code = "busy"
+
+    def __init__(self, retry_after: int = 2):
+        super().__init__("Máy chủ đang bận ghi dữ liệu; thiết bị sẽ tự gửi lại sau ít giây.",
+                         "The server is busy writing; the device will send again in a few "
+                         "seconds.")
+        self.retry_after = retry_after

@@ -168,6 +168,16 @@ def table_rows(user: User, table: str, filters: dict) -> Iterator[list]:
 # CSV and XLSX
 
 
+# A spreadsheet reads a cell that starts with one of these as a formula (=1+1, +1, -1, @SUM, and
+# a leading tab or carriage return before one): user text must never run in someone's Excel.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def neutralise(text: str) -> str:
+    """CSV: text that a spreadsheet would evaluate gets a leading apostrophe (shown as text)."""
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
 def _cell(value):
     if value is None:
         return ""
@@ -179,6 +189,8 @@ def _cell(value):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return int(value)
+    if isinstance(value, str):
+        return neutralise(value)
     return value
 
 
@@ -220,9 +232,23 @@ def write_xlsx(rows: Iterable[list], path: str | os.PathLike, sheet: str = "data
             raise ValidationFailed(
                 "Quá giới hạn 1.048.576 dòng của Excel; hãy lọc bớt, hoặc xuất CSV hay cơ sở dữ liệu SQLite.",
                 "Over Excel's limit of 1,048,576 rows; filter further, or export CSV or the SQLite database.")
-        worksheet.append([None if v is None else v.isoformat(timespec="seconds") if isinstance(v, datetime)
-                          else v for v in row])
+        worksheet.append([_xlsx_cell(worksheet, v) for v in row])
     workbook.save(path)
+
+
+def _xlsx_cell(worksheet, value):
+    """A value for an XLSX row: text is always a text cell (openpyxl would make ``=…`` a formula),
+    without the control characters the format cannot hold."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if not isinstance(value, str):
+        return value
+    cell = WriteOnlyCell(worksheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
+    cell.data_type = "s"
+    return cell
 
 
 def temporary_path(suffix: str) -> str:

@@ -9,7 +9,7 @@ from ..extensions import db
 from ..models import ChecklistItem, Inspection, Observation, User
 from ..models.base import utcnow
 from .scores import refresh_score
-from .text import clean_text
+from .text import bad_character, clean_text
 
 RESULTS = {"pass", "partial", "fail", "na"}
 TEXT_LIMIT = 10_000
@@ -34,6 +34,8 @@ def clean_fields(item: ChecklistItem, fields: dict) -> dict:
     cleaned = {}
     for name, value in fields.items():
         if name not in Observation.FIELDS:
+            if bad_character(name) is not None:  # never echo a character that cannot be stored
+                raise FieldError("tên trường chứa ký tự không hợp lệ")
             raise FieldError(f"trường không hợp lệ '{name}'")
         if value is None:
             cleaned[name] = None
@@ -56,6 +58,9 @@ def clean_fields(item: ChecklistItem, fields: dict) -> dict:
                 raise FieldError(f"'{name}' phải là chuỗi ký tự")
             if len(value) > TEXT_LIMIT:
                 raise FieldError(f"'{name}' dài quá {TEXT_LIMIT} ký tự")
+            if (bad := bad_character(value)) is not None:
+                raise FieldError(f"'{name}' chứa ký tự không hợp lệ U+{ord(bad):04X} "
+                                 "(nửa cặp UTF-16 hoặc ký tự không dùng); hãy gõ lại")
             cleaned[name] = clean_text(value)  # NUL would make PostgreSQL fail the whole request
     return cleaned
 

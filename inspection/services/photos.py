@@ -31,12 +31,11 @@ from flask import current_app
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.exceptions import ClientDisconnected
 
 from ..extensions import db
 from ..models import Inspection, Photo, Upload, User
-from ..models.base import VIETNAM, utcnow
+from ..models.base import MAX_ID, VIETNAM, utcnow
 from . import audit
 from .access import can_edit, can_view
 from .errors import Conflict, NotFound, PermissionDenied, ServiceError, ValidationFailed
@@ -44,6 +43,7 @@ from .observations import item_for
 from .scores import refresh_scores
 from .storage import StorageError, get_storage, sha256_of_file
 from .sync import log_change, photo_data
+from .text import bad_character
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 DEFAULT_MAX_PIXELS = 40_000_000
@@ -133,6 +133,12 @@ def _clean_metadata(meta: dict[str, str], inspection: Inspection | None) -> tupl
     """Check the metadata of a new upload; returns (cleaned, errors per key)."""
     errors: dict[str, list[str]] = {}
     cleaned: dict = {}
+    for key, value in meta.items():
+        if (bad := bad_character(value)) is not None:
+            errors[key] = [f"Ký tự không hợp lệ U+{ord(bad):04X} / invalid character "
+                           f"U+{ord(bad):04X}"]
+    if errors:
+        return cleaned, errors
     try:
         cleaned["client_uuid"] = str(uuid.UUID(meta.get("client_uuid", "")))
     except ValueError:
@@ -187,7 +193,7 @@ def create_upload(user: User, length: int | None, meta: dict[str, str]) -> tuple
         raise UploadTooLarge(f"Ảnh quá lớn: {length:,} byte (tối đa {limit:,}).".replace(",", "."),
                              f"The photo is too large: {length:,} bytes (at most {limit:,}).")
     raw_id = meta.get("inspection_id", "").strip()
-    if not raw_id.isdigit():
+    if not (raw_id.isascii() and raw_id.isdigit() and len(raw_id) <= 10 and int(raw_id) <= MAX_ID):
         raise ValidationFailed("Cần inspection_id trong Upload-Metadata.",
                                "inspection_id is required in Upload-Metadata.",
                                {"inspection_id": ["required"]})
@@ -235,7 +241,7 @@ def get_upload(user: User, upload_id: str) -> Upload:
     return upload
 
 
-def part_path(upload: Upload):
+def part_path(upload: Upload | UploadState):
     return get_storage().uploads_dir / f"{upload.id}.part"
 
 
@@ -259,49 +265,93 @@ def part_lock(upload: Upload):
         os.close(fd)  # also releases the lock
 
 
+# tus checksum algorithms (names as the extension spells them); tus clients default to sha1.
+CHECKSUM_ALGORITHMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256}
+
+
+class UnsupportedChecksum(ServiceError):
+    """tus 1.0 §Checksum: an algorithm the server does not support is a 400."""
+
+    status = 400
+    code = "checksum_algorithm"
+
+
 def parse_checksum(header: str | None) -> tuple[str, bytes] | None:
-    """``Upload-Checksum: sha256 <base64>`` (tus checksum extension)."""
+    """``Upload-Checksum: <sha1|sha256> <base64>`` (tus checksum extension)."""
     if not header:
         return None
     parts = header.strip().split(" ")
     if len(parts) != 2:
-        raise ValidationFailed("Upload-Checksum không hợp lệ.", "Upload-Checksum is not valid.")
-    algorithm, encoded = parts
-    if algorithm.lower() != "sha256":
-        raise ValidationFailed("Chỉ hỗ trợ Upload-Checksum sha256.",
-                               "Only sha256 is supported in Upload-Checksum.")
+        raise UnsupportedChecksum("Upload-Checksum không hợp lệ.", "Upload-Checksum is not valid.")
+    algorithm, encoded = parts[0].lower(), parts[1]
+    if algorithm not in CHECKSUM_ALGORITHMS:
+        supported = ", ".join(CHECKSUM_ALGORITHMS)
+        raise UnsupportedChecksum(f"Upload-Checksum chỉ hỗ trợ {supported}.",
+                                  f"Upload-Checksum supports only {supported}.")
     try:
         digest = base64.b64decode(encoded, validate=True)
     except binascii.Error as exc:
-        raise ValidationFailed("Upload-Checksum không hợp lệ.", "Upload-Checksum is not valid.") from exc
-    return algorithm.lower(), digest
+        raise UnsupportedChecksum("Upload-Checksum không hợp lệ.",
+                                  "Upload-Checksum is not valid.") from exc
+    if len(digest) != CHECKSUM_ALGORITHMS[algorithm]().digest_size:
+        raise UnsupportedChecksum("Upload-Checksum không hợp lệ.", "Upload-Checksum is not valid.")
+    return algorithm, digest
 
 
-def receive_chunk(upload: Upload, fd: int, offset: int, stream: BinaryIO,
+@dataclass
+class UploadState:
+    """An upload's row as plain values: what a chunk and the completion need, held while no
+    transaction is open (streaming a chunk or decoding an image must not hold a database lock)."""
+
+    id: uuid.UUID
+    user_id: int
+    inspection_id: int
+    length: int
+    offset: int
+    completed: bool
+    photo_id: int | None
+    meta: dict
+
+    @classmethod
+    def of(cls, upload: Upload) -> UploadState:
+        """The upload's values as they are now."""
+        return cls(id=upload.id, user_id=upload.user_id, inspection_id=upload.inspection_id,
+                   length=upload.length, offset=upload.offset,
+                   completed=upload.completed_at is not None, photo_id=upload.photo_id,
+                   meta=dict(upload.meta or {}))
+
+
+def _set_offset(state: UploadState, offset: int) -> None:
+    db.session.execute(update(Upload).where(Upload.id == state.id).values(offset=offset)
+                       .execution_options(synchronize_session=False))
+    state.offset = offset
+
+
+def receive_chunk(state: UploadState, fd: int, offset: int, stream: BinaryIO,
                   checksum: tuple[str, bytes] | None = None) -> int:
     """Append a chunk read from ``stream`` at ``offset``; returns the new offset (flushed).
 
-    ``fd`` is the part file held by ``part_lock``. The offset must be the one the server
-    confirmed (409 otherwise). A chunk that would pass Upload-Length, or whose Upload-Checksum
-    does not match, is discarded.
+    ``fd`` is the part file held by ``part_lock``; ``state`` was read under that lock. The
+    offset must be the one the server confirmed (409 otherwise). A chunk that would pass
+    Upload-Length, or whose Upload-Checksum does not match, is discarded. The database is
+    touched only at the end (one conditional UPDATE), never while the bytes stream in.
     """
-    if offset != upload.offset:
+    if offset != state.offset:
         raise OffsetMismatch(
-            f"Upload-Offset {offset} không khớp; máy chủ đã nhận {upload.offset} byte.",
-            f"Upload-Offset {offset} does not match: the server has {upload.offset} bytes.")
-    if upload.completed_at is not None:
-        return upload.offset
+            f"Upload-Offset {offset} không khớp; máy chủ đã nhận {state.offset} byte.",
+            f"Upload-Offset {offset} does not match: the server has {state.offset} bytes.")
+    if state.completed:
+        return state.offset
     size = os.fstat(fd).st_size
     if size < offset:  # the part file lost bytes the server confirmed: start again
-        upload.offset = 0
         os.ftruncate(fd, 0)
-        db.session.flush()
+        _set_offset(state, 0)
         raise OffsetMismatch("Phần đã nhận bị mất; hãy gửi lại từ đầu.",
                              "The received part was lost; send again from the start.")
     os.ftruncate(fd, offset)  # drop bytes of a chunk that was cut before it was confirmed
     os.lseek(fd, offset, os.SEEK_SET)
-    remaining = upload.length - offset
-    digest = hashlib.sha256()
+    remaining = state.length - offset
+    digest = CHECKSUM_ALGORITHMS[checksum[0]]() if checksum is not None else None
     received = 0
     cut = False
     try:
@@ -321,12 +371,13 @@ def receive_chunk(upload: Upload, fd: int, offset: int, stream: BinaryIO,
             if received > remaining:
                 raise UploadTooLarge("Dữ liệu gửi vượt quá Upload-Length đã khai báo.",
                                      "The data goes past the declared Upload-Length.")
-            digest.update(block)
+            if digest is not None:
+                digest.update(block)
             view = memoryview(block)
             while view:
                 written = os.write(fd, view)
                 view = view[written:]
-        if checksum is not None and not cut and digest.digest() != checksum[1]:
+        if digest is not None and not cut and digest.digest() != checksum[1]:
             raise ChecksumMismatch("Mã kiểm tra (Upload-Checksum) của đoạn dữ liệu không khớp; "
                                    "hãy gửi lại đoạn này.",
                                    "The chunk does not match its Upload-Checksum; send it again.")
@@ -337,13 +388,13 @@ def receive_chunk(upload: Upload, fd: int, offset: int, stream: BinaryIO,
     new_offset = offset + received
     # Conditional: if another worker advanced the offset meanwhile, this chunk is not ours.
     done = db.session.execute(
-        update(Upload).where(Upload.id == upload.id, Upload.offset == offset)
+        update(Upload).where(Upload.id == state.id, Upload.offset == offset)
         .values(offset=new_offset).execution_options(synchronize_session=False))
     if done.rowcount != 1:
         os.ftruncate(fd, offset)
         raise OffsetMismatch("Lượt tải lên đã thay đổi trong lúc gửi; hãy hỏi lại vị trí (HEAD).",
                              "The upload changed meanwhile; ask for the offset again (HEAD).")
-    set_committed_value(upload, "offset", new_offset)
+    state.offset = new_offset
     return new_offset
 
 
@@ -422,9 +473,11 @@ def inspect_image(source, pixel_limit: int | None = None) -> ImageInfo:
 
 
 def make_thumbnail(im: Image.Image) -> bytes:
-    """A JPEG whose long side is at most THUMB_SIDE, turned upright per its EXIF orientation."""
+    """A JPEG whose long side is at most THUMB_SIDE, turned upright per its EXIF orientation.
+
+    Shrunk first (in place) and turned afterwards: turning a 40-megapixel bitmap would copy it."""
+    im.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
     upright = ImageOps.exif_transpose(im)
-    upright.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
     if upright.mode in ("RGBA", "LA", "P", "PA") or "transparency" in upright.info:
         rgba = upright.convert("RGBA")
         upright = Image.new("RGB", rgba.size, (255, 255, 255))
@@ -476,7 +529,7 @@ def thumbnail_path(photo: Photo):
     store = get_storage()
     if not store.exists(photo.sha256, THUMB_SUFFIX):
         try:
-            with store.open(photo.sha256) as original:
+            with store.open(photo.sha256) as original, decode_slot():
                 info = inspect_image(original)
         except StorageError as exc:
             raise FileMissing("Tệp ảnh không còn trên máy chủ.", "The photo file is missing.") from exc
@@ -488,30 +541,70 @@ def thumbnail_path(photo: Photo):
 # Completing an upload
 
 
-def complete_upload(upload: Upload, user: User) -> Photo:
-    """All bytes are in: check them, store the original, cache the thumbnail, create the Photo.
+@contextmanager
+def decode_slot():
+    """One of PHOTO_DECODE_SLOTS places to decode an image, shared by every worker process of
+    the instance (lock files in MEDIA_ROOT/uploads): a 40-megapixel image takes up to 160 MB
+    while it is decoded, so the number decoding at once bounds the server's peak memory. Waits
+    (cooperatively: time.sleep) up to PHOTO_DECODE_WAIT seconds, then answers 503."""
+    import time
 
-    Raises ChecksumMismatch (the part is dropped and the upload starts again at offset 0) or
-    InvalidImage (the part and the upload are dropped: nothing is stored). Flushes the changes
-    either way; the caller commits them, also when it answers with the error.
+    from .errors import DatabaseBusy
+
+    slots = max(1, int(current_app.config.get("PHOTO_DECODE_SLOTS", 1)))
+    folder = get_storage().uploads_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + float(current_app.config.get("PHOTO_DECODE_WAIT", 120))
+    delay = 0.01
+    while True:
+        for slot in range(slots):
+            fd = os.open(folder / f".decode-{slot}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            try:
+                yield
+            finally:
+                os.close(fd)  # also releases the lock
+            return
+        if time.monotonic() + delay > deadline:
+            raise DatabaseBusy()
+        time.sleep(delay)
+        delay = min(delay * 2, 0.25)
+
+
+def check_upload(state: UploadState) -> ImageInfo:
+    """All bytes are in: check the whole file's SHA-256 and that it is an image within limits.
+
+    Hashing and decoding run before any database statement (so no lock is held meanwhile), and
+    decoding waits for a decode slot. On a mismatch the part is dropped and the upload restarts
+    at offset 0 (ChecksumMismatch); a bad image drops the part and the upload (InvalidImage).
+    The database changes of a refusal are flushed; the caller commits them and answers.
     """
-    path = part_path(upload)
-    meta = upload.meta or {}
-    if sha256_of_file(path) != meta.get("sha256"):
+    path = part_path(state)
+    if sha256_of_file(path) != state.meta.get("sha256"):
         _unlink(path)
-        upload.offset = 0
-        db.session.flush()
         path.touch()
+        _set_offset(state, 0)
         raise ChecksumMismatch(
             "Ảnh nhận được không khớp mã SHA-256 đã khai báo; hãy gửi lại ảnh.",
             "The received photo does not match its declared SHA-256; send it again.")
     try:
-        info = inspect_image(path)
+        with decode_slot():
+            return inspect_image(path)
     except InvalidImage:
         _unlink(path)
-        db.session.delete(upload)
-        db.session.flush()
+        db.session.execute(Upload.__table__.delete().where(Upload.__table__.c.id == state.id))
         raise
+
+
+def complete_upload(state: UploadState, user: User, info: ImageInfo) -> Photo:
+    """Store the checked original, cache its thumbnail, create the Photo (once per client UUID)
+    and mark the upload complete; flushes, the caller commits."""
+    path = part_path(state)
+    meta = state.meta
     client_uuid = uuid.UUID(meta["client_uuid"])
     photo = db.session.scalar(select(Photo).where(Photo.client_uuid == client_uuid))
     if photo is None:
@@ -528,8 +621,8 @@ def complete_upload(upload: Upload, user: User) -> Photo:
             latitude, longitude = info.latitude, info.longitude
         try:
             with db.session.begin_nested():
-                photo = Photo(client_uuid=client_uuid, inspection_id=upload.inspection_id,
-                              item_code=meta.get("item_code"), sha256=sha256, size=upload.length,
+                photo = Photo(client_uuid=client_uuid, inspection_id=state.inspection_id,
+                              item_code=meta.get("item_code"), sha256=sha256, size=state.length,
                               width=info.width, height=info.height,
                               content_type=info.content_type, captured_at=captured_at,
                               latitude=latitude, longitude=longitude,
@@ -543,14 +636,14 @@ def complete_upload(upload: Upload, user: User) -> Photo:
         else:
             log_change(photo.inspection_id, "photo", photo_data(photo), user.id)
             audit.record("photo.create", photo, user, inspection_id=photo.inspection_id,
-                         sha256=sha256, size=photo.size, upload_id=str(upload.id))
+                         sha256=sha256, size=photo.size, upload_id=str(state.id))
             if photo.item_code:  # photos of a "photo" item count towards its score
                 refresh_scores([photo.inspection_id])
     _unlink(path)
-    upload.offset = upload.length
-    upload.completed_at = utcnow()
-    upload.photo_id = photo.id
-    db.session.flush()
+    db.session.execute(update(Upload).where(Upload.id == state.id).values(
+        offset=state.length, completed_at=utcnow(), photo_id=photo.id)
+        .execution_options(synchronize_session=False))
+    state.offset, state.completed, state.photo_id = state.length, True, photo.id
     return photo
 
 

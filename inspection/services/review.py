@@ -31,7 +31,7 @@ TEXT_LIMIT = 5000
 
 def _text(value: str | None, field: str) -> str:
     # Control characters have no place in minutes (they would also break the PDF).
-    text = clean_text(value).strip()
+    text = clean_text(value, field=field).strip()
     if not text:
         raise ValidationFailed("Nội dung không được để trống.", "Text is required.", {field: ["required"]})
     if len(text) > TEXT_LIMIT:

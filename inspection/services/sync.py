@@ -77,6 +77,7 @@ from .access import can_edit, can_view, inspections_query
 from .errors import NotFound
 from .observations import FieldError, clean_fields, observation_payload
 from .scores import refresh_scores
+from .text import bad_character
 from .workflow import transition_inspection
 
 MAX_OPS = 500
@@ -87,6 +88,10 @@ FIELDS = Observation.FIELDS
 # Any constant identifies the change feed's advisory lock (PostgreSQL); "CCHCFEED" in ASCII.
 CHANGE_FEED_LOCK = 0x4343484346454544
 MAX_AGREEING_WRITERS = 20
+# Open Conflicts kept per observation field: the first and the latest few. Proposals in between
+# are folded (counted on the first), so devices that disagree for days cannot grow a page
+# without bound. Every op is still recorded (AppliedOp) and answered "conflict".
+KEEP_LATEST_CONFLICTS = 4
 
 REJECT_MESSAGES = {
     "not_found": "Không tìm thấy cuộc kiểm tra (hoặc bạn không có quyền xem).",
@@ -386,6 +391,7 @@ class _Batch:
         self.applied_rows: list[dict] = []
         self.change_rows: list[dict] = []
         self.conflict_rows: list[dict] = []
+        self.conflict_results: list[tuple[tuple[int, str, str], dict]] = []
         self.late_rows: list[dict] = []
         self.touched: dict[tuple[int, str], _ObsState] = {}
         self.changed_inspections: set[int] = set()  # whose scored values changed
@@ -425,7 +431,8 @@ class _Batch:
                     table.updated_by_id, table.updated_at,
             ).where(tuple_(table.inspection_id, table.item_code).in_(sorted(
                     {(op["inspection_id"], op["item_code"]) for op in self.ops
-                     if op["inspection_id"] in self.inspections})))):
+                     if op["inspection_id"] in self.inspections
+                     and bad_character(op["item_code"]) is None})))):  # rejected in apply()
                 self.observations[(row.inspection_id, row.item_code)] = _ObsState(
                     inspection_id=row.inspection_id, item_code=row.item_code, id=row.id,
                     values={name: getattr(row, name) for name in FIELDS}, version=row.version,
@@ -454,6 +461,9 @@ class _Batch:
             return self._reject(op, None, "not_found")
         if not access[1]:
             return self._reject(op, inspection, "forbidden")
+        if (bad := bad_character(op["item_code"])) is not None:
+            return self._reject(op, inspection, "invalid_field",
+                                f"'item_code' chứa ký tự không hợp lệ U+{ord(bad):04X}")
         item = self.items[inspection.checklist_version_id].get(op["item_code"])
         if item is None:
             return self._reject(op, inspection, "unknown_item")
@@ -531,6 +541,9 @@ class _Batch:
         result = {"op_id": str(op_id), "status": status, "version": obs.version}
         if clashes:
             result["conflicts"] = clashes
+            # write() adds "folded" once it knows how many proposals each field holds
+            self.conflict_results.extend(((inspection.id, item.code, name), result)
+                                         for name in clashes)
         if superseded:
             result["superseded"] = superseded
         payload = {**obs.payload(self.now, self.now_iso), "device_id": self.device_id,
@@ -581,6 +594,8 @@ class _Batch:
         the ORM unit of work: this is the hot path of sync)."""
         session = db.session
         session.flush()  # inspection starts and their audit events
+        if self.conflict_results:
+            _count_folded(self.conflict_results)  # before the answers are stored
         if self.applied_rows:
             session.execute(AppliedOp.__table__.insert(), self.applied_rows)
         observations = Observation.__table__
@@ -602,6 +617,7 @@ class _Batch:
                 obs.dirty = False
         if self.conflict_rows:
             session.execute(Conflict.__table__.insert(), self.conflict_rows)
+            _fold_conflicts({key for key, _ in self.conflict_results})
         if self.late_rows:
             session.execute(LateSubmission.__table__.insert(), self.late_rows)
         log_changes(self.change_rows)
@@ -612,6 +628,52 @@ class _Batch:
         for obj in list(db.session.identity_map.values()):
             if isinstance(obj, Observation | Inspection):
                 db.session.expire(obj)
+
+
+def _open_conflicts(keys) -> dict[tuple[int, str, str], list]:
+    """The open Conflicts (id, folded) of each (inspection, item, field), oldest first."""
+    table = Conflict.__table__.c
+    found: dict[tuple[int, str, str], list] = defaultdict(list)
+    for row in db.session.connection().execute(
+            select(table.id, table.inspection_id, table.item_code, table.field, table.folded)
+            .where(tuple_(table.inspection_id, table.item_code, table.field).in_(sorted(keys)),
+                   table.resolved_at.is_(None)).order_by(table.id)):
+        found[(row.inspection_id, row.item_code, row.field)].append((row.id, row.folded))
+    return found
+
+
+def _count_folded(pending: list[tuple[tuple[int, str, str], dict]]) -> None:
+    """Add to each conflicting op's answer how many proposals of the field are folded once its
+    own Conflict is stored (as ``_fold_conflicts`` will leave it): ``folded: {field: n}``."""
+    existing = _open_conflicts({key for key, _ in pending})
+    state = {key: [len(rows), rows[0][1] if rows else 0] for key, rows in existing.items()}
+    for key, result in pending:
+        counts = state.setdefault(key, [0, 0])
+        counts[0] += 1
+        if counts[0] > 1 + KEEP_LATEST_CONFLICTS:
+            counts[0] -= 1
+            counts[1] += 1
+        if counts[1]:
+            result.setdefault("folded", {})[key[2]] = counts[1]
+
+
+def _fold_conflicts(keys) -> None:
+    """Keep the first and the latest KEEP_LATEST_CONFLICTS open Conflicts of each (inspection,
+    item, field); delete the ones in between and add their number to the first's ``folded``.
+    Four statements whatever the number of fields."""
+    table = Conflict.__table__
+    drop: list[int] = []
+    firsts: list[dict] = []
+    for rows in _open_conflicts(keys).values():
+        if len(rows) > 1 + KEEP_LATEST_CONFLICTS:
+            extra = rows[1:len(rows) - KEEP_LATEST_CONFLICTS]
+            drop.extend(row_id for row_id, _ in extra)
+            firsts.append({"_id": rows[0][0], "_folded": rows[0][1] + len(extra)})
+    if drop:
+        connection = db.session.connection()
+        connection.execute(table.delete().where(table.c.id.in_(drop)))
+        connection.execute(table.update().where(table.c.id == bindparam("_id"))
+                           .values(folded=bindparam("_folded")), firsts)
 
 
 @dataclass(frozen=True)

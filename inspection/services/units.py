@@ -13,7 +13,7 @@ from sqlite_utils.utils import Format, RowError, rows_from_file
 from ..extensions import db
 from ..models import AdminUnit, Inspection, UnitLevel
 from .errors import ValidationFailed
-from .text import clean_text, over_limit
+from .text import TextRefused, check_text, clean_text, over_limit
 
 COLUMNS = ("code", "name", "kind", "level", "parent_code", "valid_from", "valid_to", "merged_from")
 REQUIRED = ("code", "name", "kind", "level", "valid_from")
@@ -107,7 +107,13 @@ def _clean(row: dict) -> dict:
         raise ValueError("valid_to trước valid_from / valid_to is before valid_from")
     if level != UnitLevel.province and not row.get("parent_code"):
         raise ValueError("thiếu đơn vị cấp trên (parent_code) / missing parent_code")
-    name, kind = (clean_text(row[column], single_line=True).strip() for column in ("name", "kind"))
+    try:
+        name, kind = (clean_text(row[column], single_line=True, field=column).strip()
+                      for column in ("name", "kind"))
+        for column in ("code", "parent_code", "merged_from", "valid_from", "valid_to"):
+            check_text(row.get(column), column)
+    except TextRefused as exc:
+        raise ValueError(f"{exc.message_vi} / {exc.message_en}") from None
     for column, text, label in (("name", name, "tên"), ("kind", kind, "loại")):
         if limit := over_limit(text, getattr(AdminUnit, column)):
             raise ValueError(f"{label} dài quá {limit} ký tự / {column} over {limit} characters")

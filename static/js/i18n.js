@@ -171,6 +171,8 @@ const CATALOGUE = {
     "The server did not accept the changes below. They are kept on the device: export them and tell the team leader before dismissing them."],
   "device.attention_none": ["Không có mục nào cần xử lý.", "Nothing needs attention."],
   "device.conflicts_title": ["Xung đột chờ trưởng đoàn quyết định ({n})", "Conflicts for the team leader ({n})"],
+  "conflict.folded": ["{n} đề xuất khác cho trường này đã được gộp lại (trưởng đoàn thấy đề xuất đầu tiên và các đề xuất mới nhất).",
+    "{n} more proposals folded (the leader sees the first proposal and the latest ones)."],
   "device.conflict_note": ["Không phải lỗi: máy chủ giữ cả hai giá trị và trưởng đoàn sẽ chọn.",
     "Not an error: the server kept both values and the team leader will choose."],
   "device.kind_rejected": ["Bị từ chối", "Refused"],

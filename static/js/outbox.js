@@ -128,6 +128,9 @@ export function applyPushResults(sentOps, results, now = new Date().toISOString(
           id: op.op_id, kind: status, op: wireOp(op), field: op.field,
           inspection_id: op.inspection_id, item_code: op.item_code,
           reason: result.reason || null, message: result.message || null, at: now,
+          // How many other proposals for this field the server folded (it keeps the first and
+          // the latest few for the leader).
+          folded: (result.folded && result.folded[op.field]) || 0,
         }));
       }
       if (version === null || status === "rejected") continue;

@@ -104,12 +104,16 @@ export async function upload({ endpoint, blob, metadata, uploadUrl = null, chunk
   if (photoId) return { photoId, uploadUrl, sent };
   if (!Number.isFinite(offset)) offset = 0;
 
+  let finishing = false;
   while (true) {
-    if (offset >= blob.size) {
+    if (offset >= blob.size && (finishing || photoId)) {
       // Everything is there but the answer naming the photo was lost: the server linked it
       // anyway, and the photo's metadata will come back through pull.
       return { photoId, uploadUrl, sent };
     }
+    // Every byte arrived but no photo yet (the server was busy when the last chunk came): an
+    // empty chunk at the end asks it to check and store the photo now.
+    if (offset >= blob.size) finishing = true;
     const chunk = blob.slice(offset, Math.min(offset + chunkSize, blob.size));
     const response = await send(uploadUrl, {
       method: "PATCH",

@@ -136,7 +136,7 @@ def test_options_describe_the_server(demo, client):
     assert response.headers["Tus-Resumable"] == "1.0.0"
     assert set(response.headers["Tus-Extension"].split(",")) == {"creation", "checksum"}
     assert int(response.headers["Tus-Max-Size"]) == 20 * 1024 * 1024
-    assert response.headers["Tus-Checksum-Algorithm"] == "sha256"
+    assert response.headers["Tus-Checksum-Algorithm"] == "sha1,sha256"
 
 
 def test_a_photo_uploaded_in_three_chunks(demo, login, app):

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 
 import { backoffDelay } from "../../static/js/sync.js";
-import { encodeMetadata } from "../../static/js/tus.js";
+import { encodeMetadata, upload } from "../../static/js/tus.js";
 import { fitWithin } from "../../static/js/photos.js";
 import { normaliseCode } from "../../static/js/checks.js";
 import { parseCount, parsePoints } from "../../static/js/ui/item.js";
@@ -50,4 +50,18 @@ test("the jump box understands sloppy codes", () => {
   assert.equal(normaliseCode(" TTHC 25 "), "TTHC.25");
   assert.equal(normaliseCode("cddh.1"), "CDDH.01");
   assert.equal(normaliseCode("TTHC"), "TTHC");
+});
+
+test("tus: every byte on the server but no photo yet (it was busy): an empty chunk finishes it", async () => {
+  const blob = new Blob([new Uint8Array(10)]);
+  const calls = [];
+  const send = async (url, init) => {
+    calls.push([init.method, init.headers["Upload-Offset"], init.body ? init.body.size : null]);
+    if (init.method === "HEAD") return new Response(null, { status: 200, headers: { "Upload-Offset": "10" } });
+    return new Response(null, { status: 204, headers: { "Upload-Offset": "10", "Photo-Id": "7" } });
+  };
+  const result = await upload({ endpoint: "http://127.0.0.1/api/v1/uploads", blob, metadata: {},
+    uploadUrl: "http://127.0.0.1/api/v1/uploads/abc", send });
+  assert.equal(result.photoId, "7");
+  assert.deepEqual(calls, [["HEAD", undefined, null], ["PATCH", "10", 0]]);
 });

@@ -77,6 +77,8 @@ export async function renderDevice(root, ctx) {
       entry.kind === "conflict"
         ? h("p", { class: "meta", text: t("device.conflict_note") })
         : h("p", { class: "server-message", text: t("device.server_said", { message: entry.message || entry.reason || "" }) }),
+      entry.kind === "conflict" && entry.folded > 0
+        ? h("p", { class: "meta folded", text: t("conflict.folded", { n: entry.folded }) }) : null,
       h("p", { class: "meta", text: fmtTime(entry.at) }),
       h("button", { type: "button", class: "small", disabled: !canDismiss, text: t("device.dismiss"),
         title: canDismiss ? "" : t("device.dismiss_after_export"),

@@ -186,6 +186,9 @@ export function createItemCard(item, actions) {
     for (const entry of state.attention || []) {
       flags.push(h("p", { class: `flag flag-${entry.kind}` },
         entry.kind === "conflict" ? t("item.conflict") : t("item.rejected", { message: entry.message || entry.reason || "" })));
+      if (entry.kind === "conflict" && entry.folded > 0) {
+        flags.push(h("p", { class: "flag flag-folded", text: t("conflict.folded", { n: entry.folded }) }));
+      }
     }
     refs.flags.replaceChildren(...flags);
     el.classList.toggle("answered", Boolean(state.answered));

@@ -1,15 +1,15 @@
 """accounts: a session generation per account, and the certificates registered to accounts
 
-Revision ID: 0004
-Revises: 0006
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-04 01:47:02
 
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0006"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
