@@ -127,7 +127,7 @@ async function renderRoute() {
     return;
   }
   current.name = "list";
-  await renderAssignments(view, { session });
+  await renderAssignments(view, { session, isCurrent: () => serial === renderSerial });
 }
 
 async function onSignedIn(newSession) {

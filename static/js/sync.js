@@ -7,9 +7,9 @@
 import { ApiError, NetworkError, apiFetch, apiJson, me, setCsrfToken, API_ROOT } from "./api.js";
 import { getMeta, request, setMeta, transaction } from "./db.js";
 import { applyPushResults, moveToAttention, takeBatch, wireOp } from "./outbox.js";
-import { storageLevel } from "./retention.js";
+import { isQuotaError, storageLevel } from "./retention.js";
 import {
-  applyChanges, deviceId, getSession, lockUnsentWork, markSessionExpired, pendingCounts,
+  applyChanges, deviceId, getSession, lockUnsentWork, markSessionExpired, noteQuotaError, pendingCounts,
   photosToUpload, saveAssignments, saveSession, tidyStorage, updatePhoto,
 } from "./store.js";
 import { DEFAULT_CHUNK, TusHttpError, TusRefused, upload } from "./tus.js";
@@ -211,6 +211,13 @@ export class SyncEngine extends EventTarget {
         const online = navigator.onLine;
         this.update({ running: false, online, error: { kind: online ? "unreachable" : "offline" }, upload: null });
         return "offline";
+      }
+      if (isQuotaError(err)) {
+        // The browser will not store what the server sends: say so, and offer to free space.
+        await noteQuotaError();
+        this.update({ running: false, upload: null, error: { kind: "storage" } });
+        await this.measureStorage().catch(() => {});
+        return "error";
       }
       const status = err.status || null;
       this.update({ running: false, upload: null,

@@ -60,6 +60,40 @@ def stored_photos(page) -> list[dict]:
     }""")
 
 
+def photo_records(page) -> list[dict]:
+    """Photo records in IndexedDB as the device keeps them: sizes of the full image and of the
+    thumbnail (None when absent), with the metadata."""
+    return page.evaluate("""async () => {
+        const { getAll } = await import('/static/js/db.js');
+        return (await getAll('photos')).map(({ blob, thumb, ...meta }) => ({
+            ...meta, blob: blob ? blob.size : null, thumb: thumb ? thumb.size : null }));
+    }""")
+
+
+def store_count(page, store: str, inspection_id: int | None = None) -> int:
+    """Records in a store of the page's IndexedDB (of one inspection, by its index)."""
+    return page.evaluate("""([store, id]) => import('/static/js/db.js').then((m) =>
+        id === null ? m.count(store) : m.count(store, id, 'inspection_id'))""", [store, inspection_id])
+
+
+def inspection_id_of(live_server, unit_code: str) -> int:
+    """The id of the demo inspection of the unit with this GSO code (048, 01561, 01567)."""
+    return live_server.query(lambda: db.session.scalar(
+        select(Inspection.id).join(AdminUnit, Inspection.unit_id == AdminUnit.id)
+        .where(AdminUnit.code == unit_code)))
+
+
+def sync_and_wait(page, timeout: float = 15000):
+    """Press "sync now" and wait until a sync run that started after the press has succeeded."""
+    before = page.evaluate("import('/static/js/db.js').then((m) => m.getMeta('last_sync', ''))")
+    page.locator("#sync-now").click()
+    page.wait_for_function("""async (before) => {
+        const { getMeta } = await import('/static/js/db.js');
+        return (await getMeta('last_sync', '')) > before
+            && !document.querySelector('#sync-now').disabled;
+    }""", arg=before, timeout=timeout, polling=100)
+
+
 # The same steps in WebKit (a `WebKitPage` from webkit_driver.py, driven through Selenium).
 
 def webkit_open_inspection(page, unit_name: str = HA_LANG):

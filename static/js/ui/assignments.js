@@ -7,11 +7,12 @@ import { t } from "../i18n.js";
 import { forgottenCounts, listAssignments } from "../store.js";
 import { fmtDate, fmtTime, h } from "./dom.js";
 
-/** Render the assignment list into `root`. */
-export async function renderAssignments(root, { session }) {
+/** Render the assignment list into `root`, unless `isCurrent()` says a newer render began. */
+export async function renderAssignments(root, { session, isCurrent = () => true }) {
   const entries = await listAssignments();
   const fetchedAt = await getMeta("assignments_at", null);
   const forgotten = await forgottenCounts();
+  if (!isCurrent()) return; // data changed meanwhile and a newer render shows it
   const cards = entries.map(({ assignment, checklist, observations, photos, unsent }) => {
     const inspection = assignment.inspection;
     const photoCounts = new Map();
