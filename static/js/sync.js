@@ -184,16 +184,19 @@ export class SyncEngine extends EventTarget {
     while (this.running) await this.inFlight.catch(() => {});
   }
 
-  /** One sync run; every failure is turned into a status the user can read. */
+  /**
+   * One sync run; every failure is turned into a status the user can read. "Synced at" is the
+   * time the run began: what was saved or changed on the server before it is on both sides.
+   */
   async run() {
+    const startedAt = new Date().toISOString();
     this.update({ running: true });
     try {
       if (globalThis.navigator && navigator.onLine === false) throw new NetworkError("offline");
       await this.withFreshToken(() => this.steps());
       this.failures = 0;
-      const now = new Date().toISOString();
-      await setMeta("last_sync", now);
-      this.update({ running: false, error: null, online: true, lastSuccessAt: now, upload: null });
+      await setMeta("last_sync", startedAt);
+      this.update({ running: false, error: null, online: true, lastSuccessAt: startedAt, upload: null });
       return "ok";
     } catch (err) {
       if (isUnauthorised(err) && LOCKING_CODES.has(err.code)) {

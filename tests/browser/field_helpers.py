@@ -84,14 +84,14 @@ def inspection_id_of(live_server, unit_code: str) -> int:
 
 
 def sync_and_wait(page, timeout: float = 15000):
-    """Press "sync now" and wait until a sync run that started after the press has succeeded."""
-    before = page.evaluate("import('/static/js/db.js').then((m) => m.getMeta('last_sync', ''))")
+    """Press "sync now" and wait until a sync run that began after the press has succeeded (the
+    app records a successful run's start as its "synced at" time)."""
+    pressed = page.evaluate("new Date().toISOString()")
     page.locator("#sync-now").click()
-    page.wait_for_function("""async (before) => {
+    page.wait_for_function("""async (pressed) => {
         const { getMeta } = await import('/static/js/db.js');
-        return (await getMeta('last_sync', '')) > before
-            && !document.querySelector('#sync-now').disabled;
-    }""", arg=before, timeout=timeout, polling=100)
+        return (await getMeta('last_sync', '')) >= pressed;
+    }""", arg=pressed, timeout=timeout, polling=100)
 
 
 # The same steps in WebKit (a `WebKitPage` from webkit_driver.py, driven through Selenium).
