@@ -111,7 +111,8 @@ def year_of_trips(app, inspections: int) -> list[int]:
             AdminUnit.level == UnitLevel.commune).order_by(AdminUnit.code)) if u.is_valid_on(day)]
         ids, trip = [], 0
         while len(ids) < inspections:
-            units = [communes[(len(ids) + i) % len(communes)] for i in range(min(10, inspections - len(ids)))]
+            count = min(10, inspections - len(ids))
+            units = [communes[(len(ids) + i) % len(communes)] for i in range(count)]
             made = create_trip(plan, f"Đợt kiểm tra mô phỏng {trip + 1}", day, day, user["leader"],
                                [user["inspector1"]], units)
             db.session.flush()
@@ -136,8 +137,9 @@ def approve_all(app, ids: list[int]) -> None:
         db.session.commit()
 
 
-def simulated_year(browser, base: str, app, original: bytes, inspections: int, per: int) -> list[tuple]:
-    """Photos of a year on one tablet, uploaded, then approved: the device storage before and after."""
+def simulated_year(browser, base: str, app, original: bytes, inspections: int,
+                   per: int) -> list[tuple]:
+    """A year of photos on one tablet, uploaded, then approved: device storage before and after."""
     ids = year_of_trips(app, inspections)
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
@@ -146,7 +148,8 @@ def simulated_year(browser, base: str, app, original: bytes, inspections: int, p
     page.fill("input[name=password]", "demo1234")
     page.click("button[type=submit]")
     page.wait_for_selector("a.assignment")
-    page.wait_for_function("() => /\\d:\\d/.test(document.querySelector('#sync-last')?.textContent)")
+    page.wait_for_function(
+        "() => /\\d:\\d/.test(document.querySelector('#sync-last')?.textContent)")
     started = time.perf_counter()
     # One photo prepared by the app (downscaled, thumbnail); each record gets its own copy of the
     # bytes, as separate pictures would.
@@ -156,25 +159,29 @@ def simulated_year(browser, base: str, app, original: bytes, inspections: int, p
         const { newId } = await import('/static/js/outbox.js');
         const { getAll } = await import('/static/js/db.js');
         const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-        const file = new File([bytes], 'camera.jpg', { type: 'image/jpeg', lastModified: Date.now() });
+        const file = new File([bytes], 'camera.jpg', { type: 'image/jpeg' });
         const assignments = new Map((await getAll('assignments')).map((a) => [a.id, a]));
-        const checklists = new Map((await getAll('checklists')).map((c) => [c.version_id, c.document]));
-        const first = await preparePhoto(file, { inspectionId: ids[0], itemCode: null, askPosition: false });
+        const checklists = new Map((await getAll('checklists'))
+            .map((c) => [c.version_id, c.document]));
+        const first = await preparePhoto(file,
+            { inspectionId: ids[0], itemCode: null, askPosition: false });
         const full = await first.blob.arrayBuffer();
         const thumb = await first.thumb.arrayBuffer();
         for (const id of ids) {
             const checklist = checklists.get(assignments.get(id).inspection.checklist_version_id);
             const itemCode = checklist.sections[0].items[0].code;
             for (let n = 0; n < per; n++) {
-                await savePhoto({ ...first, client_uuid: newId(), inspection_id: id, item_code: itemCode,
-                    blob: new Blob([full], { type: 'image/jpeg' }), thumb: new Blob([thumb], { type: 'image/jpeg' }),
+                await savePhoto({ ...first, client_uuid: newId(), inspection_id: id,
+                    item_code: itemCode, blob: new Blob([full], { type: 'image/jpeg' }),
+                    thumb: new Blob([thumb], { type: 'image/jpeg' }),
                     created_at: new Date().toISOString() });
             }
         }
     }""", [base64.b64encode(original).decode(), ids, per])
     page.locator("#sync-now").click()
     page.wait_for_function("() => document.querySelector('#sync-unsent')?.dataset.photos === '0'"
-                           " && !document.querySelector('#sync-now').disabled", timeout=3600_000, polling=1000)
+                           " && !document.querySelector('#sync-now').disabled",
+                           timeout=3600_000, polling=1000)
     upload_s = time.perf_counter() - started
     measure = """async () => {
         const { storageUse } = await import('/static/js/store.js');
@@ -188,18 +195,21 @@ def simulated_year(browser, base: str, app, original: bytes, inspections: int, p
     # Wait for a sync that began after the approval (the app records a run's start as "synced at").
     pressed = page.evaluate("new Date().toISOString()")
     page.locator("#sync-now").click()
-    page.wait_for_function("""async (pressed) => (await import('/static/js/db.js').then((m) => m.getMeta('last_sync', ''))) >= pressed""",
-                           arg=pressed, timeout=600_000, polling=500)
+    page.wait_for_function("""async (pressed) => {
+        const { getMeta } = await import('/static/js/db.js');
+        return (await getMeta('last_sync', '')) >= pressed;
+    }""", arg=pressed, timeout=600_000, polling=500)
     after = page.evaluate(measure)
     context.close()
     label = f"{inspections} inspections × {per} photos"
     return [
         (f"Device storage, {label}, synced, before approval (every full image kept)",
-         f"{before['usage'] / MB:,.1f} MB ({before['full']} full images; uploaded in {upload_s:,.0f} s)",
+         (f"{before['usage'] / MB:,.1f} MB ({before['full']} full images; "
+          f"uploaded in {upload_s:,.0f} s)"),
          "(what issue 18 replaces)", None),
         (f"Device storage, {label}, approved and synced",
-         f"{after['usage'] / MB:,.1f} MB ({after['full']} full images, {after['photos']} thumbnails; "
-         f"app's own count {after['own'] / MB:,.1f} MB)",
+         (f"{after['usage'] / MB:,.1f} MB ({after['full']} full images, "
+          f"{after['photos']} thumbnails; app's own count {after['own'] / MB:,.1f} MB)"),
          f"< {AIMS['year'] // MB} MB", after["usage"] < AIMS["year"] and after["full"] == 0),
     ]
 
@@ -211,7 +221,8 @@ def kb(n: float) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10, help="offline reloads to time")
-    parser.add_argument("--year", type=int, nargs=2, default=(20, 60), metavar=("INSPECTIONS", "PHOTOS"),
+    parser.add_argument("--year", type=int, nargs=2, default=(20, 60),
+                        metavar=("INSPECTIONS", "PHOTOS"),
                         help="the simulated year: inspections, photos per inspection (0 0: skip)")
     args = parser.parse_args()
     logging.disable(logging.INFO)

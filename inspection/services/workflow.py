@@ -74,7 +74,8 @@ def transition_inspection(
 
     signed_at = inspection.signed_at
     log_change(inspection.id, "inspection",
-               {"id": inspection.id, "state": inspection.state.value, "revision": inspection.revision,
+               {"id": inspection.id, "state": inspection.state.value,
+                "revision": inspection.revision,
                 "signed_at": signed_at.isoformat() if signed_at else None}, user.id)
     audit.record(f"inspection.{action}", inspection, user, device_id,
                  before=before.value, after=inspection.state.value, reason=reason)

@@ -12,14 +12,17 @@ export const DEFAULT_RETENTION_DAYS = 30;
 export const WARN_AT = 0.8; // share of the quota at which the device page warns
 const DAY_MS = 24 * 60 * 60 * 1000;
 const FINISHED = new Set(["approved", "signed"]);
-const UNSENT_PHOTO = new Set(["pending", "uploading", "refused"]);
+const UNSENT_PHOTO = new Set(["pending", "uploading"]);
 
 /** Whether the inspection's work is finished (approved or signed): its photos are on the server. */
 export function isFinished(inspection) {
   return Boolean(inspection) && FINISHED.has(inspection.state);
 }
 
-/** Whether a photo still exists only on this device (to upload, or refused and kept for export). */
+/**
+ * Whether a photo is still to be uploaded. A photo the server refused is kept by its entry in
+ * the attention list (until exported and dismissed), which hasUnsent counts.
+ */
 export function isUnsentPhoto(photo) {
   return UNSENT_PHOTO.has(photo.status);
 }

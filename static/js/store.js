@@ -521,8 +521,9 @@ export function lockUnsentWork(reason, at = new Date().toISOString()) {
     const session = await request(s.session.get("current"));
     if (!session || !session.user) return null;
     const outbox = await request(s.outbox.getAll());
-    const photos = (await request(s.photos.getAll())).filter(isUnsentPhoto);
     const attention = (await request(s.attention.getAll())).filter((a) => a.kind !== "conflict");
+    const refused = new Set(attention.filter((a) => a.kind === "photo").map((a) => a.id));
+    const photos = (await request(s.photos.getAll())).filter((p) => isUnsentPhoto(p) || refused.has(p.client_uuid));
     const observations = [];
     for (const key of new Set(outbox.map((op) => JSON.stringify([op.inspection_id, op.item_code])))) {
       const observation = await request(s.observations.get(JSON.parse(key)));

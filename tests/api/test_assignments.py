@@ -205,6 +205,8 @@ def test_the_feed_tells_devices_when_an_inspection_was_signed(demo, login):
     transition_inspection(inspection, "sign", user("leader"), minutes_signed=True)
     db.session.commit()
     changes = login("inspector1").get("/api/v1/sync/pull?since=0&limit=1000").get_json()["changes"]
-    change = [c for c in changes if c["kind"] == "inspection" and c["inspection_id"] == inspection.id][-1]
+    change = [c for c in changes
+              if c["kind"] == "inspection" and c["inspection_id"] == inspection.id][-1]
     assert change["data"]["state"] == "signed"
-    assert datetime.fromisoformat(change["data"]["signed_at"]) == as_utc(inspection.state_changed_at)
+    signed_at = datetime.fromisoformat(change["data"]["signed_at"])
+    assert signed_at == as_utc(inspection.state_changed_at)

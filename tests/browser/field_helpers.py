@@ -73,7 +73,8 @@ def photo_records(page) -> list[dict]:
 def store_count(page, store: str, inspection_id: int | None = None) -> int:
     """Records in a store of the page's IndexedDB (of one inspection, by its index)."""
     return page.evaluate("""([store, id]) => import('/static/js/db.js').then((m) =>
-        id === null ? m.count(store) : m.count(store, id, 'inspection_id'))""", [store, inspection_id])
+        id === null ? m.count(store) : m.count(store, id, 'inspection_id'))""",
+                         [store, inspection_id])
 
 
 def inspection_id_of(live_server, unit_code: str) -> int:

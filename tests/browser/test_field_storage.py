@@ -28,7 +28,7 @@ QUOTA = 900_000
 
 
 def move(live_server, unit_code: str, *actions: str, reason: str | None = None):
-    """The leader moves an inspection through the workflow in the office (as the review page does)."""
+    """The leader moves an inspection through the workflow in the office (the review page)."""
 
     def run():
         inspection = db.session.get(Inspection, inspection_id_of(live_server, unit_code))
@@ -60,7 +60,8 @@ def test_a_photo_of_an_approved_inspection_keeps_its_thumbnail_and_opens_from_th
     [kept] = photo_records(page)
     assert kept["blob"] is None and kept["full_dropped_at"]
     assert kept["thumb"] == taken["thumb"]
-    for key in ("client_uuid", "sha256", "size", "width", "height", "captured_at", "photo_id", "item_code"):
+    for key in ("client_uuid", "sha256", "size", "width", "height", "captured_at", "photo_id",
+                "item_code"):
         assert kept[key] == taken[key], key
     server_photo = live_server.query(lambda: db.session.scalars(select(Photo)).one())
     assert (server_photo.id, server_photo.sha256) == (kept["photo_id"], kept["sha256"])
@@ -77,7 +78,8 @@ def test_a_photo_of_an_approved_inspection_keeps_its_thumbnail_and_opens_from_th
     assert viewer.get_attribute("data-source") == "server"
     assert answer.value.status == 200
     assert answer.value.headers["cache-control"] == "private, no-store"
-    shown = viewer.locator("img.viewer-image").evaluate("(img) => [img.naturalWidth, img.naturalHeight]")
+    shown = viewer.locator("img.viewer-image").evaluate(
+        "(img) => [img.naturalWidth, img.naturalHeight]")
     assert shown == [kept["width"], kept["height"]]
     # What the viewer fetches is the original, byte for byte.
     fetched = page.evaluate("""async (id) => {
@@ -95,13 +97,15 @@ def test_a_photo_of_an_approved_inspection_keeps_its_thumbnail_and_opens_from_th
     thumb = go_to_item(page, "CDDH.12").locator("li.thumb")
     thumb.locator("button.thumb-open").click()
     expect(viewer.locator(".viewer-message")).to_contain_text("Cần có mạng để xem ảnh đầy đủ")
-    assert viewer.locator("img.viewer-thumb").evaluate("(img) => img.complete && img.naturalWidth > 0")
+    assert viewer.locator("img.viewer-thumb").evaluate(
+        "(img) => img.complete && img.naturalWidth > 0")
 
 
 def test_inspections_no_longer_assigned_leave_the_device_unless_work_is_unsent(
         live_server, context, sign_in):
     page = sign_in(context, "inspector1")
-    ha_lang, vinh_quy = inspection_id_of(live_server, HA_LANG_CODE), inspection_id_of(live_server, VINH_QUY_CODE)
+    ha_lang = inspection_id_of(live_server, HA_LANG_CODE)
+    vinh_quy = inspection_id_of(live_server, VINH_QUY_CODE)
     assert store_count(page, "observations", ha_lang) > 0
     context.set_offline(True)
     open_inspection(page, "Xã Vinh Quý")
@@ -118,7 +122,8 @@ def test_inspections_no_longer_assigned_leave_the_device_unless_work_is_unsent(
     page.goto(live_server.url + "/app/#/")
     page.locator("#cleared-unassigned").wait_for(timeout=15000)
     # Hạ Lang and Cô Ngân had nothing unsent: every record of them is gone.
-    expect(page.locator("#cleared-unassigned")).to_contain_text("Đã xoá khỏi máy này 2 cuộc kiểm tra")
+    expect(page.locator("#cleared-unassigned")).to_contain_text(
+        "Đã xoá khỏi máy này 2 cuộc kiểm tra")
     for inspection_id in (ha_lang, inspection_id_of(live_server, CO_NGAN_CODE)):
         for store in ("observations", "photos"):
             assert store_count(page, store, inspection_id) == 0
@@ -155,17 +160,20 @@ def test_a_full_device_refuses_a_photo_out_loud_and_offers_to_clear_finished_ins
     path.write_bytes(camera_jpeg())
     card = go_to_item(page, "CDDH.12")
     card.locator("input[data-photo=camera]").set_input_files(str(path))
-    expect(card.locator(".photo-message")).to_contain_text("Ảnh KHÔNG được lưu: bộ nhớ của máy đã đầy")
+    expect(card.locator(".photo-message")).to_contain_text(
+        "Ảnh KHÔNG được lưu: bộ nhớ của máy đã đầy")
     assert card.locator("li.thumb").count() == 0
     assert photo_records(page) == []
     expect(page.locator("#banner-storage")).to_contain_text("Bộ nhớ của máy đã đầy")
 
     page.locator("#banner-storage").get_by_role("link", name="Xem bộ nhớ").click()
     expect(page.locator("#storage-warning")).to_contain_text("từ chối lưu vì hết chỗ")
-    expect(page.locator("#storage-warning")).to_contain_text("Có thể xoá khỏi máy 1 cuộc kiểm tra đã xong")
+    expect(page.locator("#storage-warning")).to_contain_text(
+        "Có thể xoá khỏi máy 1 cuộc kiểm tra đã xong")
     rows = page.locator("#storage-use tbody tr")
     assert rows.count() == 3
-    assert page.locator(f"#storage-use tr[data-inspection='{co_ngan}']").inner_text().count("Đã ký") == 1
+    row = page.locator(f"#storage-use tr[data-inspection='{co_ngan}']")
+    assert row.inner_text().count("Đã ký") == 1
     clear = page.locator("#clear-finished")
     expect(clear).to_have_text("Xoá khỏi máy 1 cuộc kiểm tra đã xong")
     clear.click()
@@ -178,7 +186,8 @@ def test_a_full_device_refuses_a_photo_out_loud_and_offers_to_clear_finished_ins
     cdp.send("Storage.overrideQuotaForOrigin", {"origin": origin})
     sync_and_wait(page)
     page.click("#brand")
-    expect(page.locator("#cleared-finished")).to_contain_text("Đã xoá khỏi máy này 1 cuộc kiểm tra đã xong")
+    expect(page.locator("#cleared-finished")).to_contain_text(
+        "Đã xoá khỏi máy này 1 cuộc kiểm tra đã xong")
     expect(page.locator("a.assignment")).to_have_count(2)
     # …but when the leader reopens it, it is back on the tablet.
     move(live_server, CO_NGAN_CODE, "reopen", reason="Bổ sung minh chứng")
@@ -193,13 +202,15 @@ def test_a_full_device_refuses_a_photo_out_loud_and_offers_to_clear_finished_ins
     assert len(photo_records(page)) == 1
 
 
-def test_a_signed_inspection_leaves_the_device_after_the_retention_days(live_server, context, sign_in):
+def test_a_signed_inspection_leaves_the_device_after_the_retention_days(
+        live_server, context, sign_in):
     page = sign_in(context, "inspector1")
     co_ngan = inspection_id_of(live_server, CO_NGAN_CODE)
     assert store_count(page, "observations", co_ngan) > 0
     # The province keeps signed inspections on tablets for 0 days from now on.
     live_server.app.config["DEVICE_RETENTION_DAYS"] = 0
     sync_and_wait(page)
-    expect(page.locator("#cleared-finished")).to_contain_text("Đã xoá khỏi máy này 1 cuộc kiểm tra đã xong")
+    expect(page.locator("#cleared-finished")).to_contain_text(
+        "Đã xoá khỏi máy này 1 cuộc kiểm tra đã xong")
     expect(page.locator("a.assignment")).to_have_count(2)
     assert store_count(page, "observations", co_ngan) == 0

@@ -49,8 +49,10 @@ test("anything only on the device keeps an inspection", () => {
   assert.ok(!hasUnsent({ ops: 0, photos: [photo("done"), photo("remote")], attention: [{ kind: "conflict" }] }));
   assert.ok(hasUnsent({ ops: 1 }));
   assert.ok(hasUnsent({ drafts: true }), "typing not yet committed");
-  for (const status of ["pending", "uploading", "refused"]) assert.ok(hasUnsent({ photos: [photo(status)] }), status);
+  for (const status of ["pending", "uploading"]) assert.ok(hasUnsent({ photos: [photo(status)] }), status);
   assert.ok(hasUnsent({ attention: [{ kind: "rejected" }] }), "a refused change waits for export");
+  assert.ok(hasUnsent({ photos: [photo("refused")], attention: [{ kind: "photo" }] }), "a refused photo too");
+  assert.ok(!hasUnsent({ photos: [photo("refused")] }), "exported and dismissed: it may go");
 });
 
 test("the device warns from 80 % of the quota, or once the browser refused a write", () => {
