@@ -137,6 +137,11 @@ def approve_all(app, ids: list[int]) -> None:
         db.session.commit()
 
 
+def press_sync(page) -> None:
+    """Press "sync now" once no run is under way (the button is disabled during a run)."""
+    page.locator("#sync-now:not([disabled])").click(timeout=3600_000)
+
+
 def simulated_year(browser, base: str, app, original: bytes, inspections: int,
                    per: int) -> list[tuple]:
     """A year of photos on one tablet, uploaded, then approved: device storage before and after."""
@@ -178,10 +183,13 @@ def simulated_year(browser, base: str, app, original: bytes, inspections: int,
             }
         }
     }""", [base64.b64encode(original).decode(), ids, per])
-    page.locator("#sync-now").click()
-    page.wait_for_function("() => document.querySelector('#sync-unsent')?.dataset.photos === '0'"
-                           " && !document.querySelector('#sync-now').disabled",
-                           timeout=3600_000, polling=1000)
+    # The app's sync uploads them (a run may already be under way: then it simply goes on).
+    press_sync(page)
+    page.wait_for_function("""async () => {
+        const { count } = await import('/static/js/db.js');
+        return (await count('photos', 'pending', 'status'))
+            + (await count('photos', 'uploading', 'status')) === 0;
+    }""", timeout=3600_000, polling=2000)
     upload_s = time.perf_counter() - started
     measure = """async () => {
         const { storageUse } = await import('/static/js/store.js');
@@ -194,7 +202,7 @@ def simulated_year(browser, base: str, app, original: bytes, inspections: int,
     approve_all(app, ids)
     # Wait for a sync that began after the approval (the app records a run's start as "synced at").
     pressed = page.evaluate("new Date().toISOString()")
-    page.locator("#sync-now").click()
+    press_sync(page)
     page.wait_for_function("""async (pressed) => {
         const { getMeta } = await import('/static/js/db.js');
         return (await getMeta('last_sync', '')) >= pressed;
