@@ -137,6 +137,16 @@ def approve_all(app, ids: list[int]) -> None:
         db.session.commit()
 
 
+def wait_until(page, script: str, arg=None, seconds: float = 3600) -> None:
+    """Evaluate `script` (may be async) every second until it is truthy (wait_for_function would
+    not wait for a promise)."""
+    deadline = time.monotonic() + seconds
+    while not page.evaluate(script, arg):
+        if time.monotonic() > deadline:
+            raise TimeoutError(script)
+        page.wait_for_timeout(1000)
+
+
 def press_sync(page) -> None:
     """Press "sync now" once no run is under way (the button is disabled during a run)."""
     page.locator("#sync-now:not([disabled])").click(timeout=3600_000)
@@ -185,11 +195,11 @@ def simulated_year(browser, base: str, app, original: bytes, inspections: int,
     }""", [base64.b64encode(original).decode(), ids, per])
     # The app's sync uploads them (a run may already be under way: then it simply goes on).
     press_sync(page)
-    page.wait_for_function("""async () => {
+    wait_until(page, """async () => {
         const { count } = await import('/static/js/db.js');
         return (await count('photos', 'pending', 'status'))
             + (await count('photos', 'uploading', 'status')) === 0;
-    }""", timeout=3600_000, polling=2000)
+    }""")
     upload_s = time.perf_counter() - started
     measure = """async () => {
         const { storageUse } = await import('/static/js/store.js');
@@ -203,10 +213,10 @@ def simulated_year(browser, base: str, app, original: bytes, inspections: int,
     # Wait for a sync that began after the approval (the app records a run's start as "synced at").
     pressed = page.evaluate("new Date().toISOString()")
     press_sync(page)
-    page.wait_for_function("""async (pressed) => {
+    wait_until(page, """async (pressed) => {
         const { getMeta } = await import('/static/js/db.js');
         return (await getMeta('last_sync', '')) >= pressed;
-    }""", arg=pressed, timeout=600_000, polling=500)
+    }""", pressed)
     after = page.evaluate(measure)
     context.close()
     label = f"{inspections} inspections × {per} photos"

@@ -1,6 +1,8 @@
 """Helpers shared by the browser tests: find things in the field app and read its IndexedDB."""
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import select
 
 from inspection.extensions import db
@@ -84,15 +86,28 @@ def inspection_id_of(live_server, unit_code: str) -> int:
         .where(AdminUnit.code == unit_code)))
 
 
+def wait_until(page, script: str, arg=None, timeout: float = 15000, message: str = ""):
+    """Evaluate `script` (may be async) until it returns something truthy; return that.
+    page.wait_for_function does not wait for a promise: an async predicate passes at once."""
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        value = page.evaluate(script, arg)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {message or script}")
+        page.wait_for_timeout(100)
+
+
 def sync_and_wait(page, timeout: float = 15000):
     """Press "sync now" and wait until a sync run that began after the press has succeeded (the
     app records a successful run's start as its "synced at" time)."""
     pressed = page.evaluate("new Date().toISOString()")
     page.locator("#sync-now").click()
-    page.wait_for_function("""async (pressed) => {
+    wait_until(page, """async (pressed) => {
         const { getMeta } = await import('/static/js/db.js');
         return (await getMeta('last_sync', '')) >= pressed;
-    }""", arg=pressed, timeout=timeout, polling=100)
+    }""", pressed, timeout, "a sync run begun after the press")
 
 
 # The same steps in WebKit (a `WebKitPage` from webkit_driver.py, driven through Selenium).
