@@ -405,7 +405,7 @@ export function tidyStorage({ now = Date.now(), clearFinished = false, drafts = 
       for (const photo of photos) {
         if (!canDropFullImage(photo, inspection)) continue;
         result.freedPhotos += 1;
-        result.freedBytes += photo.blob.size;
+        result.freedBytes += storedSize(photo.blob);
         await request(s.photos.put({ ...photo, blob: null, full_dropped_at: at }));
       }
     }
@@ -441,9 +441,15 @@ export async function forgottenCounts() {
   };
 }
 
-/** The approximate size of a record as stored (its JSON, without Blobs). */
+/** The approximate size of a record as stored (its JSON, without Blobs or photo bytes). */
 function recordBytes(value) {
-  return JSON.stringify(value, (key, v) => (v instanceof Blob ? undefined : v)).length;
+  return JSON.stringify(value, (key, v) => (v instanceof Blob || v instanceof ArrayBuffer ? undefined : v)).length;
+}
+
+/** The bytes of a stored image: a Blob, or {bytes, type} where Blobs are refused (savePhoto). */
+function storedSize(value) {
+  if (!value) return 0;
+  return value instanceof Blob ? value.size : (value.bytes ? value.bytes.byteLength : 0);
 }
 
 /**
@@ -465,9 +471,9 @@ export function storageUse() {
       let fullImages = 0;
       let thumbs = 0;
       for (const photo of photos) {
-        bytes += recordBytes(photo);
-        if (photo.blob) { fullImages += 1; bytes += photo.blob.size; }
-        if (photo.thumb) { thumbs += 1; bytes += photo.thumb.size; }
+        bytes += recordBytes(photo) + storedSize(photo.blob) + storedSize(photo.thumb);
+        if (photo.blob) fullImages += 1;
+        if (photo.thumb) thumbs += 1;
       }
       const unsent = hasUnsent({ ops: outbox.filter((op) => op.inspection_id === id).length, photos,
         attention: attention.filter((a) => a.inspection_id === id) });
@@ -481,7 +487,7 @@ export function storageUse() {
       + recordBytes(attention) + recordBytes(await request(s.meta.getAll()));
     for (const photo of await request(s.photos.getAll())) {
       if (inspections.some((i) => i.id === photo.inspection_id)) continue;
-      other += recordBytes(photo) + (photo.blob ? photo.blob.size : 0) + (photo.thumb ? photo.thumb.size : 0);
+      other += recordBytes(photo) + storedSize(photo.blob) + storedSize(photo.thumb);
     }
     inspections.sort((a, b) => b.bytes - a.bytes || a.id - b.id);
     return { inspections, other, total: total + other };
@@ -614,7 +620,7 @@ export async function exportLocked(username) {
   const photos = [];
   for (const photo of bundle.photos) {
     const { blob, thumb, ...meta } = photo;
-    photos.push({ ...meta, data_base64: blob ? await blobToBase64(blob) : null });
+    photos.push({ ...meta, data_base64: blob ? await blobToBase64(asBlob(blob)) : null });
   }
   const device = await getMeta("device_id", null);
   return {
