@@ -75,6 +75,9 @@ class Defaults:
     # The address people open the app at, e.g. https://cchc.caobang.gov.vn: printed as the QR
     # code of the minutes. Unset, the address of the request that builds them is used.
     PUBLIC_URL = None
+    # Tablets forget an inspection this many days after its minutes were signed (once nothing of
+    # it is unsent); GET /assignments tells them the number and no longer lists such inspections.
+    DEVICE_RETENTION_DAYS = 30
 
 
 ENV_KEYS = {
@@ -85,9 +88,11 @@ ENV_KEYS = {
     "INSPECTION_DEMO": "DEMO",
     "PUBLIC_URL": "PUBLIC_URL",
     "TRUSTED_PROXIES": "TRUSTED_PROXIES",
+    "DEVICE_RETENTION_DAYS": "DEVICE_RETENTION_DAYS",
 }
 BOOLEAN_KEYS = {"SESSION_COOKIE_SECURE", "DEMO"}
-INTEGER_KEYS = {"TRUSTED_PROXIES"}
+# Whole numbers ≥ 0 (empty is 0); anything else stops the start with a message naming the variable.
+COUNT_KEYS = {"TRUSTED_PROXIES", "DEVICE_RETENTION_DAYS"}
 
 
 def secret_key_from_instance(instance_path: str) -> str:
@@ -101,14 +106,17 @@ def secret_key_from_instance(instance_path: str) -> str:
 
 
 def from_environment(environ=os.environ) -> dict:
-    """Settings given as environment variables, with booleans parsed."""
+    """Settings given as environment variables, with booleans and whole numbers parsed."""
     found = {}
     for env_name, key in ENV_KEYS.items():
         if env_name in environ:
             value = environ[env_name]
             if key in BOOLEAN_KEYS:
                 value = value.strip().lower() in {"1", "true", "yes", "on"}
-            elif key in INTEGER_KEYS:
-                value = int(value.strip() or 0)
+            elif key in COUNT_KEYS:
+                value = value.strip() or "0"
+                if not (value.isascii() and value.isdigit()):
+                    raise ValueError(f"{env_name} must be a whole number ≥ 0, not {value!r}")
+                value = int(value)
             found[key] = value
     return found

@@ -10,11 +10,17 @@ Measures, and prints as a table with the aims of issue 4:
   3. bytes uploaded for a 12-megapixel camera photo (4000×3000 JPEG, quality 92, drawn with
      Pillow: shapes and gradients with sensor-like noise) after the app downscales it;
   4. bytes sent again when the connection is cut at 90 % of that upload (worst case: the
-     chunk in flight is lost entirely), against one tus chunk.
+     chunk in flight is lost entirely), against one tus chunk;
+  5. the device's storage after a simulated year (issue 18): 20 inspections × 60 photos taken
+     on the tablet (that 12-MP photo, downscaled by the app), uploaded by the app's own sync,
+     then every inspection approved and synced once more — the browser's own figure
+     (navigator.storage.estimate().usage) before approval (every full image kept, as before
+     issue 18) and after (thumbnails and metadata only). `--year I P` changes the numbers.
 """
 from __future__ import annotations
 
 import argparse
+import base64
 import gzip
 import io
 import logging
@@ -41,7 +47,8 @@ from inspection.web.fieldapp import build_precache
 
 CHROMIUM = "/usr/bin/chromium"
 CHUNK = 256 * 1024
-AIMS = {"shell": 250 * 1024, "reload_ms": 500, "photo": 600 * 1024}
+AIMS = {"shell": 250 * 1024, "reload_ms": 500, "photo": 600 * 1024, "year": 50 * 1024 * 1024}
+MB = 1024 * 1024
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -87,6 +94,144 @@ def camera_photo(width: int = 4000, height: int = 3000, quality: int = 92) -> by
     return out.getvalue()
 
 
+def year_of_trips(app, inspections: int) -> list[int]:
+    """Trips of 2021 with `inspections` commune inspections in all (10 a trip), inspector1 on
+    each team; returns the inspection ids."""
+    from datetime import date
+
+    from inspection.models import AdminUnit, Plan, User
+    from inspection.models.units import UnitLevel
+    from inspection.services.planning import create_trip
+
+    with app.app_context():
+        user = {u.username: u for u in db.session.scalars(db.select(User))}
+        plan = db.session.scalars(db.select(Plan)).first()
+        day = date(2021, 3, 1)
+        communes = [u for u in db.session.scalars(db.select(AdminUnit).where(
+            AdminUnit.level == UnitLevel.commune).order_by(AdminUnit.code)) if u.is_valid_on(day)]
+        ids, trip = [], 0
+        while len(ids) < inspections:
+            count = min(10, inspections - len(ids))
+            units = [communes[(len(ids) + i) % len(communes)] for i in range(count)]
+            made = create_trip(plan, f"Đợt kiểm tra mô phỏng {trip + 1}", day, day, user["leader"],
+                               [user["inspector1"]], units)
+            db.session.flush()
+            ids.extend(i.id for i in made.inspections)
+            trip += 1
+        db.session.commit()
+        return ids
+
+
+def approve_all(app, ids: list[int]) -> None:
+    """The leader approves each inspection (started and submitted first), as in the office."""
+    from inspection.models import Inspection, User
+    from inspection.services.workflow import transition_inspection
+
+    with app.app_context():
+        leader = db.session.scalar(db.select(User).where(User.username == "leader"))
+        for inspection_id in ids:
+            inspection = db.session.get(Inspection, inspection_id)
+            for action in ("start", "submit", "approve"):
+                if inspection.can(action):
+                    transition_inspection(inspection, action, leader)
+        db.session.commit()
+
+
+def wait_until(page, script: str, arg=None, seconds: float = 3600) -> None:
+    """Evaluate `script` (may be async) every second until it is truthy (wait_for_function would
+    not wait for a promise)."""
+    deadline = time.monotonic() + seconds
+    while not page.evaluate(script, arg):
+        if time.monotonic() > deadline:
+            raise TimeoutError(script)
+        page.wait_for_timeout(1000)
+
+
+def press_sync(page) -> None:
+    """Press "sync now" once no run is under way (the button is disabled during a run)."""
+    page.locator("#sync-now:not([disabled])").click(timeout=3600_000)
+
+
+def simulated_year(browser, base: str, app, original: bytes, inspections: int,
+                   per: int) -> list[tuple]:
+    """A year of photos on one tablet, uploaded, then approved: device storage before and after."""
+    ids = year_of_trips(app, inspections)
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.goto(base + "/app/")
+    page.fill("input[name=username]", "inspector1")
+    page.fill("input[name=password]", "demo1234")
+    page.click("button[type=submit]")
+    page.wait_for_selector("a.assignment")
+    page.wait_for_function(
+        "() => /\\d:\\d/.test(document.querySelector('#sync-last')?.textContent)")
+    started = time.perf_counter()
+    # One photo prepared by the app (downscaled, thumbnail); each record gets its own copy of the
+    # bytes, as separate pictures would.
+    page.evaluate("""async ([b64, ids, per]) => {
+        const { preparePhoto } = await import('/static/js/photos.js');
+        const { savePhoto } = await import('/static/js/store.js');
+        const { newId } = await import('/static/js/outbox.js');
+        const { getAll } = await import('/static/js/db.js');
+        const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+        const file = new File([bytes], 'camera.jpg', { type: 'image/jpeg' });
+        const assignments = new Map((await getAll('assignments')).map((a) => [a.id, a]));
+        const checklists = new Map((await getAll('checklists'))
+            .map((c) => [c.version_id, c.document]));
+        const first = await preparePhoto(file,
+            { inspectionId: ids[0], itemCode: null, askPosition: false });
+        const full = await first.blob.arrayBuffer();
+        const thumb = await first.thumb.arrayBuffer();
+        for (const id of ids) {
+            const checklist = checklists.get(assignments.get(id).inspection.checklist_version_id);
+            const itemCode = checklist.sections[0].items[0].code;
+            for (let n = 0; n < per; n++) {
+                await savePhoto({ ...first, client_uuid: newId(), inspection_id: id,
+                    item_code: itemCode, blob: new Blob([full], { type: 'image/jpeg' }),
+                    thumb: new Blob([thumb], { type: 'image/jpeg' }),
+                    created_at: new Date().toISOString() });
+            }
+        }
+    }""", [base64.b64encode(original).decode(), ids, per])
+    # The app's sync uploads them (a run may already be under way: then it simply goes on).
+    press_sync(page)
+    wait_until(page, """async () => {
+        const { count } = await import('/static/js/db.js');
+        return (await count('photos', 'pending', 'status'))
+            + (await count('photos', 'uploading', 'status')) === 0;
+    }""")
+    upload_s = time.perf_counter() - started
+    measure = """async () => {
+        const { storageUse } = await import('/static/js/store.js');
+        const { getAll } = await import('/static/js/db.js');
+        const photos = await getAll('photos');
+        return { usage: (await navigator.storage.estimate()).usage, own: (await storageUse()).total,
+                 photos: photos.length, full: photos.filter((p) => p.blob).length };
+    }"""
+    before = page.evaluate(measure)
+    approve_all(app, ids)
+    # Wait for a sync that began after the approval (the app records a run's start as "synced at").
+    pressed = page.evaluate("new Date().toISOString()")
+    press_sync(page)
+    wait_until(page, """async (pressed) => {
+        const { getMeta } = await import('/static/js/db.js');
+        return (await getMeta('last_sync', '')) >= pressed;
+    }""", pressed)
+    after = page.evaluate(measure)
+    context.close()
+    label = f"{inspections} inspections × {per} photos"
+    return [
+        (f"Device storage, {label}, synced, before approval (every full image kept)",
+         (f"{before['usage'] / MB:,.1f} MB ({before['full']} full images; "
+          f"uploaded in {upload_s:,.0f} s)"),
+         "(what issue 18 replaces)", None),
+        (f"Device storage, {label}, approved and synced",
+         (f"{after['usage'] / MB:,.1f} MB ({after['full']} full images, "
+          f"{after['photos']} thumbnails; app's own count {after['own'] / MB:,.1f} MB)"),
+         f"< {AIMS['year'] // MB} MB", after["usage"] < AIMS["year"] and after["full"] == 0),
+    ]
+
+
 def kb(n: float) -> str:
     return f"{n / 1024:,.0f} KB"
 
@@ -94,6 +239,9 @@ def kb(n: float) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10, help="offline reloads to time")
+    parser.add_argument("--year", type=int, nargs=2, default=(20, 60),
+                        metavar=("INSPECTIONS", "PHOTOS"),
+                        help="the simulated year: inspections, photos per inspection (0 0: skip)")
     args = parser.parse_args()
     logging.disable(logging.INFO)
     rows = []
@@ -206,6 +354,11 @@ def main() -> None:
         resent = cut["sent"] - cut["size"]
         rows.append(("Bytes re-sent after a cut at 90 % (chunk lost entirely)",
                      f"{kb(resent)} of {kb(cut['size'])}", f"≤ one chunk ({kb(CHUNK)})", resent <= CHUNK))
+
+        # 5. A year on one tablet.
+        inspections, per = args.year
+        if inspections and per:
+            rows.extend(simulated_year(browser, base, app, original, inspections, per))
         browser.close()
         server.shutdown()
 

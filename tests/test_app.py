@@ -1,6 +1,8 @@
 """Application set-up: configuration sources, secrets, headers and the OpenAPI document."""
 import os
 
+import pytest
+
 from inspection import create_app
 from inspection.config import from_environment
 
@@ -31,6 +33,13 @@ def test_environment_overrides_and_booleans():
                               "INSPECTION_DEMO": "yes"})
     assert found == {"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://x/y",
                      "SESSION_COOKIE_SECURE": False, "DEMO": True}
+
+
+def test_device_retention_days_from_the_environment_must_be_a_whole_number():
+    assert from_environment({"DEVICE_RETENTION_DAYS": " 45 "}) == {"DEVICE_RETENTION_DAYS": 45}
+    for bad in ("-1", "30 ngày", "2.5", ""):
+        with pytest.raises(ValueError, match="DEVICE_RETENTION_DAYS"):
+            from_environment({"DEVICE_RETENTION_DAYS": bad})
 
 
 def test_session_cookie_is_secure_by_default(tmp_path, monkeypatch):

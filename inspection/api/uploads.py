@@ -210,8 +210,10 @@ class UploadResource(MethodView):
         return Response(status=204, headers=headers)
 
 
-def _private(response: Response) -> Response:
-    response.headers["Cache-Control"] = "private, max-age=86400"
+def _private(response: Response, policy: str) -> Response:
+    """Keep a photo out of shared caches, and out of the browser's cache beyond `policy`: a tablet
+    may be shared or lost, and the server must check who asks every time."""
+    response.headers["Cache-Control"] = f"private, {policy}"
     response.headers.pop("Expires", None)
     return response
 
@@ -228,8 +230,10 @@ class PhotoFile(MethodView):
         path = get_storage().path_for(photo.sha256)
         if not path.is_file():
             raise photos.FileMissing("Tệp ảnh không còn trên máy chủ.", "The photo file is missing.")
+        # Never stored by the HTTP cache: the field app keeps the photos it needs in IndexedDB
+        # and drops them when the server holds them; a copy here would outlive that.
         return _private(send_file(path, mimetype=photo.content_type, conditional=True,
-                                  etag=photo.sha256, max_age=None))
+                                  etag=photo.sha256, max_age=None), "no-store")
 
 
 @blp.route("/photos/<int:photo_id>/thumb")
@@ -243,6 +247,9 @@ class PhotoThumb(MethodView):
         """A photo's thumbnail"""
         photo = photos.get_visible_photo(current_user, photo_id)
         path = photos.thumbnail_path(photo)
+        # Cached, but checked with the server (ETag) on every use: another account in the same
+        # browser never sees it without the server's consent.
         return _private(send_file(path, mimetype="image/jpeg", conditional=True,
-                                  etag=f"{photo.sha256}{photos.THUMB_SUFFIX}", max_age=None))
+                                  etag=f"{photo.sha256}{photos.THUMB_SUFFIX}", max_age=None),
+                        "no-cache")
 

@@ -131,6 +131,11 @@ class Inspection(db.Model):
         """Field edits are no longer applied directly once the leader has approved."""
         return self.state in {InspectionState.approved, InspectionState.signed}
 
+    @property
+    def signed_at(self) -> datetime | None:
+        """When the minutes' last signature made the inspection signed (None unless signed)."""
+        return self.state_changed_at if self.state is InspectionState.signed else None
+
 
 class ObservationResult(enum.StrEnum):
     passed = "pass"

@@ -205,6 +205,8 @@ class AssignmentInspectionSchema(ma.Schema):
     team = ma.fields.List(ma.fields.Nested(TeamMemberSchema))
     my_role = ma.fields.String(allow_none=True)
     checklist_version_id = ma.fields.Integer()
+    signed_at = ma.fields.String(allow_none=True, metadata={
+        "description": "When the minutes were fully signed (ISO 8601; null unless signed)"})
 
 
 class PreviousRecommendationSchema(ma.Schema):
@@ -231,3 +233,7 @@ class AssignmentsSchema(ma.Schema):
     checklists = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Raw(), metadata={
         "description": "Checklist template documents by checklist version id"})
     assignments = ma.fields.List(ma.fields.Nested(AssignmentSchema))
+    retention_days = ma.fields.Integer(metadata={
+        "description": "Days after signing that a device keeps an inspection (then forgets it, "
+                       "once nothing of it is unsent); signed inspections older than that are "
+                       "not listed"})

@@ -44,7 +44,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import bindparam, event, func, select, text, tuple_
@@ -210,19 +210,33 @@ def photo_data(photo: Photo) -> dict:
 # Assignments: everything a device needs to work offline
 
 
+def retention_days() -> int:
+    """Days a device keeps a signed inspection (config DEVICE_RETENTION_DAYS, default 30)."""
+    return max(0, int(current_app.config.get("DEVICE_RETENTION_DAYS", 30)))
+
+
 def assignments_for(user: User) -> dict:
     """The inspections of trips the user is on (as leader or member), each with its unit, trip,
     team, observations, photo metadata, open recommendations from earlier visits of the unit (or
     of the units it absorbed) and its change-feed cursor; plus each checklist document once.
 
+    Inspections signed more than ``retention_days()`` ago are left out: devices forget them
+    (the number of days is in the answer, so a device offline for weeks forgets them too).
     Admins and unit representatives do not use the field app: they get an empty list.
     """
-    result = {"server_time": utcnow().isoformat(), "user": user, "checklists": {},
-              "assignments": []}
+    now = utcnow()
+    retention = retention_days()
+    result = {"server_time": now.isoformat(), "user": user, "checklists": {},
+              "assignments": [], "retention_days": retention}
     if user.role not in (Role.leader, Role.inspector):
         return result
+    # (Spelt out so that a missing time is "not long ago", never NULL, under NOT.)
+    finished_long_ago = ((Inspection.state == InspectionState.signed)
+                         & Inspection.state_changed_at.is_not(None)
+                         & (Inspection.state_changed_at < now - timedelta(days=retention)))
     ids = db.session.scalars(select(Inspection.id).join(Trip, Inspection.trip_id == Trip.id)
-                             .where(Trip.members.any(TripMember.user_id == user.id))).all()
+                             .where(Trip.members.any(TripMember.user_id == user.id),
+                                    ~finished_long_ago)).all()
     if not ids:
         return result
     # The feed cursors first, the data after: every change up to a cursor is then in the data,
@@ -274,6 +288,7 @@ def assignments_for(user: User) -> dict:
                          for m in sorted(trip.members, key=_member_order)],
                 "my_role": my_role.value if my_role else None,
                 "checklist_version_id": inspection.checklist_version_id,
+                "signed_at": _iso(inspection.signed_at),
             },
             "observations": [observation_data(o) for o in inspection.observations],
             "photos": photos.get(inspection.id, []),

@@ -72,8 +72,11 @@ def transition_inspection(
     # Devices learn of the new state from the change feed (the field app locks approved work).
     from .sync import log_change
 
+    signed_at = inspection.signed_at
     log_change(inspection.id, "inspection",
-               {"id": inspection.id, "state": inspection.state.value, "revision": inspection.revision}, user.id)
+               {"id": inspection.id, "state": inspection.state.value,
+                "revision": inspection.revision,
+                "signed_at": signed_at.isoformat() if signed_at else None}, user.id)
     audit.record(f"inspection.{action}", inspection, user, device_id,
                  before=before.value, after=inspection.state.value, reason=reason)
     return inspection

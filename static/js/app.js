@@ -18,8 +18,8 @@ import { createStatusBar } from "./ui/statusbar.js";
 
 const view = document.getElementById("view");
 const banners = document.getElementById("banner");
-const engine = new SyncEngine();
 const drafts = new Drafts({ save: (inspectionId, itemCode, field, value) => saveField(inspectionId, itemCode, field, value) });
+const engine = new SyncEngine({ pendingDrafts: () => drafts.inspections(), beforeLock: () => drafts.flush() });
 // Other tabs of the app hear about saves and syncs, so their counts and pages stay true.
 const channel = "BroadcastChannel" in globalThis ? new BroadcastChannel("cchc-field") : null;
 const statusBar = createStatusBar(document.getElementById("status"), {
@@ -52,6 +52,19 @@ engine.addEventListener("status", (event) => {
   statusBar.update(event.detail);
   renderBanners();
 });
+engine.addEventListener("locked", () => {
+  // The server ended this account: nothing of its data stays on screen, from this moment.
+  if (current.controller && current.controller.destroy) current.controller.destroy();
+  current = { name: null, controller: null };
+  view.replaceChildren();
+  session = null;
+  setCsrfToken(null);
+  errorMessage = "";
+  forgetSections();
+  if (channel) channel.postMessage({ type: "session" });
+  navigate("#/");
+  renderBanners();
+});
 engine.addEventListener("data", (event) => {
   dataChanged(event.detail);
   if (channel) channel.postMessage({ type: "data", all: event.detail.all, inspections: [...event.detail.inspections] });
@@ -80,8 +93,13 @@ function navigate(hash) {
   else location.hash = hash;
 }
 
-/** Render the view the hash names. */
+/** Render the view the hash names (and the banners that depend on it). */
 async function route() {
+  await renderRoute();
+  renderBanners();
+}
+
+async function renderRoute() {
   const serial = ++renderSerial;
   const hash = location.hash.replace(/^#\/?/, "");
   const parts = hash.split("/").filter(Boolean).map(decodeURIComponent);
@@ -109,7 +127,7 @@ async function route() {
     return;
   }
   current.name = "list";
-  await renderAssignments(view, { session });
+  await renderAssignments(view, { session, isCurrent: () => serial === renderSerial });
 }
 
 async function onSignedIn(newSession) {
@@ -137,10 +155,18 @@ async function signOut() {
   await engine.idle(); // a sync still running would put this user's data back after the clear
   await clearUserData();
   try { localStorage.removeItem("cchc-drafts"); } catch { /* nothing to remove */ }
+  forgetSections();
   session = null;
   setCsrfToken(null);
   if (channel) channel.postMessage({ type: "session" });
   navigate("#/");
+}
+
+/** Forget which section of each inspection was open (kept in localStorage per inspection). */
+function forgetSections() {
+  try {
+    for (const key of Object.keys(localStorage)) if (key.startsWith("cchc-section-")) localStorage.removeItem(key);
+  } catch { /* storage blocked */ }
 }
 
 function switchLanguage(lang) {
@@ -163,6 +189,13 @@ function renderBanners() {
     list.push(h("div", { class: "banner banner-warning", id: "banner-auth" },
       h("span", { text: t("banner.expired") }),
       h("a", { class: "button", href: "#/login", text: t("banner.sign_in_again") })));
+  }
+  const storage = engine.status.storage;
+  if (session && storage && storage.warn && current.name !== "device") {
+    list.push(h("div", { class: "banner banner-warning", id: "banner-storage" },
+      h("span", { text: storage.full ? t("banner.storage_full")
+        : t("banner.storage_near", { percent: Math.round((storage.ratio || 0) * 100) }) }),
+      h("a", { class: "button", href: "#/device", text: t("banner.storage_open") })));
   }
   if (waitingWorker) {
     list.push(h("div", { class: "banner banner-info", id: "banner-update" },

@@ -5,7 +5,7 @@
 // runs every missing step in order, in the single "versionchange" transaction IndexedDB gives.
 
 export const DB_NAME = "cchc-field";
-export const DB_VERSION = 1;
+export const DB_VERSION = 2;
 
 /** Upgrade steps: UPGRADES[n] turns schema version n into n + 1. Never edit a shipped step. */
 const UPGRADES = [
@@ -35,10 +35,19 @@ const UPGRADES = [
     // Small settings: device id, pull cursor, last sync, export time, language.
     db.createObjectStore("meta", { keyPath: "key" });
   },
+  (db) => {
+    // Unsent work of an account the server ended or deactivated, set apart from everything else
+    // (key: the owner's username): only that person, signed in again, gets it back; nobody else
+    // sees or sends it. Sign-out does not clear it.
+    db.createObjectStore("locked", { keyPath: "username" });
+  },
 ];
 
+/** The signed-in user's stores: sign-out and a change of user clear them. */
 export const STORES = ["session", "checklists", "assignments", "observations", "photos", "outbox",
   "attention", "meta"];
+/** Locked work of ended accounts, kept apart (see UPGRADES[1]). */
+export const LOCKED = "locked";
 
 let dbName = DB_NAME;
 let opening = null;

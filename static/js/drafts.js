@@ -95,6 +95,11 @@ export class Drafts {
     return draft ? draft.value : undefined;
   }
 
+  /** Inspection ids with a draft not yet committed (their work is not yet in IndexedDB). */
+  inspections() {
+    return new Set(Object.keys(this.read()).map((key) => JSON.parse(key)[0]));
+  }
+
   /** Whether any draft waits to be committed. */
   hasPending() {
     return Object.keys(this.read()).length > 0;

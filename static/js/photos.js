@@ -3,6 +3,7 @@
 // the right way up, with its SHA-256, capture time and — when the user allows it — position.
 // Uploading a quarter of the bytes matters on a 2G link in the mountains.
 
+import { ApiError, apiFetch, errorBody } from "./api.js";
 import { newId } from "./outbox.js";
 
 export const MAX_SIDE = 2048;
@@ -90,5 +91,54 @@ export async function preparePhoto(file, { inspectionId, itemCode, caption = "",
     };
   } finally {
     bitmap.close();
+  }
+}
+
+/** The full-size image is neither on this device nor reachable now (offline, not uploaded). */
+export class FullImageUnavailable extends Error {
+  constructor(reason) {
+    super(`full-size image unavailable (${reason})`);
+    this.name = "FullImageUnavailable";
+    this.reason = reason; // "offline" | "not_uploaded"
+  }
+}
+
+/** A photo's original bytes from the server (GET /api/v1/photos/{id}: private, never cached). */
+export async function fetchFullImage(photoId) {
+  const response = await apiFetch(`photos/${photoId}`, { headers: { Accept: "image/*" }, timeoutMs: 60000 });
+  if (!response.ok) throw new ApiError(response.status, await errorBody(response));
+  return response.blob();
+}
+
+/**
+ * Full-size images for the inspection page: the device's own Blob while it has it, otherwise
+ * fetched from the server on demand (online) and kept in memory while the page is open — never
+ * written back to IndexedDB, so freeing storage is not undone by looking at a photo.
+ */
+export class FullImages {
+  constructor({ fetchBlob = fetchFullImage } = {}) {
+    this.fetchBlob = fetchBlob;
+    this.urls = new Map(); // client_uuid → object URL
+  }
+
+  /** An object URL of the full image of `photo`; FullImageUnavailable, NetworkError or ApiError otherwise. */
+  async url(photo) {
+    const known = this.urls.get(photo.client_uuid);
+    if (known) return known;
+    let blob = photo.blob;
+    if (!blob) {
+      if (!photo.photo_id) throw new FullImageUnavailable("not_uploaded");
+      if (globalThis.navigator && navigator.onLine === false) throw new FullImageUnavailable("offline");
+      blob = await this.fetchBlob(photo.photo_id);
+    }
+    const url = URL.createObjectURL(blob);
+    this.urls.set(photo.client_uuid, url);
+    return url;
+  }
+
+  /** Let go of every image (the page is closed). */
+  clear() {
+    for (const url of this.urls.values()) URL.revokeObjectURL(url);
+    this.urls.clear();
   }
 }

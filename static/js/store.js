@@ -2,8 +2,13 @@
 // written into it. The rule throughout: a field with an op still in the outbox keeps its local
 // value — the user's unsent work is never overwritten by a download. No DOM.
 
-import { clearStores, getMeta, request, setMeta, STORES, transaction } from "./db.js";
+import { clearStores, getMeta, LOCKED, request, setMeta, STORES, transaction } from "./db.js";
 import { FIELDS } from "./outbox.js";
+import {
+  DEFAULT_RETENTION_DAYS, canDropFullImage, forgetReason, hasUnsent, isFinished, isUnsentPhoto,
+} from "./retention.js";
+
+const FORGOTTEN_KEPT = 500; // entries of the "cleared from this device" list kept in meta
 
 /** The signed-in user's session record {user, csrf_token, expired}, or undefined. */
 export function getSession() {
@@ -13,6 +18,16 @@ export function getSession() {
 /** Keep the session (user and CSRF token) so the app starts signed in, even offline. */
 export function saveSession(session) {
   return transaction("session", "readwrite", (s) => request(s.session.put({ ...session, key: "current" })));
+}
+
+/** Change some properties of the stored session, if it is still `username`'s. */
+export function updateSession(username, changes) {
+  return transaction("session", "readwrite", async (s) => {
+    const session = await request(s.session.get("current"));
+    if (!session || !session.user || session.user.username !== username) return false;
+    await request(s.session.put({ ...session, ...changes }));
+    return true;
+  });
 }
 
 /** Mark the session as ended on the server (401) without touching anything else. */
@@ -31,7 +46,8 @@ export async function deviceId() {
   return id;
 }
 
-/** Wipe everything the signed-in user had on this device (sign-out); the device id stays. */
+/** Wipe everything the signed-in user had on this device (sign-out); the device id stays, and
+ * so does other people's locked work (see lockUnsentWork). */
 export async function clearUserData() {
   const keep = await getMeta("device_id");
   await clearStores(STORES);
@@ -104,40 +120,57 @@ function laterCursor(a, b) {
 }
 
 /**
- * Store a GET /assignments answer: checklists, assignments, observations and photo metadata.
- * Inspections no longer assigned are removed unless they still have unsent work. Each
- * assignment carries the feed cursor of its latest change, so the snapshot covers the feed up
- * to the highest of them; pulling continues from there (or from further on, if pulls already
- * went beyond it). A change applied twice would be harmless anyway: versions decide.
+ * Store a GET /assignments answer: checklists, assignments, observations and photo metadata,
+ * and the number of days to keep signed inspections. Inspections no longer listed are marked
+ * `unassigned` (tidyStorage forgets them once nothing of them is unsent); an inspection this
+ * device forgot as finished is not stored again unless it changed since (its revision: a
+ * reopened inspection comes back). Each assignment carries the feed cursor of its latest change,
+ * so the snapshot covers the feed up to the highest of them; pulling continues from there (or
+ * from further on, if pulls already went beyond it). A change applied twice would be harmless
+ * anyway: versions decide.
  */
 export function saveAssignments(payload) {
   return transaction(["checklists", "assignments", "observations", "photos", "outbox", "meta"], "readwrite", async (s) => {
-    for (const [versionId, document] of Object.entries(payload.checklists || {})) {
-      await request(s.checklists.put({ version_id: Number(versionId), document }));
-    }
+    const forgottenRecord = await request(s.meta.get("forgotten"));
+    const forgotten = forgottenRecord ? forgottenRecord.value : [];
+    const left = forgotten.filter((f) => f.reason === "finished");
     const ids = new Set();
+    const stored = new Set();
     let cursor = null;
     for (const entry of payload.assignments || []) {
       const inspection = entry.inspection;
       ids.add(inspection.id);
+      cursor = laterCursor(cursor, entry.cursor ?? null);
+      if (left.some((f) => f.id === inspection.id && f.revision === inspection.revision)) continue;
+      stored.add(inspection.id);
       await request(s.assignments.put({
         id: inspection.id, inspection, previous_recommendations: entry.previous_recommendations || [],
         cursor: entry.cursor ?? null, fetched_at: payload.server_time || new Date().toISOString(),
+        unassigned: false,
       }));
       for (const observation of entry.observations || []) await mergeObservation(s, inspection.id, observation);
       for (const photo of entry.photos || []) await mergePhoto(s, inspection.id, photo);
-      cursor = laterCursor(cursor, entry.cursor ?? null);
     }
-    for (const old of await request(s.assignments.getAllKeys())) {
-      if (ids.has(old)) continue;
-      const unsent = await request(s.outbox.index("item").count(
-        IDBKeyRange.bound([old, ""], [old, "\uffff"])));
-      if (!unsent) await request(s.assignments.delete(old));
+    for (const [versionId, document] of Object.entries(payload.checklists || {})) {
+      const needed = (payload.assignments || []).some((entry) => stored.has(entry.inspection.id)
+        && String(entry.inspection.checklist_version_id) === versionId);
+      if (needed) await request(s.checklists.put({ version_id: Number(versionId), document }));
+    }
+    for (const old of await request(s.assignments.getAll())) {
+      if (ids.has(old.id) || old.unassigned) continue;
+      await request(s.assignments.put({ ...old, unassigned: true }));
+    }
+    const back = forgotten.filter((f) => stored.has(f.id));
+    if (back.length) {
+      await request(s.meta.put({ key: "forgotten", value: forgotten.filter((f) => !stored.has(f.id)) }));
+    }
+    if (Number.isFinite(payload.retention_days)) {
+      await request(s.meta.put({ key: "retention_days", value: payload.retention_days }));
     }
     const current = await request(s.meta.get("cursor"));
     await request(s.meta.put({ key: "cursor", value: laterCursor(current ? current.value : null, cursor) }));
     await request(s.meta.put({ key: "assignments_at", value: new Date().toISOString() }));
-    return ids.size;
+    return stored.size;
   });
 }
 
@@ -309,4 +342,310 @@ async function blobToBase64(blob) {
   let binary = "";
   for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(binary);
+}
+
+// --- The storage lifecycle (rules in retention.js) ---------------------------------------------
+
+const TIDY_STORES = ["assignments", "checklists", "observations", "photos", "outbox", "attention", "meta"];
+
+/** Every inspection id found under an index (each once), by walking its keys. */
+async function idsUnder(index) {
+  const ids = new Set();
+  let cursor = await request(index.openKeyCursor(null, "nextunique"));
+  while (cursor) {
+    ids.add(cursor.key);
+    cursor.continue();
+    cursor = await request(cursor.request);
+  }
+  return ids;
+}
+
+/** Remove an inspection's observations, photos and attention entries inside a transaction. */
+async function removeInspectionData(s, id, photos, attention) {
+  await request(s.observations.delete(IDBKeyRange.bound([id, ""], [id, "\uffff"])));
+  for (const photo of photos) await request(s.photos.delete(photo.client_uuid));
+  for (const entry of attention) await request(s.attention.delete(entry.id));
+}
+
+/**
+ * Free what the server holds and forget what is no longer needed, in one transaction:
+ * full-size images of confirmed photos of approved or signed inspections are dropped (the
+ * thumbnail stays); inspections no longer assigned, signed more than the server's retention
+ * days ago, or finished when `clearFinished` is asked, are removed with everything of them —
+ * unless something of them is unsent (outbox, photos to upload or refused, refused changes, or
+ * uncommitted typing: `drafts`, a Set of inspection ids). Records of inspections the device no
+ * longer has (earlier versions removed only the assignment) go too. Checklists nobody uses go.
+ * Returns {freedPhotos, freedBytes, forgotten: [{id, reason, name, …}]}.
+ */
+export function tidyStorage({ now = Date.now(), clearFinished = false, drafts = new Set() } = {}) {
+  return transaction(TIDY_STORES, "readwrite", async (s) => {
+    const retention = await request(s.meta.get("retention_days"));
+    const retentionDays = retention ? retention.value : DEFAULT_RETENTION_DAYS;
+    const at = new Date(now).toISOString();
+    const attention = await request(s.attention.getAll());
+    const result = { freedPhotos: 0, freedBytes: 0, forgotten: [] };
+    const kept = new Set();
+    const unsentIn = async (id, photos) => hasUnsent({
+      ops: await request(s.outbox.index("item").count(IDBKeyRange.bound([id, ""], [id, "\uffff"]))),
+      photos, attention: attention.filter((a) => a.inspection_id === id), drafts: drafts.has(id),
+    });
+    for (const assignment of await request(s.assignments.getAll())) {
+      const id = assignment.id;
+      const inspection = assignment.inspection;
+      const photos = await request(s.photos.index("inspection_id").getAll(id));
+      const reason = forgetReason(assignment, { retentionDays, now, clearFinished });
+      if (reason && !(await unsentIn(id, photos))) {
+        await request(s.assignments.delete(id));
+        await removeInspectionData(s, id, photos, attention.filter((a) => a.inspection_id === id));
+        result.forgotten.push({ id, reason, revision: inspection.revision, state: inspection.state,
+          name: inspection.unit.full_name || inspection.unit.name, at });
+        continue;
+      }
+      kept.add(id);
+      for (const photo of photos) {
+        if (!canDropFullImage(photo, inspection)) continue;
+        result.freedPhotos += 1;
+        result.freedBytes += storedSize(photo.blob);
+        await request(s.photos.put({ ...photo, blob: null, full_dropped_at: at }));
+      }
+    }
+    const orphans = new Set([...await idsUnder(s.observations.index("inspection_id")),
+      ...await idsUnder(s.photos.index("inspection_id"))].filter((id) => !kept.has(id)));
+    for (const id of orphans) {
+      const photos = await request(s.photos.index("inspection_id").getAll(id));
+      if (!(await unsentIn(id, photos))) {
+        await removeInspectionData(s, id, photos, attention.filter((a) => a.inspection_id === id && a.kind === "conflict"));
+      }
+    }
+    const used = new Set();
+    for (const assignment of await request(s.assignments.getAll())) used.add(assignment.inspection.checklist_version_id);
+    for (const versionId of await request(s.checklists.getAllKeys())) {
+      if (!used.has(versionId)) await request(s.checklists.delete(versionId));
+    }
+    if (result.forgotten.length) {
+      const record = await request(s.meta.get("forgotten"));
+      const ids = new Set(result.forgotten.map((f) => f.id));
+      const list = [...(record ? record.value : []).filter((f) => !ids.has(f.id)), ...result.forgotten];
+      await request(s.meta.put({ key: "forgotten", value: list.slice(-FORGOTTEN_KEPT) }));
+    }
+    return result;
+  });
+}
+
+/** How many inspections this device forgot, by reason: {finished, unassigned}. */
+export async function forgottenCounts() {
+  const list = await getMeta("forgotten", []);
+  return {
+    finished: list.filter((f) => f.reason === "finished").length,
+    unassigned: list.filter((f) => f.reason === "unassigned").length,
+  };
+}
+
+/** The approximate size of a record as stored (its JSON, without Blobs or photo bytes). */
+function recordBytes(value) {
+  return JSON.stringify(value, (key, v) => (v instanceof Blob || v instanceof ArrayBuffer ? undefined : v)).length;
+}
+
+/** The bytes of a stored image: a Blob, or {bytes, type} where Blobs are refused (savePhoto). */
+function storedSize(value) {
+  if (!value) return 0;
+  return value instanceof Blob ? value.size : (value.bytes ? value.bytes.byteLength : 0);
+}
+
+/**
+ * What this device stores, per inspection and in all: for each assignment {id, name, state,
+ * unassigned, photos, fullImages, thumbs, unsent, clearable, bytes}; and {total, other}. Bytes
+ * are Blob sizes plus the JSON size of the records (close to what IndexedDB stores).
+ */
+export function storageUse() {
+  return transaction(["assignments", "checklists", "observations", "photos", "outbox", "attention", "meta", "session"], "readonly", async (s) => {
+    const attention = await request(s.attention.getAll());
+    const outbox = await request(s.outbox.getAll());
+    const inspections = [];
+    let total = 0;
+    for (const assignment of await request(s.assignments.getAll())) {
+      const id = assignment.id;
+      const photos = await request(s.photos.index("inspection_id").getAll(id));
+      const observations = await request(s.observations.index("inspection_id").getAll(id));
+      let bytes = recordBytes(assignment) + recordBytes(observations);
+      let fullImages = 0;
+      let thumbs = 0;
+      for (const photo of photos) {
+        bytes += recordBytes(photo) + storedSize(photo.blob) + storedSize(photo.thumb);
+        if (photo.blob) fullImages += 1;
+        if (photo.thumb) thumbs += 1;
+      }
+      const unsent = hasUnsent({ ops: outbox.filter((op) => op.inspection_id === id).length, photos,
+        attention: attention.filter((a) => a.inspection_id === id) });
+      const inspection = assignment.inspection;
+      inspections.push({ id, name: inspection.unit.full_name || inspection.unit.name, state: inspection.state,
+        scheduled_on: inspection.scheduled_on, unassigned: Boolean(assignment.unassigned),
+        photos: photos.length, fullImages, thumbs, unsent, clearable: isFinished(inspection) && !unsent, bytes });
+      total += bytes;
+    }
+    let other = recordBytes(await request(s.checklists.getAll())) + recordBytes(outbox)
+      + recordBytes(attention) + recordBytes(await request(s.meta.getAll()));
+    for (const photo of await request(s.photos.getAll())) {
+      if (inspections.some((i) => i.id === photo.inspection_id)) continue;
+      other += recordBytes(photo) + storedSize(photo.blob) + storedSize(photo.thumb);
+    }
+    inspections.sort((a, b) => b.bytes - a.bytes || a.id - b.id);
+    return { inspections, other, total: total + other };
+  });
+}
+
+/** Remember that the browser refused a write for lack of space (the device page warns). */
+export async function noteQuotaError(at = new Date().toISOString()) {
+  try { await setMeta("quota_error_at", at); } catch { /* the store is full: the message on screen remains */ }
+}
+
+/** Forget an earlier lack of space (something was stored, or storage was freed). */
+export async function clearQuotaError() {
+  if (await getMeta("quota_error_at", null)) await setMeta("quota_error_at", null);
+}
+
+// --- Locked work of an ended or deactivated account --------------------------------------------
+
+/** The key of a person's locked work (usernames are compared without case, as at sign-in). */
+function ownerKey(username) {
+  return String(username || "").toLowerCase();
+}
+
+function countsOf(bundle) {
+  return { ops: bundle.outbox.length, photos: bundle.photos.length, rejected: bundle.attention.length };
+}
+
+/**
+ * The server ended the signed-in account's sessions or deactivated it (`reason`). In one
+ * transaction: the unsent work (outbox, photos still to upload or refused, refused changes, and
+ * the local values of fields with unsent ops) is set apart in the "locked" store under the
+ * owner's username, and every other store is emptied (the device id stays). Returns {reason,
+ * user, kept: {ops, photos, rejected}}; nothing is changed when nobody is signed in.
+ */
+export function lockUnsentWork(reason, at = new Date().toISOString()) {
+  return transaction([...STORES, LOCKED], "readwrite", async (s) => {
+    const session = await request(s.session.get("current"));
+    if (!session || !session.user) return null;
+    const outbox = await request(s.outbox.getAll());
+    const attention = (await request(s.attention.getAll())).filter((a) => a.kind !== "conflict");
+    const refused = new Set(attention.filter((a) => a.kind === "photo").map((a) => a.id));
+    const photos = (await request(s.photos.getAll())).filter((p) => isUnsentPhoto(p) || refused.has(p.client_uuid));
+    const observations = [];
+    for (const key of new Set(outbox.map((op) => JSON.stringify([op.inspection_id, op.item_code])))) {
+      const observation = await request(s.observations.get(JSON.parse(key)));
+      if (observation) observations.push(observation);
+    }
+    const units = {};
+    for (const id of new Set([...outbox, ...photos, ...attention].map((x) => x.inspection_id))) {
+      const assignment = await request(s.assignments.get(id));
+      if (assignment) units[id] = assignment.inspection.unit.full_name || assignment.inspection.unit.name;
+    }
+    const user = { id: session.user.id, username: session.user.username, full_name: session.user.full_name };
+    let kept = { ops: 0, photos: 0, rejected: 0 };
+    if (outbox.length || photos.length || attention.length) {
+      const key = ownerKey(user.username);
+      const bundle = (await request(s.locked.get(key))) || {
+        username: key, user, outbox: [], photos: [], attention: [], observations: [], units: {},
+      };
+      Object.assign(bundle, { reason, locked_at: at, verifier: session.verifier || bundle.verifier || null, exported_at: null });
+      bundle.outbox.push(...outbox);
+      bundle.photos.push(...photos);
+      bundle.attention.push(...attention);
+      bundle.observations.push(...observations);
+      Object.assign(bundle.units, units);
+      await request(s.locked.put(bundle));
+      kept = countsOf(bundle);
+    }
+    const device = await request(s.meta.get("device_id"));
+    for (const name of STORES) await request(s[name].clear());
+    if (device) await request(s.meta.put(device));
+    const notice = { reason, user, kept, at };
+    await request(s.meta.put({ key: "lock_notice", value: notice }));
+    return notice;
+  });
+}
+
+/** Locked work on this device, one summary per owner: {username, user, reason, locked_at, kept,
+ * units, exported_at, can_export (a password check is possible offline)}. */
+export function lockedWork() {
+  return transaction(LOCKED, "readonly", async (s) => (await request(s.locked.getAll())).map((bundle) => ({
+    username: bundle.username, user: bundle.user, reason: bundle.reason, locked_at: bundle.locked_at,
+    kept: countsOf(bundle), units: Object.values(bundle.units || {}), exported_at: bundle.exported_at || null,
+    can_export: Boolean(bundle.verifier),
+  })));
+}
+
+/** The stored password check of `username`'s locked work (see verifier.js), or null. */
+export async function lockedVerifier(username) {
+  const bundle = await transaction(LOCKED, "readonly", (s) => request(s.locked.get(ownerKey(username))));
+  return bundle ? bundle.verifier || null : null;
+}
+
+/**
+ * `username` signed in again: put their locked work back where sync finds it (outbox in its
+ * original order, photos, refused entries, local values), in one transaction, and drop the
+ * lock. Returns the counts given back, or null when nothing was locked for them.
+ */
+export function unlockWork(username) {
+  return transaction([...STORES, LOCKED], "readwrite", async (s) => {
+    const bundle = await request(s.locked.get(ownerKey(username)));
+    if (!bundle) return null;
+    for (const op of [...bundle.outbox].sort((a, b) => a.seq - b.seq)) {
+      if (await request(s.outbox.index("op_id").get(op.op_id))) continue;
+      const { seq, ...rest } = op;
+      await request(s.outbox.add(rest));
+    }
+    for (const photo of bundle.photos) await request(s.photos.put(photo));
+    for (const entry of bundle.attention) await request(s.attention.put(entry));
+    for (const observation of bundle.observations) {
+      const key = [observation.inspection_id, observation.item_code];
+      if (!(await request(s.observations.get(key)))) await request(s.observations.put(observation));
+    }
+    await request(s.locked.delete(bundle.username));
+    const notice = await request(s.meta.get("lock_notice"));
+    if (notice && ownerKey(notice.value.user.username) === bundle.username) await request(s.meta.delete("lock_notice"));
+    return countsOf(bundle);
+  });
+}
+
+/** `username`'s locked work as an export file (the format of exportUnsent); marks it exported. */
+export async function exportLocked(username) {
+  const at = new Date().toISOString();
+  const bundle = await transaction(LOCKED, "readwrite", async (s) => {
+    const found = await request(s.locked.get(ownerKey(username)));
+    if (found) await request(s.locked.put({ ...found, exported_at: at }));
+    return found;
+  });
+  if (!bundle) return null;
+  const photos = [];
+  for (const photo of bundle.photos) {
+    const { blob, thumb, ...meta } = photo;
+    photos.push({ ...meta, data_base64: blob ? await blobToBase64(asBlob(blob)) : null });
+  }
+  const device = await getMeta("device_id", null);
+  return {
+    format: "cchc-field-export/1", exported_at: at, device_id: device, user: bundle.user,
+    locked: { reason: bundle.reason, at: bundle.locked_at }, outbox: bundle.outbox,
+    attention: bundle.attention, photos,
+  };
+}
+
+/** Remove `username`'s locked work from the device (only after it was exported). */
+export function removeLocked(username) {
+  return transaction(LOCKED, "readwrite", async (s) => {
+    const bundle = await request(s.locked.get(ownerKey(username)));
+    if (!bundle || !bundle.exported_at) return false;
+    await request(s.locked.delete(bundle.username));
+    return true;
+  });
+}
+
+/** Why the device was last locked and for whom ({reason, user, kept, at}), or null. */
+export function lockNotice() {
+  return getMeta("lock_notice", null);
+}
+
+/** Stop showing why the device was locked (someone signed in since). */
+export async function dismissLockNotice() {
+  if (await getMeta("lock_notice", null)) await setMeta("lock_notice", null);
 }

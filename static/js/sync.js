@@ -7,9 +7,10 @@
 import { ApiError, NetworkError, apiFetch, apiJson, me, setCsrfToken, API_ROOT } from "./api.js";
 import { getMeta, request, setMeta, transaction } from "./db.js";
 import { applyPushResults, moveToAttention, takeBatch, wireOp } from "./outbox.js";
+import { isQuotaError, storageLevel } from "./retention.js";
 import {
-  applyChanges, deviceId, getSession, markSessionExpired, pendingCounts, photosToUpload,
-  saveAssignments, saveSession, updatePhoto,
+  applyChanges, deviceId, getSession, lockUnsentWork, markSessionExpired, noteQuotaError, pendingCounts,
+  photosToUpload, saveAssignments, saveSession, tidyStorage, updatePhoto,
 } from "./store.js";
 import { DEFAULT_CHUNK, TusHttpError, TusRefused, upload } from "./tus.js";
 
@@ -25,6 +26,18 @@ export class AuthRequired extends Error {
     this.name = "AuthRequired";
     this.reason = reason;
   }
+}
+
+/**
+ * The server's word that this account may no longer use the data (its sessions were ended, or
+ * it was deactivated): the device locks the unsent work away and wipes the rest. A plain 401
+ * ("unauthorized": the session expired) only asks to sign in again.
+ */
+export const LOCKING_CODES = new Set(["session_ended", "account_deactivated"]);
+
+/** Whether an error is the server answering 401. */
+function isUnauthorised(err) {
+  return err instanceof AuthRequired || ((err instanceof ApiError || err instanceof TusHttpError) && err.status === 401);
 }
 
 /** Backoff delay after `failures` consecutive failed runs: 2 s, 4 s, 8 s … capped, ±20 % jitter. */
@@ -45,8 +58,10 @@ function isCsrfError(err) {
  */
 export class SyncEngine extends EventTarget {
   constructor({ intervalMs = 30000, baseBackoffMs = 2000, maxBackoffMs = 300000, nudgeMs = 3000,
-    chunkSize = DEFAULT_CHUNK } = {}) {
+    chunkSize = DEFAULT_CHUNK, pendingDrafts = () => new Set(), beforeLock = async () => {} } = {}) {
     super();
+    this.pendingDrafts = pendingDrafts; // inspection ids with typing not yet committed
+    this.beforeLock = beforeLock; // commit what is being typed before the work is locked away
     this.intervalMs = intervalMs;
     this.baseBackoffMs = baseBackoffMs;
     this.maxBackoffMs = maxBackoffMs;
@@ -61,7 +76,7 @@ export class SyncEngine extends EventTarget {
     this.inFlight = null;
     this.status = {
       online: globalThis.navigator ? navigator.onLine : true, running: false, lastSuccessAt: null,
-      error: null, authRequired: false, nextAt: null, upload: null,
+      error: null, authRequired: false, locked: null, nextAt: null, upload: null, storage: null,
       counts: { ops: 0, photos: 0, rejected: 0, conflicts: 0 },
     };
     this.onOnline = () => {
@@ -79,6 +94,8 @@ export class SyncEngine extends EventTarget {
     globalThis.addEventListener("offline", this.onOffline);
     this.update({ lastSuccessAt: await getMeta("last_sync", null) });
     await this.refreshCounts();
+    // Offline for weeks, the device still forgets what its retention rules say (by its clock).
+    await this.tidy().catch((err) => console.error(err));
     this.syncNow({ refresh: true });
   }
 
@@ -112,7 +129,7 @@ export class SyncEngine extends EventTarget {
   /** The user signed in again: forget the auth error and sync. */
   resume() {
     this.failures = 0;
-    this.update({ authRequired: false, error: null });
+    this.update({ authRequired: false, error: null, locked: null });
     if (this.stopped) this.start();
     else this.syncNow({ refresh: true });
   }
@@ -167,20 +184,26 @@ export class SyncEngine extends EventTarget {
     while (this.running) await this.inFlight.catch(() => {});
   }
 
-  /** One sync run; every failure is turned into a status the user can read. */
+  /**
+   * One sync run; every failure is turned into a status the user can read. "Synced at" is the
+   * time the run began: what was saved or changed on the server before it is on both sides.
+   */
   async run() {
+    const startedAt = new Date().toISOString();
     this.update({ running: true });
     try {
       if (globalThis.navigator && navigator.onLine === false) throw new NetworkError("offline");
       await this.withFreshToken(() => this.steps());
       this.failures = 0;
-      const now = new Date().toISOString();
-      await setMeta("last_sync", now);
-      this.update({ running: false, error: null, online: true, lastSuccessAt: now, upload: null });
+      await setMeta("last_sync", startedAt);
+      this.update({ running: false, error: null, online: true, lastSuccessAt: startedAt, upload: null });
       return "ok";
     } catch (err) {
-      if (err instanceof AuthRequired || (err instanceof ApiError && err.status === 401)
-          || ((err instanceof TusHttpError) && err.status === 401)) {
+      if (isUnauthorised(err) && LOCKING_CODES.has(err.code)) {
+        await this.lock(err.code);
+        return "auth";
+      }
+      if (isUnauthorised(err)) {
         await markSessionExpired();
         this.update({ running: false, authRequired: true, error: { kind: "auth" }, upload: null });
         return "auth";
@@ -192,12 +215,65 @@ export class SyncEngine extends EventTarget {
         this.update({ running: false, online, error: { kind: online ? "unreachable" : "offline" }, upload: null });
         return "offline";
       }
+      if (isQuotaError(err)) {
+        // The browser will not store what the server sends: say so, and offer to free space.
+        await noteQuotaError();
+        this.update({ running: false, upload: null, error: { kind: "storage" } });
+        await this.measureStorage().catch(() => {});
+        return "error";
+      }
       const status = err.status || null;
       this.update({ running: false, upload: null,
         error: { kind: "server", status, message: err.message || String(err) } });
       if (!(err instanceof ApiError || err instanceof TusHttpError)) console.error(err); // a bug
       return "error";
     }
+  }
+
+  /**
+   * The server ended this account's sessions or deactivated it: stop, set the unsent work apart
+   * (locked for the same person), wipe everything else, and tell the page ("locked" event).
+   */
+  async lock(reason) {
+    this.stop();
+    await this.beforeLock().catch((err) => console.error(err));
+    const locked = await lockUnsentWork(reason);
+    this.update({ running: false, authRequired: true, locked, error: { kind: "locked", reason }, upload: null,
+      counts: { ops: 0, photos: 0, rejected: 0, conflicts: 0 } });
+    this.dispatchEvent(new CustomEvent("locked", { detail: locked }));
+  }
+
+  /** Whether an API error seen outside the sync run (e.g. opening a photo) must lock the device. */
+  async handleApiError(err) {
+    if (isUnauthorised(err) && LOCKING_CODES.has(err.code)) {
+      await this.lock(err.code);
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Free what the server holds and forget what is no longer needed (store.tidyStorage), then
+   * measure the browser's storage for the header bar's warning. `clearFinished`: the user asked
+   * to remove finished inspections now. Returns tidyStorage's summary.
+   */
+  async tidy({ clearFinished = false } = {}) {
+    const result = await tidyStorage({ clearFinished, drafts: this.pendingDrafts() });
+    if (result.freedPhotos || result.forgotten.length) {
+      this.dispatchEvent(new CustomEvent("data", { detail: { all: true, inspections: new Set() } }));
+    }
+    await this.measureStorage();
+    return result;
+  }
+
+  /** navigator.storage.estimate() and a refused write, as the status's `storage` level. */
+  async measureStorage() {
+    let estimate = null;
+    try {
+      if (globalThis.navigator && navigator.storage && navigator.storage.estimate) estimate = await navigator.storage.estimate();
+    } catch { /* not available: no figures */ }
+    const quotaErrorAt = await getMeta("quota_error_at", null);
+    this.update({ storage: { ...storageLevel(estimate, { quotaErrorSeen: Boolean(quotaErrorAt) }), quotaErrorAt } });
   }
 
   /** Run `fn`; if the server says the CSRF token is stale, ask /auth/me for one and retry once. */
@@ -235,6 +311,7 @@ export class SyncEngine extends EventTarget {
     if (refresh) await this.fetchAssignments();
     if (await this.pull()) await this.fetchAssignments(); // a change named a new inspection
     this.refreshDue = false;
+    await this.tidy();
   }
 
   /** GET /assignments into IndexedDB: the device then has all it needs for the field. */

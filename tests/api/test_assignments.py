@@ -1,13 +1,22 @@
 """GET /assignments: what a team member's device downloads to work offline."""
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import event, func, select
 
 from inspection.extensions import db
-from inspection.models import ChangeLog, ChecklistVersion, Inspection, Plan, Recommendation, User
+from inspection.models import (
+    AdminUnit,
+    ChangeLog,
+    ChecklistVersion,
+    Inspection,
+    Plan,
+    Recommendation,
+    User,
+)
 from inspection.services.planning import create_trip
 from inspection.services.units import unit_valid_on
+from inspection.services.workflow import transition_inspection
 
 DEMO_UNITS = {"048", "01567", "01561"}
 DAY_2026 = date(2026, 4, 15)
@@ -155,3 +164,49 @@ def test_times_carry_their_offset(demo, login):
     body = assignments(login("inspector1"))
     stamps = [o["updated_at"] for a in body["assignments"] for o in a["observations"]]
     assert stamps and all(s.endswith("+00:00") for s in stamps)
+
+
+def as_utc(value: datetime) -> datetime:
+    """A stored time as aware UTC (SQLite gives it back without its offset)."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def test_devices_are_told_when_minutes_were_signed_and_how_long_to_keep_them(demo, login, app):
+    inspections = {i.unit.code: i for i in db.session.scalars(select(Inspection))}
+    signed = inspections["01567"]  # Cô Ngân: approved in the demo; its minutes get signed now
+    signed.mark_signed()
+    db.session.commit()
+    signed_at = signed.state_changed_at
+
+    body = assignments(login("inspector1"))
+    assert body["retention_days"] == 30
+    found = by_unit(body)
+    assert datetime.fromisoformat(found["01567"]["inspection"]["signed_at"]) == as_utc(signed_at)
+    assert found["048"]["inspection"]["signed_at"] is None
+
+    # 31 days later the tablet has no use for it any more: it is no longer listed…
+    signed.state_changed_at = signed_at - timedelta(days=31)
+    db.session.commit()
+    assert set(by_unit(assignments(login("inspector1")))) == DEMO_UNITS - {"01567"}
+    # …unless the province keeps inspections longer on its tablets.
+    app.config["DEVICE_RETENTION_DAYS"] = 45
+    body = assignments(login("inspector1"))
+    assert body["retention_days"] == 45 and set(by_unit(body)) == DEMO_UNITS
+    # A signed inspection whose time is unknown stays listed (never dropped by accident).
+    signed.state_changed_at = None
+    db.session.commit()
+    app.config["DEVICE_RETENTION_DAYS"] = 0
+    assert set(by_unit(assignments(login("inspector1")))) == DEMO_UNITS
+
+
+def test_the_feed_tells_devices_when_an_inspection_was_signed(demo, login):
+    inspection = db.session.scalar(select(Inspection).join(Inspection.unit).where(
+        AdminUnit.code == "01567"))
+    transition_inspection(inspection, "sign", user("leader"), minutes_signed=True)
+    db.session.commit()
+    changes = login("inspector1").get("/api/v1/sync/pull?since=0&limit=1000").get_json()["changes"]
+    change = [c for c in changes
+              if c["kind"] == "inspection" and c["inspection_id"] == inspection.id][-1]
+    assert change["data"]["state"] == "signed"
+    signed_at = datetime.fromisoformat(change["data"]["signed_at"])
+    assert signed_at == as_utc(inspection.state_changed_at)

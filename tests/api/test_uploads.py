@@ -403,7 +403,10 @@ def test_photo_files_are_shown_only_to_those_who_see_the_inspection(demo, login)
         assert original.status_code == 200
         assert original.data == data
         assert original.mimetype == "image/jpeg"
-        assert "private" in original.headers["Cache-Control"]
+        # Not kept by the browser's cache (the device decides what it keeps), nor shared caches.
+        assert original.headers["Cache-Control"] == "private, no-store"
+        thumb = fetch(login(username), f"/api/v1/photos/{photo_id}/thumb")
+        assert thumb.headers["Cache-Control"] == "private, no-cache"
     assert fetch(login("leader"), "/api/v1/photos/999999").status_code == 404
 
 

@@ -1,6 +1,8 @@
 """Helpers shared by the browser tests: find things in the field app and read its IndexedDB."""
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import select
 
 from inspection.extensions import db
@@ -58,6 +60,54 @@ def stored_photos(page) -> list[dict]:
         }
         return out;
     }""")
+
+
+def photo_records(page) -> list[dict]:
+    """Photo records in IndexedDB as the device keeps them: sizes of the full image and of the
+    thumbnail (None when absent), with the metadata."""
+    return page.evaluate("""async () => {
+        const { getAll } = await import('/static/js/db.js');
+        return (await getAll('photos')).map(({ blob, thumb, ...meta }) => ({
+            ...meta, blob: blob ? blob.size : null, thumb: thumb ? thumb.size : null }));
+    }""")
+
+
+def store_count(page, store: str, inspection_id: int | None = None) -> int:
+    """Records in a store of the page's IndexedDB (of one inspection, by its index)."""
+    return page.evaluate("""([store, id]) => import('/static/js/db.js').then((m) =>
+        id === null ? m.count(store) : m.count(store, id, 'inspection_id'))""",
+                         [store, inspection_id])
+
+
+def inspection_id_of(live_server, unit_code: str) -> int:
+    """The id of the demo inspection of the unit with this GSO code (048, 01561, 01567)."""
+    return live_server.query(lambda: db.session.scalar(
+        select(Inspection.id).join(AdminUnit, Inspection.unit_id == AdminUnit.id)
+        .where(AdminUnit.code == unit_code)))
+
+
+def wait_until(page, script: str, arg=None, timeout: float = 15000, message: str = ""):
+    """Evaluate `script` (may be async) until it returns something truthy; return that.
+    page.wait_for_function does not wait for a promise: an async predicate passes at once."""
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        value = page.evaluate(script, arg)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {message or script}")
+        page.wait_for_timeout(100)
+
+
+def sync_and_wait(page, timeout: float = 15000):
+    """Press "sync now" and wait until a sync run that began after the press has succeeded (the
+    app records a successful run's start as its "synced at" time)."""
+    pressed = page.evaluate("new Date().toISOString()")
+    page.locator("#sync-now").click()
+    wait_until(page, """async (pressed) => {
+        const { getMeta } = await import('/static/js/db.js');
+        return (await getMeta('last_sync', '')) >= pressed;
+    }""", pressed, timeout, "a sync run begun after the press")
 
 
 # The same steps in WebKit (a `WebKitPage` from webkit_driver.py, driven through Selenium).

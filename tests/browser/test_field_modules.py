@@ -95,3 +95,53 @@ def test_an_upload_cut_at_90_percent_resumes_and_resends_at_most_one_chunk(
     assert 0 <= result["sent"] - result["size"] <= chunk
     stored = live_server.query(lambda: [(p.id, p.sha256) for p in db.session.scalars(select(Photo))])
     assert stored == [(int(result["photoId"]), hashlib.sha256(photo).hexdigest())]
+
+
+def test_locked_work_is_set_apart_for_its_owner_and_given_back_only_to_them(live_server, page):
+    """What the app does when the server says an account was ended (store.lockUnsentWork), on a
+    scratch database: the unsent work is kept apart, everything else goes, and only the same
+    username gets it back, in its order (the end-to-end test with the server's real answers is
+    tests/browser/test_field_locked.py)."""
+    page.goto(live_server.url + "/api/openapi.json")
+    result = page.evaluate("""async () => {
+        const db = await import('/static/js/db.js');
+        db.useDatabase('locked-test');
+        const o = await import('/static/js/outbox.js');
+        const s = await import('/static/js/store.js');
+        await s.saveSession({ user: { id: 7, username: 'inspector1', full_name: 'Trần Thị Bình' },
+                              csrf_token: 't', verifier: { algorithm: 'PBKDF2-SHA-256' } });
+        const device = await s.deviceId();
+        await db.put('assignments', { id: 1, inspection: { id: 1, state: 'in_progress',
+            unit: { full_name: 'Huyện Hạ Lang' }, checklist_version_id: 3 } });
+        await db.put('checklists', { version_id: 3, document: {} });
+        await o.saveField(1, 'CDDH.01', 'note', 'chưa gửi 1');
+        await o.saveField(1, 'CDDH.02', 'value', 7);
+        await db.put('observations', { inspection_id: 1, item_code: 'CDDH.03', result: 'pass' });
+        await s.savePhoto({ client_uuid: 'p-sent', inspection_id: 1, status: 'done', blob: new Blob(['a']) });
+        await s.savePhoto({ client_uuid: 'p-unsent', inspection_id: 1, status: 'pending', blob: new Blob(['b']) });
+        const notice = await s.lockUnsentWork('account_deactivated');
+        const counts = async () => Object.fromEntries(await Promise.all(db.STORES.map(
+            async (name) => [name, await db.count(name)])));
+        const afterLock = await counts();
+        const summary = await s.lockedWork();
+        const other = await s.unlockWork('inspector2');
+        const back = await s.unlockWork('INSPECTOR1');
+        const ops = (await o.pendingOps()).map((op) => [op.item_code, op.fields]);
+        const photos = (await db.getAll('photos')).map((p) => p.client_uuid);
+        const note = (await db.get('observations', [1, 'CDDH.01'])).note;
+        return { notice, afterLock, summary, other, back, ops, photos, note,
+                 device: await s.deviceId() === device, lockedLeft: await db.count('locked') };
+    }""")
+    assert result["notice"]["kept"] == {"ops": 2, "photos": 1, "rejected": 0}
+    # Only the device id (meta) and the why (meta) stay besides the locked work.
+    assert result["afterLock"] == {"session": 0, "checklists": 0, "assignments": 0,
+                                   "observations": 0, "photos": 0, "outbox": 0,
+                                   "attention": 0, "meta": 2}
+    [summary] = result["summary"]
+    assert summary["username"] == "inspector1" and summary["units"] == ["Huyện Hạ Lang"]
+    assert summary["kept"] == {"ops": 2, "photos": 1, "rejected": 0} and summary["can_export"]
+    assert result["other"] is None  # another person gets nothing back
+    assert result["back"] == {"ops": 2, "photos": 1, "rejected": 0}
+    assert result["ops"] == [["CDDH.01", {"note": "chưa gửi 1"}], ["CDDH.02", {"value": 7}]]
+    assert result["photos"] == ["p-unsent"] and result["note"] == "chưa gửi 1"
+    assert result["device"] and result["lockedLeft"] == 0

@@ -15,7 +15,7 @@ from inspection.web.fieldapp import build_precache, module_graph
 STATIC = Path(__file__).resolve().parents[2] / "static"
 # Modules that must stay free of DOM code, so they can be imported and tested on their own.
 NO_DOM_MODULES = ["db.js", "outbox.js", "sync.js", "store.js", "api.js", "tus.js", "drafts.js",
-                  "checks.js", "i18n.js"]
+                  "checks.js", "i18n.js", "retention.js", "verifier.js"]
 
 
 def worker_constants(source: str) -> tuple[str, list[str]]:

@@ -4,13 +4,15 @@
 import { progress } from "../checks.js";
 import { getMeta } from "../db.js";
 import { t } from "../i18n.js";
-import { listAssignments } from "../store.js";
+import { forgottenCounts, listAssignments } from "../store.js";
 import { fmtDate, fmtTime, h } from "./dom.js";
 
-/** Render the assignment list into `root`. */
-export async function renderAssignments(root, { session }) {
+/** Render the assignment list into `root`, unless `isCurrent()` says a newer render began. */
+export async function renderAssignments(root, { session, isCurrent = () => true }) {
   const entries = await listAssignments();
   const fetchedAt = await getMeta("assignments_at", null);
+  const forgotten = await forgottenCounts();
+  if (!isCurrent()) return; // data changed meanwhile and a newer render shows it
   const cards = entries.map(({ assignment, checklist, observations, photos, unsent }) => {
     const inspection = assignment.inspection;
     const photoCounts = new Map();
@@ -34,6 +36,7 @@ export async function renderAssignments(root, { session }) {
           t("list.date", { date: fmtDate(inspection.scheduled_on) }),
           inspection.my_role ? ` · ${t(`role.${inspection.my_role}`)}` : "",
         ),
+        assignment.unassigned ? h("p", { class: "notice unassigned", text: t("list.unassigned") }) : null,
         h("div", { class: "progress-row" }, meter,
           h("span", { text: t("list.answered", { answered: done.answered, total: done.total, percent }) }),
           unsent ? h("span", { class: "unsent-badge", text: t("list.unsent", { n: unsent }) }) : null,
@@ -46,6 +49,8 @@ export async function renderAssignments(root, { session }) {
     cards.length ? h("ul", { class: "assignments" }, cards)
       : h("p", { class: "card empty", text: navigator.onLine ? t("list.empty") : t("list.empty_offline") }),
     fetchedAt ? h("p", { class: "hint", text: t("list.fetched", { time: fmtTime(fetchedAt) }) }) : null,
+    forgotten.finished ? h("p", { class: "hint", id: "cleared-finished", text: t("list.cleared_finished", { n: forgotten.finished }) }) : null,
+    forgotten.unassigned ? h("p", { class: "hint", id: "cleared-unassigned", text: t("list.cleared_unassigned", { n: forgotten.unassigned }) }) : null,
   ));
   performance.mark("cchc:list");
 }

@@ -1,12 +1,16 @@
-// The device page: who is signed in, what is still unsent, storage, the "needs attention"
-// list (ops and photos the server refused, conflicts the leader will resolve), the export of
-// unsent work as a last resort, and sign-out — refused while anything is unsent.
+// The device page: who is signed in, what is still unsent, storage (per inspection, the
+// browser's quota, a warning before it is full, clearing finished inspections), the "needs
+// attention" list (ops and photos the server refused, conflicts the leader will resolve), the
+// export of unsent work as a last resort, and sign-out — refused while anything is unsent.
 
 import { getMeta, setMeta } from "../db.js";
 import { loc, t } from "../i18n.js";
 import { dismissAttention, listAttention } from "../outbox.js";
-import { exportUnsent, getSession, listAssignments, pendingCounts } from "../store.js";
-import { download, fmtBytes, fmtTime, h } from "./dom.js";
+import { DEFAULT_RETENTION_DAYS, storageLevel } from "../retention.js";
+import {
+  clearQuotaError, exportUnsent, getSession, listAssignments, pendingCounts, storageUse,
+} from "../store.js";
+import { download, fmtBytes, fmtNumber, fmtTime, h } from "./dom.js";
 
 /** Render the device page into `root`. `ctx`: {engine, drafts, signOut()}. */
 export async function renderDevice(root, ctx) {
@@ -15,24 +19,66 @@ export async function renderDevice(root, ctx) {
   const counts = await pendingCounts();
   const attention = await listAttention();
   const exportedAt = await getMeta("exported_at", null);
+  const retentionDays = await getMeta("retention_days", DEFAULT_RETENTION_DAYS);
   const units = new Map((await listAssignments()).map(({ assignment, checklist }) =>
     [assignment.id, { name: assignment.inspection.unit.full_name, checklist }]));
 
   const logoutMessage = h("p", { class: "form-error", id: "logout-message", attrs: { role: "alert" }, hidden: true });
   const storage = h("dl", { class: "facts", id: "storage" });
+  const storageWarning = h("div", { id: "storage-warning", class: "banner banner-warning", attrs: { role: "alert" }, hidden: true });
+  const storageTable = h("div", { id: "storage-use" });
+  const clearMessage = h("p", { class: "meta", id: "clear-message", attrs: { role: "status" } });
+  const clearButton = h("button", { type: "button", class: "big", id: "clear-finished", text: t("device.clear_finished", { n: 0 }),
+    on: { click: onClearFinished } });
   const persistButton = h("button", { type: "button", class: "big", text: t("device.persist"), hidden: true,
     on: { click: async () => { await requestPersistence(); await showStorage(); } } });
 
   async function showStorage() {
-    const rows = [];
-    if (navigator.storage && navigator.storage.estimate) {
-      const { usage, quota } = await navigator.storage.estimate();
-      rows.push(h("dt", { text: t("device.storage_used") }), h("dd", { text: t("device.storage_of", { used: fmtBytes(usage), quota: fmtBytes(quota) }) }));
+    const use = await storageUse();
+    let estimate = null;
+    try {
+      if (navigator.storage && navigator.storage.estimate) estimate = await navigator.storage.estimate();
+    } catch { /* no figures from this browser */ }
+    const quotaErrorAt = await getMeta("quota_error_at", null);
+    const level = storageLevel(estimate, { quotaErrorSeen: Boolean(quotaErrorAt) });
+    const rows = [h("dt", { text: t("device.storage_data") }), h("dd", { id: "storage-total", text: fmtBytes(use.total) })];
+    if (level.quota !== null) {
+      rows.push(h("dt", { text: t("device.storage_used") }), h("dd", { id: "storage-browser",
+        text: t("device.storage_of", { used: fmtBytes(level.usage), quota: fmtBytes(level.quota), percent: fmtNumber(level.ratio * 100, 1) }) }));
     }
     const persisted = navigator.storage && navigator.storage.persisted ? await navigator.storage.persisted() : false;
     rows.push(h("dt", { text: t("device.persistent") }), h("dd", { text: persisted ? t("device.persistent_yes") : t("device.persistent_no") }));
     storage.replaceChildren(...rows);
     persistButton.hidden = persisted || !(navigator.storage && navigator.storage.persist);
+
+    const clearable = use.inspections.filter((i) => i.clearable).length;
+    clearButton.textContent = t("device.clear_finished", { n: clearable });
+    clearButton.disabled = !clearable;
+    storageWarning.hidden = !level.warn;
+    storageWarning.replaceChildren(
+      h("p", { text: level.full ? t("device.storage_full") : t("device.storage_near", { percent: fmtNumber(level.ratio * 100, 0) }) }),
+      h("p", { text: clearable ? t("device.storage_offer", { n: clearable }) : t("device.storage_nothing_to_clear") }));
+    storageTable.replaceChildren(use.inspections.length ? h("table", { class: "storage-table" },
+      h("thead", {}, h("tr", {},
+        h("th", { text: t("device.col_inspection") }), h("th", { text: t("device.col_photos") }),
+        h("th", { class: "num", text: t("device.col_size") }))),
+      h("tbody", {}, use.inspections.map((row) => h("tr", { dataset: { inspection: row.id } },
+        h("td", {}, row.name, " ", h("span", { class: `state state-${row.state}`, text: t(`state.${row.state}`) }),
+          row.unassigned ? h("span", { class: "meta", text: ` · ${t("device.unassigned")}` }) : null,
+          row.unsent ? h("span", { class: "meta", text: ` · ${t("device.has_unsent")}` }) : null),
+        h("td", { text: t("device.photo_counts", { n: row.photos, full: row.fullImages }) }),
+        h("td", { class: "num", text: fmtBytes(row.bytes) })))),
+      h("tfoot", {}, h("tr", {},
+        h("td", { text: t("device.other_data") }), h("td"), h("td", { class: "num", text: fmtBytes(use.other) })))) : null);
+  }
+
+  async function onClearFinished() {
+    clearButton.disabled = true;
+    const result = await ctx.engine.tidy({ clearFinished: true });
+    const finished = result.forgotten.filter((f) => f.reason === "finished").length;
+    if (finished) await clearQuotaError();
+    clearMessage.textContent = t("device.cleared_now", { n: finished });
+    await showStorage();
   }
 
   async function onLogout() {
@@ -114,8 +160,11 @@ export async function renderDevice(root, ctx) {
       exportedAt ? h("p", { class: "meta", text: t("device.exported_at", { time: fmtTime(exportedAt) }) }) : null,
       h("button", { type: "button", class: "big", id: "export", text: t("device.export"), on: { click: onExport } }),
     ),
-    h("section", { class: "card" },
-      h("h2", { text: t("device.storage_title") }), storage, persistButton,
+    h("section", { class: "card", id: "storage-card" },
+      h("h2", { text: t("device.storage_title") }), storageWarning, storage, persistButton,
+      h("h3", { text: t("device.storage_per_inspection") }), storageTable,
+      h("p", { class: "hint", text: t("device.storage_rules", { days: retentionDays }) }),
+      h("div", { class: "actions" }, clearButton), clearMessage,
     ),
   ));
   await showStorage();

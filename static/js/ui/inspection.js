@@ -5,17 +5,19 @@
 
 import { compileRules, computeRatio, countValues, failingChecks, indexItems, isAnswered, normaliseCode, progress } from "../checks.js";
 import { loc, t } from "../i18n.js";
-import { preparePhoto } from "../photos.js";
-import { loadInspection, savePhoto } from "../store.js";
+import { FullImages, preparePhoto } from "../photos.js";
+import { fitsInQuota, isQuotaError } from "../retention.js";
+import { clearQuotaError, loadInspection, noteQuotaError, savePhoto } from "../store.js";
 import { fmtDate, h } from "./dom.js";
 import { createItemCard } from "./item.js";
+import { openPhotoViewer } from "./photoview.js";
 
 const LOCKED_STATES = new Set(["approved", "signed"]);
 const SEVERITY_ORDER = { error: 0, warning: 1, finding: 2 };
 
 /**
  * Render inspection `id` into `root`, showing `section` (and scrolling to `item`). `ctx`:
- * {drafts, navigate(hash), afterSave(inspectionId)}. Returns a controller {show(params),
+ * {drafts, engine, navigate(hash), afterSave(inspectionId), showError(text)}. Returns a controller {show(params),
  * onData(detail), destroy()} or null when the device does not have the inspection.
  */
 export async function renderInspection(root, ctx, { id, section: wantedSection, item: wantedItem }) {
@@ -38,6 +40,7 @@ export async function renderInspection(root, ctx, { id, section: wantedSection, 
   let cards = new Map();
   let currentSection = null;
   let checks = [];
+  const images = new FullImages(); // full-size pictures opened while this page is open
 
   function withDrafts(map) {
     // Typing not yet committed (the pause has not passed) must not flicker back to the old value.
@@ -208,7 +211,11 @@ export async function renderInspection(root, ctx, { id, section: wantedSection, 
       unsentItems.add(code);
       ctx.drafts.set(id, code, field, value, { delay: typing ? undefined : 0 })
         .then(() => ctx.afterSave(id))
-        .catch((err) => { console.error(err); ctx.showError(t("insp.save_failed")); });
+        .catch((err) => {
+          console.error(err);
+          if (isQuotaError(err)) noteQuotaError();
+          ctx.showError(isQuotaError(err) ? t("insp.save_no_space") : t("insp.save_failed"));
+        });
       refreshComputed();
       const card = cards.get(code);
       if (card) card.update({ unsent: true, answered: cardState(code).answered });
@@ -222,10 +229,21 @@ export async function renderInspection(root, ctx, { id, section: wantedSection, 
         if (card) card.setPhotoMessage(t("item.photo_processing"));
         try {
           const record = await preparePhoto(file, { inspectionId: id, itemCode: code });
+          if (!(await roomFor(record.blob.size + record.thumb.size))) {
+            throw new DOMException("not enough storage for this photo", "QuotaExceededError");
+          }
           await savePhoto(record);
           photos = [...photos, record];
           if (card) card.setPhotoMessage("");
+          clearQuotaError().catch(() => {});
         } catch (err) {
+          if (isQuotaError(err)) {
+            // Refused out loud: the picture is not on the device, and the inspector must know.
+            await noteQuotaError();
+            if (card) card.setPhotoMessage(t("item.photo_no_space"));
+            ctx.engine.measureStorage().catch(() => {});
+            break;
+          }
           console.error(err);
           if (card) card.setPhotoMessage(t("item.photo_failed"));
         }
@@ -234,6 +252,14 @@ export async function renderInspection(root, ctx, { id, section: wantedSection, 
       refreshComputed();
       ctx.afterSave(id);
     },
+  };
+
+  /** Show a photo full size (the card's record may be older: use the page's current one). */
+  actions.openPhoto = (photo) => {
+    const current = photos.find((p) => p.client_uuid === photo.client_uuid) || photo;
+    const entry = items.get(current.item_code);
+    const title = entry ? `${current.item_code} · ${loc(entry.item, "title")}` : current.item_code || "";
+    openPhotoViewer(current, { images, title, onApiError: (err) => ctx.engine.handleApiError(err) });
   };
 
   function renderSection(code) {
@@ -342,7 +368,7 @@ export async function renderInspection(root, ctx, { id, section: wantedSection, 
   async function onData(detail) {
     if (!detail.all && !detail.inspections.has(id)) return;
     const fresh = await loadInspection(id);
-    if (!fresh) return;
+    if (!fresh) { ctx.navigate("#/"); return; } // forgotten (finished, unassigned) or locked
     assignment = fresh.assignment;
     observations = withDrafts(fresh.observations);
     photos = fresh.photos;
@@ -360,6 +386,18 @@ export async function renderInspection(root, ctx, { id, section: wantedSection, 
   performance.mark("cchc:checklist"); // scripts/bench_app.py: reload → checklist on screen
   return {
     id, show, onData,
-    destroy() { for (const card of cards.values()) card.destroy(); },
+    destroy() {
+      for (const card of cards.values()) card.destroy();
+      images.clear();
+    },
   };
+}
+
+/** Whether `bytes` more fit in the browser's quota, as far as it says (true when it cannot tell). */
+async function roomFor(bytes) {
+  try {
+    return fitsInQuota(await navigator.storage.estimate(), bytes);
+  } catch {
+    return true;
+  }
 }

@@ -28,8 +28,8 @@ function showNumber(value, decimals = 2) {
 }
 
 /**
- * Build the card of `item`. `actions`: change(code, field, value, {typing}) and
- * addPhotos(code, files). Returns {el, update(state)} where state is
+ * Build the card of `item`. `actions`: change(code, field, value, {typing}), addPhotos(code,
+ * files) and openPhoto(photo) (a tap on a thumbnail). Returns {el, update(state)} where state is
  * {obs, photos, unsent, attention, ratio, readOnly}.
  */
 export function createItemCard(item, actions) {
@@ -155,9 +155,13 @@ export function createItemCard(item, actions) {
       } else {
         picture = h("span", { class: "thumb-remote", text: t("item.photo_remote") });
       }
-      return h("li", { class: `thumb thumb-${photo.status}`, dataset: { uuid: photo.client_uuid, sha256: photo.sha256 || "" } },
-        picture,
-        h("span", { class: "thumb-status", text: t(`photo.${photo.status}`) }));
+      // A photo the server holds whose full image this device let go: the thumbnail stays.
+      const light = photo.status === "done" && !photo.blob;
+      return h("li", { class: ["thumb", `thumb-${photo.status}`, light && "thumb-light"],
+        dataset: { uuid: photo.client_uuid, sha256: photo.sha256 || "" } },
+        h("button", { type: "button", class: "thumb-open", attrs: { "aria-label": t("item.photo_open", { code }) },
+          on: { click: () => actions.openPhoto && actions.openPhoto(photo) } }, picture),
+        h("span", { class: "thumb-status", text: light ? t("photo.done_light") : t(`photo.${photo.status}`) }));
     }));
   }
 

@@ -61,6 +61,8 @@ function errorText(status) {
   const error = status.error;
   if (!error) return "";
   if (error.kind === "auth") return t("status.err_auth");
+  if (error.kind === "locked") return "";
+  if (error.kind === "storage") return t("status.err_storage");
   if (error.kind === "offline") return unsent ? t("status.err_offline") : "";
   if (error.kind === "unreachable") return t("status.err_unreachable");
   if (error.status >= 500) return t("status.err_server");
