@@ -91,7 +91,7 @@ ENV_KEYS = {
     "DEVICE_RETENTION_DAYS": "DEVICE_RETENTION_DAYS",
 }
 BOOLEAN_KEYS = {"SESSION_COOKIE_SECURE", "DEMO"}
-# Whole numbers ≥ 0 (empty is 0); anything else stops the start with a message naming the variable.
+# Whole numbers ≥ 0; anything else stops the start with a message naming the variable.
 COUNT_KEYS = {"TRUSTED_PROXIES", "DEVICE_RETENTION_DAYS"}
 
 
@@ -114,7 +114,7 @@ def from_environment(environ=os.environ) -> dict:
             if key in BOOLEAN_KEYS:
                 value = value.strip().lower() in {"1", "true", "yes", "on"}
             elif key in COUNT_KEYS:
-                value = value.strip() or "0"
+                value = value.strip()
                 if not (value.isascii() and value.isdigit()):
                     raise ValueError(f"{env_name} must be a whole number ≥ 0, not {value!r}")
                 value = int(value)
