@@ -1,8 +1,7 @@
 """Home page per role and the inspection page."""
 from collections import defaultdict
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -24,9 +23,9 @@ from ..models import (
 )
 from ..services import minutes, review
 from ..services.access import can_edit, get_visible_inspection, inspections_query, is_trip_leader
-from ..services.errors import ServiceError
 from ..services.evaluation import evaluate_inspection
 from ..services.workflow import LEADER_ONLY, USER_ACTIONS, transition_inspection
+from .actions import run_action
 
 bp = Blueprint("main", __name__)
 
@@ -69,16 +68,10 @@ def allowed_actions(inspection: Inspection) -> list[str]:
 def inspection_page(inspection_id: int):
     inspection = get_visible_inspection(current_user, db.session.get(Inspection, inspection_id))
     if request.method == "POST":
-        try:
-            transition_inspection(inspection, request.form.get("action", ""), current_user,
-                                  request.form.get("reason"))
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(exc.message(str(get_locale())), "error")
-        else:
-            db.session.commit()
-            flash(_("Đã cập nhật trạng thái."), "success")
-        return redirect(url_for("main.inspection_page", inspection_id=inspection.id))
+        return run_action(
+            lambda: transition_inspection(inspection, request.form.get("action", ""), current_user,
+                                          request.form.get("reason")),
+            _("Đã cập nhật trạng thái."), url_for("main.inspection_page", inspection_id=inspection.id))
     history = db.session.scalars(
         select(AuditEvent).where(AuditEvent.object_type == "inspections",
                                  AuditEvent.object_id == str(inspection.id))
