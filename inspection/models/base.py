@@ -1,4 +1,5 @@
-"""Column helpers shared by the models."""
+"""Column helpers and the state-machine error shared by the models."""
+import enum
 from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import DateTime
@@ -21,3 +22,23 @@ def utcnow() -> datetime:
 
 def created_at_column() -> Mapped[datetime]:
     return mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
+
+
+class InvalidTransition(Exception):
+    """A move a record's state machine does not allow (an inspection, minutes revision,
+    recommendation or late submission)."""
+
+    def __init__(self, action: str, state: enum.StrEnum, what: str = "an inspection"):
+        super().__init__(f"cannot {action} {what} that is {getattr(state, 'value', state)}")
+        self.action = action
+        self.state = state
+        self.what = what
+
+
+def next_state(transitions: dict, action: str, state: enum.StrEnum, what: str) -> enum.StrEnum:
+    """The state `action` leads to from `state` in `transitions` (action -> (sources,
+    target)); raises InvalidTransition when the move is not allowed."""
+    sources, target = transitions[action]
+    if state not in sources:
+        raise InvalidTransition(action, state, what)
+    return target

@@ -5,8 +5,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..extensions import db
-from ..models import Inspection, InspectionState, Recommendation
-from ..services.access import get_visible_inspection, is_trip_leader
+from ..models import Inspection, Recommendation
+from ..services.access import get_visible_inspection, may_review
 from ..services.followup import previous_recommendations, record_follow_up
 from ..services.reports import is_overdue, local_today
 from .actions import run_action
@@ -22,7 +22,7 @@ def follow_up_context(inspection: Inspection) -> dict:
     return {
         "items": [{"rec": r, "overdue": is_overdue(r, today), "here": r.followed_up_in_id == inspection.id,
                    "source": db.session.get(Inspection, r.inspection_id)} for r in items],
-        "can_record": is_trip_leader(current_user, inspection.trip) and inspection.state != InspectionState.signed,
+        "can_record": may_review(current_user, inspection),
     }
 
 
