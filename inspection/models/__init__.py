@@ -32,6 +32,7 @@ __all__ = [
     "ChecklistTemplate", "ChecklistUpload", "ChecklistVersion", "Conflict", "Finding", "Inspection",
     "InspectionScore", "InspectionState", "InvalidAccountChange", "InvalidTransition",
     "LateStatus", "LateSubmission", "MinutesRevision", "MinutesStatus", "Observation",
-    "Photo", "Plan", "Recommendation", "RecommendationStatus", "Role", "Signature", "Trip", "TripMember", "TripRole",
+    "Photo", "Plan", "Recommendation", "RecommendationStatus", "Role",
+    "Signature", "Trip", "TripMember", "TripRole",
     "UnitLevel", "Upload", "User", "UserCertificate", "unit_merges",
 ]

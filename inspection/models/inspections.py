@@ -278,7 +278,8 @@ _OWED_OR_JUDGED = frozenset(RecommendationStatus)
 # action -> (states it may start from, state it leads to). A follow-up may be corrected at the
 # same inspection until its minutes are signed, so both follow-up moves start from every state
 # (which inspection may judge is the service's check).
-RECOMMENDATION_TRANSITIONS: dict[str, tuple[frozenset[RecommendationStatus], RecommendationStatus]] = {
+RECOMMENDATION_TRANSITIONS: dict[str, tuple[frozenset[RecommendationStatus],
+                                             RecommendationStatus]] = {
     "report_done": (frozenset({RecommendationStatus.open}), RecommendationStatus.done),
     "verify": (_OWED_OR_JUDGED, RecommendationStatus.verified),
     "keep_open": (_OWED_OR_JUDGED, RecommendationStatus.open),

@@ -71,7 +71,8 @@ def may_comment(user: User, inspection: Inspection) -> bool:
 
 
 def may_build_minutes(user: User, inspection: Inspection) -> bool:
-    """Whether the page offers to build the minutes: the trip's leader, once results are approved."""
+    """Whether the page offers to build the minutes: the trip's leader, once results are
+    approved."""
     return is_trip_leader(user, inspection.trip) and inspection.state == InspectionState.approved
 
 

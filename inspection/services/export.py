@@ -148,8 +148,8 @@ def recommendation_rows(condition, filters: dict) -> Iterator[list]:
              .join(AdminUnit, AdminUnit.id == Recommendation.unit_id)
              .order_by(Recommendation.inspection_id, Recommendation.position, Recommendation.id))
     for rec, code, kind, name, inspected_on in _rows(query):
-        yield [rec.id, rec.inspection_id, code, f"{kind} {name}", inspected_on, rec.text, rec.due_on,
-               rec.status.value, is_overdue(rec, today), rec.follow_up_result,
+        yield [rec.id, rec.inspection_id, code, f"{kind} {name}", inspected_on, rec.text,
+               rec.due_on, rec.status.value, is_overdue(rec, today), rec.follow_up_result,
                rec.follow_up_evidence, rec.followed_up_in_id]
 
 

@@ -76,8 +76,8 @@ def open_conflicts(inspection: Inspection) -> list[Conflict]:
 
 
 def pending_late_submissions(inspection: Inspection) -> list[LateSubmission]:
-    return db.session.scalars(select(LateSubmission).where(LateSubmission.inspection_id == inspection.id,
-                                                           LateSubmission.status == LateStatus.pending)
+    return db.session.scalars(select(LateSubmission).where(
+        LateSubmission.inspection_id == inspection.id, LateSubmission.status == LateStatus.pending)
                               .order_by(LateSubmission.id)).all()
 
 

@@ -14,7 +14,8 @@ from ..models import Inspection, MinutesRevision, Trip
 
 def revisions_of(target: Inspection | Trip) -> list[MinutesRevision]:
     """Every revision of the inspection's (or trip's) minutes, oldest first."""
-    column = MinutesRevision.inspection_id if isinstance(target, Inspection) else MinutesRevision.trip_id
+    column = (MinutesRevision.inspection_id if isinstance(target, Inspection)
+              else MinutesRevision.trip_id)
     return db.session.scalars(select(MinutesRevision).where(column == target.id)
                               .order_by(MinutesRevision.revision)).all()
 

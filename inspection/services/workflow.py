@@ -24,7 +24,8 @@ def allowed_actions(user: User, inspection: Inspection) -> list[str]:
     """The state-machine actions the user could take on this inspection now (signing happens
     through the minutes, not a button)."""
     return [action for action in USER_ACTIONS if inspection.can(action) and (
-        is_trip_leader(user, inspection.trip) if action in LEADER_ONLY else can_edit(user, inspection))]
+        is_trip_leader(user, inspection.trip) if action in LEADER_ONLY
+        else can_edit(user, inspection))]
 
 
 def transition_inspection(

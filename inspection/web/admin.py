@@ -75,7 +75,8 @@ def users():
             lambda: create_user(form.get("username", ""), form.get("password", ""),
                                 form.get("full_name", ""), form.get("role", ""),
                                 form.get("position", ""), unit, by=current_user),
-            lambda user: _("Đã tạo tài khoản %(name)s.", name=user.username), url_for("admin.users"),
+            lambda user: _("Đã tạo tài khoản %(name)s.", name=user.username),
+            url_for("admin.users"),
             refused=lambda exc: _users_page(_errors(exc), form))
     return _users_page()
 
@@ -106,8 +107,9 @@ def user_page(user_id: int):
     return run_action(
         lambda: update_user(user, current_user, form.get("full_name", ""), form.get("position", ""),
                             form.get("role", ""), unit),
-        lambda changed: _("Đã lưu tài khoản %(name)s; các phiên đăng nhập của tài khoản đã kết thúc.",
-                          name=user.username) if changed else _("Không có gì thay đổi."),
+        lambda changed: _(
+            "Đã lưu tài khoản %(name)s; các phiên đăng nhập của tài khoản đã kết thúc.",
+            name=user.username) if changed else _("Không có gì thay đổi."),
         url_for("admin.user_page", user_id=user.id),
         refused=lambda exc: _account_page(user, _errors(exc), form, exc.status))
 
@@ -213,10 +215,11 @@ def plans():
         form = request.form
         province = db.session.get(AdminUnit, form_id(form.get("province_id"), 0))
         return run_action(
-            lambda: create_plan(form.get("number", ""), form.get("title", ""), form.get("issuer", ""),
-                                form.get("issued_on", ""), form.get("year", ""), province,
-                                by=current_user),
-            lambda plan: _("Đã tạo kế hoạch %(number)s.", number=plan.number), url_for("admin.plans"),
+            lambda: create_plan(form.get("number", ""), form.get("title", ""),
+                                form.get("issuer", ""), form.get("issued_on", ""),
+                                form.get("year", ""), province, by=current_user),
+            lambda plan: _("Đã tạo kế hoạch %(number)s.", number=plan.number),
+            url_for("admin.plans"),
             refused=lambda exc: _plans_page(_errors(exc), form))
     return _plans_page({}, {})
 
@@ -244,8 +247,10 @@ def trips():
                                _by_ids(AdminUnit, form.getlist("unit_ids")), form.get("place", ""),
                                form.get("decision", ""), by=current_user)
 
-        return run_action(create, lambda trip: _("Đã tạo đợt kiểm tra “%(name)s”.", name=trip.name),
-                          url_for("admin.trips"), refused=lambda exc: _trips_page(_errors(exc), form))
+        return run_action(create,
+                          lambda trip: _("Đã tạo đợt kiểm tra “%(name)s”.", name=trip.name),
+                          url_for("admin.trips"),
+                          refused=lambda exc: _trips_page(_errors(exc), form))
     return _trips_page({}, {})
 
 
@@ -353,5 +358,6 @@ def checklist_version(version_id: int):
 def publish_checklist(version_id: int):
     version = db.session.get(ChecklistVersion, version_id) or abort(404)
     return run_action(lambda: publish_version(version, by=current_user),
-                      _("Đã ban hành phiên bản %(version)s; từ nay không thể sửa.", version=version.version),
+                      _("Đã ban hành phiên bản %(version)s; từ nay không thể sửa.",
+                        version=version.version),
                       url_for("admin.checklist_version", version_id=version.id))

@@ -52,6 +52,7 @@ def inspection_page(inspection_id: int):
         return run_action(
             lambda: transition_inspection(inspection, request.form.get("action", ""), current_user,
                                           request.form.get("reason")),
-            _("Đã cập nhật trạng thái."), url_for("main.inspection_page", inspection_id=inspection.id))
+            _("Đã cập nhật trạng thái."),
+            url_for("main.inspection_page", inspection_id=inspection.id))
     page = inspection_page_data(current_user, inspection)
     return render_template("inspection.html", **page.context())
