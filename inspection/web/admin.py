@@ -181,7 +181,7 @@ def units():
                 return save_unit({k: form.get(k, "") for k in
                                   ("code", "name", "kind", "level", "parent_code", "valid_from",
                                    "valid_to", "merged_from")})
-            except ValueError as exc:  # the unit service explains in the page's language
+            except ValueError as exc:  # save_unit gives its reason as a ValueError
                 text = _("Không lưu được đơn vị: %(reason)s", reason=str(exc))
                 raise ValidationFailed(text, text) from exc
 
