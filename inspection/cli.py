@@ -9,19 +9,38 @@ from flask import Flask
 from flask_migrate import upgrade
 
 from .extensions import db
-from .services.errors import ServiceError
+from .services.errors import ServiceError, ValidationFailed
 
 
-def _fail(exc: ServiceError) -> None:
+def _fail(exc: ServiceError, status: int = 1) -> None:
+    """Roll back and exit with the refusal in both languages."""
     db.session.rollback()
     click.echo(exc.message_vi, err=True)
     if exc.message_en != exc.message_vi:
         click.echo(exc.message_en, err=True)
-    sys.exit(1)
+    sys.exit(status)
+
+
+def _run(action, invalid_status: int = 1):
+    """The one place a command commits: run `action()` (service calls that flush) and commit,
+    or roll back and exit with the refusal (status `invalid_status` for invalid input, else 1)."""
+    try:
+        result = action()
+    except ServiceError as exc:
+        _fail(exc, invalid_status if isinstance(exc, ValidationFailed) else 1)
+    db.session.commit()
+    return result
 
 
 def register_cli(app: Flask) -> None:
-    """Attach the commands to the app's CLI group."""
+    """Attach the commands to the app's CLI group, area by area."""
+    for register in (_database_commands, _account_commands, _checklist_commands,
+                     _minutes_commands, _data_commands):
+        register(app)
+
+
+def _database_commands(app: Flask) -> None:
+    """Schema, demo data, administrative units, backup and restore, stored-text repair."""
 
     @app.cli.command("init-db")
     def init_db():
@@ -34,114 +53,8 @@ def register_cli(app: Flask) -> None:
         """Load the demo data (Cao Bằng, Hạ Lang 2021) and demo accounts, once."""
         from .services.demo import seed_demo
 
-        try:
-            lines = seed_demo()
-        except ServiceError as exc:
-            _fail(exc)
-        db.session.commit()
-        for line in lines:
+        for line in _run(seed_demo):
             click.echo(line)
-
-    @app.cli.command("create-user")
-    @click.argument("username")
-    @click.option("--role", type=click.Choice(["admin", "leader", "inspector", "unitrep"]), required=True)
-    @click.option("--name", "full_name", required=True, help="Họ và tên")
-    @click.option("--position", default="", help="Chức vụ")
-    @click.option("--unit-code", default=None, help="GSO code of the unit (representatives)")
-    @click.option("--valid-on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-                  help="The unit as it was on this day (YYYY-MM-DD); default: its latest version "
-                       "that has inspections, else the current one")
-    @click.password_option(help="Password (asked for if not given)")
-    def create_user_command(username, role, full_name, position, unit_code, valid_on, password):
-        """Create an account."""
-        from .services.accounts import create_user
-        from .services.units import unit_for_representative
-
-        unit = unit_for_representative(unit_code, valid_on.date() if valid_on else None) \
-            if unit_code else None
-        if unit_code and unit is None:
-            on = f" vào ngày {valid_on:%d/%m/%Y}" if valid_on else ""
-            click.echo(f"Không có đơn vị mã {unit_code}{on} / unknown unit.", err=True)
-            sys.exit(1)
-        try:
-            user = create_user(username, password, full_name, role, position, unit)
-        except ServiceError as exc:
-            _fail(exc)
-        db.session.commit()
-        bound = (f", {unit.full_name} ({unit.valid_from:%d/%m/%Y} – "
-                 f"{unit.valid_to:%d/%m/%Y})" if unit and unit.valid_to else
-                 f", {unit.full_name} ({unit.valid_from:%d/%m/%Y} –)" if unit else "")
-        click.echo(f"Đã tạo tài khoản / created: {user.username} ({user.role.value}{bound})")
-
-    def _account(username: str):
-        from .services.accounts import user_by_username
-
-        user = user_by_username(username)
-        if user is None:
-            click.echo(f"Không có tài khoản {username} / no such account.", err=True)
-            sys.exit(1)
-        return user
-
-    @app.cli.command("deactivate-user")
-    @click.argument("username")
-    def deactivate_user_command(username):
-        """Deactivate an account: no sign-in, every session ended at once (a lost tablet)."""
-        from .services.accounts import deactivate_user
-
-        user = _account(username)
-        try:
-            deactivate_user(user, None)
-        except ServiceError as exc:
-            _fail(exc)
-        db.session.commit()
-        click.echo(f"Đã khóa / deactivated: {user.username}; mọi phiên đã kết thúc / every session "
-                   "ended.")
-
-    @app.cli.command("activate-user")
-    @click.argument("username")
-    def activate_user_command(username):
-        """Reactivate an account; its old sessions stay ended (it signs in again)."""
-        from .services.accounts import activate_user
-
-        user = _account(username)
-        try:
-            activate_user(user, None)
-        except ServiceError as exc:
-            _fail(exc)
-        db.session.commit()
-        click.echo(f"Đã mở lại / reactivated: {user.username}")
-
-    @app.cli.command("set-password")
-    @click.argument("username")
-    @click.password_option(help="The new password (asked for twice if not given)")
-    def set_password_command(username, password):
-        """Set a new password (strength checked); ends every session of the account."""
-        from .services.accounts import set_password
-
-        user = _account(username)
-        try:
-            set_password(user, password, None)
-        except ServiceError as exc:
-            _fail(exc)
-        db.session.commit()
-        click.echo(f"Đã đặt mật khẩu mới / password set: {user.username}; mọi phiên đã kết thúc / "
-                   "every session ended.")
-
-    @app.cli.command("add-certificate")
-    @click.argument("username")
-    @click.argument("cert_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-    def add_certificate_command(username, cert_file: Path):
-        """Register a signing certificate (.cer/.pem) to an account (checked like the page does)."""
-        from .services.certificates import register_certificate
-
-        user = _account(username)
-        try:
-            row = register_certificate(user, cert_file.read_bytes()[:70_000], None)
-        except ServiceError as exc:
-            _fail(exc)
-        db.session.commit()
-        click.echo(f"Đã đăng ký / registered for {user.username}: {row.subject} (serial {row.serial}, "
-                   f"{row.not_before:%d/%m/%Y} – {row.not_after:%d/%m/%Y})")
 
     @app.cli.command("import-units")
     @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -149,11 +62,7 @@ def register_cli(app: Flask) -> None:
         """Add or update administrative units from a CSV file (idempotent)."""
         from .services.units import import_units
 
-        try:
-            report = import_units(csv_file.read_bytes())
-        except ServiceError as exc:
-            _fail(exc)
-        db.session.commit()
+        report = _run(lambda: import_units(csv_file.read_bytes()))
         click.echo(report.summary())
         for line, reason in report.rejected:
             click.echo(f"  dòng / line {line}: {reason}")
@@ -190,6 +99,113 @@ def register_cli(app: Flask) -> None:
                    f"{len(manifest.get('instance_files', []))} instance files: secret key, config, "
                    "PKI).")
 
+    @app.cli.command("check-text")
+    @click.option("--fix", is_flag=True, help="Replace each refused character with U+FFFD")
+    def check_text_command(fix):
+        """Find stored text with unpaired surrogates or noncharacters (and repair it with --fix)."""
+        from .services.stored_text import find_bad_stored_text, repair_stored_text
+
+        found = _run(lambda: repair_stored_text() if fix else list(find_bad_stored_text()))
+        for bad in found:
+            click.echo(bad.describe())
+        if not found:
+            click.echo("Không có văn bản hỏng / no invalid text stored.")
+        elif fix:
+            click.echo(f"Đã sửa / repaired: {len(found)} (U+FFFD).")
+        else:
+            click.echo(f"Tìm thấy / found: {len(found)}; chạy lại với --fix để sửa / "
+                       "run again with --fix to repair.")
+            sys.exit(2)
+
+
+def _account_commands(app: Flask) -> None:
+    """Accounts and their signing certificates."""
+
+    @app.cli.command("create-user")
+    @click.argument("username")
+    @click.option("--role", type=click.Choice(["admin", "leader", "inspector", "unitrep"]), required=True)
+    @click.option("--name", "full_name", required=True, help="Họ và tên")
+    @click.option("--position", default="", help="Chức vụ")
+    @click.option("--unit-code", default=None, help="GSO code of the unit (representatives)")
+    @click.option("--valid-on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                  help="The unit as it was on this day (YYYY-MM-DD); default: its latest version "
+                       "that has inspections, else the current one")
+    @click.password_option(help="Password (asked for if not given)")
+    def create_user_command(username, role, full_name, position, unit_code, valid_on, password):
+        """Create an account."""
+        from .services.accounts import create_user
+        from .services.units import unit_for_representative
+
+        unit = unit_for_representative(unit_code, valid_on.date() if valid_on else None) \
+            if unit_code else None
+        if unit_code and unit is None:
+            on = f" vào ngày {valid_on:%d/%m/%Y}" if valid_on else ""
+            click.echo(f"Không có đơn vị mã {unit_code}{on} / unknown unit.", err=True)
+            sys.exit(1)
+        user = _run(lambda: create_user(username, password, full_name, role, position, unit))
+        bound = (f", {unit.full_name} ({unit.valid_from:%d/%m/%Y} – "
+                 f"{unit.valid_to:%d/%m/%Y})" if unit and unit.valid_to else
+                 f", {unit.full_name} ({unit.valid_from:%d/%m/%Y} –)" if unit else "")
+        click.echo(f"Đã tạo tài khoản / created: {user.username} ({user.role.value}{bound})")
+
+    def _account(username: str):
+        from .services.accounts import user_by_username
+
+        user = user_by_username(username)
+        if user is None:
+            click.echo(f"Không có tài khoản {username} / no such account.", err=True)
+            sys.exit(1)
+        return user
+
+    @app.cli.command("deactivate-user")
+    @click.argument("username")
+    def deactivate_user_command(username):
+        """Deactivate an account: no sign-in, every session ended at once (a lost tablet)."""
+        from .services.accounts import deactivate_user
+
+        user = _account(username)
+        _run(lambda: deactivate_user(user, None))
+        click.echo(f"Đã khóa / deactivated: {user.username}; mọi phiên đã kết thúc / every session "
+                   "ended.")
+
+    @app.cli.command("activate-user")
+    @click.argument("username")
+    def activate_user_command(username):
+        """Reactivate an account; its old sessions stay ended (it signs in again)."""
+        from .services.accounts import activate_user
+
+        user = _account(username)
+        _run(lambda: activate_user(user, None))
+        click.echo(f"Đã mở lại / reactivated: {user.username}")
+
+    @app.cli.command("set-password")
+    @click.argument("username")
+    @click.password_option(help="The new password (asked for twice if not given)")
+    def set_password_command(username, password):
+        """Set a new password (strength checked); ends every session of the account."""
+        from .services.accounts import set_password
+
+        user = _account(username)
+        _run(lambda: set_password(user, password, None))
+        click.echo(f"Đã đặt mật khẩu mới / password set: {user.username}; mọi phiên đã kết thúc / "
+                   "every session ended.")
+
+    @app.cli.command("add-certificate")
+    @click.argument("username")
+    @click.argument("cert_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    def add_certificate_command(username, cert_file: Path):
+        """Register a signing certificate (.cer/.pem) to an account (checked like the page does)."""
+        from .services.certificates import register_certificate
+
+        user = _account(username)
+        row = _run(lambda: register_certificate(user, cert_file.read_bytes()[:70_000], None))
+        click.echo(f"Đã đăng ký / registered for {user.username}: {row.subject} (serial {row.serial}, "
+                   f"{row.not_before:%d/%m/%Y} – {row.not_after:%d/%m/%Y})")
+
+
+def _checklist_commands(app: Flask) -> None:
+    """Checklist template versions: import (JSON or XLSX) and export (XLSX)."""
+
     @app.cli.command("import-checklist")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @click.option("--publish", is_flag=True, help="Publish the version at once")
@@ -200,20 +216,10 @@ def register_cli(app: Flask) -> None:
         imported while any remains: exit status 2.
         """
         from .services.checklists import MAX_FILE_BYTES, import_checklist
-        from .services.errors import ValidationFailed
 
-        try:
-            with file.open("rb") as f:  # never more than the limit in memory
-                raw = f.read(MAX_FILE_BYTES + 1)
-            version, created = import_checklist(raw, publish=publish)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            click.echo(exc.message_vi, err=True)
-            click.echo(exc.message_en, err=True)
-            sys.exit(2)
-        except ServiceError as exc:
-            _fail(exc)
-        db.session.commit()
+        with file.open("rb") as f:  # never more than the limit in memory
+            raw = f.read(MAX_FILE_BYTES + 1)
+        version, created = _run(lambda: import_checklist(raw, publish=publish), invalid_status=2)
         state = "published" if version.is_published else "draft"
         click.echo(f"{version.template.code} {version.version}: "
                    f"{'imported' if created else 'unchanged'} ({state})")
@@ -238,7 +244,9 @@ def register_cli(app: Flask) -> None:
         output.write_bytes(data)
         click.echo(f"{version.template.code} {version.version} → {output} ({len(data):,} bytes)")
 
-    # --- minutes (biên bản kiểm tra): build an unsigned PDF, verify signatures ----------------
+
+def _minutes_commands(app: Flask) -> None:
+    """Inspection minutes (biên bản kiểm tra): build an unsigned PDF, verify signatures."""
 
     @app.cli.group("minutes")
     def minutes_group():
@@ -341,32 +349,16 @@ def register_cli(app: Flask) -> None:
         click.echo("Kết luận / verdict: " + both(result.verdict()))
         sys.exit(0 if result.fully_signed else 1)
 
-    @app.cli.command("check-text")
-    @click.option("--fix", is_flag=True, help="Replace each refused character with U+FFFD")
-    def check_text_command(fix):
-        """Find stored text with unpaired surrogates or noncharacters (and repair it with --fix)."""
-        from .services.stored_text import find_bad_stored_text, repair_stored_text
 
-        found = repair_stored_text() if fix else list(find_bad_stored_text())
-        db.session.commit()
-        for bad in found:
-            click.echo(bad.describe())
-        if not found:
-            click.echo("Không có văn bản hỏng / no invalid text stored.")
-        elif fix:
-            click.echo(f"Đã sửa / repaired: {len(found)} (U+FFFD).")
-        else:
-            click.echo(f"Tìm thấy / found: {len(found)}; chạy lại với --fix để sửa / "
-                       "run again with --fix to repair.")
-            sys.exit(2)
+def _data_commands(app: Flask) -> None:
+    """Province reports: score snapshots, exports, a synthetic province to try them."""
 
     @app.cli.command("refresh-scores")
     def refresh_scores_command():
         """Rebuild the score snapshots used by the province reports (after an upgrade or import)."""
         from .services.scores import refresh_all_scores
 
-        count = refresh_all_scores()
-        db.session.commit()
+        count = _run(refresh_all_scores)
         click.echo(f"Đã tính lại điểm / scores refreshed: {count} cuộc kiểm tra / inspections.")
 
     @app.cli.command("export")
@@ -404,7 +396,6 @@ def register_cli(app: Flask) -> None:
         """Generate a fictitious province (2023–2025 inspections) to try the reports; not for real data."""
         from .services.synthetic import build_province
 
-        province = build_province(seed=seed, communes=communes)
-        db.session.commit()
+        province = _run(lambda: build_province(seed=seed, communes=communes))
         click.echo(f"Tỉnh thử nghiệm / synthetic province {province.code}: {len(province.units)} units, "
                    f"{len(province.inspections)} inspections; logins tn-admin, tn-leader (password demo1234).")

@@ -13,6 +13,7 @@ from ..sessions import start_session
 from . import language
 from .guards import login_required_api
 from .parsing import Blueprint
+from .transactions import commits
 
 blp = Blueprint("api_auth", __name__, url_prefix="/api/v1/auth", description="Sign in and out")
 
@@ -23,6 +24,7 @@ class Login(MethodView):
     @blp.response(200, SessionSchema)
     @blp.alt_response(401, schema="Error")
     @blp.alt_response(429, schema="Error")
+    @commits
     def post(self, data):
         """Sign in with username and password"""
         try:
@@ -30,7 +32,7 @@ class Login(MethodView):
         except TooManyAttempts as exc:
             abort(429, message=exc.message(language()), headers={"Retry-After": str(exc.retry_after)})
         if user is None:
-            db.session.commit()  # keep the failure on record for throttling
+            db.session.commit()  # by hand, before the refusal: the failure counts for throttling
             # The same answer for an unknown user and a wrong password.
             message = ("Sai tên đăng nhập hoặc mật khẩu." if language() != "en"
                        else "Wrong username or password.")
@@ -38,7 +40,6 @@ class Login(MethodView):
         session.clear()
         start_session(user)
         audit.record("user.login", user, user)
-        db.session.commit()
         return {"user": user, "csrf_token": generate_csrf()}
 
 

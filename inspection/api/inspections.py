@@ -11,6 +11,7 @@ from ..services.evaluation import evaluate_inspection
 from ..services.workflow import transition_inspection
 from .guards import login_required_api
 from .parsing import Blueprint
+from .transactions import commits
 
 blp = Blueprint("api_inspections", __name__, url_prefix="/api/v1/inspections",
                 description="Inspections of units")
@@ -46,11 +47,11 @@ class Transitions(MethodView):
     @blp.alt_response(403, schema="Error")
     @blp.alt_response(404, schema="Error")
     @blp.alt_response(409, schema="Error")
+    @commits
     def post(self, data, inspection_id):
         """Start, submit, approve or reopen (with a reason) an inspection"""
         inspection = get_visible_inspection(current_user, db.session.get(Inspection, inspection_id))
         transition_inspection(inspection, data["action"], current_user, data["reason"])
-        db.session.commit()
         return inspection
 
 

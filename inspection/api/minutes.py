@@ -13,6 +13,7 @@ from ..services.errors import NotFound
 from ..services.minutes_verification import verify_minutes
 from .guards import login_required_api
 from .parsing import Blueprint
+from .transactions import commits
 
 blp = Blueprint("api_minutes", __name__, url_prefix="/api/v1", description="Inspection minutes")
 MAX_PDF = 30 * 1024 * 1024
@@ -86,12 +87,12 @@ for kind in ("inspections", "trips"):
     @blp.alt_response(409, schema="Error")
     @blp.alt_response(422, schema="Error")
     @login_required_api
+    @commits
     def build(target_id, kind=kind):
         """Compile a new revision of the minutes (team leader; results approved)"""
         target = _target(kind, target_id)
         meeting = _meeting_times() if kind == "inspections" else None
         revision = minutes.build_minutes(target, current_user, _base_url(), meeting)
-        db.session.commit()
         return revision
 
     @blp.route(f"/{kind}/<int:target_id>/minutes/sign", methods=["POST"], endpoint=f"{noun}_sign")
@@ -101,11 +102,11 @@ for kind in ("inspections", "trips"):
     @blp.alt_response(404, schema="Error")
     @blp.alt_response(409, schema="Error")
     @login_required_api
+    @commits
     def sign(target_id, kind=kind):
         """Sign the latest revision with the caller's key (leader first, then the unit)"""
         target = _target(kind, target_id)
         signature = minutes.sign_minutes(target, current_user)
-        db.session.commit()
         return signature.revision
 
     @blp.route(f"/{kind}/<int:target_id>/minutes/upload", methods=["POST"], endpoint=f"{noun}_upload")
@@ -119,11 +120,11 @@ for kind in ("inspections", "trips"):
     @blp.alt_response(413, schema="Error")
     @blp.alt_response(422, schema="Error")
     @login_required_api
+    @commits
     def upload(target_id, kind=kind):
         """Upload the final PDF signed with one's own certificate (USB token, remote signing)"""
         target = _target(kind, target_id)
         signature = minutes.accept_signed_upload(target, current_user, _pdf_body())
-        db.session.commit()
         return signature.revision
 
     @blp.route(f"/{kind}/<int:target_id>/minutes.pdf", methods=["GET"], endpoint=f"{noun}_pdf")

@@ -5,13 +5,13 @@ from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import abort
 
-from ..extensions import db
 from ..schemas.sync import PullArgsSchema, PullSchema, PushResultSchema, PushSchema, load_push
 from ..services.sync import apply_ops, pull_changes
 from ..services.text import check_text
 from . import language
 from .guards import login_required_api
 from .parsing import Blueprint
+from .transactions import commits
 
 blp = Blueprint("api_sync", __name__, url_prefix="/api/v1/sync",
                 description="Offline sync: push ops from a device, pull the change feed")
@@ -31,6 +31,7 @@ class Push(MethodView):
     @blp.alt_response(401, schema="Error")
     @blp.alt_response(413, schema="Error", description="More than 500 ops")
     @blp.alt_response(422, schema="Error", description="Malformed body")
+    @commits
     def post(self):
         """Apply a device's ops (observation.set), one result per op in the same order
 
@@ -52,7 +53,6 @@ class Push(MethodView):
             abort(422, errors={"json": exc.messages})
         check_text(data["device_id"], "device_id")  # a bad op is rejected alone; a bad device not
         results = apply_ops(current_user._get_current_object(), data["device_id"], data["ops"])
-        db.session.commit()
         # Already in the documented shape: no second pass through the response schema.
         return jsonify({"results": results})
 

@@ -15,6 +15,7 @@ from ..services.storage import get_storage
 from . import language
 from .guards import login_required_api
 from .parsing import Blueprint
+from .transactions import commits
 
 TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = "creation,checksum"
@@ -118,13 +119,13 @@ class Uploads(MethodView):
     @blp.alt_response(412, schema="Error", description="Tus-Resumable names a version this server does not speak")
     @blp.alt_response(413, schema="Error")
     @blp.alt_response(422, schema="Error")
+    @commits
     def post(self):
         """tus creation: start uploading a photo"""
         require_tus_version()
         length = _int_header("Upload-Length")
         meta = photos.parse_metadata(request.headers.get("Upload-Metadata"))
         upload, photo = photos.create_upload(current_user, length, meta)
-        db.session.commit()
         headers = {"Location": f"/api/v1/uploads/{upload.id}", "Tus-Resumable": TUS_VERSION,
                    "Upload-Offset": str(upload.offset)}
         if photo is not None:
@@ -189,18 +190,20 @@ class UploadResource(MethodView):
         checksum = photos.parse_checksum(request.headers.get("Upload-Checksum"))
         upload = photos.get_upload(current_user, upload_id)
         try:
+            # Commits by hand, mid-request (not @commits): every step of the tus PATCH is its own
+            # short transaction, and a refusal keeps what the service reset.
             with photos.part_lock(upload) as fd:
                 # Read under the file lock, then no transaction stays open while the body
                 # streams in or the image is decoded: each write is a short one of its own.
                 db.session.refresh(upload)
                 state = photos.UploadState.of(upload)
-                db.session.commit()
+                db.session.commit()  # tus: no transaction open while the body streams in
                 photos.receive_chunk(state, fd, offset, request.stream, checksum)
-                db.session.commit()
+                db.session.commit()  # tus: the new offset is kept before the image is checked
                 if state.offset == state.length and not state.completed:
                     info = photos.check_upload(state)
                     photos.complete_upload(state, current_user, info)
-                    db.session.commit()
+                    db.session.commit()  # tus: the completed photo
         except ServiceError:
             db.session.commit()  # what the service reset (offset 0, dropped upload) stays reset
             raise

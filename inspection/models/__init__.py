@@ -1,5 +1,6 @@
 """Database models, one module per aggregate; importing this package registers them all."""
 from .audit import AuditEvent
+from .base import InvalidTransition
 from .checklists import (
     ChecklistItem,
     ChecklistSection,
@@ -12,13 +13,14 @@ from .inspections import (
     Finding,
     Inspection,
     InspectionState,
-    InvalidTransition,
+    LateStatus,
     LateSubmission,
     Observation,
     Photo,
     Recommendation,
+    RecommendationStatus,
 )
-from .minutes import MinutesRevision, Signature
+from .minutes import MinutesRevision, MinutesStatus, Signature
 from .plans import Plan, Trip, TripMember, TripRole
 from .reports import InspectionScore
 from .sync import AppliedOp, ChangeLog, Upload
@@ -29,7 +31,8 @@ __all__ = [
     "AdminUnit", "AppliedOp", "AuditEvent", "ChangeLog", "ChecklistItem", "ChecklistSection",
     "ChecklistTemplate", "ChecklistUpload", "ChecklistVersion", "Conflict", "Finding", "Inspection",
     "InspectionScore", "InspectionState", "InvalidAccountChange", "InvalidTransition",
-    "LateSubmission", "MinutesRevision", "Observation",
-    "Photo", "Plan", "Recommendation", "Role", "Signature", "Trip", "TripMember", "TripRole",
+    "LateStatus", "LateSubmission", "MinutesRevision", "MinutesStatus", "Observation",
+    "Photo", "Plan", "Recommendation", "RecommendationStatus", "Role",
+    "Signature", "Trip", "TripMember", "TripRole",
     "UnitLevel", "Upload", "User", "UserCertificate", "unit_merges",
 ]

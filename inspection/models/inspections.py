@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import created_at_column, utcnow
+from .base import created_at_column, next_state, utcnow
 from .checklists import ChecklistVersion
 from .plans import Trip
 from .units import AdminUnit
@@ -36,15 +36,6 @@ class InspectionState(enum.StrEnum):
     submitted = "submitted"
     approved = "approved"
     signed = "signed"
-
-
-class InvalidTransition(Exception):
-    """A move the inspection state machine does not allow."""
-
-    def __init__(self, action: str, state: InspectionState):
-        super().__init__(f"cannot {action} an inspection that is {state.value}")
-        self.action = action
-        self.state = state
 
 
 # action -> (states it may start from, state it leads to)
@@ -96,10 +87,7 @@ class Inspection(db.Model):
         return self.state in TRANSITIONS[action][0]
 
     def _move(self, action: str) -> None:
-        sources, target = TRANSITIONS[action]
-        if self.state not in sources:
-            raise InvalidTransition(action, self.state)
-        self.state = target
+        self.state = next_state(TRANSITIONS, action, self.state, "an inspection")
         self.state_changed_at = utcnow()
         self.revision += 1
 
@@ -195,8 +183,21 @@ class Conflict(db.Model):
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
 
 
+class LateStatus(enum.StrEnum):
+    pending = "pending"
+    accepted = "accepted"
+    dismissed = "dismissed"
+
+
+# action -> (states it may start from, state it leads to)
+LATE_TRANSITIONS: dict[str, tuple[frozenset[LateStatus], LateStatus]] = {
+    "accept": (frozenset({LateStatus.pending}), LateStatus.accepted),
+    "dismiss": (frozenset({LateStatus.pending}), LateStatus.dismissed),
+}
+
+
 class LateSubmission(db.Model):
-    """An op that arrived after approval: kept for the leader to accept or dismiss."""
+    """An op that arrived after approval: kept for the leader to accept or dismiss, once."""
 
     __tablename__ = "late_submissions"
 
@@ -205,10 +206,28 @@ class LateSubmission(db.Model):
     op_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
     payload: Mapped[dict] = mapped_column(JSON)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # accepted | dismissed
+    status: Mapped[LateStatus] = mapped_column(
+        Enum(LateStatus, native_enum=False, length=20), default=LateStatus.pending)
     received_at: Mapped[datetime] = created_at_column()
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    def can(self, action: str) -> bool:
+        """Whether the submission may still be accepted or dismissed."""
+        return self.status in LATE_TRANSITIONS[action][0]
+
+    def _decide(self, action: str, by_id: int | None) -> None:
+        self.status = next_state(LATE_TRANSITIONS, action, self.status, "a late submission")
+        self.decided_at = utcnow()
+        self.decided_by_id = by_id
+
+    def accept(self, by_id: int | None) -> None:
+        """pending → accepted: the leader applied the change (by the service, before this)."""
+        self._decide("accept", by_id)
+
+    def dismiss(self, by_id: int | None) -> None:
+        """pending → dismissed: the leader set the change aside; it stays on record."""
+        self._decide("dismiss", by_id)
 
 
 class Photo(db.Model):
@@ -249,8 +268,29 @@ class Finding(db.Model):
     created_at: Mapped[datetime] = created_at_column()
 
 
+class RecommendationStatus(enum.StrEnum):
+    open = "open"  # made, or judged still owed at a follow-up
+    done = "done"  # the unit reports it carried it out (not yet checked)
+    verified = "verified"  # a later inspection saw it carried out
+
+
+_OWED_OR_JUDGED = frozenset(RecommendationStatus)
+# action -> (states it may start from, state it leads to). A follow-up may be corrected at the
+# same inspection until its minutes are signed, so both follow-up moves start from every state
+# (which inspection may judge is the service's check).
+RECOMMENDATION_TRANSITIONS: dict[str, tuple[frozenset[RecommendationStatus],
+                                             RecommendationStatus]] = {
+    "report_done": (frozenset({RecommendationStatus.open}), RecommendationStatus.done),
+    "verify": (_OWED_OR_JUDGED, RecommendationStatus.verified),
+    "keep_open": (_OWED_OR_JUDGED, RecommendationStatus.open),
+}
+# follow-up result -> the move it makes
+FOLLOW_UP_MOVES = {"done": "verify", "partly": "keep_open", "not_done": "keep_open"}
+
+
 class Recommendation(db.Model):
-    """A recommendation (kiến nghị) to the unit, followed up at the next visit."""
+    """A recommendation (kiến nghị) to the unit, followed up at the next visit:
+    ``open → done → verified``, and back to ``open`` when a follow-up finds it still owed."""
 
     __tablename__ = "recommendations"
 
@@ -261,7 +301,8 @@ class Recommendation(db.Model):
     library_code: Mapped[str | None] = mapped_column(String(40))
     item_codes: Mapped[list] = mapped_column(JSON, default=list)
     due_on: Mapped[date | None] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(20), default="open")  # open | done | verified
+    status: Mapped[RecommendationStatus] = mapped_column(
+        Enum(RecommendationStatus, native_enum=False, length=20), default=RecommendationStatus.open)
     position: Mapped[int] = mapped_column(Integer, default=0)
     # Follow-up at the next inspection of the same unit (or of the commune that absorbed it).
     followed_up_in_id: Mapped[int | None] = mapped_column(ForeignKey("inspections.id"))
@@ -270,3 +311,23 @@ class Recommendation(db.Model):
     created_at: Mapped[datetime] = created_at_column()
 
     unit: Mapped[AdminUnit] = relationship()
+
+    def can(self, action: str) -> bool:
+        """Whether the state machine allows this action now."""
+        return self.status in RECOMMENDATION_TRANSITIONS[action][0]
+
+    def _move(self, action: str) -> None:
+        self.status = next_state(RECOMMENDATION_TRANSITIONS, action, self.status,
+                                 "a recommendation")
+
+    def report_done(self) -> None:
+        """open → done: the unit's representative reports it carried out."""
+        self._move("report_done")
+
+    def follow_up(self, result: str, inspection_id: int, evidence: str | None) -> None:
+        """A later inspection's judgement: ``done`` → verified; ``partly`` or ``not_done`` →
+        open (still owed). Raises KeyError for another result."""
+        self._move(FOLLOW_UP_MOVES[result])
+        self.follow_up_result = result
+        self.follow_up_evidence = evidence
+        self.followed_up_in_id = inspection_id

@@ -1,18 +1,33 @@
 """Minutes (biên bản) revisions and their signatures; a signed revision is never rewritten."""
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import DateTime, Enum, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import created_at_column
+from .base import created_at_column, next_state
 from .users import User
 
 
+class MinutesStatus(enum.StrEnum):
+    final = "final"  # compiled; being signed
+    signed = "signed"  # every box signed
+    superseded = "superseded"  # a newer revision was built, or the inspection reopened
+
+
+# action -> (states it may start from, state it leads to)
+MINUTES_TRANSITIONS: dict[str, tuple[frozenset[MinutesStatus], MinutesStatus]] = {
+    "complete": (frozenset({MinutesStatus.final}), MinutesStatus.signed),
+    "supersede": (frozenset({MinutesStatus.final, MinutesStatus.signed}), MinutesStatus.superseded),
+}
+
+
 class MinutesRevision(db.Model):
-    """One compiled PDF of the minutes, for an inspection or a whole trip."""
+    """One compiled PDF of the minutes, for an inspection or a whole trip:
+    ``final → signed``; either is superseded by the next build or a reopening."""
 
     __tablename__ = "minutes_revisions"
     __table_args__ = (UniqueConstraint("inspection_id", "trip_id", "revision"),)
@@ -22,7 +37,8 @@ class MinutesRevision(db.Model):
     trip_id: Mapped[int | None] = mapped_column(ForeignKey("trips.id"))
     revision: Mapped[int] = mapped_column(Integer)
     document_number: Mapped[str] = mapped_column(String(80))
-    status: Mapped[str] = mapped_column(String(20), default="final")  # final | signed | superseded
+    status: Mapped[MinutesStatus] = mapped_column(
+        Enum(MinutesStatus, native_enum=False, length=20), default=MinutesStatus.final)
     sha256: Mapped[str] = mapped_column(String(64))  # of the unsigned final PDF
     signed_sha256: Mapped[str | None] = mapped_column(String(64))  # of the latest signed file
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -31,6 +47,26 @@ class MinutesRevision(db.Model):
     signatures: Mapped[list[Signature]] = relationship(
         back_populates="revision", order_by="Signature.id"
     )
+
+    def can(self, action: str) -> bool:
+        """Whether the state machine allows this action now."""
+        return self.status in MINUTES_TRANSITIONS[action][0]
+
+    def _move(self, action: str) -> None:
+        self.status = next_state(MINUTES_TRANSITIONS, action, self.status, "minutes")
+
+    @property
+    def is_superseded(self) -> bool:
+        return self.status == MinutesStatus.superseded
+
+    def mark_signed(self) -> None:
+        """final → signed: the last box was signed."""
+        self._move("complete")
+
+    def supersede(self) -> None:
+        """final or signed → superseded: a newer revision replaces it, or the inspection was
+        reopened."""
+        self._move("supersede")
 
 
 class Signature(db.Model):

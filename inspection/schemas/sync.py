@@ -5,7 +5,7 @@ from datetime import datetime
 import marshmallow as ma
 from flask_smorest import abort
 
-from ..models.base import MAX_BIG, MAX_ID
+from ..models.base import MAX_BIG, MAX_ID, iso_utc
 from ..services.sync import MAX_OPS, OP_TYPES
 from .common import UnitSchema, UserSchema
 
@@ -151,6 +151,10 @@ class PullSchema(ma.Schema):
 
 
 class ObservationDataSchema(ma.Schema):
+    """An observation as devices see it: dumped from the Observation in assignments; the change
+    feed's "observation" entries carry the same keys (services.observations.observation_payload,
+    kept alike by tests/api/test_sync.py)."""
+
     item_code = ma.fields.String()
     result = ma.fields.String(allow_none=True)
     points = ma.fields.Float(allow_none=True)
@@ -158,8 +162,10 @@ class ObservationDataSchema(ma.Schema):
     text = ma.fields.String(allow_none=True)
     note = ma.fields.String(allow_none=True)
     version = ma.fields.Integer()
-    updated_by = ma.fields.Integer(allow_none=True, metadata={"description": "User id"})
-    updated_at = ma.fields.String(allow_none=True)
+    updated_by = ma.fields.Integer(attribute="updated_by_id", allow_none=True,
+                                   metadata={"description": "User id"})
+    updated_at = ma.fields.Function(lambda obs: iso_utc(obs.updated_at), allow_none=True,
+                                    metadata={"type": "string"})
 
 
 class PhotoDataSchema(ma.Schema):

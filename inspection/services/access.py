@@ -3,7 +3,17 @@ from __future__ import annotations
 
 from sqlalchemy import Select, select
 
-from ..models import Inspection, Role, Trip, TripMember, TripRole, User
+from ..models import (
+    Inspection,
+    InspectionState,
+    MinutesRevision,
+    MinutesStatus,
+    Role,
+    Trip,
+    TripMember,
+    TripRole,
+    User,
+)
 from .errors import NotFound, PermissionDenied
 
 
@@ -44,6 +54,33 @@ def can_edit(user: User, inspection: Inspection) -> bool:
 def is_trip_leader(user: User, trip: Trip) -> bool:
     """Whether the user leads this trip's team (approves, signs, reopens)."""
     return trip.role_of(user) == TripRole.leader
+
+
+def may_review(user: User, inspection: Inspection) -> bool:
+    """Whether the user may change the review (results, conflicts, late changes, findings,
+    recommendations): the trip's leader, until the minutes are signed."""
+    return is_trip_leader(user, inspection.trip) and inspection.state != InspectionState.signed
+
+
+def may_comment(user: User, inspection: Inspection) -> bool:
+    """Whether the user may write the unit's comments: the trip's leader or the unit's
+    representative, until the minutes are signed."""
+    return inspection.state != InspectionState.signed and (
+        is_trip_leader(user, inspection.trip)
+        or (user.role == Role.unitrep and user.unit_id == inspection.unit_id))
+
+
+def may_build_minutes(user: User, inspection: Inspection) -> bool:
+    """Whether the page offers to build the minutes: the trip's leader, once results are
+    approved."""
+    return is_trip_leader(user, inspection.trip) and inspection.state == InspectionState.approved
+
+
+def may_sign_minutes(user: User, inspection: Inspection, latest: MinutesRevision | None) -> bool:
+    """Whether the page offers to sign the current revision (the trip's leader or a unit's
+    representative, while it is final; which box they sign is checked when they sign)."""
+    return (latest is not None and latest.status == MinutesStatus.final
+            and (is_trip_leader(user, inspection.trip) or user.role == Role.unitrep))
 
 
 def get_visible_inspection(user: User, inspection: Inspection | None) -> Inspection:

@@ -46,7 +46,14 @@ from ..models import (
 from . import audit
 from .access import is_trip_leader
 from .errors import NotFound, PermissionDenied, ValidationFailed
-from .reports import INDICATORS, _inspection_filters, _value_column, export_condition, local_today
+from .reports import (
+    INDICATORS,
+    export_condition,
+    filter_query,
+    is_overdue,
+    local_today,
+    value_column,
+)
 
 BATCH = 2000
 XLSX_MAX_ROWS = 1_048_576
@@ -62,7 +69,7 @@ def _inspection_query(condition, filters: dict):
     query = (select(Inspection.id)
              .join(Trip, Trip.id == Inspection.trip_id)
              .join(AdminUnit, AdminUnit.id == Inspection.unit_id))
-    query = _inspection_filters(query, filters)
+    query = filter_query(query, filters)
     return query if condition is None else query.where(condition)
 
 
@@ -125,7 +132,7 @@ def indicator_rows(condition, filters: dict) -> Iterator[list]:
     for score, code, kind, name in _rows(query):
         for indicator, prefix, _vi, _en in INDICATORS:
             yield [score.inspection_id, code, f"{kind} {name}", score.scheduled_on, indicator,
-                   getattr(score, _value_column(prefix)), getattr(score, f"{prefix}_target"),
+                   getattr(score, value_column(prefix)), getattr(score, f"{prefix}_target"),
                    getattr(score, f"{prefix}_met")]
 
 
@@ -141,9 +148,9 @@ def recommendation_rows(condition, filters: dict) -> Iterator[list]:
              .join(AdminUnit, AdminUnit.id == Recommendation.unit_id)
              .order_by(Recommendation.inspection_id, Recommendation.position, Recommendation.id))
     for rec, code, kind, name, inspected_on in _rows(query):
-        overdue = rec.status == "open" and rec.due_on is not None and rec.due_on < today
-        yield [rec.id, rec.inspection_id, code, f"{kind} {name}", inspected_on, rec.text, rec.due_on, rec.status,
-               overdue, rec.follow_up_result, rec.follow_up_evidence, rec.followed_up_in_id]
+        yield [rec.id, rec.inspection_id, code, f"{kind} {name}", inspected_on, rec.text,
+               rec.due_on, rec.status.value, is_overdue(rec, today), rec.follow_up_result,
+               rec.follow_up_evidence, rec.followed_up_in_id]
 
 
 TABLES: dict[str, Callable[[object, dict], Iterator[list]]] = {
@@ -360,7 +367,7 @@ def write_sqlite(path: str | os.PathLike, batch: int = 5000, progress: Callable[
                 Recommendation.follow_up_evidence).order_by(Recommendation.id),
          foreign_keys=[("inspection_id", "inspections", "id"), ("unit_id", "units", "id"),
                        ("followed_up_in_id", "inspections", "id")],
-         convert=lambda r: (*r[:4], " ".join(r[4] or []), _iso(r[5]), *r[6:]))
+         convert=lambda r: (*r[:4], " ".join(r[4] or []), _iso(r[5]), r[6].value, *r[7:]))
     load("findings", {"id": int, "inspection_id": int, "kind": str, "text": str},
          select(Finding.id, Finding.inspection_id, Finding.kind, Finding.text).order_by(Finding.id),
          foreign_keys=[("inspection_id", "inspections", "id")])

@@ -20,13 +20,13 @@ import unicodedata
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Inspection, Recommendation, Role, User
+from ..models import InvalidTransition, Recommendation, RecommendationStatus, Role, User
+from ..models.inspections import FOLLOW_UP_MOVES, Inspection
 from . import audit
 from .errors import Conflict, NotFound, ValidationFailed
 from .review import require_editable, require_leader
 
-RESULTS = ("done", "partly", "not_done")
-STATUS_AFTER = {"done": "verified", "partly": "open", "not_done": "open"}
+RESULTS = tuple(FOLLOW_UP_MOVES)  # done, partly, not_done
 EVIDENCE_LIMIT = 5000
 
 
@@ -71,7 +71,8 @@ def record_follow_up(recommendation: Recommendation, inspection: Inspection, use
         raise ValidationFailed("Kết quả theo dõi không hợp lệ (done, partly, not_done).",
                                "Unknown follow-up result (done, partly, not_done).", {"result": [str(result)]})
     if recommendation.id not in {r.id for r in previous_recommendations(inspection)}:
-        if recommendation.status == "verified" and recommendation.followed_up_in_id not in (None, inspection.id):
+        if (recommendation.status == RecommendationStatus.verified
+                and recommendation.followed_up_in_id not in (None, inspection.id)):
             raise Conflict("Kiến nghị này đã được xác nhận hoàn thành ở một cuộc kiểm tra khác.",
                            "This recommendation was already verified at another inspection.")
         raise NotFound("Kiến nghị này không thuộc các kiến nghị cần theo dõi ở cuộc kiểm tra này.",
@@ -81,14 +82,11 @@ def record_follow_up(recommendation: Recommendation, inspection: Inspection, use
         if other is not None and other.scheduled_on > inspection.scheduled_on:
             raise Conflict("Kiến nghị này đã được theo dõi ở một cuộc kiểm tra sau; hãy ghi nhận ở đó.",
                            "This recommendation was followed up at a later inspection; record it there.")
-    before = {"status": recommendation.status, "result": recommendation.follow_up_result,
+    before = {"status": str(recommendation.status), "result": recommendation.follow_up_result,
               "followed_up_in_id": recommendation.followed_up_in_id}
-    recommendation.follow_up_evidence = _evidence(evidence, result)
-    recommendation.follow_up_result = result
-    recommendation.followed_up_in_id = inspection.id
-    recommendation.status = STATUS_AFTER[result]
+    recommendation.follow_up(result, inspection.id, _evidence(evidence, result))
     audit.record("recommendation.follow_up", recommendation, user, inspection_id=inspection.id,
-                 result=result, status=recommendation.status, before=before)
+                 result=result, status=str(recommendation.status), before=before)
     db.session.flush()
     return recommendation
 
@@ -111,9 +109,11 @@ def report_done(recommendation: Recommendation, user: User, note: str | None = N
             raise NotFound("Không tìm thấy kiến nghị.", "Recommendation not found.")
         raise PermissionDenied("Chỉ đại diện đơn vị được kiểm tra được báo cáo đã thực hiện kiến nghị.",
                                "Only the inspected unit's representative may report a recommendation done.")
-    if recommendation.status != "open":
-        raise Conflict("Chỉ báo cáo được kiến nghị đang mở.", "Only an open recommendation can be reported done.")
-    recommendation.status = "done"
+    try:
+        recommendation.report_done()
+    except InvalidTransition as exc:
+        raise Conflict("Chỉ báo cáo được kiến nghị đang mở.",
+                       "Only an open recommendation can be reported done.") from exc
     audit.record("recommendation.report_done", recommendation, user,
                  note=unicodedata.normalize("NFC", (note or "").strip())[:EVIDENCE_LIMIT])
     db.session.flush()

@@ -16,7 +16,16 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import Inspection, InspectionState, MinutesRevision, Role, Signature, Trip, User
+from ..models import (
+    Inspection,
+    InspectionState,
+    MinutesRevision,
+    MinutesStatus,
+    Role,
+    Signature,
+    Trip,
+    User,
+)
 from ..models.base import utcnow
 from ..pdf import LEADER_FIELD, render_minutes, unit_field
 from . import audit
@@ -34,6 +43,7 @@ from .minutes_verification import (
     trip_of,
     verify_minutes,
 )
+from .revisions import latest_revision, revisions_of, supersede_all
 from .signing import SigningError, sign_pdf
 from .storage import StorageError, get_storage
 from .workflow import transition_inspection
@@ -42,18 +52,6 @@ log = logging.getLogger(__name__)
 
 LEADER_ROLE = "Trưởng đoàn kiểm tra"
 UNIT_ROLE = "Đại diện đơn vị được kiểm tra"
-
-
-def revisions_of(target: Inspection | Trip) -> list[MinutesRevision]:
-    column = MinutesRevision.inspection_id if isinstance(target, Inspection) else MinutesRevision.trip_id
-    return db.session.scalars(select(MinutesRevision).where(column == target.id)
-                              .order_by(MinutesRevision.revision)).all()
-
-
-def latest_revision(target: Inspection | Trip) -> MinutesRevision | None:
-    """The newest revision that is not superseded."""
-    current = [r for r in revisions_of(target) if r.status != "superseded"]
-    return current[-1] if current else None
 
 
 def _next_document_number() -> str:
@@ -108,9 +106,7 @@ def build_minutes(target: Inspection | Trip, user: User, base_url: str,
     if meeting is not None and isinstance(target, Inspection):
         target.meeting_start, target.meeting_end = meeting
     previous = revisions_of(target)
-    for old in previous:
-        if old.status != "superseded":
-            old.status = "superseded"
+    supersede_all(previous)
     number = previous[-1].document_number if previous else _next_document_number()
     revision_no = (previous[-1].revision + 1) if previous else 1
     storage = get_storage()
@@ -122,7 +118,7 @@ def build_minutes(target: Inspection | Trip, user: User, base_url: str,
     revision = MinutesRevision(
         inspection_id=target.id if isinstance(target, Inspection) else None,
         trip_id=target.id if isinstance(target, Trip) else None,
-        revision=revision_no, document_number=number, status="final",
+        revision=revision_no, document_number=number, status=MinutesStatus.final,
         sha256=storage.put_bytes(pdf), created_by_id=user.id)
     db.session.add(revision)
     db.session.flush()
@@ -208,7 +204,7 @@ def _record_signature(revision: MinutesRevision, user: User, role: str, field: s
                  certificate_sha256=report.certificate_sha256)
     units_signed = {s.signer.unit_id for s in revision.signatures if s.role == "unitrep"}
     if all(i.unit_id in units_signed for i in inspections_of(target)):
-        revision.status = "signed"
+        revision.mark_signed()
         leader = next(s.signer for s in revision.signatures if s.role == "leader")
         for inspection in inspections_of(target):
             if inspection.state == InspectionState.approved:
@@ -310,9 +306,3 @@ def accept_signed_upload(target: Inspection | Trip, user: User, signed: bytes) -
     role, field = _signing_role(revision, user, target)
     return _record_signature(revision, user, role, field, signed, target)
 
-
-def supersede_for(inspection: Inspection) -> None:
-    """Reopening an inspection supersedes its minutes (and its trip's): the next build is new."""
-    for revision in revisions_of(inspection) + revisions_of(inspection.trip):
-        if revision.status != "superseded":
-            revision.status = "superseded"

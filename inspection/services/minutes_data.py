@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Finding, Inspection, Photo, Recommendation, Role, Trip, TripRole, User
+from ..models import Inspection, Photo, Role, Trip, TripRole, User
 from ..pdf.data import (
     LEADER_FIELD,
     ChartBar,
@@ -39,6 +39,7 @@ from ..pdf.data import (
     unit_field,
 )
 from . import scoring
+from .review import findings_of, recommendations_of
 
 PhotoBytes = Callable[[Photo], "bytes | None"]
 
@@ -263,11 +264,8 @@ def _unit_part(inspection: Inspection, *, single: bool, index: int, start_time: 
             heading += (position.upper(),)
     signature = SignatureBlock(heading, _nfc(first.full_name) if first else "", unit_field(index))
 
-    findings = db.session.scalars(select(Finding).where(Finding.inspection_id == inspection.id)
-                                  .order_by(Finding.position, Finding.id)).all()
-    recommendations = db.session.scalars(
-        select(Recommendation).where(Recommendation.inspection_id == inspection.id)
-        .order_by(Recommendation.position, Recommendation.id)).all()
+    findings = findings_of(inspection)
+    recommendations = recommendations_of(inspection)
     due_dates = [r.due_on for r in recommendations if r.due_on is not None]
     return UnitPart(
         unit_name=unit_name, time_place=time_place, representatives=representatives,

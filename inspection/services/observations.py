@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import ChecklistItem, Inspection, Observation, User
-from ..models.base import utcnow
+from ..models.base import iso_utc, utcnow
 from .scores import refresh_score
 from .text import bad_character, clean_text
 
@@ -66,13 +66,14 @@ def clean_fields(item: ChecklistItem, fields: dict) -> dict:
 
 
 def observation_payload(observation: Observation) -> dict:
-    """An observation as devices receive it in assignments and in the change feed."""
+    """An observation as the change feed keeps it: the keys of schemas.sync.ObservationDataSchema
+    (which dumps it in assignments), stored as it was at the change."""
     return {
         "item_code": observation.item_code,
         **{name: getattr(observation, name) for name in Observation.FIELDS},
         "version": observation.version,
         "updated_by": observation.updated_by_id,
-        "updated_at": observation.updated_at.isoformat() if observation.updated_at else None,
+        "updated_at": iso_utc(observation.updated_at),
     }
 
 

@@ -40,6 +40,7 @@ from ..models import (
     InspectionState,
     Plan,
     Recommendation,
+    RecommendationStatus,
     Role,
     Trip,
     TripMember,
@@ -280,7 +281,8 @@ def _full_rows(found: list, level: str) -> list[dict]:
     return result
 
 
-def _value_column(prefix: str) -> str:
+def value_column(prefix: str) -> str:
+    """The score snapshot's column holding a key indicator's value ("on_time" → on_time_rate)."""
     return "on_time_rate" if prefix == "on_time" else f"{prefix}_share"
 
 
@@ -392,13 +394,26 @@ def class_counts(rows: list[dict]) -> list[tuple[str, str, str, int]]:
 # Inspections by plan, trip, unit and state
 
 
-def _inspection_filters(query, filters: dict):
+def filter_query(query, filters: dict, today: date | None = None):
+    """The report filters, one builder for every list, count and export of the reports.
+
+    Inspections: ``plan``, ``trip``, ``state``, ``year`` and ``date_from``/``date_to`` (when it
+    took place), ``unit`` (name contains, or GSO code). Recommendations, besides ``year`` and
+    ``unit``: ``status``, ``overdue`` (open and past due on `today`), ``due_from``/``due_to``.
+    The query joins Inspection and AdminUnit (and Trip for ``plan``, Recommendation for the
+    recommendation filters); a filter that is absent or empty is not applied.
+    """
     if filters.get("plan"):
         query = query.where(Trip.plan_id == filters["plan"])
     if filters.get("trip"):
         query = query.where(Inspection.trip_id == filters["trip"])
     if filters.get("state"):
         query = query.where(Inspection.state == InspectionState(filters["state"]))
+    if filters.get("status"):
+        query = query.where(Recommendation.status == filters["status"])
+    if filters.get("overdue") is not None:
+        overdue = overdue_condition(today or local_today())
+        query = query.where(overdue if filters["overdue"] else ~overdue)
     if filters.get("year"):
         query = query.where(Inspection.scheduled_on >= date(filters["year"], 1, 1),
                             Inspection.scheduled_on <= date(filters["year"], 12, 31))
@@ -406,10 +421,20 @@ def _inspection_filters(query, filters: dict):
         query = query.where(Inspection.scheduled_on >= filters["date_from"])
     if filters.get("date_to"):
         query = query.where(Inspection.scheduled_on <= filters["date_to"])
+    if filters.get("due_from"):
+        query = query.where(Recommendation.due_on >= filters["due_from"])
+    if filters.get("due_to"):
+        query = query.where(Recommendation.due_on <= filters["due_to"])
     if filters.get("unit"):
         text = filters["unit"].strip()
         query = query.where(or_(AdminUnit.name.contains(text), AdminUnit.code == text))
     return query
+
+
+def overdue_condition(today: date):
+    """Open and past its due date on `today` (as SQL; `is_overdue` for one recommendation)."""
+    return and_(Recommendation.status == RecommendationStatus.open,
+                Recommendation.due_on.is_not(None), Recommendation.due_on < today)
 
 
 def overview_counts(user: User, filters: dict | None = None) -> dict:
@@ -418,7 +443,7 @@ def overview_counts(user: User, filters: dict | None = None) -> dict:
     base = (select(Inspection.state, Trip.plan_id, Inspection.trip_id, func.count())
             .join(Trip, Trip.id == Inspection.trip_id)
             .join(AdminUnit, AdminUnit.id == Inspection.unit_id))
-    base = _where(_inspection_filters(base, filters), visible_condition(user))
+    base = _where(filter_query(base, filters), visible_condition(user))
     rows = db.session.execute(base.group_by(Inspection.state, Trip.plan_id, Inspection.trip_id)).all()
     states = {s.value: 0 for s in InspectionState}
     plans: dict[int, dict] = {}
@@ -451,7 +476,7 @@ def inspection_list(user: User, filters: dict) -> tuple[list[dict], int]:
              .join(Plan, Plan.id == Trip.plan_id)
              .join(AdminUnit, AdminUnit.id == Inspection.unit_id)
              .outerjoin(InspectionScore, InspectionScore.inspection_id == Inspection.id))
-    query = _where(_inspection_filters(query, filters), visible_condition(user))
+    query = _where(filter_query(query, filters), visible_condition(user))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     page, per_page = filters.get("page", 1), filters.get("per_page", 100)
     rows = db.session.execute(query.order_by(Inspection.scheduled_on.desc(), AdminUnit.name, Inspection.id)
@@ -469,7 +494,7 @@ def inspection_list(user: User, filters: dict) -> tuple[list[dict], int]:
 
 def is_overdue(recommendation: Recommendation, today: date | None = None) -> bool:
     """Open and past its due date."""
-    return (recommendation.status == "open" and recommendation.due_on is not None
+    return (recommendation.status == RecommendationStatus.open and recommendation.due_on is not None
             and recommendation.due_on < (today or local_today()))
 
 
@@ -487,25 +512,8 @@ def recommendation_list(user: User, filters: dict, today: date | None = None,
              .join(Trip, Trip.id == Inspection.trip_id)
              .join(AdminUnit, AdminUnit.id == Recommendation.unit_id)
              .outerjoin(later, later.id == Recommendation.followed_up_in_id))
-    query = _where(query, visible_condition(user))
-    if filters.get("status"):
-        query = query.where(Recommendation.status == filters["status"])
-    overdue = and_(Recommendation.status == "open", Recommendation.due_on.is_not(None),
-                   Recommendation.due_on < today)
-    if filters.get("overdue") is True:
-        query = query.where(overdue)
-    elif filters.get("overdue") is False:
-        query = query.where(~overdue)
-    if filters.get("year"):
-        query = query.where(Inspection.scheduled_on >= date(filters["year"], 1, 1),
-                            Inspection.scheduled_on <= date(filters["year"], 12, 31))
-    if filters.get("due_from"):
-        query = query.where(Recommendation.due_on >= filters["due_from"])
-    if filters.get("due_to"):
-        query = query.where(Recommendation.due_on <= filters["due_to"])
-    if filters.get("unit"):
-        text = filters["unit"].strip()
-        query = query.where(or_(AdminUnit.name.contains(text), AdminUnit.code == text))
+    query = _where(filter_query(query, filters, today), visible_condition(user))
+    overdue = overdue_condition(today)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     query = query.order_by(case((overdue, 0), else_=1), Recommendation.due_on.is_(None),
                            Recommendation.due_on, AdminUnit.name, Recommendation.inspection_id,

@@ -12,6 +12,7 @@ from ..models import (
     Finding,
     Inspection,
     InspectionState,
+    LateStatus,
     LateSubmission,
     Recommendation,
     Role,
@@ -53,6 +54,21 @@ def require_editable(inspection: Inspection) -> None:
                             "The minutes are signed; reopen the inspection first.")
 
 
+def findings_of(inspection: Inspection) -> list[Finding]:
+    """The leader's findings (strengths and shortcomings) in their order on the page and in the
+    minutes."""
+    return db.session.scalars(select(Finding).where(Finding.inspection_id == inspection.id)
+                              .order_by(Finding.position, Finding.id)).all()
+
+
+def recommendations_of(inspection: Inspection) -> list[Recommendation]:
+    """The recommendations made at the inspection, in their order on the page and in the
+    minutes."""
+    return db.session.scalars(select(Recommendation)
+                              .where(Recommendation.inspection_id == inspection.id)
+                              .order_by(Recommendation.position, Recommendation.id)).all()
+
+
 def open_conflicts(inspection: Inspection) -> list[Conflict]:
     return db.session.scalars(select(Conflict).where(Conflict.inspection_id == inspection.id,
                                                      Conflict.resolved_at.is_(None))
@@ -60,8 +76,8 @@ def open_conflicts(inspection: Inspection) -> list[Conflict]:
 
 
 def pending_late_submissions(inspection: Inspection) -> list[LateSubmission]:
-    return db.session.scalars(select(LateSubmission).where(LateSubmission.inspection_id == inspection.id,
-                                                           LateSubmission.status == "pending")
+    return db.session.scalars(select(LateSubmission).where(
+        LateSubmission.inspection_id == inspection.id, LateSubmission.status == LateStatus.pending)
                               .order_by(LateSubmission.id)).all()
 
 
@@ -129,7 +145,7 @@ def decide_late_submission(late: LateSubmission, user: User, accept: bool) -> No
     inspection = db.session.get(Inspection, late.inspection_id)
     require_leader(user, inspection)
     require_editable(inspection)
-    if late.status != "pending":
+    if not late.can("accept" if accept else "dismiss"):
         raise ConflictError("Thay đổi này đã được xử lý.", "Already decided.")
     if accept:
         payload = late.payload
@@ -137,10 +153,11 @@ def decide_late_submission(late: LateSubmission, user: User, accept: bool) -> No
             record_observation(inspection, payload["item_code"], payload.get("fields", {}), user)
         except FieldError as exc:
             raise ValidationFailed(f"Không áp dụng được: {exc}", f"Cannot apply: {exc}") from exc
-    late.status = "accepted" if accept else "dismissed"
-    late.decided_at = utcnow()
-    late.decided_by_id = user.id
-    audit.record("late_submission." + late.status, late, user)
+    if accept:
+        late.accept(user.id)
+    else:
+        late.dismiss(user.id)
+    audit.record(f"late_submission.{late.status}", late, user)
 
 
 def set_observation(inspection: Inspection, user: User, item_code: str, field: str, raw, expected_version: int):

@@ -75,7 +75,7 @@ from ..models.base import VIETNAM, utcnow
 from ..models.checklists import VersionStatus
 from .access import can_edit, can_view, inspections_query
 from .errors import NotFound
-from .observations import FieldError, clean_fields, observation_payload
+from .observations import FieldError, clean_fields
 from .scores import refresh_scores
 from .text import bad_character
 from .workflow import transition_inspection
@@ -178,11 +178,6 @@ def _iso(value: datetime | date | None) -> str | None:
     if isinstance(value, datetime) and value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.isoformat() if value is not None else None
-
-
-def observation_data(obs: Observation) -> dict:
-    """An observation as devices see it (the same shape in assignments and in the feed)."""
-    return {**observation_payload(obs), "updated_at": _iso(obs.updated_at)}
 
 
 def photo_data(photo: Photo) -> dict:
@@ -290,7 +285,7 @@ def assignments_for(user: User) -> dict:
                 "checklist_version_id": inspection.checklist_version_id,
                 "signed_at": _iso(inspection.signed_at),
             },
-            "observations": [observation_data(o) for o in inspection.observations],
+            "observations": list(inspection.observations),  # dumped by ObservationDataSchema
             "photos": photos.get(inspection.id, []),
             "previous_recommendations": previous.get(inspection.id, []),
             "cursor": cursors.get(inspection.id) or 0,

@@ -6,6 +6,7 @@ from ..models.inspections import TRANSITIONS
 from . import audit
 from .access import can_edit, is_trip_leader, require
 from .errors import Conflict, ValidationFailed
+from .revisions import supersede_for
 
 STATE_LABELS_VI = {
     "planned": "đã lên kế hoạch",
@@ -17,6 +18,14 @@ STATE_LABELS_VI = {
 LEADER_ONLY = {"approve", "sign", "reopen"}
 # What people may ask for; "sign" follows from the minutes' last signature (services.minutes).
 USER_ACTIONS = ("start", "submit", "approve", "reopen")
+
+
+def allowed_actions(user: User, inspection: Inspection) -> list[str]:
+    """The state-machine actions the user could take on this inspection now (signing happens
+    through the minutes, not a button)."""
+    return [action for action in USER_ACTIONS if inspection.can(action) and (
+        is_trip_leader(user, inspection.trip) if action in LEADER_ONLY
+        else can_edit(user, inspection))]
 
 
 def transition_inspection(
@@ -66,8 +75,6 @@ def transition_inspection(
             f"Not allowed: the inspection is {exc.state.value}.",
         ) from exc
     if action == "reopen":
-        from .minutes import supersede_for  # minutes builds on workflow, not the reverse
-
         supersede_for(inspection)
     # Devices learn of the new state from the change feed (the field app locks approved work).
     from .sync import log_change

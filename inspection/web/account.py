@@ -1,16 +1,14 @@
 """My account: everyone's own page — change the password, sign out the other devices, register
 the certificates one signs minutes with."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..extensions import db
 from ..services.accounts import change_own_password, end_all_sessions
 from ..services.certificates import certificate_of, register_certificate, withdraw_certificate
-from ..services.errors import ServiceError
 from ..sessions import keep_session
 from . import read_certificate_upload
+from .actions import run_action
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -35,20 +33,14 @@ def _run(action, message: str, keep: bool = False, keep_refusal: bool = False):
     refusal. `keep`: this session moves to the account's new generation (the others end).
     `keep_refusal`: what the refused action recorded stays (a wrong current password counts as a
     failed sign-in, for throttling)."""
-    try:
+    def run():
         action()
-    except ServiceError as exc:
-        if keep_refusal:
-            db.session.commit()
-        else:
-            db.session.rollback()
-        flash(exc.message(str(get_locale())), "error")
-        return _page(exc.errors if isinstance(exc.errors, dict) else {}, exc.status)
-    if keep:
-        keep_session(current_user)
-    db.session.commit()
-    flash(message, "success")
-    return redirect(url_for("account.page"))
+        if keep:
+            keep_session(current_user)
+
+    return run_action(run, message, url_for("account.page"), keep_refusal=keep_refusal,
+                      refused=lambda exc: _page(exc.errors if isinstance(exc.errors, dict) else {},
+                                                exc.status))
 
 
 @bp.get("")

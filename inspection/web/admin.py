@@ -37,12 +37,13 @@ from ..services.checklists import (
     upload_checklist,
     workbook_filename,
 )
-from ..services.errors import ServiceError
+from ..services.errors import ServiceError, ValidationFailed
 from ..services.planning import create_plan, create_trip
 from ..services.text import clean_text
 from ..services.units import save_unit, units_by_level
 from ..sessions import keep_session
 from . import form_id, read_certificate_upload
+from .actions import run_action
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -54,9 +55,8 @@ def admins_only():
         abort(403)
 
 
-def _refused(exc: ServiceError):
-    db.session.rollback()
-    flash(exc.message(str(get_locale())), "error")
+def _errors(exc: ServiceError) -> dict:
+    """The per-field errors of a refusal, for the form shown again."""
     return exc.errors or {}
 
 
@@ -68,20 +68,21 @@ def _by_ids(model, ids):
 @bp.route("/users", methods=["GET", "POST"])
 def users():
     """Every account (active or not), and the form to create one."""
-    errors, form = {}, {}
     if request.method == "POST":
         form = request.form
         unit = db.session.get(AdminUnit, form_id(form.get("unit_id"), 0))
-        try:
-            user = create_user(form.get("username", ""), form.get("password", ""),
-                               form.get("full_name", ""), form.get("role", ""),
-                               form.get("position", ""), unit, by=current_user)
-        except ServiceError as exc:
-            errors = _refused(exc)
-        else:
-            db.session.commit()
-            flash(_("Đã tạo tài khoản %(name)s.", name=user.username), "success")
-            return redirect(url_for("admin.users"))
+        return run_action(
+            lambda: create_user(form.get("username", ""), form.get("password", ""),
+                                form.get("full_name", ""), form.get("role", ""),
+                                form.get("position", ""), unit, by=current_user),
+            lambda user: _("Đã tạo tài khoản %(name)s.", name=user.username),
+            url_for("admin.users"),
+            refused=lambda exc: _users_page(_errors(exc), form))
+    return _users_page()
+
+
+def _users_page(errors=None, form=None):
+    errors, form = errors or {}, form or {}
     return render_template("admin/users.html", users=db.session.scalars(select(User).order_by(User.username)).all(),
                            units=units_by_level(), roles=list(Role), errors=errors, form=form), (422 if errors else 200)
 
@@ -103,27 +104,21 @@ def user_page(user_id: int):
         return _account_page(user)
     form = request.form
     unit = db.session.get(AdminUnit, form_id(form.get("unit_id"), 0))
-    try:
-        changed = update_user(user, current_user, form.get("full_name", ""), form.get("position", ""),
-                              form.get("role", ""), unit)
-    except ServiceError as exc:
-        return _account_page(user, _refused(exc), form, exc.status)
-    db.session.commit()
-    flash(_("Đã lưu tài khoản %(name)s; các phiên đăng nhập của tài khoản đã kết thúc.", name=user.username)
-          if changed else _("Không có gì thay đổi."), "success")
-    return redirect(url_for("admin.user_page", user_id=user.id))
+    return run_action(
+        lambda: update_user(user, current_user, form.get("full_name", ""), form.get("position", ""),
+                            form.get("role", ""), unit),
+        lambda changed: _(
+            "Đã lưu tài khoản %(name)s; các phiên đăng nhập của tài khoản đã kết thúc.",
+            name=user.username) if changed else _("Không có gì thay đổi."),
+        url_for("admin.user_page", user_id=user.id),
+        refused=lambda exc: _account_page(user, _errors(exc), form, exc.status))
 
 
 def _account_action(user: User, action, message: str):
     """Run a lifecycle action on the account: back to its page with a message, or the page with
     the refusal and its status."""
-    try:
-        action()
-    except ServiceError as exc:
-        return _account_page(user, _refused(exc), {}, exc.status)
-    db.session.commit()
-    flash(message, "success")
-    return redirect(url_for("admin.user_page", user_id=user.id))
+    return run_action(action, message, url_for("admin.user_page", user_id=user.id),
+                      refused=lambda exc: _account_page(user, _errors(exc), {}, exc.status))
 
 
 @bp.post("/users/<int:user_id>/deactivate")
@@ -178,21 +173,25 @@ def withdraw(user_id: int, certificate_id: int):
 
 @bp.route("/units", methods=["GET", "POST"])
 def units():
-    error, form = None, {}
     if request.method == "POST":
         form = request.form
-        try:
-            unit, outcome = save_unit({k: form.get(k, "") for k in
-                                       ("code", "name", "kind", "level", "parent_code", "valid_from", "valid_to",
-                                        "merged_from")})
-        except ValueError as exc:
-            db.session.rollback()
-            error = str(exc)
-            flash(_("Không lưu được đơn vị: %(reason)s", reason=error), "error")
-        else:
-            db.session.commit()
-            flash(_("Đã lưu %(unit)s (%(outcome)s).", unit=unit.full_name, outcome=outcome), "success")
-            return redirect(url_for("admin.units"))
+
+        def save():
+            try:
+                return save_unit({k: form.get(k, "") for k in
+                                  ("code", "name", "kind", "level", "parent_code", "valid_from",
+                                   "valid_to", "merged_from")})
+            except ValueError as exc:  # save_unit gives its reason as a ValueError
+                text = _("Không lưu được đơn vị: %(reason)s", reason=str(exc))
+                raise ValidationFailed(text, text) from exc
+
+        return run_action(save, lambda saved: _("Đã lưu %(unit)s (%(outcome)s).",
+                                                unit=saved[0].full_name, outcome=saved[1]),
+                          url_for("admin.units"), refused=lambda exc: _units_page(form, 422))
+    return _units_page({}, 200)
+
+
+def _units_page(form, status: int):
     on = request.args.get("on", "")
     level = request.args.get("level", "")
     q = clean_text(request.args.get("q", ""), single_line=True).strip()
@@ -207,24 +206,25 @@ def units():
     if q:
         query = query.where(or_(AdminUnit.name.contains(q), AdminUnit.code == q))
     return render_template("admin/units.html", units=db.session.scalars(query).all(), levels=list(UnitLevel),
-                           filters={"on": on, "level": level, "q": q}, form=form), (422 if error else 200)
+                           filters={"on": on, "level": level, "q": q}, form=form), status
 
 
 @bp.route("/plans", methods=["GET", "POST"])
 def plans():
-    errors, form = {}, {}
     if request.method == "POST":
         form = request.form
         province = db.session.get(AdminUnit, form_id(form.get("province_id"), 0))
-        try:
-            plan = create_plan(form.get("number", ""), form.get("title", ""), form.get("issuer", ""),
-                               form.get("issued_on", ""), form.get("year", ""), province, by=current_user)
-        except ServiceError as exc:
-            errors = _refused(exc)
-        else:
-            db.session.commit()
-            flash(_("Đã tạo kế hoạch %(number)s.", number=plan.number), "success")
-            return redirect(url_for("admin.plans"))
+        return run_action(
+            lambda: create_plan(form.get("number", ""), form.get("title", ""),
+                                form.get("issuer", ""), form.get("issued_on", ""),
+                                form.get("year", ""), province, by=current_user),
+            lambda plan: _("Đã tạo kế hoạch %(number)s.", number=plan.number),
+            url_for("admin.plans"),
+            refused=lambda exc: _plans_page(_errors(exc), form))
+    return _plans_page({}, {})
+
+
+def _plans_page(errors, form):
     provinces = db.session.scalars(select(AdminUnit).where(AdminUnit.level == UnitLevel.province)).all()
     return render_template("admin/plans.html", plans=db.session.scalars(select(Plan).order_by(Plan.issued_on.desc())).all(),
                            provinces=provinces, errors=errors, form=form), (422 if errors else 200)
@@ -232,25 +232,29 @@ def plans():
 
 @bp.route("/trips", methods=["GET", "POST"])
 def trips():
-    errors, form = {}, {}
     if request.method == "POST":
         form = request.form
         plan = db.session.get(Plan, form_id(form.get("plan_id"), 0))
         leader = db.session.get(User, form_id(form.get("leader_id"), 0))
-        try:
+
+        def create():
             if plan is None:
-                errors = {"plan_id": [_("Cần chọn kế hoạch.")]}
-                raise ServiceError("Cần chọn kế hoạch.", "Choose a plan.", errors)
-            trip = create_trip(plan, form.get("name", ""), form.get("starts_on", ""), form.get("ends_on", ""),
-                               leader, _by_ids(User, form.getlist("member_ids")),
+                raise ServiceError("Cần chọn kế hoạch.", "Choose a plan.",
+                                   {"plan_id": [_("Cần chọn kế hoạch.")]})
+            return create_trip(plan, form.get("name", ""), form.get("starts_on", ""),
+                               form.get("ends_on", ""), leader,
+                               _by_ids(User, form.getlist("member_ids")),
                                _by_ids(AdminUnit, form.getlist("unit_ids")), form.get("place", ""),
                                form.get("decision", ""), by=current_user)
-        except ServiceError as exc:
-            errors = _refused(exc)
-        else:
-            db.session.commit()
-            flash(_("Đã tạo đợt kiểm tra “%(name)s”.", name=trip.name), "success")
-            return redirect(url_for("admin.trips"))
+
+        return run_action(create,
+                          lambda trip: _("Đã tạo đợt kiểm tra “%(name)s”.", name=trip.name),
+                          url_for("admin.trips"),
+                          refused=lambda exc: _trips_page(_errors(exc), form))
+    return _trips_page({}, {})
+
+
+def _trips_page(errors, form):
     people = db.session.scalars(select(User).where(User.role.in_([Role.leader, Role.inspector]))
                                 .order_by(User.full_name)).all()
     units = db.session.scalars(select(AdminUnit).where(AdminUnit.level != UnitLevel.province)
@@ -273,18 +277,21 @@ def checklists():
                 data = upload.read()
             finally:
                 upload.close()  # a big upload is spooled to a temporary file: let it go now
-            kept = upload_checklist(data, upload.filename, current_user)
-            db.session.commit()
-            if kept.version is not None and kept.status.value == "imported":
-                flash(_("Đã nhập %(code)s phiên bản %(version)s (bản nháp).",
-                        code=kept.version.template.code, version=kept.version.version)
-                      if not kept.problems else _("Phiên bản này đã có, không thay đổi."),
-                      "success")
-                return redirect(url_for("admin.checklist_version", version_id=kept.version.id))
-            return render_template("admin/checklists.html", templates=_templates(),
-                                   upload=kept, uploads=_recent_uploads()), 422
+            # Kept whatever its outcome (a refused upload is listed with its problems).
+            return run_action(lambda: upload_checklist(data, upload.filename, current_user), None,
+                              _checklist_uploaded)
     return render_template("admin/checklists.html", templates=_templates(), upload=None,
                            uploads=_recent_uploads())
+
+
+def _checklist_uploaded(kept):
+    if kept.version is not None and kept.status.value == "imported":
+        flash(_("Đã nhập %(code)s phiên bản %(version)s (bản nháp).",
+                code=kept.version.template.code, version=kept.version.version)
+              if not kept.problems else _("Phiên bản này đã có, không thay đổi."), "success")
+        return redirect(url_for("admin.checklist_version", version_id=kept.version.id))
+    return render_template("admin/checklists.html", templates=_templates(),
+                           upload=kept, uploads=_recent_uploads()), 422
 
 
 def _templates():
@@ -323,7 +330,7 @@ def checklist_workbook(version_id: int):
     try:
         data = export_workbook(version)
     except ServiceError as exc:
-        _refused(exc)
+        flash(exc.message(str(get_locale())), "error")
         return redirect(url_for("admin.checklist_version", version_id=version.id))
     return Response(data, mimetype=XLSX_TYPE, headers={
         "Content-Disposition": _attachment(workbook_filename(version)),
@@ -350,11 +357,7 @@ def checklist_version(version_id: int):
 @bp.post("/checklists/<int:version_id>/publish")
 def publish_checklist(version_id: int):
     version = db.session.get(ChecklistVersion, version_id) or abort(404)
-    try:
-        publish_version(version, by=current_user)
-    except ServiceError as exc:
-        _refused(exc)
-    else:
-        db.session.commit()
-        flash(_("Đã ban hành phiên bản %(version)s; từ nay không thể sửa.", version=version.version), "success")
-    return redirect(url_for("admin.checklist_version", version_id=version.id))
+    return run_action(lambda: publish_version(version, by=current_user),
+                      _("Đã ban hành phiên bản %(version)s; từ nay không thể sửa.",
+                        version=version.version),
+                      url_for("admin.checklist_version", version_id=version.id))

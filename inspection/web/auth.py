@@ -10,6 +10,7 @@ from ..extensions import db
 from ..services import audit
 from ..services.accounts import TooManyAttempts, sign_in
 from ..sessions import start_session
+from .actions import run_action
 
 bp = Blueprint("auth", __name__)
 
@@ -34,20 +35,23 @@ def login():
                                    next=next_url, demo=current_app.config.get("DEMO")), 429, {
                                        "Retry-After": str(exc.retry_after)}
         if user is None:
-            db.session.commit()  # keep the failure on record for throttling
+            db.session.commit()  # by hand, for a refusal: the failure counts for throttling
             error = _("Sai tên đăng nhập hoặc mật khẩu.")
         else:
-            lang = session.get("lang")
-            session.clear()
-            if lang:
-                session["lang"] = lang
-            start_session(user)
-            audit.record("user.login", user, user)
-            db.session.commit()
-            return redirect(safe_next(next_url))
+            return run_action(lambda: _begin(user), None, lambda _: redirect(safe_next(next_url)))
     status = 401 if error else 200
     return render_template("auth/login.html", error=error, username=username, next=next_url,
                            demo=current_app.config.get("DEMO")), status
+
+
+def _begin(user) -> None:
+    """A new session for the user (keeping the chosen language), and the sign-in on record."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    start_session(user)
+    audit.record("user.login", user, user)
 
 
 @bp.post("/logout")

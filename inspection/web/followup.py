@@ -1,16 +1,15 @@
 """Recording, at an inspection, whether the previous recommendations to the unit were carried
 out (the partial ``_followup.html`` on the inspection page posts here)."""
-from flask import Blueprint, abort, flash, redirect, request, url_for
-from flask_babel import get_locale
+from flask import Blueprint, abort, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..extensions import db
-from ..models import Inspection, InspectionState, Recommendation
-from ..services.access import get_visible_inspection, is_trip_leader
-from ..services.errors import ServiceError
+from ..models import Inspection, Recommendation
+from ..services.access import get_visible_inspection, may_review
 from ..services.followup import previous_recommendations, record_follow_up
 from ..services.reports import is_overdue, local_today
+from .actions import run_action
 
 bp = Blueprint("followup", __name__, url_prefix="/inspections/<int:inspection_id>/follow-ups")
 
@@ -23,7 +22,7 @@ def follow_up_context(inspection: Inspection) -> dict:
     return {
         "items": [{"rec": r, "overdue": is_overdue(r, today), "here": r.followed_up_in_id == inspection.id,
                    "source": db.session.get(Inspection, r.inspection_id)} for r in items],
-        "can_record": is_trip_leader(current_user, inspection.trip) and inspection.state != InspectionState.signed,
+        "can_record": may_review(current_user, inspection),
     }
 
 
@@ -34,13 +33,8 @@ def record(inspection_id: int, recommendation_id: int):
     recommendation = db.session.get(Recommendation, recommendation_id)
     if recommendation is None:
         abort(404)
-    try:
-        record_follow_up(recommendation, inspection, current_user, request.form.get("result", ""),
-                         request.form.get("evidence"))
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message(str(get_locale())), "error")
-    else:
-        db.session.commit()
-        flash(_("Đã ghi kết quả theo dõi kiến nghị."), "success")
-    return redirect(url_for("main.inspection_page", inspection_id=inspection.id, _anchor="followup"))
+    return run_action(
+        lambda: record_follow_up(recommendation, inspection, current_user,
+                                 request.form.get("result", ""), request.form.get("evidence")),
+        _("Đã ghi kết quả theo dõi kiến nghị."),
+        url_for("main.inspection_page", inspection_id=inspection.id, _anchor="followup"))

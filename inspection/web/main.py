@@ -1,8 +1,7 @@
 """Home page per role and the inspection page."""
 from collections import defaultdict
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -11,22 +10,16 @@ from ..extensions import db
 from ..models import (
     AdminUnit,
     AuditEvent,
-    Finding,
     Inspection,
-    InspectionState,
-    Observation,
-    Photo,
     Plan,
-    Recommendation,
     Role,
     Trip,
     User,
 )
-from ..services import minutes, review
-from ..services.access import can_edit, get_visible_inspection, inspections_query, is_trip_leader
-from ..services.errors import ServiceError
-from ..services.evaluation import evaluate_inspection
-from ..services.workflow import LEADER_ONLY, USER_ACTIONS, transition_inspection
+from ..services.access import get_visible_inspection, inspections_query
+from ..services.inspection_page import inspection_page_data
+from ..services.workflow import transition_inspection
+from .actions import run_action
 
 bp = Blueprint("main", __name__)
 
@@ -51,57 +44,15 @@ def home():
     return render_template("home.html", **context)
 
 
-def allowed_actions(inspection: Inspection) -> list[str]:
-    """The state-machine actions the signed-in user could take on this inspection now."""
-    actions = []
-    for action in USER_ACTIONS:  # signing happens through the minutes, not a button
-        if not inspection.can(action):
-            continue
-        permitted = (is_trip_leader(current_user, inspection.trip) if action in LEADER_ONLY
-                     else can_edit(current_user, inspection))
-        if permitted:
-            actions.append(action)
-    return actions
-
-
 @bp.route("/inspections/<int:inspection_id>", methods=["GET", "POST"])
 @login_required
 def inspection_page(inspection_id: int):
     inspection = get_visible_inspection(current_user, db.session.get(Inspection, inspection_id))
     if request.method == "POST":
-        try:
-            transition_inspection(inspection, request.form.get("action", ""), current_user,
-                                  request.form.get("reason"))
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(exc.message(str(get_locale())), "error")
-        else:
-            db.session.commit()
-            flash(_("Đã cập nhật trạng thái."), "success")
-        return redirect(url_for("main.inspection_page", inspection_id=inspection.id))
-    history = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.object_type == "inspections",
-                                 AuditEvent.object_id == str(inspection.id))
-        .order_by(AuditEvent.id.desc()).limit(50)).all()
-    observations = {o.item_code: o for o in db.session.scalars(
-        select(Observation).where(Observation.inspection_id == inspection.id))}
-    photos: dict[str | None, list[Photo]] = defaultdict(list)
-    for photo in db.session.scalars(select(Photo).where(Photo.inspection_id == inspection.id).order_by(Photo.id)):
-        photos[photo.item_code].append(photo)
-    users = {u.id: u for u in db.session.scalars(select(User))}
-    is_leader = is_trip_leader(current_user, inspection.trip)
-    return render_template(
-        "inspection.html", inspection=inspection, evaluation=evaluate_inspection(inspection),
-        actions=allowed_actions(inspection), history=history, observations=observations, photos=photos,
-        users=users, is_leader=is_leader, editable=is_leader and inspection.state != InspectionState.signed,
-        can_comment=inspection.state != InspectionState.signed and (
-            is_leader or (current_user.role == Role.unitrep and current_user.unit_id == inspection.unit_id)),
-        conflicts=review.open_conflicts(inspection), late=review.pending_late_submissions(inspection),
-        findings=db.session.scalars(select(Finding).where(Finding.inspection_id == inspection.id)
-                                    .order_by(Finding.position, Finding.id)).all(),
-        recommendations=db.session.scalars(select(Recommendation).where(Recommendation.inspection_id == inspection.id)
-                                           .order_by(Recommendation.position, Recommendation.id)).all(),
-        blockers=review.approval_blockers(inspection) if inspection.can("approve") else [],
-        minutes_revisions=minutes.revisions_of(inspection),
-        minutes_check=minutes.check_revision(minutes.latest_revision(inspection)),
-    )
+        return run_action(
+            lambda: transition_inspection(inspection, request.form.get("action", ""), current_user,
+                                          request.form.get("reason")),
+            _("Đã cập nhật trạng thái."),
+            url_for("main.inspection_page", inspection_id=inspection.id))
+    page = inspection_page_data(current_user, inspection)
+    return render_template("inspection.html", **page.context())

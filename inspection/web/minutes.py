@@ -1,6 +1,5 @@
 """Minutes on the office pages: build, sign, upload a signed file, and the public verification page."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -8,9 +7,9 @@ from ..extensions import db
 from ..models import Inspection
 from ..services import minutes
 from ..services.access import get_visible_inspection
-from ..services.errors import ServiceError
 from ..services.minutes_verification import verify_minutes
 from . import form_id
+from .actions import run_action
 
 bp = Blueprint("minutes", __name__)
 MAX_PDF = 30 * 1024 * 1024
@@ -21,15 +20,8 @@ def _back(inspection: Inspection):
 
 
 def _run(inspection: Inspection, action, message: str):
-    try:
-        action()
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message(str(get_locale())), "error")
-    else:
-        db.session.commit()
-        flash(message, "success")
-    return _back(inspection)
+    return run_action(action, message, url_for("main.inspection_page", inspection_id=inspection.id,
+                                               _anchor="minutes"))
 
 
 @bp.post("/inspections/<int:inspection_id>/minutes/<action>")

@@ -12,8 +12,6 @@ from datetime import datetime
 from flask import (
     Blueprint,
     Response,
-    flash,
-    redirect,
     render_template,
     request,
     stream_with_context,
@@ -34,9 +32,10 @@ from ..schemas.reports import (
     RecommendationQuerySchema,
 )
 from ..services import export, reports
-from ..services.errors import NotFound, ServiceError, ValidationFailed
+from ..services.errors import NotFound, ValidationFailed
 from ..services.followup import report_done
 from . import charts
+from .actions import run_action
 
 bp = Blueprint("overview", __name__, url_prefix="/overview")
 
@@ -120,18 +119,11 @@ def recommendation_done(recommendation_id: int):
     recommendation = db.session.get(Recommendation, recommendation_id)
     if recommendation is None:
         raise NotFound("Không tìm thấy kiến nghị.", "Recommendation not found.")
-    try:
-        report_done(recommendation, current_user, request.form.get("note"))
-    except NotFound:
-        raise  # one the user may not see: the same 404 page as for an unknown id
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message(str(get_locale())), "error")
-    else:
-        db.session.commit()
-        flash(_("Đã báo cáo kiến nghị đã thực hiện; đoàn kiểm tra sẽ xác nhận ở lần kiểm tra sau."), "success")
-    return redirect(request.form.get("back") if (request.form.get("back") or "").startswith("/overview/")
-                    else url_for("overview.recommendations"))
+    back = (request.form.get("back") if (request.form.get("back") or "").startswith("/overview/")
+            else url_for("overview.recommendations"))
+    return run_action(lambda: report_done(recommendation, current_user, request.form.get("note")),
+                      _("Đã báo cáo kiến nghị đã thực hiện; đoàn kiểm tra sẽ xác nhận ở lần kiểm tra sau."),
+                      back, raises=(NotFound,))  # one the user may not see: 404 as for an unknown id
 
 
 @bp.get("/export/<table>.<fmt>")
@@ -142,7 +134,7 @@ def export_table(table: str, fmt: str):
                                f"Format “{fmt}” is not supported (csv, xlsx).")
     filters = ExportQuerySchema().load(request.args)
     rows = export.table_rows(current_user._get_current_object(), table, filters)
-    db.session.commit()  # the audit event
+    db.session.commit()  # by hand: the audit event is kept before the rows stream out
     stamp = datetime.now().strftime("%Y%m%d-%H%M")
     name = f"cchc-{table}-{stamp}.{fmt}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
@@ -171,7 +163,7 @@ def trip_archive(trip_id: int):
         export.Path(path).unlink(missing_ok=True)
         raise
     export.audit.record("export.trip_archive", trip, current_user)
-    db.session.commit()
+    db.session.commit()  # the audit event, kept before the archive streams out
     headers = {"Content-Disposition": f'attachment; filename="{export.archive_name(trip)}"',
                "Content-Length": str(export.Path(path).stat().st_size), "Cache-Control": "no-store"}
     return Response(export.file_chunks(path), headers=headers, mimetype="application/zip")

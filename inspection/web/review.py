@@ -1,6 +1,5 @@
 """The leader's review on the inspection page: every form posts here and comes back."""
-from flask import Blueprint, abort, flash, redirect, request, url_for
-from flask_babel import get_locale
+from flask import Blueprint, abort, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -8,8 +7,8 @@ from ..extensions import db
 from ..models import Conflict, Finding, Inspection, LateSubmission, Recommendation
 from ..services import review
 from ..services.access import get_visible_inspection
-from ..services.errors import ServiceError
 from . import form_id
+from .actions import run_action
 
 bp = Blueprint("review", __name__, url_prefix="/inspections/<int:inspection_id>")
 
@@ -26,16 +25,9 @@ def _owned(model, record_id: int, inspection: Inspection):
 
 
 def _done(inspection: Inspection, action, message: str, anchor: str):
-    """Run one review action; commit and confirm, or roll back and explain."""
-    try:
-        action()
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message(str(get_locale())), "error")
-    else:
-        db.session.commit()
-        flash(message, "success")
-    return redirect(url_for("main.inspection_page", inspection_id=inspection.id, _anchor=anchor))
+    """Run one review action; back to the inspection page at `anchor`."""
+    return run_action(action, message, url_for("main.inspection_page", inspection_id=inspection.id,
+                                               _anchor=anchor))
 
 
 @bp.post("/conflicts/<int:conflict_id>")

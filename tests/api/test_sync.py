@@ -91,6 +91,41 @@ def test_a_new_value_is_applied_and_logged(demo, login):
     assert entry.payload["updated_by"] == user("inspector1").id
 
 
+def test_an_observation_reads_the_same_in_assignments_and_in_the_feed(demo, login):
+    """A device gets one shape of an observation whichever way it arrives: in its assignments,
+    in the feed entry of a push, and in the feed entry of a change made on the office page."""
+    from inspection.services.observations import record_observation
+
+    district = ids_by_code()["048"]
+    client = login("inspector1")
+
+    def fed_and_assigned(item_code):
+        changes = client.get(f"/api/v1/sync/pull?inspection_id={district}").get_json()["changes"]
+        fed = [c["data"] for c in changes
+               if c["kind"] == "observation" and c["data"]["item_code"] == item_code][-1]
+        [assignment] = [a for a in client.get("/api/v1/assignments").get_json()["assignments"]
+                        if a["inspection"]["id"] == district]
+        [assigned] = [o for o in assignment["observations"] if o["item_code"] == item_code]
+        return fed, assigned
+
+    pushed = op(district, "TTHC.20", {"value": 1082, "note": "Sổ theo dõi"}, base=1)
+    push(client, [pushed])
+    fed, assigned = fed_and_assigned("TTHC.20")
+    # a push's entry also names the op and the device it came from
+    assert (fed.pop("op_id"), fed.pop("device_id")) == (pushed["op_id"], "tablet-1")
+    assert fed == assigned
+    assert (fed["value"], fed["note"], fed["updated_by"]) == (1082, "Sổ theo dõi",
+                                                              user("inspector1").id)
+    record_observation(db.session.get(Inspection, district), "TTHC.22", {"value": 436, "note": "Sửa"},
+                       user("leader"))
+    db.session.commit()
+    fed, assigned = fed_and_assigned("TTHC.22")
+    assert fed == assigned
+    assert (fed["value"], fed["note"], fed["updated_by"]) == (436, "Sửa", user("leader").id)
+    assert set(fed) == {"item_code", "result", "points", "value", "text", "note", "version",
+                        "updated_by", "updated_at"}
+
+
 def test_a_duplicate_op_changes_nothing(demo, login):
     district = ids_by_code()["048"]
     client = login("inspector1")
