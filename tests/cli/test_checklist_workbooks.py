@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from inspection.checklists import DEFAULT_TEMPLATES, load_default
+from inspection.checklists.format import load_template_json
 from inspection.checklists.spreadsheet import write_workbook
 from inspection.extensions import db
 from inspection.models import (
@@ -23,7 +24,6 @@ from inspection.models import (
     ChecklistTemplate,
     ChecklistVersion,
 )
-from inspection.schemas.checklist import load_template_json
 from inspection.services.checklists import import_checklist
 from inspection.services.errors import ValidationFailed
 
@@ -161,7 +161,7 @@ def test_an_extension_needs_a_published_base(app):
 
 
 def _validated(doc: dict) -> dict:
-    from inspection.schemas.checklist import validate_template
+    from inspection.checklists.format import validate_template
     return validate_template(doc)
 
 

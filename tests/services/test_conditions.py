@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from inspection.checklists import DEFAULT_TEMPLATES, load_default
-from inspection.schemas.checklist import validate_template
+from inspection.checklists.format import validate_template
 from inspection.services.scoring import applicability, evaluate
 
 DATA = Path(__file__).resolve().parent.parent / "data"

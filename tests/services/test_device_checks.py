@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from inspection.checklists import DEFAULT_TEMPLATES
-from inspection.schemas.checklist import load_template_json
+from inspection.checklists.format import load_template_json
 from inspection.services import scoring
 from inspection.services.demo import HA_LANG_FIGURES, HA_LANG_RESULTS, HA_LANG_TEXTS
 

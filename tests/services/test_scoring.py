@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from inspection.checklists import DEFAULT_TEMPLATES, load_default
-from inspection.schemas.checklist import load_template_json
+from inspection.checklists.format import load_template_json
 from inspection.services.scoring import evaluate
 
 MINIMAL = load_template_json(

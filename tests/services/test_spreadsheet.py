@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from inspection.checklists import DEFAULT_TEMPLATES, load_default
+from inspection.checklists.format import load_template_json, validate_template
 from inspection.checklists.spreadsheet import (
     MAX_BYTES,
     SHEETS,
@@ -22,7 +23,6 @@ from inspection.checklists.spreadsheet import (
     read_workbook,
     write_workbook,
 )
-from inspection.schemas.checklist import load_template_json, validate_template
 from inspection.services.checklists import read_checklist
 from inspection.services.errors import ValidationFailed
 
