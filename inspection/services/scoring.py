@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from inspection.services import rules
+from ..checklists import rules
 
 RESULTS = ("pass", "partial", "fail", "na")
 
