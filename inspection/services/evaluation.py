@@ -5,9 +5,9 @@ from collections import Counter
 
 from sqlalchemy import select
 
+from ..checklists.scoring import evaluate, unit_facts
 from ..extensions import db
 from ..models import Inspection, Observation, Photo
-from .scoring import evaluate, unit_facts
 
 
 def observations_by_code(inspection: Inspection) -> dict[str, dict]:

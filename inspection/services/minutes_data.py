@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import select
 
+from ..checklists import scoring
 from ..extensions import db
 from ..models import Finding, Inspection, Photo, Recommendation, Role, Trip, TripRole, User
 from ..pdf.data import (
@@ -38,7 +39,6 @@ from ..pdf.data import (
     UnitPart,
     unit_field,
 )
-from . import scoring
 
 PhotoBytes = Callable[[Photo], "bytes | None"]
 

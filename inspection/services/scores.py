@@ -2,7 +2,7 @@
 
 ``refresh_score`` is called after every observation change (``record_observation``), and
 ``refresh_scores`` once per sync batch or for existing data (``flask refresh-scores``). Both
-compute through ``services.scoring.evaluate``, the same evaluation the inspection page shows.
+compute through ``checklists.scoring.evaluate``, the same evaluation the inspection page shows.
 """
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..checklists.scoring import evaluate, unit_facts
 from ..extensions import db
 from ..models import Inspection, InspectionScore, Observation, Photo
 from ..models.base import utcnow
 from ..models.reports import KEY_INDICATORS
-from .scoring import evaluate, unit_facts
 
 # indicator name -> column prefix on InspectionScore
 _COLUMNS = {"on_time_rate": "on_time", "online_share": "online", "signed_share": "signed"}

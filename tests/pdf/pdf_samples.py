@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 from PIL import Image
 
 from inspection.checklists import load_default
+from inspection.checklists.scoring import evaluate
 from inspection.pdf.data import (
     LEADER_FIELD,
     MinutesData,
@@ -26,7 +27,6 @@ from inspection.services.minutes_data import (
     score_from_evaluation,
     sections_from_evaluation,
 )
-from inspection.services.scoring import evaluate
 
 VN = timezone(timedelta(hours=7))
 

@@ -1,5 +1,5 @@
 """The field app computes progress, ratios and consistency checks on the tablet (static/js/
-checks.js, offline); the office pages compute them on the server (services/scoring.py). Both must
+checks.js, offline); the office pages compute them on the server (checklists/scoring.py). Both must
 show the inspector and the leader the same thing, so the same observations go through both."""
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from inspection.checklists import DEFAULT_TEMPLATES
+from inspection.checklists import DEFAULT_TEMPLATES, scoring
 from inspection.checklists.format import load_template_json
-from inspection.services import scoring
 from inspection.services.demo import HA_LANG_FIGURES, HA_LANG_RESULTS, HA_LANG_TEXTS
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ import pytest
 
 from inspection.checklists import DEFAULT_TEMPLATES, load_default
 from inspection.checklists.format import load_template_json
-from inspection.services.scoring import evaluate
+from inspection.checklists.scoring import evaluate
 
 MINIMAL = load_template_json(
     (Path(__file__).resolve().parent.parent / "data" / "checklists" / "minimal.json").read_bytes())

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from ..checklists import rules
+from . import rules
 
 RESULTS = ("pass", "partial", "fail", "na")
 
