@@ -363,7 +363,7 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("refresh-scores")
     def refresh_scores_command():
         """Rebuild the score snapshots used by the province reports (after an upgrade or import)."""
-        from .services.scores import refresh_all_scores
+        from .services.score_snapshots import refresh_all_scores
 
         count = refresh_all_scores()
         db.session.commit()

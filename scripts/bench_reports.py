@@ -64,7 +64,7 @@ def build(communes: int, seed: int) -> dict:
     from inspection.checklists import DEFAULT_TEMPLATES
     from inspection.services.accounts import create_user
     from inspection.services.checklists import import_checklist
-    from inspection.services.scores import refresh_scores
+    from inspection.services.score_snapshots import refresh_scores
     from inspection.services.synthetic import _observations
 
     rng = random.Random(seed)

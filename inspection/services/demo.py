@@ -14,7 +14,7 @@ from .accounts import create_user
 from .checklists import import_checklist
 from .observations import record_observation
 from .planning import create_plan, create_trip
-from .scores import refresh_scores
+from .score_snapshots import refresh_scores
 from .units import import_units, unit_valid_on
 from .workflow import transition_inspection
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import ChecklistItem, Inspection, Observation, User
 from ..models.base import utcnow
-from .scores import refresh_score
+from .score_snapshots import refresh_score
 from .text import bad_character, clean_text
 
 RESULTS = {"pass", "partial", "fail", "na"}

@@ -40,7 +40,7 @@ from . import audit
 from .access import can_edit, can_view
 from .errors import Conflict, NotFound, PermissionDenied, ServiceError, ValidationFailed
 from .observations import item_for
-from .scores import refresh_scores
+from .score_snapshots import refresh_scores
 from .storage import StorageError, get_storage, sha256_of_file
 from .sync import log_change, photo_data
 from .text import bad_character

@@ -21,8 +21,9 @@ edits of a field it set itself (several offline edits from the same base) are no
 Speed: a batch is checked in memory against data loaded up front (inspections, checklist items,
 the observations and AppliedOp rows it names: a few queries, not a few per op) and written with
 one multi-row statement per table inside one SAVEPOINT; see scripts/bench_sync.py. Afterwards the
-score snapshots of the inspections whose scored values changed are refreshed (services.scores;
-config SYNC_REFRESH_SCORES = False leaves that to `flask refresh-scores`).
+score snapshots of the inspections whose scored values changed are refreshed
+(services.score_snapshots; config SYNC_REFRESH_SCORES = False leaves that to
+`flask refresh-scores`).
 
 Concurrency: the inspections an op batch touches are locked first (``SELECT … FOR NO KEY
 UPDATE`` on PostgreSQL: not FOR UPDATE, which would also wait for every transaction that merely
@@ -76,7 +77,7 @@ from ..models.checklists import VersionStatus
 from .access import can_edit, can_view, inspections_query
 from .errors import NotFound
 from .observations import FieldError, clean_fields, observation_payload
-from .scores import refresh_scores
+from .score_snapshots import refresh_scores
 from .text import bad_character
 from .workflow import transition_inspection
 
@@ -767,7 +768,7 @@ def apply_ops(user: User, device_id: str, ops: list[dict]) -> list[dict]:
     data loaded up front and writes the batch in a few statements inside one SAVEPOINT; if the
     database refuses that (a concurrent push of the same op_id), the batch is re-run op by op,
     each in its own SAVEPOINT. The score snapshots of inspections whose values changed are
-    refreshed at the end (services.scores).
+    refreshed at the end (services.score_snapshots).
     """
     if not ops:
         return []

@@ -28,7 +28,7 @@ from ..models.base import utcnow
 from .accounts import create_user
 from .checklists import import_checklist
 from .planning import create_plan, create_trip
-from .scores import refresh_scores
+from .score_snapshots import refresh_scores
 from .units import import_units
 
 SYLLABLES = ["An", "Bình", "Cường", "Đông", "Hòa", "Hưng", "Lạc", "Lợi", "Minh", "Phong", "Phú", "Quang",
