@@ -8,8 +8,8 @@ import click
 from flask import Flask
 from flask_migrate import upgrade
 
+from .errors import ServiceError
 from .extensions import db
-from .services.errors import ServiceError
 
 
 def _fail(exc: ServiceError) -> None:
@@ -199,8 +199,8 @@ def register_cli(app: Flask) -> None:
         Every problem is listed (with sheet, row and column for a workbook) and nothing is
         imported while any remains: exit status 2.
         """
+        from .errors import ValidationFailed
         from .services.checklists import MAX_FILE_BYTES, import_checklist
-        from .services.errors import ValidationFailed
 
         try:
             with file.open("rb") as f:  # never more than the limit in memory

@@ -32,7 +32,7 @@ from werkzeug.exceptions import RequestTimeout
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import jsonload
-from .services.errors import DatabaseBusy
+from .errors import DatabaseBusy
 from .services.text import check_text
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}

@@ -8,7 +8,7 @@ from flask_smorest import Api
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from ..services.errors import ServiceError
+from ..errors import ServiceError
 
 # status -> (code, Vietnamese, English)
 MESSAGES = {

@@ -4,12 +4,12 @@ from flask import Response, request
 from flask_login import current_user
 from flask_smorest import abort
 
+from ..errors import NotFound
 from ..extensions import db
 from ..models import Inspection, Trip
 from ..schemas.minutes import MinutesRevisionSchema, VerificationSchema
 from ..services import minutes
 from ..services.access import get_visible_inspection, trips_query
-from ..services.errors import NotFound
 from ..services.minutes_verification import verify_minutes
 from .guards import login_required_api
 from .parsing import Blueprint

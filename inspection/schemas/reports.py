@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from ..errors import ValidationFailed
 from ..models.base import MAX_ID
-from ..services.errors import ValidationFailed
 
 F = ma.fields
 LEVELS = ("district", "commune")

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy import Select, select
 
+from ..errors import NotFound, PermissionDenied
 from ..models import Inspection, Role, Trip, TripMember, TripRole, User
-from .errors import NotFound, PermissionDenied
 
 
 def trips_query(user: User) -> Select:

@@ -18,12 +18,12 @@ from flask import current_app
 from sqlalchemy import func, select
 from zxcvbn import zxcvbn
 
+from ..errors import Conflict, PermissionDenied, ServiceError, ValidationFailed
 from ..extensions import db
 from ..models import AdminUnit, AuditEvent, Role, User
 from ..models.base import utcnow
 from ..models.users import InvalidAccountChange
 from . import audit
-from .errors import Conflict, PermissionDenied, ServiceError, ValidationFailed
 from .text import clean_text, over_limit
 
 # Failed sign-ins allowed per username, and per client address, within the window.

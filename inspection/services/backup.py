@@ -27,8 +27,8 @@ from flask import current_app
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from ..errors import ValidationFailed
 from ..extensions import db
-from .errors import ValidationFailed
 
 MANIFEST = "manifest.json"
 INSTANCE_DIR = "instance"

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from ..checklists import spreadsheet
 from ..checklists.extension import extension_problems
 from ..checklists.format import TemplateError, load_template_json, validate_template
+from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import (
     AdminUnit,
@@ -25,7 +26,6 @@ from ..models.base import utcnow
 from ..models.checklists import UploadStatus, VersionStatus
 from ..models.units import UnitLevel
 from . import audit
-from .errors import Conflict, NotFound, ValidationFailed
 from .storage import get_storage
 from .text import find_bad_text
 

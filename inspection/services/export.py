@@ -23,6 +23,7 @@ from pathlib import Path
 
 from sqlalchemy import and_, select
 
+from ..errors import NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import (
     AdminUnit,
@@ -45,7 +46,6 @@ from ..models import (
 )
 from . import audit
 from .access import is_trip_leader
-from .errors import NotFound, PermissionDenied, ValidationFailed
 from .reports import INDICATORS, _inspection_filters, _value_column, export_condition, local_today
 
 BATCH = 2000

@@ -19,10 +19,10 @@ import unicodedata
 
 from sqlalchemy import select
 
+from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Inspection, Recommendation, Role, User
 from . import audit
-from .errors import Conflict, NotFound, ValidationFailed
 from .review import require_editable, require_leader
 
 RESULTS = ("done", "partly", "not_done")
@@ -104,8 +104,8 @@ def report_done(recommendation: Recommendation, user: User, note: str | None = N
     unit = db.session.get(AdminUnit, user.unit_id) if user.unit_id else None
     units = {unit.id, *(u.id for u in unit.predecessors())} if unit else set()
     if user.role != Role.unitrep or recommendation.unit_id not in units:
+        from ..errors import PermissionDenied
         from .access import can_view
-        from .errors import PermissionDenied
 
         if not can_view(user, db.session.get(Inspection, recommendation.inspection_id)):  # the same answer as for no such id
             raise NotFound("Không tìm thấy kiến nghị.", "Recommendation not found.")

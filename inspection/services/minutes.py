@@ -15,6 +15,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import func, select
 
+from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Inspection, InspectionState, MinutesRevision, Role, Signature, Trip, User
 from ..models.base import utcnow
@@ -22,7 +23,6 @@ from ..pdf import LEADER_FIELD, render_minutes, unit_field
 from . import audit
 from .access import is_trip_leader, require
 from .certificates import demo_pki, demo_signing, ensure_server_key_registered
-from .errors import Conflict, NotFound, ValidationFailed
 from .minutes_data import minutes_data_for_inspection, minutes_data_for_trip
 from .minutes_verification import (
     CLOCK_SKEW,

@@ -33,12 +33,12 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import ClientDisconnected
 
+from ..errors import Conflict, NotFound, PermissionDenied, ServiceError, ValidationFailed
 from ..extensions import db
 from ..models import Inspection, Photo, Upload, User
 from ..models.base import MAX_ID, VIETNAM, utcnow
 from . import audit
 from .access import can_edit, can_view
-from .errors import Conflict, NotFound, PermissionDenied, ServiceError, ValidationFailed
 from .observations import item_for
 from .score_snapshots import refresh_scores
 from .storage import StorageError, get_storage, sha256_of_file
@@ -549,7 +549,7 @@ def decode_slot():
     (cooperatively: time.sleep) up to PHOTO_DECODE_WAIT seconds, then answers 503."""
     import time
 
-    from .errors import DatabaseBusy
+    from ..errors import DatabaseBusy
 
     slots = max(1, int(current_app.config.get("PHOTO_DECODE_SLOTS", 1)))
     folder = get_storage().uploads_dir

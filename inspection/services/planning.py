@@ -5,11 +5,11 @@ from datetime import date
 
 from sqlalchemy import select
 
+from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import AdminUnit, Inspection, Plan, Role, Trip, TripMember, TripRole, User
 from . import audit
 from .checklists import checklist_for
-from .errors import ValidationFailed
 from .text import clean_text, over_limit
 
 

@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Text, and_, case, cast, false, func, or_, select
 
+from ..errors import PermissionDenied
 from ..extensions import db
 from ..models import (
     AdminUnit,
@@ -47,7 +48,6 @@ from ..models import (
     User,
     unit_merges,
 )
-from .errors import PermissionDenied
 
 RANKED_STATES = (InspectionState.approved, InspectionState.signed)
 INDICATORS = (

@@ -6,6 +6,8 @@ from datetime import date
 
 from sqlalchemy import select
 
+from ..errors import Conflict as ConflictError
+from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import (
     Conflict,
@@ -20,8 +22,6 @@ from ..models import (
 from ..models.base import utcnow
 from . import audit
 from .access import is_trip_leader, require
-from .errors import Conflict as ConflictError
-from .errors import ValidationFailed
 from .evaluation import evaluate_inspection
 from .observations import FieldError, StaleObservation, record_observation
 from .text import clean_text

@@ -52,6 +52,7 @@ from sqlalchemy import bindparam, event, func, select, text, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
+from ..errors import NotFound
 from ..extensions import db
 from ..models import (
     AdminUnit,
@@ -75,7 +76,6 @@ from ..models import (
 from ..models.base import VIETNAM, utcnow
 from ..models.checklists import VersionStatus
 from .access import can_edit, can_view, inspections_query
-from .errors import NotFound
 from .observations import FieldError, clean_fields, observation_payload
 from .score_snapshots import refresh_scores
 from .text import bad_character

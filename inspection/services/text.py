@@ -13,7 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 
-from .errors import ValidationFailed
+from ..errors import ValidationFailed
 
 # Surrogates (only unpaired ones reach a Python str from JSON), the 32 noncharacters U+FDD0…FDEF
 # and the last two code points of each of the 17 planes.

@@ -10,9 +10,9 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlite_utils.utils import Format, RowError, rows_from_file
 
+from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import AdminUnit, Inspection, UnitLevel
-from .errors import ValidationFailed
 from .text import TextRefused, check_text, clean_text, over_limit
 
 COLUMNS = ("code", "name", "kind", "level", "parent_code", "valid_from", "valid_to", "merged_from")

@@ -1,11 +1,11 @@
 """Moving an inspection through its states, with the permission check and the audit trail."""
 from __future__ import annotations
 
+from ..errors import Conflict, ValidationFailed
 from ..models import Inspection, InvalidTransition, User
 from ..models.inspections import TRANSITIONS
 from . import audit
 from .access import can_edit, is_trip_leader, require
-from .errors import Conflict, ValidationFailed
 
 STATE_LABELS_VI = {
     "planned": "đã lên kế hoạch",

@@ -5,10 +5,10 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..errors import ServiceError
 from ..extensions import db
 from ..services.accounts import change_own_password, end_all_sessions
 from ..services.certificates import certificate_of, register_certificate, withdraw_certificate
-from ..services.errors import ServiceError
 from ..sessions import keep_session
 from . import read_certificate_upload
 

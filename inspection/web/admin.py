@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 
+from ..errors import ServiceError
 from ..extensions import db
 from ..models import (
     AdminUnit,
@@ -37,7 +38,6 @@ from ..services.checklists import (
     upload_checklist,
     workbook_filename,
 )
-from ..services.errors import ServiceError
 from ..services.planning import create_plan, create_trip
 from ..services.text import clean_text
 from ..services.units import save_unit, units_by_level

@@ -5,10 +5,10 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..errors import ServiceError
 from ..extensions import db
 from ..models import Inspection, InspectionState, Recommendation
 from ..services.access import get_visible_inspection, is_trip_leader
-from ..services.errors import ServiceError
 from ..services.followup import previous_recommendations, record_follow_up
 from ..services.reports import is_overdue, local_today
 

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from ..errors import ServiceError
 from ..extensions import db
 from ..models import (
     AdminUnit,
@@ -24,7 +25,6 @@ from ..models import (
 )
 from ..services import minutes, review
 from ..services.access import can_edit, get_visible_inspection, inspections_query, is_trip_leader
-from ..services.errors import ServiceError
 from ..services.evaluation import evaluate_inspection
 from ..services.workflow import LEADER_ONLY, USER_ACTIONS, transition_inspection
 

@@ -4,11 +4,11 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..errors import ServiceError
 from ..extensions import db
 from ..models import Inspection
 from ..services import minutes
 from ..services.access import get_visible_inspection
-from ..services.errors import ServiceError
 from ..services.minutes_verification import verify_minutes
 from . import form_id
 

@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from ..errors import NotFound, ServiceError, ValidationFailed
 from ..extensions import db
 from ..models import Recommendation, Role, Trip, TripMember, TripRole
 from ..schemas.reports import (
@@ -34,7 +35,6 @@ from ..schemas.reports import (
     RecommendationQuerySchema,
 )
 from ..services import export, reports
-from ..services.errors import NotFound, ServiceError, ValidationFailed
 from ..services.followup import report_done
 from . import charts
 

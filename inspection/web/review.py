@@ -4,11 +4,11 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..errors import ServiceError
 from ..extensions import db
 from ..models import Conflict, Finding, Inspection, LateSubmission, Recommendation
 from ..services import review
 from ..services.access import get_visible_inspection
-from ..services.errors import ServiceError
 from . import form_id
 
 bp = Blueprint("review", __name__, url_prefix="/inspections/<int:inspection_id>")

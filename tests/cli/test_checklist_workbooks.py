@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from inspection.checklists import DEFAULT_TEMPLATES, load_default
 from inspection.checklists.format import load_template_json
 from inspection.checklists.spreadsheet import write_workbook
+from inspection.errors import ValidationFailed
 from inspection.extensions import db
 from inspection.models import (
     AuditEvent,
@@ -25,7 +26,6 @@ from inspection.models import (
     ChecklistVersion,
 )
 from inspection.services.checklists import import_checklist
-from inspection.services.errors import ValidationFailed
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "docs/examples/cchc-xa-2cap-caobang.json"

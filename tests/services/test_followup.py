@@ -4,9 +4,9 @@ from datetime import date
 
 import pytest
 
+from inspection.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from inspection.extensions import db
 from inspection.models import AdminUnit, Inspection, InspectionScore, Plan, User
-from inspection.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from inspection.services.evaluation import evaluate_inspection
 from inspection.services.followup import previous_recommendations, record_follow_up, report_done
 from inspection.services.observations import record_observation

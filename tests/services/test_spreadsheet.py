@@ -23,8 +23,8 @@ from inspection.checklists.spreadsheet import (
     read_workbook,
     write_workbook,
 )
+from inspection.errors import ValidationFailed
 from inspection.services.checklists import read_checklist
-from inspection.services.errors import ValidationFailed
 
 ROOT = Path(__file__).resolve().parents[2]
 MINIMAL = load_template_json((ROOT / "tests/data/checklists/minimal.json").read_bytes())
