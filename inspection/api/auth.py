@@ -5,12 +5,12 @@ from flask_login import current_user, logout_user
 from flask_smorest import abort
 from flask_wtf.csrf import generate_csrf
 
+from ..errors import language
 from ..extensions import db
 from ..schemas.auth import LoginSchema, SessionSchema
 from ..services import audit
 from ..services.accounts import TooManyAttempts, sign_in
 from ..sessions import start_session
-from . import language
 from .guards import login_required_api
 from .parsing import Blueprint
 

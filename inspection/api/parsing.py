@@ -13,6 +13,7 @@ from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from .. import jsonload
+from ..errors import language
 from ..services.text import find_bad_text
 
 
@@ -58,8 +59,6 @@ class InspectionParser(FlaskParser):
 
     def handle_error(self, error, req, schema, *, error_status_code, error_headers):
         if isinstance(error, _BadText):
-            from . import language
-
             fields = ", ".join(error.fields[:5])
             abort(422, code="invalid_text", errors=error.messages, headers=error_headers,
                   message=(f"The field {fields} holds an invalid character (unpaired surrogate "

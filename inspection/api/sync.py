@@ -5,16 +5,34 @@ from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import abort
 
+from ..errors import language
 from ..extensions import db
-from ..schemas.sync import PullArgsSchema, PullSchema, PushResultSchema, PushSchema, load_push
+from ..schemas.sync import (
+    MAX_OPS,
+    PullArgsSchema,
+    PullSchema,
+    PushResultSchema,
+    PushSchema,
+    TooManyOps,
+    load_push,
+)
 from ..services.sync import apply_ops, pull_changes
 from ..services.text import check_text
-from . import language
 from .guards import login_required_api
 from .parsing import Blueprint
 
 blp = Blueprint("api_sync", __name__, url_prefix="/api/v1/sync",
                 description="Offline sync: push ops from a device, pull the change feed")
+
+
+def _too_many_ops(count: int) -> None:
+    if language() == "en":
+        message = (f"Too many ops in one push: {count} (at most {MAX_OPS}); "
+                   f"send them in batches of up to {MAX_OPS}.")
+    else:
+        message = (f"Quá nhiều thao tác trong một lần gửi: {count} (tối đa {MAX_OPS}); "
+                   f"hãy gửi thành nhiều lần, mỗi lần không quá {MAX_OPS}.")
+    abort(413, message=message, code="too_many_ops")
 
 
 def _invalid_body() -> None:
@@ -50,6 +68,8 @@ class Push(MethodView):
             data = load_push(body)
         except ma.ValidationError as exc:
             abort(422, errors={"json": exc.messages})
+        except TooManyOps as exc:
+            _too_many_ops(exc.count)
         check_text(data["device_id"], "device_id")  # a bad op is rejected alone; a bad device not
         results = apply_ops(current_user._get_current_object(), data["device_id"], data["ops"])
         db.session.commit()

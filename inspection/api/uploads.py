@@ -8,11 +8,10 @@ from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import abort
 
-from ..errors import ServiceError
+from ..errors import ServiceError, language
 from ..extensions import db
 from ..services import photos
 from ..services.storage import get_storage
-from . import language
 from .guards import login_required_api
 from .parsing import Blueprint
 

@@ -3,26 +3,22 @@ import uuid
 from datetime import datetime
 
 import marshmallow as ma
-from flask_smorest import abort
 
 from ..models.base import MAX_BIG, MAX_ID
-from ..services.sync import MAX_OPS, OP_TYPES
 from .common import UnitSchema, UserSchema
 
+MAX_OPS = 500  # ops in one push; more is refused whole (413), the device sends smaller batches
+OP_TYPES = ("observation.set",)
 OP_STATUSES = ("applied", "merged", "conflict", "duplicate", "rejected")
 REJECT_REASONS = ("not_found", "forbidden", "unknown_item", "invalid_field", "locked")
 
 
-def _too_many_ops(count: int):
-    from ..api import language
+class TooManyOps(Exception):
+    """A push of more than MAX_OPS ops; the API answers 413 in the user's language."""
 
-    if language() == "en":
-        message = (f"Too many ops in one push: {count} (at most {MAX_OPS}); "
-                   f"send them in batches of up to {MAX_OPS}.")
-    else:
-        message = (f"Quá nhiều thao tác trong một lần gửi: {count} (tối đa {MAX_OPS}); "
-                   f"hãy gửi thành nhiều lần, mỗi lần không quá {MAX_OPS}.")
-    abort(413, message=message, code="too_many_ops")
+    def __init__(self, count: int):
+        super().__init__(f"{count} ops in one push (at most {MAX_OPS})")
+        self.count = count
 
 
 class OpSchema(ma.Schema):
@@ -58,12 +54,13 @@ class PushSchema(ma.Schema):
     @ma.pre_load
     def refuse_oversized_batches(self, data, **kwargs):
         if isinstance(data, dict) and isinstance(data.get("ops"), list) and len(data["ops"]) > MAX_OPS:
-            _too_many_ops(len(data["ops"]))
+            raise TooManyOps(len(data["ops"]))
         return data
 
 
 def load_push(data) -> dict:
-    """Load a push body as PushSchema does; raises marshmallow.ValidationError when invalid.
+    """Load a push body as PushSchema does; raises marshmallow.ValidationError when invalid,
+    TooManyOps when it holds more than MAX_OPS ops.
 
     The common case — a well-formed batch — is checked by hand, about twenty times faster than
     the schema; anything unusual goes through PushSchema, which alone decides what is an error
@@ -81,7 +78,7 @@ def _fast_load_push(data) -> dict | None:
     if type(device_id) is not str or not 1 <= len(device_id) <= 100 or type(ops) is not list:
         return None
     if len(ops) > MAX_OPS:
-        _too_many_ops(len(ops))
+        raise TooManyOps(len(ops))
     loaded = []
     for op in ops:
         if type(op) is not dict:

@@ -81,10 +81,8 @@ from .score_snapshots import refresh_scores
 from .text import bad_character
 from .workflow import transition_inspection
 
-MAX_OPS = 500
 PULL_LIMIT = 500
 PULL_MAX_LIMIT = 1000
-OP_TYPES = ("observation.set",)
 FIELDS = Observation.FIELDS
 # Any constant identifies the change feed's advisory lock (PostgreSQL); "CCHCFEED" in ASCII.
 CHANGE_FEED_LOCK = 0x4343484346454544

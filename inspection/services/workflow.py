@@ -15,8 +15,6 @@ STATE_LABELS_VI = {
     "signed": "đã ký",
 }
 LEADER_ONLY = {"approve", "sign", "reopen"}
-# What people may ask for; "sign" follows from the minutes' last signature (services.minutes).
-USER_ACTIONS = ("start", "submit", "approve", "reopen")
 
 
 def transition_inspection(

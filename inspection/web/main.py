@@ -23,10 +23,11 @@ from ..models import (
     Trip,
     User,
 )
+from ..models.inspections import USER_ACTIONS
 from ..services import minutes, review
 from ..services.access import can_edit, get_visible_inspection, inspections_query, is_trip_leader
 from ..services.evaluation import evaluate_inspection
-from ..services.workflow import LEADER_ONLY, USER_ACTIONS, transition_inspection
+from ..services.workflow import LEADER_ONLY, transition_inspection
 
 bp = Blueprint("main", __name__)
 
