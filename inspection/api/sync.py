@@ -20,6 +20,7 @@ from ..services.sync import apply_ops, pull_changes
 from ..services.text import check_text
 from .guards import login_required_api
 from .parsing import Blueprint
+from .uploads import with_photo_urls
 
 blp = Blueprint("api_sync", __name__, url_prefix="/api/v1/sync",
                 description="Offline sync: push ops from a device, pull the change feed")
@@ -89,4 +90,8 @@ class Pull(MethodView):
 
         Ask again with `since` = the returned `cursor` while `more` is true.
         """
-        return pull_changes(current_user, args["since"], args["inspection_id"], args["limit"])
+        feed = pull_changes(current_user, args["since"], args["inspection_id"], args["limit"])
+        for change in feed["changes"]:
+            if change["kind"] == "photo":
+                change["data"] = with_photo_urls(change["data"])
+        return feed

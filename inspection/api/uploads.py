@@ -3,7 +3,7 @@ downloads. Not JSON, but registered on flask-smorest blueprints so they are in t
 document (https://tus.io/protocols/resumable-upload)."""
 from __future__ import annotations
 
-from flask import Response, request, send_file
+from flask import Response, request, send_file, url_for
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import abort
@@ -252,3 +252,9 @@ class PhotoThumb(MethodView):
                                   etag=f"{photo.sha256}{photos.THUMB_SUFFIX}", max_age=None),
                         "no-cache")
 
+
+def with_photo_urls(photo: dict) -> dict:
+    """A photo's metadata (``services.sync.photo_data``) with the URLs of its file and its
+    thumbnail, as the two routes above serve them."""
+    return {**photo, "url": url_for("api_uploads.PhotoFile", photo_id=photo["id"]),
+            "thumb_url": url_for("api_uploads.PhotoThumb", photo_id=photo["id"])}

@@ -185,7 +185,8 @@ def observation_data(obs: Observation) -> dict:
 
 
 def photo_data(photo: Photo) -> dict:
-    """A photo's metadata as devices see it, with the URLs of the file and its thumbnail."""
+    """A photo's metadata as devices see it; the API adds the URLs of its file and thumbnail
+    (``api.uploads.with_photo_urls``)."""
     return {
         "id": photo.id,
         "client_uuid": str(photo.client_uuid),
@@ -200,8 +201,6 @@ def photo_data(photo: Photo) -> dict:
         "longitude": photo.longitude,
         "caption": photo.caption,
         "author": photo.author_id,
-        "url": f"/api/v1/photos/{photo.id}",
-        "thumb_url": f"/api/v1/photos/{photo.id}/thumb",
     }
 
 

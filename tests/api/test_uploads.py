@@ -189,6 +189,22 @@ def test_a_photo_uploaded_in_three_chunks(demo, login, app):
         (photo.id, client_uuid, 480, 640)]
 
 
+def test_a_device_finds_the_photo_file_and_thumbnail_at_the_urls_it_is_given(demo, login):
+    client = login("inspector1")
+    data = jpeg(size=(1600, 1200))
+    photo_id = int(upload(client, data).headers["Photo-Id"])
+    listed = [p for a in client.get("/api/v1/assignments").get_json()["assignments"]
+              for p in a["photos"] if p["id"] == photo_id]
+    fed = [c["data"] for c in client.get("/api/v1/sync/pull?since=0&limit=1000")
+           .get_json()["changes"] if c["kind"] == "photo" and c["data"]["id"] == photo_id]
+    assert len(listed) == len(fed) == 1
+    for photo in listed + fed:
+        original, thumbnail = fetch(client, photo["url"]), fetch(client, photo["thumb_url"])
+        assert original.status_code == thumbnail.status_code == 200
+        assert original.data == data
+        assert max(Image.open(io.BytesIO(thumbnail.data)).size) < 1200
+
+
 def test_the_thumbnail_is_upright_small_and_cached(demo, login, app):
     client = login("inspector1")
     data = jpeg(size=(1600, 1200), orientation=6)
