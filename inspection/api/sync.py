@@ -16,7 +16,8 @@ from ..schemas.sync import (
     TooManyOps,
     load_push,
 )
-from ..services.sync import apply_ops, pull_changes
+from ..services.feed import pull_changes
+from ..services.sync import apply_ops
 from ..services.text import check_text
 from .guards import login_required_api
 from .parsing import Blueprint

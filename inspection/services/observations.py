@@ -8,6 +8,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import ChecklistItem, Inspection, Observation, User
 from ..models.base import utcnow
+from .feed import log_change
 from .score_snapshots import refresh_score
 from .text import bad_character, clean_text
 
@@ -78,8 +79,6 @@ def observation_payload(observation: Observation) -> dict:
 
 def log_observation_change(observation: Observation, author: User | None) -> None:
     """Append the observation's new state to the change feed that devices pull."""
-    from .sync import log_change  # sync builds on this module
-
     log_change(observation.inspection_id, "observation", observation_payload(observation),
                author.id if author else None)
 

@@ -39,10 +39,11 @@ from ..models import Inspection, Photo, Upload, User
 from ..models.base import MAX_ID, VIETNAM, utcnow
 from . import audit
 from .access import can_edit, can_view
+from .feed import log_change
 from .observations import item_for
 from .score_snapshots import refresh_scores
 from .storage import StorageError, get_storage, sha256_of_file
-from .sync import log_change, photo_data
+from .sync import photo_data
 from .text import bad_character
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024

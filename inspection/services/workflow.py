@@ -6,6 +6,8 @@ from ..models import Inspection, InvalidTransition, User
 from ..models.inspections import TRANSITIONS
 from . import audit
 from .access import can_edit, is_trip_leader, require
+from .feed import log_change
+from .review import approval_blockers
 
 STATE_LABELS_VI = {
     "planned": "đã lên kế hoạch",
@@ -40,8 +42,6 @@ def transition_inspection(
                 "Chỉ thành viên đoàn kiểm tra mới được thực hiện thao tác này.",
                 "Only members of the inspection team may do this.")
     if action == "approve" and inspection.can("approve"):
-        from .review import approval_blockers
-
         blockers = approval_blockers(inspection)
         if blockers:
             raise Conflict(
@@ -68,8 +68,6 @@ def transition_inspection(
 
         supersede_for(inspection)
     # Devices learn of the new state from the change feed (the field app locks approved work).
-    from .sync import log_change
-
     signed_at = inspection.signed_at
     log_change(inspection.id, "inspection",
                {"id": inspection.id, "state": inspection.state.value,

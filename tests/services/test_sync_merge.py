@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from inspection.extensions import db
 from inspection.models import AppliedOp, ChangeLog, Conflict, Inspection, Observation, User
-from inspection.services import sync
+from inspection.services import feed, sync
 from inspection.services.observations import record_observation
 from inspection.services.sync import apply_ops, field_meta
 
@@ -263,6 +263,6 @@ def test_the_feed_lock_does_not_wait_for_rows_that_only_reference_the_inspection
         photo.execute(select(Inspection.id).where(Inspection.id == inspection_id)
                       .with_for_update(key_share=True, read=True))  # FOR KEY SHARE
         push.execute(text("SET LOCAL lock_timeout = '3s'"))
-        sync.lock_change_feed(push, [inspection_id])  # would time out if it waited
+        feed.lock_change_feed(push, [inspection_id])  # would time out if it waited
         push.rollback()
         photo.rollback()
