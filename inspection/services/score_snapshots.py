@@ -17,6 +17,7 @@ from ..extensions import db
 from ..models import Inspection, InspectionScore, Observation, Photo
 from ..models.base import utcnow
 from ..models.reports import KEY_INDICATORS
+from .evaluation import evaluate_inspection
 
 # indicator name -> column prefix on InspectionScore
 _COLUMNS = {"on_time_rate": "on_time", "online_share": "online", "signed_share": "signed"}
@@ -67,8 +68,6 @@ def _store(inspection: Inspection, values: dict) -> InspectionScore:
 
 def refresh_score(inspection: Inspection) -> InspectionScore:
     """Re-evaluate one inspection and store its snapshot (flushes, never commits)."""
-    from .evaluation import evaluate_inspection
-
     row = _store(inspection, snapshot_values(inspection, evaluate_inspection(inspection)))
     db.session.flush()
     return row

@@ -64,7 +64,9 @@ def transition_inspection(
             f"Not allowed: the inspection is {exc.state.value}.",
         ) from exc
     if action == "reopen":
-        from .minutes import supersede_for  # minutes builds on workflow, not the reverse
+        # The one import circle left (tests/test_architecture.py KNOWN): opened when minutes
+        # revisions move to their own module, which workflow can then import at the top.
+        from .minutes import supersede_for
 
         supersede_for(inspection)
     # Devices learn of the new state from the change feed (the field app locks approved work).

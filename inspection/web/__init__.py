@@ -3,8 +3,6 @@ from flask import Flask
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 
-from ..models.base import MAX_ID
-
 
 def N_(message: str) -> str:
     """Mark a message for extraction; it is translated where it is shown."""
@@ -35,23 +33,6 @@ ACTION_LABELS = {
     "login": N_("Đăng nhập"),
     "create": N_("Tạo mới"),
 }
-
-
-def form_id(raw, default: int | None = None) -> int | None:
-    """A number typed in a form or a query: ASCII digits within the database's integers, else
-    `default` (so "²", "١٢" or a 40-digit number never reaches int() or the database)."""
-    raw = str(raw or "").strip()
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or int(raw) > MAX_ID:
-        return default
-    return int(raw)
-
-
-def read_certificate_upload(upload) -> bytes:
-    """The bytes of an uploaded .cer/.pem (at most one byte past the limit, so that a larger
-    file is refused by the check without being read whole); b"" when no file was chosen."""
-    from ..services.certinfo import MAX_CERTIFICATE_BYTES
-
-    return upload.read(MAX_CERTIFICATE_BYTES + 1) if upload is not None else b""
 
 
 def init_web(app: Flask) -> None:

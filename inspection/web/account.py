@@ -10,7 +10,7 @@ from ..extensions import db
 from ..services.accounts import change_own_password, end_all_sessions
 from ..services.certificates import certificate_of, register_certificate, withdraw_certificate
 from ..sessions import keep_session
-from . import read_certificate_upload
+from .forms import read_certificate_upload
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 

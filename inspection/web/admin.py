@@ -42,7 +42,7 @@ from ..services.planning import create_plan, create_trip
 from ..services.text import clean_text
 from ..services.units import save_unit, units_by_level
 from ..sessions import keep_session
-from . import form_id, read_certificate_upload
+from .forms import form_id, read_certificate_upload
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

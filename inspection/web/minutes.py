@@ -10,7 +10,7 @@ from ..models import Inspection
 from ..services import minutes
 from ..services.access import get_visible_inspection
 from ..services.minutes_verification import verify_minutes
-from . import form_id
+from .forms import form_id
 
 bp = Blueprint("minutes", __name__)
 MAX_PDF = 30 * 1024 * 1024

@@ -9,7 +9,7 @@ from ..extensions import db
 from ..models import Conflict, Finding, Inspection, LateSubmission, Recommendation
 from ..services import review
 from ..services.access import get_visible_inspection
-from . import form_id
+from .forms import form_id
 
 bp = Blueprint("review", __name__, url_prefix="/inspections/<int:inspection_id>")
 
