@@ -47,6 +47,7 @@ class SafeJSONProvider(DefaultJSONProvider):
     """Flask's JSON provider reading through ``jsonload`` (bounded nesting)."""
 
     def loads(self, s, **kwargs):
+        """Parse a JSON body, refusing nesting deeper than jsonload allows."""
         return jsonload.loads(s, **kwargs)
 
 

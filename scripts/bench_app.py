@@ -36,14 +36,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from flask_migrate import upgrade
-from PIL import Image, ImageDraw
-from playwright.sync_api import sync_playwright
-from werkzeug.serving import WSGIRequestHandler, make_server
+from flask_migrate import upgrade  # noqa: E402 (after the sys.path line)
+from PIL import Image, ImageDraw  # noqa: E402 (after the sys.path line)
+from playwright.sync_api import sync_playwright  # noqa: E402 (after the sys.path line)
+from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402 (after the sys.path line)
 
-from inspection import create_app
-from inspection.extensions import db
-from inspection.web.fieldapp import build_precache
+from inspection import create_app  # noqa: E402 (after the sys.path line)
+from inspection.extensions import db  # noqa: E402 (after the sys.path line)
+from inspection.web.fieldapp import build_precache  # noqa: E402 (after the sys.path line)
 
 CHROMIUM = "/usr/bin/chromium"
 CHUNK = 256 * 1024

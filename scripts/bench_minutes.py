@@ -91,7 +91,8 @@ def content() -> dict:
     counts_per_section = [2, 1, 9, 2, 2, 2, 2, 0]  # 20
     rates_per_section = [1, 0, 3, 0, 1, 1, 2, 0]  # 8
     for (code, title), size, n_counts, n_rates in zip(SECTION_TITLES, SECTION_SIZES,
-                                                      counts_per_section, rates_per_section):
+                                                      counts_per_section, rates_per_section,
+                                                      strict=True):
         criteria = []
         for i in range(size):
             n += 1
@@ -207,7 +208,7 @@ def _table(rows: list[list[str]], widths: list[int], header=True) -> str:
     for r, row in enumerate(rows):
         cells = "".join(f'<w:tc><w:tcPr><w:tcW w:w="{w}" w:type="dxa"/></w:tcPr>'
                         f'{_p(text, "left", bold=header and r == 0, size=23, indent=False)}</w:tc>'
-                        for text, w in zip(row, widths))
+                        for text, w in zip(row, widths, strict=True))
         out.append(f"<w:tr>{cells}</w:tr>")
     return "".join(out) + "</w:tbl>"
 

@@ -307,7 +307,7 @@ def main() -> None:
             latencies.append(time.perf_counter() - start)
             server_cpu += cpu_seconds(server.pid) - cpu_before
             assert status == 200, body
-            for op, result in zip(ops, body["results"]):
+            for op, result in zip(ops, body["results"], strict=True):
                 statuses[result["status"]] = statuses.get(result["status"], 0) + 1
                 if "version" in result:
                     known[name][(op["inspection_id"], op["item_code"])] = result["version"]

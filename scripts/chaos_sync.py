@@ -662,7 +662,7 @@ def verify(run: Run) -> dict:
             .order_by(ChangeLog.id)):
         per_op[entry.payload.get("op_id")] += 1
         entries[(entry.inspection_id, entry.payload["item_code"])].append(entry.payload)
-    for op_id, (_, op) in ops.items():
+    for op_id in ops:
         if per_op[op_id] > 1:
             fail("applied twice", f"{op_id} is in the change feed {per_op[op_id]} times")
         elif per_op[op_id] == 0:

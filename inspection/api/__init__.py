@@ -24,6 +24,7 @@ class InspectionApi(Api):
     ERROR_SCHEMA = ErrorSchema
 
     def handle_http_exception(self, error: HTTPException):
+        """Any HTTP error: our JSON shape under /api/, the error page elsewhere."""
         status = error.code or 500
         headers = {}
         if isinstance(error, MethodNotAllowed) and error.valid_methods:

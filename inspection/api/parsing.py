@@ -58,6 +58,7 @@ class InspectionParser(FlaskParser):
         return location_data
 
     def handle_error(self, error, req, schema, *, error_status_code, error_headers):
+        """Refuse the request: 422 with the field's problems, in the user's language."""
         if isinstance(error, _BadText):
             fields = ", ".join(error.fields[:5])
             abort(422, code="invalid_text", errors=error.messages, headers=error_headers,

@@ -79,6 +79,7 @@ class Sheet:
     columns: tuple[Column, ...]
 
     def column(self, key: str) -> Column:
+        """The column with this key (the JSON format's name)."""
         return next(c for c in self.columns if c.key == key)
 
 

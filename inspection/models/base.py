@@ -20,4 +20,5 @@ def utcnow() -> datetime:
 
 
 def created_at_column() -> Mapped[datetime]:
+    """A non-null timezone-aware creation time, set to now on insert."""
     return mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)

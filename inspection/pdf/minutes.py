@@ -155,6 +155,7 @@ def fmt_date_long(day: date) -> str:
 
 
 def fmt_date(day: date | None) -> str:
+    """A date as dd/mm/yyyy, or dotted blanks to fill in by hand."""
     return "…/…/…" if day is None else f"{day.day:02d}/{day.month:02d}/{day.year}"
 
 
@@ -230,10 +231,12 @@ class Rule(Flowable):
         self.rule_width, self.thickness, self.space = width, thickness, space
 
     def wrap(self, available_width, available_height):
+        """Take the whole available width; the height this flowable needs."""
         self.available = available_width
         return available_width, self.space * 2
 
     def draw(self):
+        """Draw on the canvas at the position ReportLab gives."""
         x0 = (self.available - self.rule_width) / 2
         self.canv.setLineWidth(self.thickness)
         self.canv.line(x0, self.space, x0 + self.rule_width, self.space)
@@ -247,10 +250,12 @@ class SignatureField(Flowable):
         self.name, self.width, self.height, self.gap = name, width, height, gap
 
     def wrap(self, available_width, available_height):
+        """Take the whole available width; the height this flowable needs."""
         self.available = available_width
         return available_width, self.height
 
     def draw(self):
+        """Draw on the canvas at the position ReportLab gives."""
         if not self.name:
             return
         canv = self.canv

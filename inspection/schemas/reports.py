@@ -61,6 +61,7 @@ class QuerySchema(ma.Schema):
         return data
 
     def handle_error(self, error: ma.ValidationError, data, *, many: bool, **kwargs):
+        """Raise ValidationFailed listing each field's problem in both languages."""
         messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
         allowed = sorted(field.data_key or name for name, field in self.fields.items())
         unknown = sorted(k for k, v in messages.items() if v == ["Unknown field."])
@@ -127,6 +128,7 @@ class OverviewQuerySchema(QuerySchema):
 
     @ma.validates_schema
     def dates_in_order(self, data, **kwargs):
+        """Refuse a date range whose end is before its start."""
         _date_range(data, "date_from", "date_to")
 
 
@@ -144,6 +146,7 @@ class RecommendationQuerySchema(QuerySchema):
 
     @ma.validates_schema
     def dates_in_order(self, data, **kwargs):
+        """Refuse a date range whose end is before its start."""
         _date_range(data, "due_from", "due_to")
 
 

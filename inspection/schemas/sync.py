@@ -53,6 +53,7 @@ class PushSchema(ma.Schema):
 
     @ma.pre_load
     def refuse_oversized_batches(self, data, **kwargs):
+        """Refuse more than MAX_OPS ops before checking any of them."""
         if isinstance(data, dict) and isinstance(data.get("ops"), list) and len(data["ops"]) > MAX_OPS:
             raise TooManyOps(len(data["ops"]))
         return data

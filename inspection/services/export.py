@@ -431,6 +431,7 @@ def slug(text: str) -> str:
 
 
 def archive_name(trip: Trip) -> str:
+    """The ZIP file name of a trip's archive: id, start date and name."""
     return f"dot-kiem-tra-{trip.id}-{trip.starts_on:%Y%m%d}-{slug(trip.name)[:60]}.zip"
 
 

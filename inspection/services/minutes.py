@@ -45,6 +45,7 @@ UNIT_ROLE = "Đại diện đơn vị được kiểm tra"
 
 
 def revisions_of(target: Inspection | Trip) -> list[MinutesRevision]:
+    """The minutes revisions of an inspection or a trip, oldest first."""
     column = MinutesRevision.inspection_id if isinstance(target, Inspection) else MinutesRevision.trip_id
     return db.session.scalars(select(MinutesRevision).where(column == target.id)
                               .order_by(MinutesRevision.revision)).all()

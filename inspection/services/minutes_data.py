@@ -144,6 +144,7 @@ def chart_from_evaluation(evaluation: Mapping) -> tuple[ChartBar, ...]:
 
 
 def score_from_evaluation(evaluation: Mapping) -> ScoreSummary | None:
+    """The score block of the minutes from an evaluation; None when nothing is scored."""
     score = evaluation.get("score")
     if not score or not score.get("max"):
         return None

@@ -58,10 +58,12 @@ CAPTION_LIMIT = 2000
 
 
 def max_bytes() -> int:
+    """The largest photo accepted, in bytes (config MAX_PHOTO_BYTES)."""
     return int(current_app.config.get("MAX_PHOTO_BYTES", DEFAULT_MAX_BYTES))
 
 
 def max_pixels() -> int:
+    """The most pixels a photo may have (config MAX_PHOTO_PIXELS)."""
     return int(current_app.config.get("MAX_PHOTO_PIXELS", DEFAULT_MAX_PIXELS))
 
 
@@ -243,6 +245,7 @@ def get_upload(user: User, upload_id: str) -> Upload:
 
 
 def part_path(upload: Upload | UploadState):
+    """Where the bytes received so far of an upload are kept."""
     return get_storage().uploads_dir / f"{upload.id}.part"
 
 

@@ -54,12 +54,14 @@ def require_editable(inspection: Inspection) -> None:
 
 
 def open_conflicts(inspection: Inspection) -> list[Conflict]:
+    """The inspection's conflicts still waiting for the leader, oldest first."""
     return db.session.scalars(select(Conflict).where(Conflict.inspection_id == inspection.id,
                                                      Conflict.resolved_at.is_(None))
                               .order_by(Conflict.id)).all()
 
 
 def pending_late_submissions(inspection: Inspection) -> list[LateSubmission]:
+    """Changes sent after approval or signing, waiting for the leader, oldest first."""
     return db.session.scalars(select(LateSubmission).where(LateSubmission.inspection_id == inspection.id,
                                                            LateSubmission.status == "pending")
                               .order_by(LateSubmission.id)).all()
@@ -169,6 +171,7 @@ def add_finding(inspection: Inspection, user: User, kind: str, text: str) -> Fin
 
 
 def delete_finding(finding: Finding, user: User) -> None:
+    """Delete a finding (the leader, while the inspection is editable)."""
     inspection = db.session.get(Inspection, finding.inspection_id)
     require_leader(user, inspection)
     require_editable(inspection)
@@ -209,6 +212,7 @@ def _due_date(value, inspection: Inspection) -> date | None:
 
 
 def update_recommendation(recommendation: Recommendation, user: User, text: str, due_on) -> None:
+    """Change a recommendation's text and due date (the leader, while editable)."""
     inspection = db.session.get(Inspection, recommendation.inspection_id)
     require_leader(user, inspection)
     require_editable(inspection)
@@ -218,6 +222,7 @@ def update_recommendation(recommendation: Recommendation, user: User, text: str,
 
 
 def delete_recommendation(recommendation: Recommendation, user: User) -> None:
+    """Delete a recommendation (the leader, while the inspection is editable)."""
     inspection = db.session.get(Inspection, recommendation.inspection_id)
     require_leader(user, inspection)
     require_editable(inspection)

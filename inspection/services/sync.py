@@ -278,6 +278,7 @@ def _previous_recommendations(inspections: list[Inspection]) -> dict[int, list[d
 
 
 def writer_key(user_id: int, device_id: str) -> str:
+    """The writer of an op as field_versions record it: "<user id>:<device id>"."""
     return f"{user_id}:{device_id}"
 
 

@@ -32,6 +32,7 @@ class ImportReport:
     rejected: list[tuple[int, str]] = field(default_factory=list)
 
     def summary(self) -> str:
+        """The import's counts in one line, for the command line."""
         return (f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
                 f"{len(self.rejected)} rejected")
 
@@ -99,7 +100,7 @@ def _clean(row: dict) -> dict:
     except ValueError:
         raise ValueError(f"cấp không hợp lệ '{row['level']}' (province, district, commune)") from None
     code = row["code"]
-    if not re.fullmatch(r"\d{%d}" % CODE_DIGITS[level], code):
+    if not re.fullmatch(rf"\d{{{CODE_DIGITS[level]}}}", code):
         raise ValueError(f"mã '{code}' không hợp lệ: mã {level.value} gồm {CODE_DIGITS[level]} chữ số")
     valid_from = _date(row["valid_from"], "valid_from")
     valid_to = _date(row["valid_to"], "valid_to") if row.get("valid_to") else None

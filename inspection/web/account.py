@@ -53,11 +53,13 @@ def _run(action, message: str, keep: bool = False, keep_refusal: bool = False):
 
 @bp.get("")
 def page():
+    """The signed-in person's account page."""
     return _page()
 
 
 @bp.post("/password")
 def password():
+    """Change one's own password."""
     form = request.form
     return _run(lambda: change_own_password(_me(), form.get("current_password", ""),
                                             form.get("new_password", ""),
@@ -68,12 +70,14 @@ def password():
 
 @bp.post("/sessions")
 def sessions():
+    """Sign out everywhere else (end one's other sessions)."""
     return _run(lambda: end_all_sessions(_me(), _me()),
                 _("Đã đăng xuất tài khoản khỏi mọi thiết bị khác."), keep=True)
 
 
 @bp.post("/certificates")
 def add_certificate():
+    """Register one's own signing certificate."""
     data = read_certificate_upload(request.files.get("certificate"))
     return _run(lambda: register_certificate(_me(), data, _me()),
                 _("Đã đăng ký chứng thư số. Từ nay có thể ký biên bản bằng chứng thư này rồi tải lên."))
@@ -81,6 +85,7 @@ def add_certificate():
 
 @bp.post("/certificates/<int:certificate_id>/withdraw")
 def withdraw(certificate_id: int):
+    """Withdraw one of one's own signing certificates."""
     row = certificate_of(_me(), certificate_id) or abort(404)
     return _run(lambda: withdraw_certificate(row, _me()),
                 _("Đã gỡ chứng thư số; chữ ký mới bằng chứng thư này không còn được nhận."))

@@ -50,6 +50,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.before_request
 @login_required
 def admins_only():
+    """Every administration page is for administrators only (403 otherwise)."""
     if current_user.role != Role.admin:
         abort(403)
 
@@ -128,6 +129,7 @@ def _account_action(user: User, action, message: str):
 
 @bp.post("/users/<int:user_id>/deactivate")
 def deactivate(user_id: int):
+    """Deactivate an account (it can no longer sign in)."""
     user = _account(user_id)
     return _account_action(user, lambda: deactivate_user(user, current_user),
                            _("Đã khóa tài khoản %(name)s; mọi phiên đăng nhập đã kết thúc.", name=user.username))
@@ -135,6 +137,7 @@ def deactivate(user_id: int):
 
 @bp.post("/users/<int:user_id>/activate")
 def activate(user_id: int):
+    """Activate an account again."""
     user = _account(user_id)
     return _account_action(user, lambda: activate_user(user, current_user),
                            _("Đã mở lại tài khoản %(name)s; người dùng cần đăng nhập lại.", name=user.username))
@@ -142,6 +145,7 @@ def activate(user_id: int):
 
 @bp.post("/users/<int:user_id>/password")
 def reset_password(user_id: int):
+    """Set a new password for an account."""
     user = _account(user_id)
     return _account_action(user, lambda: set_password(user, request.form.get("password", ""), current_user),
                            _("Đã đặt mật khẩu mới cho %(name)s; mọi phiên đăng nhập đã kết thúc.",
@@ -150,6 +154,7 @@ def reset_password(user_id: int):
 
 @bp.post("/users/<int:user_id>/sessions")
 def end_sessions(user_id: int):
+    """End every session of an account."""
     user = _account(user_id)
 
     def end():
@@ -161,6 +166,7 @@ def end_sessions(user_id: int):
 
 @bp.post("/users/<int:user_id>/certificates")
 def add_certificate(user_id: int):
+    """Register a signing certificate for an account."""
     user = _account(user_id)
     return _account_action(
         user, lambda: register_certificate(user, read_certificate_upload(request.files.get("certificate")),
@@ -170,6 +176,7 @@ def add_certificate(user_id: int):
 
 @bp.post("/users/<int:user_id>/certificates/<int:certificate_id>/withdraw")
 def withdraw(user_id: int, certificate_id: int):
+    """Withdraw a signing certificate of an account."""
     user = _account(user_id)
     row = certificate_of(user, certificate_id) or abort(404)
     return _account_action(user, lambda: withdraw_certificate(row, current_user),
@@ -178,6 +185,7 @@ def withdraw(user_id: int, certificate_id: int):
 
 @bp.route("/units", methods=["GET", "POST"])
 def units():
+    """The administrative units, and adding or changing one."""
     error, form = None, {}
     if request.method == "POST":
         form = request.form
@@ -212,6 +220,7 @@ def units():
 
 @bp.route("/plans", methods=["GET", "POST"])
 def plans():
+    """The inspection plans, and creating one."""
     errors, form = {}, {}
     if request.method == "POST":
         form = request.form
@@ -232,6 +241,7 @@ def plans():
 
 @bp.route("/trips", methods=["GET", "POST"])
 def trips():
+    """The inspection trips, and creating one with its team and units."""
     errors, form = {}, {}
     if request.method == "POST":
         form = request.form
@@ -341,6 +351,7 @@ def _attachment(filename: str) -> str:
 
 @bp.get("/checklists/<int:version_id>")
 def checklist_version(version_id: int):
+    """One checklist version: its document, and how many inspections use it."""
     version = db.session.get(ChecklistVersion, version_id) or abort(404)
     in_use = db.session.scalar(select(func.count()).select_from(Inspection)
                                .where(Inspection.checklist_version_id == version.id))
@@ -349,6 +360,7 @@ def checklist_version(version_id: int):
 
 @bp.post("/checklists/<int:version_id>/publish")
 def publish_checklist(version_id: int):
+    """Publish a checklist version for new inspections."""
     version = db.session.get(ChecklistVersion, version_id) or abort(404)
     try:
         publish_version(version, by=current_user)

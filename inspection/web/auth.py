@@ -23,6 +23,7 @@ def safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
+    """The sign-in page, and signing in (throttled after failures)."""
     next_url = request.args.get("next")
     error, username = None, ""
     if request.method == "POST":
@@ -53,6 +54,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    """Sign out."""
     logout_user()
     lang = session.get("lang")
     session.clear()
@@ -63,6 +65,7 @@ def logout():
 
 @bp.get("/lang/<code>")
 def set_language(code: str):
+    """Switch the pages' language (a known one only), then go back."""
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
     return redirect(safe_next(request.args.get("next")))

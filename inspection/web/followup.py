@@ -30,6 +30,7 @@ def follow_up_context(inspection: Inspection) -> dict:
 @bp.post("/<int:recommendation_id>")
 @login_required
 def record(inspection_id: int, recommendation_id: int):
+    """Record the follow-up of a recommendation (done, partly, not done, with evidence)."""
     inspection = get_visible_inspection(current_user, db.session.get(Inspection, inspection_id))
     recommendation = db.session.get(Recommendation, recommendation_id)
     if recommendation is None:

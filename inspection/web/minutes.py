@@ -35,6 +35,7 @@ def _run(inspection: Inspection, action, message: str):
 @bp.post("/inspections/<int:inspection_id>/minutes/<action>")
 @login_required
 def act(inspection_id: int, action: str):
+    """Build the inspection's minutes, sign them, or upload a file signed elsewhere."""
     inspection = get_visible_inspection(current_user, db.session.get(Inspection, inspection_id))
     if action == "build":
         def build():

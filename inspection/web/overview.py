@@ -59,15 +59,18 @@ _SWAP = str.maketrans(",.", ".,")
 @bp.before_request
 @login_required
 def signed_in():
+    """The province overview is for signed-in people only."""
     return None
 
 
 def may_export() -> bool:
+    """Whether the signed-in person may download exports (admins and leaders)."""
     return current_user.role in (Role.admin, Role.leader)
 
 
 @bp.get("/")
 def index():
+    """The province overview: counts, scores and charts for the filters."""
     filters = OverviewQuerySchema().load(request.args)
     counts = reports.overview_counts(current_user, filters)
     choice = reports.resolve_ranking_filters()
@@ -84,6 +87,7 @@ def index():
 
 @bp.get("/inspections")
 def inspections():
+    """The inspections matching the filters."""
     filters = OverviewQuerySchema().load(request.args)
     rows, total = reports.inspection_list(current_user, filters)
     return render_template("overview/inspections.html", rows=rows, total=total, filters=filters,
@@ -93,6 +97,7 @@ def inspections():
 
 @bp.get("/ranking")
 def ranking():
+    """The units ranked by score, for the filters."""
     query = RankingPageQuerySchema().load(request.args)
     choice = reports.resolve_ranking_filters(query.get("year"), query.get("level"), query.get("era"))
     ranked = reports.ranking_page(current_user, choice["year"], choice["level"], choice["era"],
@@ -108,6 +113,7 @@ def ranking():
 
 @bp.get("/recommendations")
 def recommendations():
+    """The recommendations and their follow-up, for the filters."""
     filters = RecommendationQuerySchema().load(request.args)
     rows, total = reports.recommendation_list(current_user, filters)
     return render_template("overview/recommendations.html", rows=rows, total=total, filters=filters,
@@ -117,6 +123,7 @@ def recommendations():
 
 @bp.post("/recommendations/<int:recommendation_id>/done")
 def recommendation_done(recommendation_id: int):
+    """The unit reports a recommendation done; the team confirms it at the next inspection."""
     recommendation = db.session.get(Recommendation, recommendation_id)
     if recommendation is None:
         raise NotFound("Không tìm thấy kiến nghị.", "Recommendation not found.")

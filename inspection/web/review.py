@@ -41,6 +41,7 @@ def _done(inspection: Inspection, action, message: str, anchor: str):
 @bp.post("/conflicts/<int:conflict_id>")
 @login_required
 def resolve_conflict(inspection_id: int, conflict_id: int):
+    """Settle a conflict: keep one value or enter another (the leader)."""
     inspection = _inspection(inspection_id)
     conflict = _owned(Conflict, conflict_id, inspection)
     return _done(inspection, lambda: review.resolve_conflict(
@@ -51,6 +52,7 @@ def resolve_conflict(inspection_id: int, conflict_id: int):
 @bp.post("/late/<int:late_id>")
 @login_required
 def decide_late(inspection_id: int, late_id: int):
+    """Accept or refuse a change sent after approval or signing (the leader)."""
     inspection = _inspection(inspection_id)
     late = _owned(LateSubmission, late_id, inspection)
     return _done(inspection, lambda: review.decide_late_submission(
@@ -60,6 +62,7 @@ def decide_late(inspection_id: int, late_id: int):
 @bp.post("/observations")
 @login_required
 def set_observation(inspection_id: int):
+    """Set one field of an item's observation from the office page."""
     inspection = _inspection(inspection_id)
     form = request.form
     version = form_id(form.get("version"), -1)
@@ -71,6 +74,7 @@ def set_observation(inspection_id: int):
 @bp.post("/findings")
 @login_required
 def add_finding(inspection_id: int):
+    """Add a finding (the leader)."""
     inspection = _inspection(inspection_id)
     return _done(inspection, lambda: review.add_finding(
         inspection, current_user, request.form.get("kind", ""), request.form.get("text", "")),
@@ -80,6 +84,7 @@ def add_finding(inspection_id: int):
 @bp.post("/findings/<int:finding_id>/delete")
 @login_required
 def delete_finding(inspection_id: int, finding_id: int):
+    """Delete a finding (the leader)."""
     inspection = _inspection(inspection_id)
     finding = _owned(Finding, finding_id, inspection)
     return _done(inspection, lambda: review.delete_finding(finding, current_user), _("Đã xoá nhận xét."), "findings")
@@ -88,6 +93,7 @@ def delete_finding(inspection_id: int, finding_id: int):
 @bp.post("/recommendations")
 @login_required
 def add_recommendation(inspection_id: int):
+    """Add a recommendation with its due date (the leader)."""
     inspection = _inspection(inspection_id)
     form = request.form
     return _done(inspection, lambda: review.add_recommendation(
@@ -98,6 +104,7 @@ def add_recommendation(inspection_id: int):
 @bp.post("/recommendations/<int:recommendation_id>")
 @login_required
 def update_recommendation(inspection_id: int, recommendation_id: int):
+    """Change a recommendation (the leader)."""
     inspection = _inspection(inspection_id)
     recommendation = _owned(Recommendation, recommendation_id, inspection)
     return _done(inspection, lambda: review.update_recommendation(
@@ -108,6 +115,7 @@ def update_recommendation(inspection_id: int, recommendation_id: int):
 @bp.post("/recommendations/<int:recommendation_id>/delete")
 @login_required
 def delete_recommendation(inspection_id: int, recommendation_id: int):
+    """Delete a recommendation (the leader)."""
     inspection = _inspection(inspection_id)
     recommendation = _owned(Recommendation, recommendation_id, inspection)
     return _done(inspection, lambda: review.delete_recommendation(recommendation, current_user),
@@ -117,6 +125,7 @@ def delete_recommendation(inspection_id: int, recommendation_id: int):
 @bp.post("/comments")
 @login_required
 def save_comments(inspection_id: int):
+    """Save the unit's comments on the results (its representative)."""
     inspection = _inspection(inspection_id)
     revision = form_id(request.form.get("revision"), -1)
     return _done(inspection, lambda: review.save_unit_comments(

@@ -15,7 +15,10 @@ def test_sqlite_export_has_every_table_with_foreign_keys_and_full_text_search(de
     assert result.exit_code == 0, result.output
     assert "exported" in result.output
     conn = sqlite3.connect(out)
-    count = lambda table: conn.execute(f"select count(*) from {table}").fetchone()[0]
+
+    def count(table):
+        return conn.execute(f"select count(*) from {table}").fetchone()[0]
+
     assert count("observations") == db.session.query(Observation).count()
     assert count("inspections") == db.session.query(Inspection).count()
     assert count("scores") == db.session.query(InspectionScore).count()

@@ -33,7 +33,7 @@ def test_district_minutes_carry_the_published_figures(demo):
         ("Lê Minh Cường", "Chuyên viên Văn phòng UBND tỉnh", "Thành viên")]
     assert data.leader_signature.name == "Nguyễn Văn An"
     assert data.leader_signature.field_name == LEADER_FIELD
-    assert data.qr_url == "https://cchc.example.vn/minutes/verify?inspection=%d&revision=2" % ha_lang.id
+    assert data.qr_url == f"https://cchc.example.vn/minutes/verify?inspection={ha_lang.id}&revision=2"
     assert data.closing.startswith("Buổi kiểm tra kết thúc vào hồi 11 giờ 30 cùng ngày.")
 
     (part,) = data.parts

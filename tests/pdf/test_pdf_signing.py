@@ -9,11 +9,10 @@ import random
 import pytest
 from cryptography import x509
 from fontTools.ttLib import TTFont
+from forgery import ATTACKS, unsigned_update
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import enumerate_sig_fields
 from reportlab.pdfgen import canvas
-
-from forgery import ATTACKS, unsigned_update
 
 from inspection.pdf import LEADER_FIELD, unit_field
 from inspection.services.demo_pki import DEMO_P12_PASSPHRASE, ensure_demo_pki

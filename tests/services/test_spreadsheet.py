@@ -252,7 +252,7 @@ def test_xml_entities_are_not_expanded():
     source = zipfile.ZipFile(io.BytesIO(data))
     laughs = ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">'
               + "".join(f'<!ENTITY {n} "{("&" + p + ";") * 10}">'
-                        for p, n in zip("abcdefgh", "bcdefghi"))
+                        for p, n in zip("abcdefgh", "bcdefghi", strict=True))
               + ']><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
               '<si><t>&i;</t></si></sst>')
     out = io.BytesIO()

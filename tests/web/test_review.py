@@ -5,7 +5,15 @@ import uuid
 import pytest
 
 from inspection.extensions import db
-from inspection.models import Conflict, Finding, Inspection, LateSubmission, Observation, Recommendation, User
+from inspection.models import (
+    Conflict,
+    Finding,
+    Inspection,
+    LateSubmission,
+    Observation,
+    Recommendation,
+    User,
+)
 from inspection.services.observations import record_observation
 
 
