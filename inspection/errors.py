@@ -18,10 +18,12 @@ MESSAGES = {
     412: ("precondition_failed", "Dữ liệu đã bị người khác thay đổi; hãy tải lại.",
           "Someone else changed this; reload it."),
     413: ("too_large", "Dữ liệu gửi lên quá lớn.", "The request is too large."),
-    415: ("unsupported_media_type", "Định dạng dữ liệu không được hỗ trợ.", "Unsupported media type."),
+    415: ("unsupported_media_type", "Định dạng dữ liệu không được hỗ trợ.",
+          "Unsupported media type."),
     422: ("invalid", "Dữ liệu không hợp lệ.", "The data is not valid."),
     428: ("precondition_required", "Thiếu tiêu đề If-Match.", "If-Match is required."),
-    429: ("too_many_requests", "Quá nhiều yêu cầu; hãy thử lại sau.", "Too many requests; try later."),
+    429: ("too_many_requests", "Quá nhiều yêu cầu; hãy thử lại sau.",
+          "Too many requests; try later."),
     503: ("busy", "Máy chủ đang bận; hãy thử lại sau ít giây.",
           "The server is busy; try again in a few seconds."),
     500: ("server_error", "Lỗi máy chủ. Dữ liệu của bạn vẫn được giữ trên thiết bị.",
@@ -89,10 +91,12 @@ def language() -> str:
     return str(get_locale() or "vi")
 
 
-def error_payload(status: int, message: str | None = None, errors=None, code: str | None = None) -> dict:
+def error_payload(status: int, message: str | None = None, errors=None,
+                  code: str | None = None) -> dict:
     """The JSON body of an error response, in the request's language."""
     default_code, vi, en = MESSAGES.get(status, MESSAGES[400] if status < 500 else MESSAGES[500])
-    payload = {"code": code or default_code, "message": message or (en if language() == "en" else vi)}
+    payload = {"code": code or default_code,
+               "message": message or (en if language() == "en" else vi)}
     if errors:
         payload["errors"] = errors
     return payload

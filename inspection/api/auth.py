@@ -28,7 +28,8 @@ class Login(MethodView):
         try:
             user = sign_in(data["username"], data["password"], request.remote_addr)
         except TooManyAttempts as exc:
-            abort(429, message=exc.message(language()), headers={"Retry-After": str(exc.retry_after)})
+            abort(429, message=exc.message(language()),
+                  headers={"Retry-After": str(exc.retry_after)})
         if user is None:
             db.session.commit()  # keep the failure on record for throttling
             # The same answer for an unknown user and a wrong password.

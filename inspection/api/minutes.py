@@ -108,7 +108,8 @@ for kind in ("inspections", "trips"):
         db.session.commit()
         return signature.revision
 
-    @blp.route(f"/{kind}/<int:target_id>/minutes/upload", methods=["POST"], endpoint=f"{noun}_upload")
+    @blp.route(f"/{kind}/<int:target_id>/minutes/upload", methods=["POST"],
+               endpoint=f"{noun}_upload")
     @blp.doc(requestBody=PDF_BODY)
     @blp.response(200, MinutesRevisionSchema)
     @blp.alt_response(400, schema="Error")

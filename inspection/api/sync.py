@@ -46,7 +46,8 @@ def _invalid_body() -> None:
 @blp.route("/push")
 class Push(MethodView):
     @login_required_api
-    @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": PushSchema}}})
+    @blp.doc(requestBody={"required": True,
+                          "content": {"application/json": {"schema": PushSchema}}})
     @blp.response(200, PushResultSchema)
     @blp.alt_response(401, schema="Error")
     @blp.alt_response(413, schema="Error", description="More than 500 ops")

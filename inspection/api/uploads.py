@@ -55,10 +55,14 @@ def require_tus_version() -> None:
     the versions this server speaks (tus 1.0.0 §Tus-Resumable)."""
     version = request.headers.get("Tus-Resumable", "").strip()
     if not version:
-        abort(400, message=_say("Cần tiêu đề Tus-Resumable: 1.0.0.", "Tus-Resumable: 1.0.0 is required."),
+        abort(400,
+              message=_say("Cần tiêu đề Tus-Resumable: 1.0.0.",
+                           "Tus-Resumable: 1.0.0 is required."),
               code="tus_version", headers={"Tus-Version": TUS_VERSION})
     if version != TUS_VERSION:
-        abort(412, message=_say("Cần tiêu đề Tus-Resumable: 1.0.0.", "Tus-Resumable: 1.0.0 is required."),
+        abort(412,
+              message=_say("Cần tiêu đề Tus-Resumable: 1.0.0.",
+                           "Tus-Resumable: 1.0.0 is required."),
               code="tus_version", headers={"Tus-Version": TUS_VERSION})
 
 
@@ -113,8 +117,10 @@ class Uploads(MethodView):
     @blp.alt_response(403, schema="Error")
     @blp.alt_response(404, schema="Error")
     @blp.alt_response(409, schema="Error", description="client_uuid used by another photo")
-    @blp.alt_response(400, schema="Error", description="Tus-Resumable (or another header) missing or malformed")
-    @blp.alt_response(412, schema="Error", description="Tus-Resumable names a version this server does not speak")
+    @blp.alt_response(400, schema="Error",
+                      description="Tus-Resumable (or another header) missing or malformed")
+    @blp.alt_response(412, schema="Error",
+                      description="Tus-Resumable names a version this server does not speak")
     @blp.alt_response(413, schema="Error")
     @blp.alt_response(422, schema="Error")
     def post(self):
@@ -228,7 +234,8 @@ class PhotoFile(MethodView):
         photo = photos.get_visible_photo(current_user, photo_id)
         path = get_storage().path_for(photo.sha256)
         if not path.is_file():
-            raise photos.FileMissing("Tệp ảnh không còn trên máy chủ.", "The photo file is missing.")
+            raise photos.FileMissing("Tệp ảnh không còn trên máy chủ.",
+                                     "The photo file is missing.")
         # Never stored by the HTTP cache: the field app keeps the photos it needs in IndexedDB
         # and drops them when the server holds them; a copy here would outlive that.
         return _private(send_file(path, mimetype=photo.content_type, conditional=True,

@@ -165,7 +165,7 @@ def fmt_datetime(moment: datetime | None) -> str:
         return ""
     if moment.tzinfo is not None:
         moment = moment.astimezone(VN_TZ)
-    return f"{moment.day:02d}/{moment.month:02d}/{moment.year} {moment.hour:02d}:{moment.minute:02d}"
+    return f"{moment:%d/%m/%Y %H:%M}"
 
 
 def fmt_gps(latitude: float | None, longitude: float | None) -> str:
@@ -518,9 +518,12 @@ class _Builder:
                 rate.met, "–" if rate.target is not None else "theo dõi")
             if rate.met is False:
                 extra.append(("FONT", (4, n), (4, n), FONT_B, TABLE, TABLE * 1.2))
-            rows.append([self._fit(rate.code, widths[0]), Paragraph(esc(rate.title), self.s["cell"]),
-                         self._fit(value, widths[2], "cell_c"), self._fit(target, widths[3], "cell_c"),
-                         self._fit(verdict, widths[4], "cell_h" if rate.met is False else "cell_c")])
+            rows.append([self._fit(rate.code, widths[0]),
+                         Paragraph(esc(rate.title), self.s["cell"]),
+                         self._fit(value, widths[2], "cell_c"),
+                         self._fit(target, widths[3], "cell_c"),
+                         self._fit(verdict, widths[4],
+                                   "cell_h" if rate.met is False else "cell_c")])
         self._table(rows, widths, extra)
 
     # sections III-V
@@ -566,7 +569,8 @@ class _Builder:
         self.p("I. THÀNH PHẦN", "heading")
         if single:
             self.team("1. Đoàn kiểm tra:")
-            self.representatives(esc(f"2. Đại diện đơn vị được kiểm tra ({clean(part.unit_name)}):"),
+            self.representatives(esc(f"2. Đại diện đơn vị được kiểm tra "
+                                     f"({clean(part.unit_name)}):"),
                                  part.representatives)
         else:
             self.representatives(esc(f"Đại diện đơn vị được kiểm tra ({clean(part.unit_name)}):"),

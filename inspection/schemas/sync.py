@@ -40,7 +40,8 @@ class OpSchema(ma.Schema):
         keys=ma.fields.String(), required=True,
         metadata={"description": "Any of result (pass|partial|fail|na), points, value, text, "
                                  "note; null clears a field"})
-    at = ma.fields.DateTime(required=True, metadata={"description": "When the edit was made (ISO 8601)"})
+    at = ma.fields.DateTime(required=True,
+                            metadata={"description": "When the edit was made (ISO 8601)"})
 
 
 class PushSchema(ma.Schema):
@@ -54,7 +55,8 @@ class PushSchema(ma.Schema):
     @ma.pre_load
     def refuse_oversized_batches(self, data, **kwargs):
         """Refuse more than MAX_OPS ops before checking any of them."""
-        if isinstance(data, dict) and isinstance(data.get("ops"), list) and len(data["ops"]) > MAX_OPS:
+        if isinstance(data, dict) and isinstance(data.get("ops"),
+                                                 list) and len(data["ops"]) > MAX_OPS:
             raise TooManyOps(len(data["ops"]))
         return data
 
@@ -130,14 +132,17 @@ class PullArgsSchema(ma.Schema):
         unknown = ma.EXCLUDE
 
     since = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0, max=MAX_BIG),
-                              metadata={"description": "Cursor from the last pull (0: from the start)"})
-    inspection_id = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1, max=MAX_ID))
+                              metadata={"description": "Cursor from the last pull (0: from the "
+                                                       "start)"})
+    inspection_id = ma.fields.Integer(load_default=None,
+                                      validate=ma.validate.Range(min=1, max=MAX_ID))
     limit = ma.fields.Integer(load_default=500, validate=ma.validate.Range(min=1, max=1000))
 
 
 class ChangeSchema(ma.Schema):
     cursor = ma.fields.Integer(required=True)
-    kind = ma.fields.String(required=True, metadata={"enum": ["observation", "photo", "inspection"]})
+    kind = ma.fields.String(required=True,
+                            metadata={"enum": ["observation", "photo", "inspection"]})
     inspection_id = ma.fields.Integer(required=True)
     data = ma.fields.Dict(required=True)
 
@@ -222,7 +227,8 @@ class AssignmentSchema(ma.Schema):
     observations = ma.fields.List(ma.fields.Nested(ObservationDataSchema))
     photos = ma.fields.List(ma.fields.Nested(PhotoDataSchema))
     previous_recommendations = ma.fields.List(ma.fields.Nested(PreviousRecommendationSchema))
-    cursor = ma.fields.Integer(metadata={"description": "Latest change-feed cursor of this inspection"})
+    cursor = ma.fields.Integer(metadata={"description": "Latest change-feed cursor of this "
+                                                        "inspection"})
 
 
 class AssignmentsSchema(ma.Schema):

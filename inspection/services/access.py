@@ -47,7 +47,8 @@ def is_trip_leader(user: User, trip: Trip) -> bool:
 
 
 def get_visible_inspection(user: User, inspection: Inspection | None) -> Inspection:
-    """The inspection if the user may see it; otherwise 404, so ids of others' trips leak nothing."""
+    """The inspection if the user may see it; otherwise 404, so ids of others' trips leak
+    nothing."""
     if inspection is None or not can_view(user, inspection):
         raise NotFound("Không tìm thấy cuộc kiểm tra.", "Inspection not found.")
     return inspection

@@ -322,7 +322,8 @@ CLOSING_ONE = ("Buổi kiểm tra kết thúc vào hồi {end} cùng ngày. Biê
                "thành phần tham dự cùng nghe và nhất trí thông qua. Biên bản được lập thành 02 bản "
                "có giá trị như nhau, Đoàn kiểm tra giữ 01 bản, đơn vị được kiểm tra giữ 01 bản.")
 CLOSING_TRIP = ("Đợt kiểm tra kết thúc vào hồi {end} {day}. Biên bản đã được đọc lại cho các thành "
-                "phần tham dự cùng nghe và nhất trí thông qua. Biên bản được lập thành {copies:02d} "
+                "phần tham dự cùng nghe và nhất trí thông qua. Biên bản được lập thành "
+                "{copies:02d} "
                 "bản có giá trị như nhau, Đoàn kiểm tra giữ 01 bản, mỗi đơn vị được kiểm tra giữ "
                 "01 bản.")
 
@@ -377,7 +378,8 @@ def minutes_data_for_trip(trip: Trip, base_url: str, *, document_number: str = D
     if not chosen:
         raise ValueError("the trip has no inspection to put in the minutes")
     level_order = {"province": 0, "district": 1, "commune": 2}
-    chosen.sort(key=lambda i: (level_order.get(str(getattr(i.unit.level, "value", i.unit.level)), 9),
+    chosen.sort(key=lambda i: (level_order.get(str(getattr(i.unit.level, "value", i.unit.level)),
+                                               9),
                                i.scheduled_on, i.id))
     common = _common(trip)
     team_name = common.pop("team_name")

@@ -45,7 +45,8 @@ def clean_fields(item: ChecklistItem, fields: dict) -> dict:
                 raise FieldError(f"kết quả không hợp lệ '{value}' (pass, partial, fail, na)")
             cleaned[name] = value
         elif name in ("points", "value"):
-            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            if isinstance(value, bool) or not isinstance(value,
+                                                         int | float) or not math.isfinite(value):
                 raise FieldError(f"'{name}' phải là số")
             if value < 0:
                 raise FieldError(f"'{name}' không được âm")
@@ -97,10 +98,12 @@ def record_observation(inspection: Inspection, item_code: str, fields: dict, use
     cleaned = clean_fields(item, fields)
     observation = db.session.scalar(select(Observation).where(
         Observation.inspection_id == inspection.id, Observation.item_code == item_code))
-    if expected_version is not None and (observation.version if observation else 0) != expected_version:
+    if expected_version is not None and (observation.version if observation
+                                         else 0) != expected_version:
         raise StaleObservation(item_code)
     if observation is None:
-        observation = Observation(inspection=inspection, item_code=item_code, version=0, field_versions={})
+        observation = Observation(inspection=inspection, item_code=item_code, version=0,
+                                  field_versions={})
         db.session.add(observation)
     observation.version += 1
     versions = dict(observation.field_versions or {})

@@ -123,7 +123,8 @@ def parse_metadata(header: str | None) -> dict[str, str]:
             raise ValidationFailed(f"Upload-Metadata không hợp lệ ở khoá '{key[:64]}'.",
                                    f"Upload-Metadata is not valid at key '{key[:64]}'.")
         try:
-            value = base64.b64decode(parts[1], validate=True).decode("utf-8") if len(parts) == 2 else ""
+            value = base64.b64decode(parts[1],
+                                     validate=True).decode("utf-8") if len(parts) == 2 else ""
         except (binascii.Error, UnicodeDecodeError) as exc:
             raise ValidationFailed(
                 f"Giá trị của '{key}' trong Upload-Metadata không phải base64 của văn bản UTF-8.",
@@ -152,7 +153,8 @@ def _clean_metadata(meta: dict[str, str], inspection: Inspection | None) -> tupl
     cleaned["sha256"] = sha.lower()
     item_code = meta.get("item_code", "").strip() or None
     if item_code is not None and inspection is not None and item_for(inspection, item_code) is None:
-        errors["item_code"] = [f"Không có tiêu chí '{item_code[:40]}' trong danh mục của cuộc kiểm tra."]
+        errors["item_code"] = [f"Không có tiêu chí '{item_code[:40]}' trong danh mục của cuộc kiểm "
+                               f"tra."]
     cleaned["item_code"] = item_code
     for key, limit in (("filename", 255), ("content_type", 100), ("caption", CAPTION_LIMIT)):
         value = unicodedata.normalize("NFC", meta.get(key, "").strip())
@@ -183,7 +185,8 @@ def _clean_metadata(meta: dict[str, str], inspection: Inspection | None) -> tupl
     return cleaned, errors
 
 
-def create_upload(user: User, length: int | None, meta: dict[str, str]) -> tuple[Upload, Photo | None]:
+def create_upload(user: User, length: int | None,
+                  meta: dict[str, str]) -> tuple[Upload, Photo | None]:
     """Start an upload for the user (tus creation). Returns (upload, photo): when a photo with
     this client UUID exists already, the upload is a completed one pointing at it, so a device
     that lost an earlier answer can finish without sending the bytes again."""
@@ -210,7 +213,8 @@ def create_upload(user: User, length: int | None, meta: dict[str, str]) -> tuple
     if errors:
         raise ValidationFailed("Thông tin kèm ảnh (Upload-Metadata) không hợp lệ.",
                                "The photo's metadata (Upload-Metadata) is not valid.", errors)
-    existing = db.session.scalar(select(Photo).where(Photo.client_uuid == uuid.UUID(cleaned["client_uuid"])))
+    client_uuid = uuid.UUID(cleaned["client_uuid"])
+    existing = db.session.scalar(select(Photo).where(Photo.client_uuid == client_uuid))
     if existing is not None:
         if existing.inspection_id != inspection.id or existing.sha256 != cleaned["sha256"]:
             raise Conflict("Mã ảnh (client_uuid) này đã được dùng cho một ảnh khác.",
@@ -441,15 +445,20 @@ def inspect_image(source, pixel_limit: int | None = None) -> ImageInfo:
             with Image.open(source) as im:
                 image_format = im.format
                 if image_format not in FORMATS:
-                    raise _invalid(f"Định dạng ảnh {im.format} không được hỗ trợ (chỉ JPEG, PNG, WebP).",
-                                   f"Image format {im.format} is not supported (JPEG, PNG, WebP only).")
+                    raise _invalid(f"Định dạng ảnh {im.format} không được hỗ trợ (chỉ JPEG, PNG, "
+                                   f"WebP).",
+                                   f"Image format {im.format} is not supported (JPEG, PNG, WebP "
+                                   f"only).")
                 width, height = im.size
                 if width < 1 or height < 1 or width * height > pixel_limit:
                     raise _invalid(
-                        f"Ảnh quá nhiều điểm ảnh: {width}×{height} (tối đa {pixel_limit / 1e6:g} triệu).",
-                        f"Too many pixels: {width}×{height} (at most {pixel_limit / 1e6:g} million).")
+                        f"Ảnh quá nhiều điểm ảnh: {width}×{height} (tối đa {pixel_limit / 1e6:g} "
+                        f"triệu).",
+                        f"Too many pixels: {width}×{height} (at most {pixel_limit / 1e6:g} "
+                        f"million).")
                 if getattr(im, "n_frames", 1) > 1:
-                    raise _invalid("Ảnh động không được chấp nhận.", "Animated images are not accepted.")
+                    raise _invalid("Ảnh động không được chấp nhận.",
+                                   "Animated images are not accepted.")
                 exif = im.getexif()
                 captured_at, latitude, longitude = _exif_time_and_place(exif)
                 if exif.get(ExifTags.Base.Orientation) in (5, 6, 7, 8):
@@ -462,7 +471,8 @@ def inspect_image(source, pixel_limit: int | None = None) -> ImageInfo:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise _invalid("Ảnh bị từ chối: kích thước khai báo quá lớn (nghi “bom giải nén”).",
-                       "Image refused: its declared size is too large (decompression bomb).") from exc
+                       "Image refused: its declared size is too large (decompression "
+                       "bomb).") from exc
     except UnidentifiedImageError as exc:
         raise _invalid("Tệp không phải là ảnh (JPEG, PNG, WebP).",
                        "The file is not an image (JPEG, PNG, WebP).") from exc
@@ -536,7 +546,8 @@ def thumbnail_path(photo: Photo):
             with store.open(photo.sha256) as original, decode_slot():
                 info = inspect_image(original)
         except StorageError as exc:
-            raise FileMissing("Tệp ảnh không còn trên máy chủ.", "The photo file is missing.") from exc
+            raise FileMissing("Tệp ảnh không còn trên máy chủ.",
+                              "The photo file is missing.") from exc
         store.put_derived(photo.sha256, THUMB_SUFFIX, info.thumbnail)
     return store.path_for(photo.sha256, THUMB_SUFFIX)
 

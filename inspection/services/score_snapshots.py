@@ -46,10 +46,12 @@ def snapshot_values(inspection: Inspection, evaluation: dict) -> dict:
         "items": evaluation["progress"]["total"],
         "computed_at": utcnow(),
     }
-    found = {i["indicator"]: i for i in evaluation["indicators"] if i.get("indicator") in KEY_INDICATORS}
+    found = {i["indicator"]: i for i in evaluation["indicators"]
+             if i.get("indicator") in KEY_INDICATORS}
     for name, prefix in _COLUMNS.items():
         indicator = found.get(name) or {}
-        values[f"{prefix}_rate" if prefix == "on_time" else f"{prefix}_share"] = indicator.get("value")
+        values[f"{prefix}_rate" if prefix == "on_time"
+               else f"{prefix}_share"] = indicator.get("value")
         values[f"{prefix}_target"] = indicator.get("target")
         values[f"{prefix}_met"] = indicator.get("met")
     return values

@@ -28,7 +28,8 @@ score snapshots of the inspections whose scored values changed are refreshed
 Concurrency: the inspections an op batch touches are locked first (``SELECT … FOR NO KEY
 UPDATE`` on PostgreSQL: not FOR UPDATE, which would also wait for every transaction that merely
 inserted a row referencing the inspection — a photo, an audit event — and deadlock with it when
-that transaction then locks the inspection to write the feed; on SQLite a no-op UPDATE takes the database write lock and opens the transaction, which
+that transaction then locks the inspection to write the feed; on SQLite a no-op UPDATE takes the
+database write lock and opens the transaction, which
 also makes SAVEPOINTs behave). So two pushes touching the same inspection run one after the other,
 and each sees what the other committed. ``AppliedOp.op_id`` is the primary key: a concurrent
 second insert of the same op fails, and the batch is then re-run op by op, each in its own

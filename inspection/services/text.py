@@ -98,7 +98,8 @@ def clean_text(value: str | None, *, single_line: bool = False, field: str = "te
     check_text(value, field)
     kept = "" if single_line else "\n\t"
     spaced = "\n\r\t" if single_line else ""
-    return "".join(ch if ch in kept or unicodedata.category(ch) != "Cc" else " " if ch in spaced else ""
+    return "".join(ch if ch in kept or unicodedata.category(ch) != "Cc" else " " if ch in spaced
+                   else ""
                    for ch in unicodedata.normalize("NFC", value or ""))
 
 

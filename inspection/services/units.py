@@ -49,7 +49,8 @@ def read_units_csv(data: bytes) -> list[tuple[int, dict]]:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValidationFailed(
-            f"Tệp không phải UTF-8 (byte lỗi ở vị trí {exc.start}). Hãy lưu lại tệp CSV dạng UTF-8.",
+            f"Tệp không phải UTF-8 (byte lỗi ở vị trí {exc.start}). Hãy lưu lại tệp CSV dạng "
+            f"UTF-8.",
             f"The file is not UTF-8 (bad byte at offset {exc.start}). Save the CSV as UTF-8.",
         ) from exc
     header = next(csv.reader(io.StringIO(text)), [])
@@ -98,10 +99,12 @@ def _clean(row: dict) -> dict:
     try:
         level = UnitLevel(row["level"])
     except ValueError:
-        raise ValueError(f"cấp không hợp lệ '{row['level']}' (province, district, commune)") from None
+        raise ValueError(f"cấp không hợp lệ '{row['level']}' (province, district, "
+                         f"commune)") from None
     code = row["code"]
     if not re.fullmatch(rf"\d{{{CODE_DIGITS[level]}}}", code):
-        raise ValueError(f"mã '{code}' không hợp lệ: mã {level.value} gồm {CODE_DIGITS[level]} chữ số")
+        raise ValueError(f"mã '{code}' không hợp lệ: mã {level.value} gồm {CODE_DIGITS[level]} chữ "
+                         f"số")
     valid_from = _date(row["valid_from"], "valid_from")
     valid_to = _date(row["valid_to"], "valid_to") if row.get("valid_to") else None
     if valid_to is not None and valid_to < valid_from:
@@ -140,7 +143,8 @@ def _date(text: str, column: str) -> date:
 def unit_valid_on(code: str, day: date) -> AdminUnit | None:
     """The version of the unit with this GSO code that existed on the given day."""
     return db.session.scalar(
-        AdminUnit.valid_on_query(day).where(AdminUnit.code == code).order_by(AdminUnit.valid_from.desc())
+        AdminUnit.valid_on_query(day).where(AdminUnit.code == code)
+        .order_by(AdminUnit.valid_from.desc())
     )
 
 
@@ -197,7 +201,8 @@ def _upsert(row: dict) -> tuple[AdminUnit, str]:
         sources.append(source)
 
     unit = db.session.scalar(
-        select(AdminUnit).where(AdminUnit.code == row["code"], AdminUnit.valid_from == row["valid_from"])
+        select(AdminUnit).where(AdminUnit.code == row["code"],
+                                AdminUnit.valid_from == row["valid_from"])
     )
     values = {k: row[k] for k in ("name", "kind", "level", "valid_to")}
     if unit is None:
@@ -205,7 +210,8 @@ def _upsert(row: dict) -> tuple[AdminUnit, str]:
         unit.merged_from = sources
         db.session.add(unit)
         outcome = "added"
-    elif (any(getattr(unit, k) != v for k, v in values.items()) or unit.parent_id != (parent.id if parent else None)
+    elif (any(getattr(unit, k) != v for k,
+              v in values.items()) or unit.parent_id != (parent.id if parent else None)
           or {u.id for u in unit.merged_from} != {u.id for u in sources}):
         for key, value in values.items():
             setattr(unit, key, value)

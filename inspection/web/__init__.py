@@ -15,7 +15,8 @@ ROLE_LABELS = {
     "inspector": N_("Thành viên đoàn"),
     "unitrep": N_("Đại diện đơn vị"),
 }
-TRIP_ROLE_LABELS = {"leader": N_("Trưởng đoàn"), "member": N_("Thành viên"), "secretary": N_("Thư ký")}
+TRIP_ROLE_LABELS = {"leader": N_("Trưởng đoàn"), "member": N_("Thành viên"),
+                    "secretary": N_("Thư ký")}
 LEVEL_LABELS = {"province": N_("Tỉnh"), "district": N_("Huyện"), "commune": N_("Xã")}
 STATE_LABELS = {
     "planned": N_("Đã lên kế hoạch"),
@@ -61,7 +62,8 @@ def init_web(app: Flask) -> None:
 
     @app.template_filter("num")
     def number(value, decimals: int = 1):
-        """A number in the page's language: 1.081 and 86,5 in Vietnamese; 1,081 and 86.5 in English."""
+        """A number in the page's language: 1.081 and 86,5 in Vietnamese; 1,081 and 86.5 in
+        English."""
         if value is None:
             return "—"
         pattern = "#,##0" + ("." + "0" * decimals if decimals and value != int(value) else "")
@@ -75,4 +77,6 @@ def init_web(app: Flask) -> None:
     def vndatetime(value):
         from zoneinfo import ZoneInfo
 
-        return value.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%d/%m/%Y %H:%M") if value else ""
+        if not value:
+            return ""
+        return value.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%d/%m/%Y %H:%M")

@@ -83,8 +83,10 @@ def users():
             db.session.commit()
             flash(_("Đã tạo tài khoản %(name)s.", name=user.username), "success")
             return redirect(url_for("admin.users"))
-    return render_template("admin/users.html", users=db.session.scalars(select(User).order_by(User.username)).all(),
-                           units=units_by_level(), roles=list(Role), errors=errors, form=form), (422 if errors else 200)
+    return render_template("admin/users.html",
+                           users=db.session.scalars(select(User).order_by(User.username)).all(),
+                           units=units_by_level(), roles=list(Role), errors=errors,
+                           form=form), (422 if errors else 200)
 
 
 def _account(user_id: int) -> User:
@@ -92,8 +94,8 @@ def _account(user_id: int) -> User:
 
 
 def _account_page(user: User, errors=None, form=None, status: int = 200):
-    return render_template("admin/user.html", account=user, units=units_by_level(), roles=list(Role),
-                           errors=errors or {}, form=form or {}), status
+    return render_template("admin/user.html", account=user, units=units_by_level(),
+                           roles=list(Role), errors=errors or {}, form=form or {}), status
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -105,12 +107,13 @@ def user_page(user_id: int):
     form = request.form
     unit = db.session.get(AdminUnit, form_id(form.get("unit_id"), 0))
     try:
-        changed = update_user(user, current_user, form.get("full_name", ""), form.get("position", ""),
-                              form.get("role", ""), unit)
+        changed = update_user(user, current_user, form.get("full_name", ""),
+                              form.get("position", ""), form.get("role", ""), unit)
     except ServiceError as exc:
         return _account_page(user, _refused(exc), form, exc.status)
     db.session.commit()
-    flash(_("Đã lưu tài khoản %(name)s; các phiên đăng nhập của tài khoản đã kết thúc.", name=user.username)
+    flash(_("Đã lưu tài khoản %(name)s; các phiên đăng nhập của tài khoản đã kết thúc.",
+            name=user.username)
           if changed else _("Không có gì thay đổi."), "success")
     return redirect(url_for("admin.user_page", user_id=user.id))
 
@@ -132,7 +135,8 @@ def deactivate(user_id: int):
     """Deactivate an account (it can no longer sign in)."""
     user = _account(user_id)
     return _account_action(user, lambda: deactivate_user(user, current_user),
-                           _("Đã khóa tài khoản %(name)s; mọi phiên đăng nhập đã kết thúc.", name=user.username))
+                           _("Đã khóa tài khoản %(name)s; mọi phiên đăng nhập đã kết thúc.",
+                             name=user.username))
 
 
 @bp.post("/users/<int:user_id>/activate")
@@ -140,14 +144,17 @@ def activate(user_id: int):
     """Activate an account again."""
     user = _account(user_id)
     return _account_action(user, lambda: activate_user(user, current_user),
-                           _("Đã mở lại tài khoản %(name)s; người dùng cần đăng nhập lại.", name=user.username))
+                           _("Đã mở lại tài khoản %(name)s; người dùng cần đăng nhập lại.",
+                             name=user.username))
 
 
 @bp.post("/users/<int:user_id>/password")
 def reset_password(user_id: int):
     """Set a new password for an account."""
     user = _account(user_id)
-    return _account_action(user, lambda: set_password(user, request.form.get("password", ""), current_user),
+    return _account_action(user,
+                           lambda: set_password(user, request.form.get("password", ""),
+                                                current_user),
                            _("Đã đặt mật khẩu mới cho %(name)s; mọi phiên đăng nhập đã kết thúc.",
                              name=user.username))
 
@@ -161,7 +168,8 @@ def end_sessions(user_id: int):
         end_all_sessions(user, current_user)
         if user.id == current_user.id:
             keep_session(user)
-    return _account_action(user, end, _("Đã đăng xuất %(name)s khỏi mọi thiết bị.", name=user.username))
+    return _account_action(user, end,
+                           _("Đã đăng xuất %(name)s khỏi mọi thiết bị.", name=user.username))
 
 
 @bp.post("/users/<int:user_id>/certificates")
@@ -169,7 +177,9 @@ def add_certificate(user_id: int):
     """Register a signing certificate for an account."""
     user = _account(user_id)
     return _account_action(
-        user, lambda: register_certificate(user, read_certificate_upload(request.files.get("certificate")),
+        user,
+        lambda: register_certificate(user,
+                                     read_certificate_upload(request.files.get("certificate")),
                                            current_user),
         _("Đã đăng ký chứng thư số cho %(name)s.", name=user.username))
 
@@ -180,7 +190,8 @@ def withdraw(user_id: int, certificate_id: int):
     user = _account(user_id)
     row = certificate_of(user, certificate_id) or abort(404)
     return _account_action(user, lambda: withdraw_certificate(row, current_user),
-                           _("Đã gỡ chứng thư số; chữ ký mới bằng chứng thư này không còn được nhận."))
+                           _("Đã gỡ chứng thư số; chữ ký mới bằng chứng thư này không còn được "
+                             "nhận."))
 
 
 @bp.route("/units", methods=["GET", "POST"])
@@ -191,15 +202,16 @@ def units():
         form = request.form
         try:
             unit, outcome = save_unit({k: form.get(k, "") for k in
-                                       ("code", "name", "kind", "level", "parent_code", "valid_from", "valid_to",
-                                        "merged_from")})
+                                       ("code", "name", "kind", "level", "parent_code",
+                                        "valid_from", "valid_to", "merged_from")})
         except ValueError as exc:
             db.session.rollback()
             error = str(exc)
             flash(_("Không lưu được đơn vị: %(reason)s", reason=error), "error")
         else:
             db.session.commit()
-            flash(_("Đã lưu %(unit)s (%(outcome)s).", unit=unit.full_name, outcome=outcome), "success")
+            flash(_("Đã lưu %(unit)s (%(outcome)s).", unit=unit.full_name, outcome=outcome),
+                  "success")
             return redirect(url_for("admin.units"))
     on = request.args.get("on", "")
     level = request.args.get("level", "")
@@ -207,15 +219,18 @@ def units():
     query = select(AdminUnit).order_by(AdminUnit.valid_from, AdminUnit.level, AdminUnit.code)
     try:
         if on:
-            query = AdminUnit.valid_on_query(date.fromisoformat(on)).order_by(AdminUnit.level, AdminUnit.code)
+            query = (AdminUnit.valid_on_query(date.fromisoformat(on))
+                     .order_by(AdminUnit.level, AdminUnit.code))
     except ValueError:
         flash(_("Ngày lọc không hợp lệ (YYYY-MM-DD)."), "error")
     if level in UnitLevel.__members__:
         query = query.where(AdminUnit.level == UnitLevel(level))
     if q:
         query = query.where(or_(AdminUnit.name.contains(q), AdminUnit.code == q))
-    return render_template("admin/units.html", units=db.session.scalars(query).all(), levels=list(UnitLevel),
-                           filters={"on": on, "level": level, "q": q}, form=form), (422 if error else 200)
+    return render_template("admin/units.html", units=db.session.scalars(query).all(),
+                           levels=list(UnitLevel),
+                           filters={"on": on, "level": level, "q": q},
+                           form=form), (422 if error else 200)
 
 
 @bp.route("/plans", methods=["GET", "POST"])
@@ -226,16 +241,20 @@ def plans():
         form = request.form
         province = db.session.get(AdminUnit, form_id(form.get("province_id"), 0))
         try:
-            plan = create_plan(form.get("number", ""), form.get("title", ""), form.get("issuer", ""),
-                               form.get("issued_on", ""), form.get("year", ""), province, by=current_user)
+            plan = create_plan(form.get("number", ""), form.get("title", ""),
+                               form.get("issuer", ""),
+                               form.get("issued_on", ""), form.get("year", ""), province,
+                               by=current_user)
         except ServiceError as exc:
             errors = _refused(exc)
         else:
             db.session.commit()
             flash(_("Đã tạo kế hoạch %(number)s.", number=plan.number), "success")
             return redirect(url_for("admin.plans"))
-    provinces = db.session.scalars(select(AdminUnit).where(AdminUnit.level == UnitLevel.province)).all()
-    return render_template("admin/plans.html", plans=db.session.scalars(select(Plan).order_by(Plan.issued_on.desc())).all(),
+    provinces = db.session.scalars(select(AdminUnit)
+                                   .where(AdminUnit.level == UnitLevel.province)).all()
+    return render_template("admin/plans.html",
+                           plans=db.session.scalars(select(Plan).order_by(Plan.issued_on.desc())).all(),
                            provinces=provinces, errors=errors, form=form), (422 if errors else 200)
 
 
@@ -251,7 +270,8 @@ def trips():
             if plan is None:
                 errors = {"plan_id": [_("Cần chọn kế hoạch.")]}
                 raise ServiceError("Cần chọn kế hoạch.", "Choose a plan.", errors)
-            trip = create_trip(plan, form.get("name", ""), form.get("starts_on", ""), form.get("ends_on", ""),
+            trip = create_trip(plan, form.get("name", ""), form.get("starts_on", ""),
+                               form.get("ends_on", ""),
                                leader, _by_ids(User, form.getlist("member_ids")),
                                _by_ids(AdminUnit, form.getlist("unit_ids")), form.get("place", ""),
                                form.get("decision", ""), by=current_user)
@@ -264,11 +284,13 @@ def trips():
     people = db.session.scalars(select(User).where(User.role.in_([Role.leader, Role.inspector]))
                                 .order_by(User.full_name)).all()
     units = db.session.scalars(select(AdminUnit).where(AdminUnit.level != UnitLevel.province)
-                               .order_by(AdminUnit.valid_from.desc(), AdminUnit.level, AdminUnit.name)).all()
+                               .order_by(AdminUnit.valid_from.desc(), AdminUnit.level,
+                                         AdminUnit.name)).all()
     return render_template("admin/trips.html",
                            trips=db.session.scalars(select(Trip).order_by(Trip.starts_on.desc())).all(),
                            plans=db.session.scalars(select(Plan).order_by(Plan.issued_on.desc())).all(),
-                           people=people, units=units, errors=errors, form=form), (422 if errors else 200)
+                           people=people, units=units, errors=errors,
+                           form=form), (422 if errors else 200)
 
 
 @bp.route("/checklists", methods=["GET", "POST"])
@@ -355,7 +377,8 @@ def checklist_version(version_id: int):
     version = db.session.get(ChecklistVersion, version_id) or abort(404)
     in_use = db.session.scalar(select(func.count()).select_from(Inspection)
                                .where(Inspection.checklist_version_id == version.id))
-    return render_template("admin/checklist_version.html", version=version, doc=version.document, in_use=in_use)
+    return render_template("admin/checklist_version.html", version=version, doc=version.document,
+                           in_use=in_use)
 
 
 @bp.post("/checklists/<int:version_id>/publish")
@@ -368,5 +391,6 @@ def publish_checklist(version_id: int):
         _refused(exc)
     else:
         db.session.commit()
-        flash(_("Đã ban hành phiên bản %(version)s; từ nay không thể sửa.", version=version.version), "success")
+        flash(_("Đã ban hành phiên bản %(version)s; từ nay không thể sửa.",
+                version=version.version), "success")
     return redirect(url_for("admin.checklist_version", version_id=version.id))

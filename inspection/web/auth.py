@@ -16,7 +16,8 @@ bp = Blueprint("auth", __name__)
 
 def safe_next(target: str | None) -> str:
     """Only same-site relative paths are followed after sign-in (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    if (target and target.startswith("/") and not target.startswith("//")
+            and not urlsplit(target).netloc):
         return target
     return url_for("main.home")
 
@@ -31,7 +32,8 @@ def login():
         try:
             user = sign_in(username, request.form.get("password", ""), request.remote_addr)
         except TooManyAttempts as exc:
-            return render_template("auth/login.html", error=exc.message(str(get_locale())), username=username,
+            return render_template("auth/login.html", error=exc.message(str(get_locale())),
+                                   username=username,
                                    next=next_url, demo=current_app.config.get("DEMO")), 429, {
                                        "Retry-After": str(exc.retry_after)}
         if user is None:

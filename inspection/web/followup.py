@@ -21,9 +21,12 @@ def follow_up_context(inspection: Inspection) -> dict:
     today = local_today()
     items = previous_recommendations(inspection)
     return {
-        "items": [{"rec": r, "overdue": is_overdue(r, today), "here": r.followed_up_in_id == inspection.id,
+        "items": [{"rec": r, "overdue": is_overdue(r, today),
+                   "here": r.followed_up_in_id == inspection.id,
                    "source": db.session.get(Inspection, r.inspection_id)} for r in items],
-        "can_record": is_trip_leader(current_user, inspection.trip) and inspection.state != InspectionState.signed,
+        "can_record": is_trip_leader(current_user,
+                                     inspection.trip)
+                                     and inspection.state != InspectionState.signed,
     }
 
 
@@ -44,4 +47,5 @@ def record(inspection_id: int, recommendation_id: int):
     else:
         db.session.commit()
         flash(_("Đã ghi kết quả theo dõi kiến nghị."), "success")
-    return redirect(url_for("main.inspection_page", inspection_id=inspection.id, _anchor="followup"))
+    return redirect(url_for("main.inspection_page", inspection_id=inspection.id,
+                            _anchor="followup"))

@@ -89,21 +89,27 @@ def inspection_page(inspection_id: int):
     observations = {o.item_code: o for o in db.session.scalars(
         select(Observation).where(Observation.inspection_id == inspection.id))}
     photos: dict[str | None, list[Photo]] = defaultdict(list)
-    for photo in db.session.scalars(select(Photo).where(Photo.inspection_id == inspection.id).order_by(Photo.id)):
+    for photo in db.session.scalars(select(Photo).where(Photo.inspection_id == inspection.id)
+                                    .order_by(Photo.id)):
         photos[photo.item_code].append(photo)
     users = {u.id: u for u in db.session.scalars(select(User))}
     is_leader = is_trip_leader(current_user, inspection.trip)
     return render_template(
         "inspection.html", inspection=inspection, evaluation=evaluate_inspection(inspection),
-        actions=allowed_actions(inspection), history=history, observations=observations, photos=photos,
-        users=users, is_leader=is_leader, editable=is_leader and inspection.state != InspectionState.signed,
+        actions=allowed_actions(inspection), history=history, observations=observations,
+        photos=photos,
+        users=users, is_leader=is_leader,
+        editable=is_leader and inspection.state != InspectionState.signed,
         can_comment=inspection.state != InspectionState.signed and (
-            is_leader or (current_user.role == Role.unitrep and current_user.unit_id == inspection.unit_id)),
-        conflicts=review.open_conflicts(inspection), late=review.pending_late_submissions(inspection),
+            is_leader
+            or (current_user.role == Role.unitrep and current_user.unit_id == inspection.unit_id)),
+        conflicts=review.open_conflicts(inspection),
+        late=review.pending_late_submissions(inspection),
         findings=db.session.scalars(select(Finding).where(Finding.inspection_id == inspection.id)
                                     .order_by(Finding.position, Finding.id)).all(),
-        recommendations=db.session.scalars(select(Recommendation).where(Recommendation.inspection_id == inspection.id)
-                                           .order_by(Recommendation.position, Recommendation.id)).all(),
+        recommendations=db.session.scalars(
+            select(Recommendation).where(Recommendation.inspection_id == inspection.id)
+            .order_by(Recommendation.position, Recommendation.id)).all(),
         blockers=review.approval_blockers(inspection) if inspection.can("approve") else [],
         minutes_revisions=minutes.revisions_of(inspection),
         minutes_check=minutes.check_revision(minutes.latest_revision(inspection)),

@@ -74,12 +74,15 @@ def index():
     filters = OverviewQuerySchema().load(request.args)
     counts = reports.overview_counts(current_user, filters)
     choice = reports.resolve_ranking_filters()
-    ranked = reports.ranking_page(current_user, choice["year"], choice["level"], choice["era"], per_page=0, chart=14)
+    ranked = reports.ranking_page(current_user, choice["year"], choice["level"], choice["era"],
+                                  per_page=0, chart=14)
     return render_template(
-        "overview/index.html", counts=counts, filters=filters, choice=choice, ranked_total=ranked["total"],
+        "overview/index.html", counts=counts, filters=filters, choice=choice,
+        ranked_total=ranked["total"],
         indicators=ranked["indicators"], classes=ranked["classes"],
         recommendations=reports.recommendation_counts(current_user),
-        ranking_chart=charts.ranking_chart(ranked["chart_rows"], str(get_locale()), total=ranked["total"]),
+        ranking_chart=charts.ranking_chart(ranked["chart_rows"], str(get_locale()),
+                                           total=ranked["total"]),
         indicator_chart=charts.indicator_chart(ranked["indicators"], str(get_locale())),
         may_export=may_export(), sees_province=reports.sees_province(current_user),
         archive_trips=_archive_trips([t["id"] for t in counts["trips"]]))
@@ -91,7 +94,8 @@ def inspections():
     filters = OverviewQuerySchema().load(request.args)
     rows, total = reports.inspection_list(current_user, filters)
     return render_template("overview/inspections.html", rows=rows, total=total, filters=filters,
-                           args=_args_without("page"), may_export=may_export(), tables=EXPORT_TABLES,
+                           args=_args_without("page"), may_export=may_export(),
+                           tables=EXPORT_TABLES,
                            export_args=_args_without("page", "per_page"))
 
 
@@ -99,7 +103,8 @@ def inspections():
 def ranking():
     """The units ranked by score, for the filters."""
     query = RankingPageQuerySchema().load(request.args)
-    choice = reports.resolve_ranking_filters(query.get("year"), query.get("level"), query.get("era"))
+    choice = reports.resolve_ranking_filters(query.get("year"), query.get("level"),
+                                             query.get("era"))
     ranked = reports.ranking_page(current_user, choice["year"], choice["level"], choice["era"],
                                   query["page"], query["per_page"])
     return render_template(
@@ -107,7 +112,8 @@ def ranking():
         args=_args_without("page"), choice=choice, sections=reports.section_titles(ranked["rows"]),
         indicators=ranked["indicators"], classes=ranked["classes"],
         sees_province=reports.sees_province(current_user),
-        ranking_chart=charts.ranking_chart(ranked["chart_rows"], str(get_locale()), total=ranked["total"]),
+        ranking_chart=charts.ranking_chart(ranked["chart_rows"], str(get_locale()),
+                                           total=ranked["total"]),
         indicator_chart=charts.indicator_chart(ranked["indicators"], str(get_locale())))
 
 
@@ -117,7 +123,8 @@ def recommendations():
     filters = RecommendationQuerySchema().load(request.args)
     rows, total = reports.recommendation_list(current_user, filters)
     return render_template("overview/recommendations.html", rows=rows, total=total, filters=filters,
-                           counts=reports.recommendation_counts(current_user), args=_args_without("page"),
+                           counts=reports.recommendation_counts(current_user),
+                           args=_args_without("page"),
                            is_unitrep=current_user.role == Role.unitrep)
 
 
@@ -136,8 +143,10 @@ def recommendation_done(recommendation_id: int):
         flash(exc.message(str(get_locale())), "error")
     else:
         db.session.commit()
-        flash(_("Đã báo cáo kiến nghị đã thực hiện; đoàn kiểm tra sẽ xác nhận ở lần kiểm tra sau."), "success")
-    return redirect(request.form.get("back") if (request.form.get("back") or "").startswith("/overview/")
+        flash(_("Đã báo cáo kiến nghị đã thực hiện; đoàn kiểm tra sẽ xác nhận ở lần kiểm tra "
+                "sau."), "success")
+    return redirect(request.form.get("back")
+                    if (request.form.get("back") or "").startswith("/overview/")
                     else url_for("overview.recommendations"))
 
 
@@ -191,7 +200,8 @@ def _archive_trips(trip_ids: list[int]) -> set[int]:
     if current_user.role != Role.leader:
         return set()
     return set(db.session.scalars(select(TripMember.trip_id).where(
-        TripMember.user_id == current_user.id, TripMember.role == TripRole.leader, TripMember.trip_id.in_(trip_ids))))
+        TripMember.user_id == current_user.id, TripMember.role == TripRole.leader,
+        TripMember.trip_id.in_(trip_ids))))
 
 
 def _args_without(*names: str) -> dict:

@@ -56,7 +56,8 @@ def decide_late(inspection_id: int, late_id: int):
     inspection = _inspection(inspection_id)
     late = _owned(LateSubmission, late_id, inspection)
     return _done(inspection, lambda: review.decide_late_submission(
-        late, current_user, request.form.get("decision") == "accept"), _("Đã xử lý thay đổi đến muộn."), "late")
+        late, current_user, request.form.get("decision") == "accept"),
+        _("Đã xử lý thay đổi đến muộn."), "late")
 
 
 @bp.post("/observations")
@@ -67,7 +68,8 @@ def set_observation(inspection_id: int):
     form = request.form
     version = form_id(form.get("version"), -1)
     return _done(inspection, lambda: review.set_observation(
-        inspection, current_user, form.get("item_code", ""), form.get("field", ""), form.get("value", ""), version),
+        inspection, current_user, form.get("item_code", ""), form.get("field", ""),
+        form.get("value", ""), version),
         _("Đã lưu số liệu."), "results")
 
 
@@ -87,7 +89,8 @@ def delete_finding(inspection_id: int, finding_id: int):
     """Delete a finding (the leader)."""
     inspection = _inspection(inspection_id)
     finding = _owned(Finding, finding_id, inspection)
-    return _done(inspection, lambda: review.delete_finding(finding, current_user), _("Đã xoá nhận xét."), "findings")
+    return _done(inspection, lambda: review.delete_finding(finding, current_user),
+                 _("Đã xoá nhận xét."), "findings")
 
 
 @bp.post("/recommendations")
@@ -97,8 +100,10 @@ def add_recommendation(inspection_id: int):
     inspection = _inspection(inspection_id)
     form = request.form
     return _done(inspection, lambda: review.add_recommendation(
-        inspection, current_user, form.get("text", ""), form.get("due_on"), form.get("library_code") or None,
-        [c for c in form.get("item_codes", "").split() if c]), _("Đã thêm kiến nghị."), "recommendations")
+        inspection, current_user, form.get("text", ""), form.get("due_on"),
+        form.get("library_code") or None,
+        [c for c in form.get("item_codes", "").split() if c]), _("Đã thêm kiến nghị."),
+        "recommendations")
 
 
 @bp.post("/recommendations/<int:recommendation_id>")
@@ -129,4 +134,5 @@ def save_comments(inspection_id: int):
     inspection = _inspection(inspection_id)
     revision = form_id(request.form.get("revision"), -1)
     return _done(inspection, lambda: review.save_unit_comments(
-        inspection, current_user, request.form.get("text", ""), revision), _("Đã lưu ý kiến của đơn vị."), "comments")
+        inspection, current_user, request.form.get("text", ""), revision),
+        _("Đã lưu ý kiến của đơn vị."), "comments")
