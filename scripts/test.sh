@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Run the import contracts (lint-imports), ruff, then the whole test suite: SQLite always, PostgreSQL too (a throwaway cluster is started when
-# PostgreSQL's initdb is installed, or pass TEST_POSTGRES_URL), the JavaScript rule tests (Node)
-# and the browser tests (Debian's Chromium, and WebKit: WebKitWebDriver under Xvfb). Extra
-# arguments go to pytest; the SQLite and the PostgreSQL halves run in two processes at once.
+# Check the import contracts (lint-imports) and ruff, then run the whole test suite: SQLite
+# always, PostgreSQL too (a throwaway cluster is started when PostgreSQL's initdb is installed, or
+# pass TEST_POSTGRES_URL), the JavaScript rule tests (Node) and the browser tests (Debian's
+# Chromium, and WebKit: WebKitWebDriver under Xvfb). Extra arguments go to pytest; the SQLite and
+# the PostgreSQL halves run in two processes at once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup.sh
