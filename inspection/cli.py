@@ -141,8 +141,8 @@ def register_cli(app: Flask) -> None:
         except ServiceError as exc:
             _fail(exc)
         db.session.commit()
-        click.echo(f"Đã đăng ký / registered for {user.username}: {row.subject} (serial "
-                   f"{row.serial}, "
+        click.echo(f"Đã đăng ký / registered for {user.username}: "
+                   f"{row.subject} (serial {row.serial}, "
                    f"{row.not_before:%d/%m/%Y} – {row.not_after:%d/%m/%Y})")
 
     @app.cli.command("import-units")
@@ -182,8 +182,8 @@ def register_cli(app: Flask) -> None:
         from .services.backup import restore_backup
 
         if not yes:
-            click.confirm("Dữ liệu hiện tại sẽ bị thay thế / the current data will be replaced. "
-                          "Continue?",
+            click.confirm("Dữ liệu hiện tại sẽ bị thay thế / the current data "
+                          "will be replaced. Continue?",
                           abort=True)
         try:
             manifest = restore_backup(backup_dir)
@@ -420,7 +420,7 @@ def register_cli(app: Flask) -> None:
 
         province = build_province(seed=seed, communes=communes)
         db.session.commit()
-        click.echo(f"Tỉnh thử nghiệm / synthetic province {province.code}: {len(province.units)} "
-                   f"units, "
-                   f"{len(province.inspections)} inspections; logins tn-admin, tn-leader (password "
-                   f"demo1234).")
+        click.echo(f"Tỉnh thử nghiệm / synthetic province {province.code}: "
+                   f"{len(province.units)} units, "
+                   f"{len(province.inspections)} inspections; logins tn-admin, "
+                   f"tn-leader (password demo1234).")

@@ -192,8 +192,8 @@ W_NS = ('xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" 
 
 
 def _run(text: str, bold=False, italic=False, size=26) -> str:
-    props = ('<w:rFonts w:ascii="Times New Roman" w:hAnsi="Times New Roman" w:cs="Times New '
-             'Roman"/>'
+    props = ('<w:rFonts w:ascii="Times New Roman" w:hAnsi="Times New Roman" '
+             'w:cs="Times New Roman"/>'
              + ("<w:b/>" if bold else "") + ("<w:i/>" if italic
                                              else "") + f'<w:sz w:val="{size}"/>')
     return f'<w:r><w:rPr>{props}</w:rPr><w:t xml:space="preserve">{escape(text)}</w:t></w:r>'
@@ -289,8 +289,8 @@ def write_docx(path: Path, photo_paths: list[Path]) -> None:
         body.append(_p(f"Ảnh minh chứng số {i}; Chụp lúc: 01/10/2021 09:{i % 60:02d}; "
                        "Tọa độ: 22,70610° B, 106,68950° Đ", "center", italic=True, size=20,
                        indent=False))
-    document = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document '
-                f'{W_NS}><w:body>'
+    document = (f'<?xml version="1.0" encoding="UTF-8" '
+                f'standalone="yes"?><w:document {W_NS}><w:body>'
                 + "".join(body)
                 + '<w:sectPr><w:pgSz w:w="11906" w:h="16838"/><w:pgMar w:top="1134" w:right="850" '
                 'w:bottom="1134" w:left="1701" w:header="567" w:footer="567" w:gutter="0"/>'

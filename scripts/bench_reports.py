@@ -242,8 +242,8 @@ def measure(app, requests: int) -> list[tuple[str, float, float, int]]:
         times.sort()
         p95 = times[min(len(times) - 1, round(0.95 * len(times)) - 1)]
         results.append((label, statistics.median(times), p95, size))
-        log(f"{label}: p50 {statistics.median(times):.0f} ms, p95 {p95:.0f} ms ({size / 1024:.0f} "
-            f"KiB)")
+        log(f"{label}: p50 {statistics.median(times):.0f} ms, p95 {p95:.0f} "
+            f"ms ({size / 1024:.0f} KiB)")
     return results
 
 

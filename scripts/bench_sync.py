@@ -196,8 +196,8 @@ def raw_sqlite(path: Path, rows: int, batch: int) -> float:
     start = time.perf_counter()
     for first in range(0, rows, batch):
         conn.execute("BEGIN")
-        conn.executemany("INSERT INTO observations (inspection_id, item_code, result, points, "
-                         "value,"
+        conn.executemany("INSERT INTO observations (inspection_id, "
+                         "item_code, result, points, value,"
                          " text, note, version, field_versions, updated_by_id, updated_at)"
                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", payload[first:first + batch])
         conn.execute("COMMIT")
@@ -364,8 +364,8 @@ def main() -> None:
         ("batch latency p95", f"{percentile(batches_ms, 0.95):.1f} ms"),
         ("batch latency max", f"{max(batches_ms):.1f} ms"),
         ("server CPU per batch", (f"{server_cpu * 1000 / len(latencies):.1f} ms (user + system; "
-                                  f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} "
-                                  f"CPUs)")),
+                                  f"load average {os.getloadavg()[0]:.1f} "
+                                  f"on {os.cpu_count()} CPUs)")),
         ("pull after each push p50 / p95",
          f"{statistics.median(pull_latencies) * 1000:.1f} / {spent:.1f} ms"),
         ("retry of a batch (all duplicate)", f"{retry * 1000:.1f} ms"),

@@ -23,8 +23,8 @@ from .guards import login_required_api
 from .parsing import Blueprint
 
 blp = Blueprint("api_reports", __name__, url_prefix="/api/v1/reports",
-                description="Province reports: ranking, indicators, inspections, recommendations "
-                            "(read-only)")
+                description="Province reports: ranking, indicators, inspections, "
+                            "recommendations (read-only)")
 
 
 def _plain(value):

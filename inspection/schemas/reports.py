@@ -95,20 +95,20 @@ def _date_range(data: dict, start: str, end: str) -> None:
     if data.get(start) and data.get(end) and data[start] > data[end]:
         first, last = data[start], data[end]
         raise ma.ValidationError([(
-            f"Khoảng ngày không hợp lệ: ngày bắt đầu {first:%d/%m/%Y} sau ngày kết thúc "
-            f"{last:%d/%m/%Y}",
+            f"Khoảng ngày không hợp lệ: ngày bắt đầu {first:%d/%m/%Y} sau ngày "
+            f"kết thúc {last:%d/%m/%Y}",
             f"Impossible date range: {first.isoformat()} is after {last.isoformat()}")])
 
 
 class RankingQuerySchema(QuerySchema):
     year = F.Integer(validate=ma.validate.Range(min=2000, max=2100),
-                     metadata={"description": "Year of the inspections (default: the latest with "
-                                              "results)"})
+                     metadata={"description": "Year of the inspections (default: "
+                                              "the latest with results)"})
     level = F.String(validate=ma.validate.OneOf(LEVELS),
                      metadata={"description": "district | commune (default: commune)"})
     era = F.String(validate=ma.validate.OneOf(ERAS),
-                   metadata={"description": "3cap | 2cap (default: the era of the year's latest "
-                                            "inspections)"})
+                   metadata={"description": "3cap | 2cap (default: the era of the "
+                                            "year's latest inspections)"})
 
 
 class IndicatorQuerySchema(RankingQuerySchema):

@@ -239,10 +239,10 @@ def write_xlsx(rows: Iterable[list], path: str | os.PathLike, sheet: str = "data
     for number, row in enumerate(iterator, start=2):
         if number > XLSX_MAX_ROWS:
             raise ValidationFailed(
-                "Quá giới hạn 1.048.576 dòng của Excel; hãy lọc bớt, hoặc xuất CSV hay cơ sở dữ "
-                "liệu SQLite.",
-                "Over Excel's limit of 1,048,576 rows; filter further, or export CSV or the SQLite "
-                "database.")
+                "Quá giới hạn 1.048.576 dòng của Excel; hãy lọc bớt, hoặc xuất CSV "
+                "hay cơ sở dữ liệu SQLite.",
+                "Over Excel's limit of 1,048,576 rows; filter further, or export "
+                "CSV or the SQLite database.")
         worksheet.append([_xlsx_cell(worksheet, v) for v in row])
     workbook.save(path)
 
@@ -463,8 +463,8 @@ def trip_for_archive(user: User, trip: Trip | None) -> Trip:
         raise NotFound("Không tìm thấy đợt kiểm tra.", "Trip not found.")
     if user.role != Role.admin and not is_trip_leader(user, trip):
         raise PermissionDenied("Chỉ quản trị viên và trưởng đoàn được tải hồ sơ của đợt kiểm tra.",
-                               "Only the secretariat and the trip's leader may download the trip's "
-                               "files.")
+                               "Only the secretariat and the trip's leader may "
+                               "download the trip's files.")
     return trip
 
 

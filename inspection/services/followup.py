@@ -57,8 +57,8 @@ def _evidence(text: str | None, result: str) -> str | None:
     if not text and result in ("done", "partly"):
         raise ValidationFailed("Cần ghi bằng chứng (văn bản, hồ sơ, ảnh đã xem) khi kiến nghị đã "
                                "hoặc đã một phần được thực hiện.",
-                               "Evidence is required when a recommendation was carried out, fully "
-                               "or partly.",
+                               "Evidence is required when a recommendation was "
+                               "carried out, fully or partly.",
                                {"evidence": ["required"]})
     if len(text) > EVIDENCE_LIMIT:
         raise ValidationFailed(f"Bằng chứng dài quá {EVIDENCE_LIMIT} ký tự.",
@@ -86,10 +86,10 @@ def record_follow_up(recommendation: Recommendation, inspection: Inspection, use
     if recommendation.followed_up_in_id not in (None, inspection.id):
         other = db.session.get(Inspection, recommendation.followed_up_in_id)
         if other is not None and other.scheduled_on > inspection.scheduled_on:
-            raise Conflict("Kiến nghị này đã được theo dõi ở một cuộc kiểm tra sau; hãy ghi nhận ở "
-                           "đó.",
-                           "This recommendation was followed up at a later inspection; record it "
-                           "there.")
+            raise Conflict("Kiến nghị này đã được theo dõi ở một cuộc kiểm "
+                           "tra sau; hãy ghi nhận ở đó.",
+                           "This recommendation was followed up at a later "
+                           "inspection; record it there.")
     before = {"status": recommendation.status, "result": recommendation.follow_up_result,
               "followed_up_in_id": recommendation.followed_up_in_id}
     recommendation.follow_up_evidence = _evidence(evidence, result)
@@ -120,8 +120,8 @@ def report_done(recommendation: Recommendation, user: User,
         # The same answer as for no such id:
         if not can_view(user, db.session.get(Inspection, recommendation.inspection_id)):
             raise NotFound("Không tìm thấy kiến nghị.", "Recommendation not found.")
-        raise PermissionDenied("Chỉ đại diện đơn vị được kiểm tra được báo cáo đã thực hiện kiến "
-                               "nghị.",
+        raise PermissionDenied("Chỉ đại diện đơn vị được kiểm tra được báo "
+                               "cáo đã thực hiện kiến nghị.",
                                "Only the inspected unit's representative may report a "
                                "recommendation done.")
     if recommendation.status != "open":

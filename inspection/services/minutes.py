@@ -295,8 +295,8 @@ def sign_minutes(target: Inspection | Trip, user: User, location: str = "",
         raise NotFound("Chưa có biên bản để ký.", "There are no minutes to sign yet.")
     role, field = _signing_role(revision, user, target)
     if not (demo_key or demo_signing()):
-        raise Conflict("Máy chủ không giữ khóa ký của bạn: hãy tải biên bản về, ký bằng chứng thư "
-                       "số của "
+        raise Conflict("Máy chủ không giữ khóa ký của bạn: hãy tải biên bản về, "
+                       "ký bằng chứng thư số của "
                        "mình rồi tải lên.",
                        "The server holds no key for you: download, sign with your own "
                        "certificate, and upload.")

@@ -322,8 +322,8 @@ CLOSING_ONE = ("Buổi kiểm tra kết thúc vào hồi {end} cùng ngày. Biê
                "thành phần tham dự cùng nghe và nhất trí thông qua. Biên bản được lập thành 02 bản "
                "có giá trị như nhau, Đoàn kiểm tra giữ 01 bản, đơn vị được kiểm tra giữ 01 bản.")
 CLOSING_TRIP = ("Đợt kiểm tra kết thúc vào hồi {end} {day}. Biên bản đã được đọc lại cho các thành "
-                "phần tham dự cùng nghe và nhất trí thông qua. Biên bản được lập thành "
-                "{copies:02d} "
+                "phần tham dự cùng nghe và nhất trí thông qua. Biên bản "
+                "được lập thành {copies:02d} "
                 "bản có giá trị như nhau, Đoàn kiểm tra giữ 01 bản, mỗi đơn vị được kiểm tra giữ "
                 "01 bản.")
 

@@ -153,8 +153,8 @@ def _clean_metadata(meta: dict[str, str], inspection: Inspection | None) -> tupl
     cleaned["sha256"] = sha.lower()
     item_code = meta.get("item_code", "").strip() or None
     if item_code is not None and inspection is not None and item_for(inspection, item_code) is None:
-        errors["item_code"] = [f"Không có tiêu chí '{item_code[:40]}' trong danh mục của cuộc kiểm "
-                               f"tra."]
+        errors["item_code"] = [f"Không có tiêu chí '{item_code[:40]}' trong "
+                               f"danh mục của cuộc kiểm tra."]
     cleaned["item_code"] = item_code
     for key, limit in (("filename", 255), ("content_type", 100), ("caption", CAPTION_LIMIT)):
         value = unicodedata.normalize("NFC", meta.get(key, "").strip())
@@ -445,17 +445,17 @@ def inspect_image(source, pixel_limit: int | None = None) -> ImageInfo:
             with Image.open(source) as im:
                 image_format = im.format
                 if image_format not in FORMATS:
-                    raise _invalid(f"Định dạng ảnh {im.format} không được hỗ trợ (chỉ JPEG, PNG, "
-                                   f"WebP).",
-                                   f"Image format {im.format} is not supported (JPEG, PNG, WebP "
-                                   f"only).")
+                    raise _invalid(f"Định dạng ảnh {im.format} không được hỗ "
+                                   f"trợ (chỉ JPEG, PNG, WebP).",
+                                   f"Image format {im.format} is not "
+                                   f"supported (JPEG, PNG, WebP only).")
                 width, height = im.size
                 if width < 1 or height < 1 or width * height > pixel_limit:
                     raise _invalid(
-                        f"Ảnh quá nhiều điểm ảnh: {width}×{height} (tối đa {pixel_limit / 1e6:g} "
-                        f"triệu).",
-                        f"Too many pixels: {width}×{height} (at most {pixel_limit / 1e6:g} "
-                        f"million).")
+                        f"Ảnh quá nhiều điểm ảnh: {width}×{height} (tối đa "
+                        f"{pixel_limit / 1e6:g} triệu).",
+                        f"Too many pixels: {width}×{height} (at most "
+                        f"{pixel_limit / 1e6:g} million).")
                 if getattr(im, "n_frames", 1) > 1:
                     raise _invalid("Ảnh động không được chấp nhận.",
                                    "Animated images are not accepted.")
@@ -471,8 +471,8 @@ def inspect_image(source, pixel_limit: int | None = None) -> ImageInfo:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise _invalid("Ảnh bị từ chối: kích thước khai báo quá lớn (nghi “bom giải nén”).",
-                       "Image refused: its declared size is too large (decompression "
-                       "bomb).") from exc
+                       "Image refused: its declared size is too "
+                       "large (decompression bomb).") from exc
     except UnidentifiedImageError as exc:
         raise _invalid("Tệp không phải là ảnh (JPEG, PNG, WebP).",
                        "The file is not an image (JPEG, PNG, WebP).") from exc

@@ -98,8 +98,8 @@ def export_condition(user: User):
     raise PermissionDenied(
         "Chỉ quản trị viên (Sở Nội vụ) và trưởng đoàn được xuất dữ liệu; trưởng đoàn xuất dữ liệu "
         "các đợt mình phụ trách.",
-        "Only the secretariat (admin) and team leaders may export data; a leader exports the trips "
-        "they lead.")
+        "Only the secretariat (admin) and team leaders may export data; a leader "
+        "exports the trips they lead.")
 
 
 def _where(query, condition):

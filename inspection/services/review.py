@@ -91,10 +91,10 @@ def _set_field(inspection: Inspection, item_code: str, field: str, value, user: 
         raise ValidationFailed(f"Giá trị không hợp lệ: {exc}", f"Invalid value: {exc}",
                                {field: [str(exc)]}) from exc
     except StaleObservation as exc:
-        raise ConflictError("Số liệu vừa được thay đổi (có thể do máy tính bảng đồng bộ); hãy tải "
-                            "lại trang.",
-                            "The figures changed meanwhile (a tablet synced); reload the "
-                            "page.") from exc
+        raise ConflictError("Số liệu vừa được thay đổi (có thể do máy tính bảng "
+                            "đồng bộ); hãy tải lại trang.",
+                            "The figures changed meanwhile (a tablet "
+                            "synced); reload the page.") from exc
 
 
 def resolve_conflict(conflict: Conflict, user: User, choice: str, custom=None) -> None:

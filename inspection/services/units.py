@@ -49,8 +49,8 @@ def read_units_csv(data: bytes) -> list[tuple[int, dict]]:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValidationFailed(
-            f"Tệp không phải UTF-8 (byte lỗi ở vị trí {exc.start}). Hãy lưu lại tệp CSV dạng "
-            f"UTF-8.",
+            f"Tệp không phải UTF-8 (byte lỗi ở vị trí {exc.start}). Hãy "
+            f"lưu lại tệp CSV dạng UTF-8.",
             f"The file is not UTF-8 (bad byte at offset {exc.start}). Save the CSV as UTF-8.",
         ) from exc
     header = next(csv.reader(io.StringIO(text)), [])
@@ -99,12 +99,12 @@ def _clean(row: dict) -> dict:
     try:
         level = UnitLevel(row["level"])
     except ValueError:
-        raise ValueError(f"cấp không hợp lệ '{row['level']}' (province, district, "
-                         f"commune)") from None
+        raise ValueError(f"cấp không hợp lệ '{row['level']}' "
+                         f"(province, district, commune)") from None
     code = row["code"]
     if not re.fullmatch(rf"\d{{{CODE_DIGITS[level]}}}", code):
-        raise ValueError(f"mã '{code}' không hợp lệ: mã {level.value} gồm {CODE_DIGITS[level]} chữ "
-                         f"số")
+        raise ValueError(f"mã '{code}' không hợp lệ: mã {level.value} gồm "
+                         f"{CODE_DIGITS[level]} chữ số")
     valid_from = _date(row["valid_from"], "valid_from")
     valid_to = _date(row["valid_to"], "valid_to") if row.get("valid_to") else None
     if valid_to is not None and valid_to < valid_from:

@@ -64,8 +64,8 @@ def password():
     return _run(lambda: change_own_password(_me(), form.get("current_password", ""),
                                             form.get("new_password", ""),
                                             form.get("confirm_password", ""), request.remote_addr),
-                _("Đã đổi mật khẩu. Các thiết bị khác đang đăng nhập tài khoản này đã bị đăng "
-                  "xuất."),
+                _("Đã đổi mật khẩu. Các thiết bị khác đang đăng nhập tài "
+                  "khoản này đã bị đăng xuất."),
                 keep=True, keep_refusal=True)
 
 
@@ -81,8 +81,8 @@ def add_certificate():
     """Register one's own signing certificate."""
     data = read_certificate_upload(request.files.get("certificate"))
     return _run(lambda: register_certificate(_me(), data, _me()),
-                _("Đã đăng ký chứng thư số. Từ nay có thể ký biên bản bằng chứng thư này rồi tải "
-                  "lên."))
+                _("Đã đăng ký chứng thư số. Từ nay có thể ký biên bản bằng "
+                  "chứng thư này rồi tải lên."))
 
 
 @bp.post("/certificates/<int:certificate_id>/withdraw")

@@ -190,8 +190,8 @@ def withdraw(user_id: int, certificate_id: int):
     user = _account(user_id)
     row = certificate_of(user, certificate_id) or abort(404)
     return _account_action(user, lambda: withdraw_certificate(row, current_user),
-                           _("Đã gỡ chứng thư số; chữ ký mới bằng chứng thư này không còn được "
-                             "nhận."))
+                           _("Đã gỡ chứng thư số; chữ ký mới bằng chứng thư "
+                             "này không còn được nhận."))
 
 
 @bp.route("/units", methods=["GET", "POST"])

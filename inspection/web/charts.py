@@ -72,8 +72,8 @@ def ranking_chart(rows: list[dict], locale: str, total: int | None = None) -> Ma
                     f'y="{y + 16}">{_num(row["percent"])}</text>')
         y += row_h
     best, worst = rows[0], rows[-1]
-    desc = _("%(count)s đơn vị được xếp hạng; cao nhất %(best)s (%(best_percent)s%%), thấp nhất "
-             "%(worst)s "
+    desc = _("%(count)s đơn vị được xếp hạng; cao nhất %(best)s "
+             "(%(best_percent)s%%), thấp nhất %(worst)s "
              "(%(worst_percent)s%%). Vạch đứng: ngưỡng xếp loại 90, 80, 70%%; vạch ngắn: kết quả "
              "lần kiểm tra trước.",
              count=total, best=best["unit"]["full_name"], best_percent=_num(best["percent"]),
@@ -110,8 +110,8 @@ def indicator_chart(summary: list[dict], locale: str) -> Markup | None:
         note = _num(item["mean"]) + "%"
         if item["target"] is not None:
             tx = x(item["target"])
-            body.append(f'<line class="target" x1="{tx:.1f}" x2="{tx:.1f}" y1="{y + 1}" '
-                        f'y2="{y + 31}"/>')
+            body.append(f'<line class="target" x1="{tx:.1f}" x2="{tx:.1f}" '
+                        f'y1="{y + 1}" y2="{y + 31}"/>')
             note += " · " + _("%(met)s/%(judged)s đạt ≥ %(target)s%%", met=item["met"],
                               judged=item["judged"], target=_num(item["target"], 0))
             parts.append(_("%(title)s: trung bình %(mean)s%%, mục tiêu %(target)s%%, "

@@ -143,8 +143,8 @@ def recommendation_done(recommendation_id: int):
         flash(exc.message(str(get_locale())), "error")
     else:
         db.session.commit()
-        flash(_("Đã báo cáo kiến nghị đã thực hiện; đoàn kiểm tra sẽ xác nhận ở lần kiểm tra "
-                "sau."), "success")
+        flash(_("Đã báo cáo kiến nghị đã thực hiện; đoàn kiểm tra sẽ xác "
+                "nhận ở lần kiểm tra sau."), "success")
     return redirect(request.form.get("back")
                     if (request.form.get("back") or "").startswith("/overview/")
                     else url_for("overview.recommendations"))

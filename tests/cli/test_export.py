@@ -31,12 +31,12 @@ def test_sqlite_export_has_every_table_with_foreign_keys_and_full_text_search(
     assert {"inspection_id", "unit_id", "followed_up_in_id"} <= foreign
     assert conn.execute("pragma foreign_key_check").fetchall() == []
     # Full-text search, also without diacritics: "niem yet" finds "Niêm yết".
-    hits = conn.execute("select count(*) from recommendations_fts where recommendations_fts match "
-                        "'niem yet'").fetchone()[0]
+    hits = conn.execute("select count(*) from recommendations_fts where "
+                        "recommendations_fts match 'niem yet'").fetchone()[0]
     expected = sum(1 for r in db.session.query(Recommendation) if "niêm yết" in r.text.lower())
     assert hits == expected > 0
-    notes = conn.execute("select count(*) from observations_fts where observations_fts match 'bổ "
-                         "sung'").fetchone()[0]
+    notes = conn.execute("select count(*) from observations_fts where "
+                         "observations_fts match 'bổ sung'").fetchone()[0]
     noted = db.session.query(Observation).filter(Observation.note.contains("bổ sung")).count()
     assert notes == noted > 0
     # Section points are one row per inspection and section.

@@ -26,8 +26,8 @@ def test_district_minutes_carry_the_published_figures(demo):
     assert (data.place, data.date) == ("Hạ Lang", date(2021, 10, 1))
     assert data.summary == "Kiểm tra công tác cải cách hành chính năm 2021 tại UBND huyện Hạ Lang"
     assert data.legal_basis[0] == ("Căn cứ Kế hoạch số 3199/KH-UBND ngày 22/12/2020 của UBND tỉnh "
-                                   "Cao Bằng về cải cách hành chính nhà nước tỉnh Cao Bằng năm "
-                                   "2021;")
+                                   "Cao Bằng về cải cách hành chính nhà "
+                                   "nước tỉnh Cao Bằng năm 2021;")
     assert data.legal_basis[1].startswith("Căn cứ Quyết định thành lập Đoàn kiểm tra")
     assert [(p.name, p.position, p.role) for p in data.team] == [
         ("Nguyễn Văn An", "Phó Giám đốc Sở Nội vụ", "Trưởng đoàn"),
@@ -129,8 +129,8 @@ def test_trip_minutes_have_one_part_per_unit_district_first(demo):
     assert data.is_trip
     assert [p.unit_name for p in data.parts] == ["UBND huyện Hạ Lang", "UBND xã Cô Ngân",
                                                  "UBND xã Vinh Quý"]
-    assert data.summary == ("Kiểm tra công tác cải cách hành chính năm 2021 tại UBND huyện Hạ "
-                            "Lang, "
+    assert data.summary == ("Kiểm tra công tác cải cách hành chính năm 2021 "
+                            "tại UBND huyện Hạ Lang, "
                             "UBND xã Cô Ngân và UBND xã Vinh Quý")
     assert [p.signature.field_name for p in data.parts] == ["SigUnit1", "SigUnit2", "SigUnit3"]
     assert data.parts[1].signature.heading == ("ĐẠI DIỆN UBND XÃ CÔ NGÂN",)

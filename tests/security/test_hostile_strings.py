@@ -52,8 +52,8 @@ COMBINED = " | ".join(HOSTILE.values())
 LONG_WORD = ("Hànhchínhcông" * 400)[:5000]  # 5,000 characters without a space
 
 # Names that fit their columns (200 characters) but carry the worst of the list.
-UNIT_NAME = ('Vinh Quý <script>alert(1)</script> <b>đậm</b> "><img src=x onerror=alert(1)> '
-             '{{7*7}}\x00')
+UNIT_NAME = ('Vinh Quý <script>alert(1)</script> <b>đậm</b> "><img src=x '
+             'onerror=alert(1)> {{7*7}}\x00')
 REP_NAME = ("Nông <i>Thị " + unicodedata.normalize("NFD", "Nguyễn")
             + ' "><img src=x onerror=alert(1)> {{7*7}}\x07')
 REP_POSITION = "<font size=40>Chủ tịch</font> <script>alert(1)</script> '; DROP TABLE users; --"

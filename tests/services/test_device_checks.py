@@ -18,8 +18,8 @@ from inspection.services.demo import HA_LANG_FIGURES, HA_LANG_RESULTS, HA_LANG_T
 ROOT = Path(__file__).resolve().parents[2]
 NODE_SCRIPT = """
 import { readFileSync } from "node:fs";
-import { compileRules, computeRatio, countValues, failingChecks, progress } from
-"./static/js/checks.js";
+import { compileRules, computeRatio, countValues, failingChecks, progress }
+  from "./static/js/checks.js";
 const cases = JSON.parse(readFileSync(0, "utf8"));
 const out = cases.map(({ template, observations }) => {
   const obs = new Map(Object.entries(observations));
@@ -28,8 +28,8 @@ const out = cases.map(({ template, observations }) => {
     .map((c) => [c.rule.id, c.status, c.reason]);
   const ratios = template.sections.flatMap((s) => s.items).filter((i) => i.kind === "ratio")
     .map((i) => { const r = computeRatio(i, values, obs.get(i.code));
-                  return [i.code, r.status, r.value === null ? null : Math.round(r.value * 10) /
-                  10, r.met]; });
+                  const value = r.value === null ? null : Math.round(r.value * 10) / 10;
+                  return [i.code, r.status, value, r.met]; });
   const done = progress(template, obs);
   return { checks, ratios, progress: [done.answered, done.total,
     Object.entries(done.sections).map(([code, p]) => [code, p.answered, p.total])] };
