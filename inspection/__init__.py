@@ -32,7 +32,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     # Ids in URLs fit the database's integer columns; a larger number is a 404, not an overflow.
     app.url_map.converters["int"] = DatabaseInteger
     app.config.from_object(Defaults)
-    app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "inspection.db")
+    database = os.path.join(app.instance_path, "inspection.db")
+    app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + database
     app.config["MEDIA_ROOT"] = os.path.join(app.instance_path, "media")
     app.config.from_pyfile("config.py", silent=True)
     app.config.update(from_environment())

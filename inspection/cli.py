@@ -8,8 +8,8 @@ import click
 from flask import Flask
 from flask_migrate import upgrade
 
+from .errors import ServiceError, ValidationFailed
 from .extensions import db
-from .services.errors import ServiceError, ValidationFailed
 
 
 def _fail(exc: ServiceError, status: int = 1) -> None:
@@ -70,7 +70,8 @@ def _database_commands(app: Flask) -> None:
             sys.exit(2)
 
     @app.cli.command("backup")
-    @click.argument("target_dir", type=click.Path(file_okay=False, path_type=Path), default="backups")
+    @click.argument("target_dir", type=click.Path(file_okay=False, path_type=Path),
+                    default="backups")
     def backup_command(target_dir: Path):
         """Copy the database (consistently, while the app runs), the media and the instance's
         secret key, config and PKI folder into TARGET_DIR (readable by its owner only)."""
@@ -88,7 +89,8 @@ def _database_commands(app: Flask) -> None:
         from .services.backup import restore_backup
 
         if not yes:
-            click.confirm("Dữ liệu hiện tại sẽ bị thay thế / the current data will be replaced. Continue?",
+            click.confirm("Dữ liệu hiện tại sẽ bị thay thế / the current data "
+                          "will be replaced. Continue?",
                           abort=True)
         try:
             manifest = restore_backup(backup_dir)
@@ -123,7 +125,8 @@ def _account_commands(app: Flask) -> None:
 
     @app.cli.command("create-user")
     @click.argument("username")
-    @click.option("--role", type=click.Choice(["admin", "leader", "inspector", "unitrep"]), required=True)
+    @click.option("--role", type=click.Choice(["admin", "leader", "inspector", "unitrep"]),
+                  required=True)
     @click.option("--name", "full_name", required=True, help="Họ và tên")
     @click.option("--position", default="", help="Chức vụ")
     @click.option("--unit-code", default=None, help="GSO code of the unit (representatives)")
@@ -199,7 +202,8 @@ def _account_commands(app: Flask) -> None:
 
         user = _account(username)
         row = _run(lambda: register_certificate(user, cert_file.read_bytes()[:70_000], None))
-        click.echo(f"Đã đăng ký / registered for {user.username}: {row.subject} (serial {row.serial}, "
+        click.echo(f"Đã đăng ký / registered for {user.username}: {row.subject} "
+                   f"(serial {row.serial}, "
                    f"{row.not_before:%d/%m/%Y} – {row.not_after:%d/%m/%Y})")
 
 
@@ -255,7 +259,8 @@ def _minutes_commands(app: Flask) -> None:
     @minutes_group.command("build")
     @click.argument("object_id", type=int)
     @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
-    @click.option("--trip", "is_trip", is_flag=True, help="OBJECT_ID is a trip: one document for all its units")
+    @click.option("--trip", "is_trip", is_flag=True,
+                  help="OBJECT_ID is a trip: one document for all its units")
     @click.option("--number", default="…/BB-ĐKT", help='Document number, e.g. "05/BB-ĐKT"')
     @click.option("--revision", type=int, default=None)
     @click.option("--base-url", default="", help="Site address for the verification QR code")
@@ -269,7 +274,8 @@ def _minutes_commands(app: Flask) -> None:
         if is_trip:
             trip = db.session.get(Trip, object_id)
             if trip is None or not trip.inspections:
-                click.echo(f"Không có đợt kiểm tra {object_id} / no such trip (or no unit in it).", err=True)
+                click.echo(f"Không có đợt kiểm tra {object_id} / no such trip (or no unit in it).",
+                           err=True)
                 sys.exit(1)
             data = minutes_data_for_trip(trip, base_url, document_number=number, revision=revision)
         else:
@@ -356,7 +362,7 @@ def _data_commands(app: Flask) -> None:
     @app.cli.command("refresh-scores")
     def refresh_scores_command():
         """Rebuild the score snapshots used by the province reports (after an upgrade or import)."""
-        from .services.scores import refresh_all_scores
+        from .services.score_snapshots import refresh_all_scores
 
         count = _run(refresh_all_scores)
         click.echo(f"Đã tính lại điểm / scores refreshed: {count} cuộc kiểm tra / inspections.")
@@ -364,9 +370,12 @@ def _data_commands(app: Flask) -> None:
     @app.cli.command("export")
     @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
     @click.option("--format", "fmt", type=click.Choice(["sqlite", "csv", "xlsx"]), default="sqlite",
-                  show_default=True, help="sqlite: the analysis database (every table, for Datasette); "
+                  show_default=True,
+                  help="sqlite: the analysis database (every table, for Datasette); "
                                           "csv, xlsx: one table (--table)")
-    @click.option("--table", type=click.Choice(["inspections", "observations", "indicators", "recommendations"]),
+    @click.option("--table",
+                  type=click.Choice(["inspections", "observations", "indicators",
+                                     "recommendations"]),
                   default="inspections", show_default=True, help="Table for csv and xlsx")
     def export_command(out: Path, fmt: str, table: str):
         """Export the data: an SQLite analysis database, or one table as CSV or XLSX."""
@@ -376,7 +385,8 @@ def _data_commands(app: Flask) -> None:
 
         started = time.monotonic()
         if fmt == "sqlite":
-            counts = export.write_sqlite(out, progress=lambda name, n: click.echo(f"  {name}: {n}", err=True))
+            counts = export.write_sqlite(out, progress=lambda name,
+                                         n: click.echo(f"  {name}: {n}", err=True))
             summary = ", ".join(f"{name} {n}" for name, n in counts.items())
         else:
             rows = export.TABLES[table](None, {})
@@ -387,15 +397,20 @@ def _data_commands(app: Flask) -> None:
                 export.write_xlsx(rows, out, sheet=table)
             summary = table
         size = out.stat().st_size
-        click.echo(f"Đã xuất / exported {out} ({fmt}, {size / 1e6:.1f} MB, {time.monotonic() - started:.1f} s): {summary}")
+        click.echo(f"Đã xuất / exported {out} ({fmt}, {size / 1e6:.1f} MB, "
+                   f"{time.monotonic() - started:.1f} s): {summary}")
 
     @app.cli.command("seed-synthetic")
-    @click.option("--communes", default=60, show_default=True, help="Communes of the 2025 structure")
-    @click.option("--seed", default=2025, show_default=True, help="Seed of the pseudo-random results")
+    @click.option("--communes", default=60, show_default=True,
+                  help="Communes of the 2025 structure")
+    @click.option("--seed", default=2025, show_default=True,
+                  help="Seed of the pseudo-random results")
     def seed_synthetic_command(communes: int, seed: int):
-        """Generate a fictitious province (2023–2025 inspections) to try the reports; not for real data."""
+        """Generate a fictitious province (2023–2025 inspections) to try the reports; not for real
+        data."""
         from .services.synthetic import build_province
 
         province = _run(lambda: build_province(seed=seed, communes=communes))
-        click.echo(f"Tỉnh thử nghiệm / synthetic province {province.code}: {len(province.units)} units, "
-                   f"{len(province.inspections)} inspections; logins tn-admin, tn-leader (password demo1234).")
+        click.echo(f"Tỉnh thử nghiệm / synthetic province {province.code}: "
+                   f"{len(province.units)} units, {len(province.inspections)} inspections; "
+                   "logins tn-admin, tn-leader (password demo1234).")

@@ -32,7 +32,7 @@ from werkzeug.exceptions import RequestTimeout
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import jsonload
-from .services.errors import DatabaseBusy
+from .errors import DatabaseBusy, error_payload, language, wants_json
 from .services.text import check_text
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -47,6 +47,7 @@ class SafeJSONProvider(DefaultJSONProvider):
     """Flask's JSON provider reading through ``jsonload`` (bounded nesting)."""
 
     def loads(self, s, **kwargs):
+        """Parse a JSON body, refusing nesting deeper than jsonload allows."""
         return jsonload.loads(s, **kwargs)
 
 
@@ -146,8 +147,6 @@ def _signed_in() -> bool:
 
 
 def _answer(status: int, code: str, vi: str, en: str, headers: dict | None = None):
-    from .api import error_payload, language, wants_json
-
     message = en if language() == "en" else vi
     if wants_json():
         return error_payload(status, message, code=code), status, headers or {}

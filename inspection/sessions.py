@@ -23,7 +23,8 @@ GENERATION_KEY = "_generation"
 
 # code -> (Vietnamese, English), for the API's 401 answers
 ENDED = {
-    "session_ended": ("Phiên đăng nhập đã kết thúc (mật khẩu đã đổi, tài khoản đã được sửa hoặc mọi "
+    "session_ended": ("Phiên đăng nhập đã kết thúc (mật khẩu đã đổi, tài "
+                      "khoản đã được sửa hoặc mọi "
                       "phiên đã được đăng xuất). Hãy đăng nhập lại.",
                       "Your session was ended (the password was changed, the account was edited "
                       "or all its sessions were ended). Sign in again."),

@@ -36,14 +36,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from flask_migrate import upgrade
-from PIL import Image, ImageDraw
-from playwright.sync_api import sync_playwright
-from werkzeug.serving import WSGIRequestHandler, make_server
+from flask_migrate import upgrade  # noqa: E402 (after the sys.path line)
+from PIL import Image, ImageDraw  # noqa: E402 (after the sys.path line)
+from playwright.sync_api import sync_playwright  # noqa: E402 (after the sys.path line)
+from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402 (after the sys.path line)
 
-from inspection import create_app
-from inspection.extensions import db
-from inspection.web.fieldapp import build_precache
+from inspection import create_app  # noqa: E402 (after the sys.path line)
+from inspection.extensions import db  # noqa: E402 (after the sys.path line)
+from inspection.web.fieldapp import build_precache  # noqa: E402 (after the sys.path line)
 
 CHROMIUM = "/usr/bin/chromium"
 CHUNK = 256 * 1024
@@ -248,7 +248,8 @@ def main() -> None:
 
     # 1. What the service worker precaches.
     precache = build_precache(ROOT / "static")
-    shell = {url: path.stat().st_size for url, path in precache.files.items() if "/icons/" not in url}
+    shell = {url: path.stat().st_size for url,
+             path in precache.files.items() if "/icons/" not in url}
     icons = sum(path.stat().st_size for url, path in precache.files.items() if "/icons/" in url)
     shell_gz = sum(len(gzip.compress(precache.files[url].read_bytes())) for url in shell)
     rows.append(("Precached app shell (HTML, CSS, JS, manifest)",
@@ -283,7 +284,8 @@ def main() -> None:
                     "() => performance.getEntriesByName('cchc:checklist')[0].startTime"))
             times = times[1:]  # the first reload warms the HTTP/V8 caches of this profile
             median = statistics.median(times)
-            rows.append((f"Offline reload → checklist on screen{label} (median / worst of {args.runs})",
+            rows.append((f"Offline reload → checklist on screen{label} "
+                         f"(median / worst of {args.runs})",
                          f"{median:,.0f} / {max(times):,.0f} ms", f"≤ {AIMS['reload_ms']} ms",
                          median <= AIMS["reload_ms"] if rate == 1 else None))
         cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
@@ -353,7 +355,8 @@ def main() -> None:
         }""", [blob_b64, inspection_id, CHUNK])
         resent = cut["sent"] - cut["size"]
         rows.append(("Bytes re-sent after a cut at 90 % (chunk lost entirely)",
-                     f"{kb(resent)} of {kb(cut['size'])}", f"≤ one chunk ({kb(CHUNK)})", resent <= CHUNK))
+                     f"{kb(resent)} of {kb(cut['size'])}", f"≤ one chunk ({kb(CHUNK)})",
+                     resent <= CHUNK))
 
         # 5. A year on one tablet.
         inspections, per = args.year
@@ -367,7 +370,8 @@ def main() -> None:
     print(f"{'measure':<{width}}  {'result':<{value_width}}  {'aim':<22}  ok")
     print("-" * (width + value_width + 30))
     for name, value, aim, ok in rows:
-        print(f"{name:<{width}}  {value:<{value_width}}  {aim:<22}  {'' if ok is None else ('yes' if ok else 'NO')}")
+        print(f"{name:<{width}}  {value:<{value_width}}  {aim:<22}  "
+              f"{'' if ok is None else ('yes' if ok else 'NO')}")
 
 
 if __name__ == "__main__":

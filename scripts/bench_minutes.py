@@ -55,7 +55,8 @@ WRAPPER = (
     "p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
     "wall = time.perf_counter() - t\n"
     "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
-    "print(json.dumps({'wall': wall, 'rc': p.returncode, 'stdout': p.stdout, 'stderr': p.stderr[-2000:],"
+    "print(json.dumps({'wall': wall, 'rc': p.returncode, 'stdout': p.stdout, 'stderr': "
+    "p.stderr[-2000:],"
     " 'maxrss_kb': u.ru_maxrss, 'cpu': u.ru_utime + u.ru_stime}))\n"
 )
 
@@ -91,7 +92,8 @@ def content() -> dict:
     counts_per_section = [2, 1, 9, 2, 2, 2, 2, 0]  # 20
     rates_per_section = [1, 0, 3, 0, 1, 1, 2, 0]  # 8
     for (code, title), size, n_counts, n_rates in zip(SECTION_TITLES, SECTION_SIZES,
-                                                      counts_per_section, rates_per_section):
+                                                      counts_per_section, rates_per_section,
+                                                      strict=True):
         criteria = []
         for i in range(size):
             n += 1
@@ -101,7 +103,8 @@ def content() -> dict:
             criteria.append((f"{code}.{i + 1:02d}", f"Tiêu chí kiểm tra số {n}: nội dung thực hiện "
                              f"nhiệm vụ cải cách hành chính theo kế hoạch của đơn vị", result,
                              points, full, "Ghi chú của thành viên đoàn" if i % 7 == 0 else ""))
-        counts = [(f"{code}.C{i + 1}", f"Số hồ sơ thủ tục hành chính loại {i + 1} tiếp nhận trong kỳ",
+        counts = [(f"{code}.C{i + 1}",
+                   f"Số hồ sơ thủ tục hành chính loại {i + 1} tiếp nhận trong kỳ",
                    rng.randrange(10, 4000), "hồ sơ") for i in range(n_counts)]
         rates = [(f"{code}.R{i + 1}", f"Tỷ lệ hồ sơ giải quyết đúng hạn, nhóm {i + 1}",
                   round(rng.uniform(80, 100), 1), 98) for i in range(n_rates)]
@@ -139,7 +142,8 @@ def minutes_data(photo_paths: list[Path]):
             s["code"], s["title"], points, full,
             criteria=tuple(CriterionRow(code, title, result, pts, mx, note)
                            for code, title, result, pts, mx, note in s["criteria"]),
-            counts=tuple(CountRow(code, title, value, unit) for code, title, value, unit in s["counts"]),
+            counts=tuple(CountRow(code, title, value, unit) for code, title, value,
+                         unit in s["counts"]),
             rates=tuple(RateRow(code, title, value, None, None, target, value >= target)
                         for code, title, value, target in s["rates"])))
     total = sum(s.points for s in sections)
@@ -162,7 +166,8 @@ def minutes_data(photo_paths: list[Path]):
                                captured_at=datetime(2021, 10, 1, 9, i % 60, tzinfo=VN),
                                latitude=22.7061, longitude=106.6895)
                      for i, path in enumerate(photo_paths)),
-        signature=SignatureBlock(("ĐẠI DIỆN ĐƠN VỊ ĐƯỢC KIỂM TRA",), "Hoàng Văn Bình", unit_field(1)),
+        signature=SignatureBlock(("ĐẠI DIỆN ĐƠN VỊ ĐƯỢC KIỂM TRA",), "Hoàng Văn Bình",
+                                 unit_field(1)),
     )
     return MinutesData(
         issuing_body=("UBND TỈNH CAO BẰNG", "ĐOÀN KIỂM TRA CCHC"), document_number="05/BB-ĐKT",
@@ -187,12 +192,15 @@ W_NS = ('xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" 
 
 
 def _run(text: str, bold=False, italic=False, size=26) -> str:
-    props = ('<w:rFonts w:ascii="Times New Roman" w:hAnsi="Times New Roman" w:cs="Times New Roman"/>'
-             + ("<w:b/>" if bold else "") + ("<w:i/>" if italic else "") + f'<w:sz w:val="{size}"/>')
+    props = ('<w:rFonts w:ascii="Times New Roman" w:hAnsi="Times New Roman" '
+             'w:cs="Times New Roman"/>'
+             + ("<w:b/>" if bold else "") + ("<w:i/>" if italic
+                                             else "") + f'<w:sz w:val="{size}"/>')
     return f'<w:r><w:rPr>{props}</w:rPr><w:t xml:space="preserve">{escape(text)}</w:t></w:r>'
 
 
-def _p(text: str = "", align="both", bold=False, italic=False, size=26, indent=True, extra="") -> str:
+def _p(text: str = "", align="both", bold=False, italic=False, size=26, indent=True,
+       extra="") -> str:
     ind = '<w:ind w:firstLine="567"/>' if indent else ""
     return (f'<w:p><w:pPr><w:spacing w:after="120"/>{ind}<w:jc w:val="{align}"/></w:pPr>'
             f'{_run(text, bold, italic, size) if text else ""}{extra}</w:p>')
@@ -207,7 +215,7 @@ def _table(rows: list[list[str]], widths: list[int], header=True) -> str:
     for r, row in enumerate(rows):
         cells = "".join(f'<w:tc><w:tcPr><w:tcW w:w="{w}" w:type="dxa"/></w:tcPr>'
                         f'{_p(text, "left", bold=header and r == 0, size=23, indent=False)}</w:tc>'
-                        for text, w in zip(row, widths))
+                        for text, w in zip(row, widths, strict=True))
         out.append(f"<w:tr>{cells}</w:tr>")
     return "".join(out) + "</w:tbl>"
 
@@ -227,7 +235,8 @@ def write_docx(path: Path, photo_paths: list[Path]) -> None:
     body = [
         _table([["UBND TỈNH CAO BẰNG", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"],
                 ["ĐOÀN KIỂM TRA CCHC", "Độc lập - Tự do - Hạnh phúc"],
-                ["Số: 05/BB-ĐKT", "Hạ Lang, ngày 01 tháng 10 năm 2021"]], [3700, 5600], header=False),
+                ["Số: 05/BB-ĐKT", "Hạ Lang, ngày 01 tháng 10 năm 2021"]], [3700, 5600],
+                header=False),
         _p("BIÊN BẢN", "center", bold=True, size=28, indent=False),
         _p("Kiểm tra công tác cải cách hành chính năm 2021 tại UBND huyện Hạ Lang", "center",
            bold=True, indent=False),
@@ -280,7 +289,8 @@ def write_docx(path: Path, photo_paths: list[Path]) -> None:
         body.append(_p(f"Ảnh minh chứng số {i}; Chụp lúc: 01/10/2021 09:{i % 60:02d}; "
                        "Tọa độ: 22,70610° B, 106,68950° Đ", "center", italic=True, size=20,
                        indent=False))
-    document = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document {W_NS}><w:body>'
+    document = (f'<?xml version="1.0" encoding="UTF-8" '
+                f'standalone="yes"?><w:document {W_NS}><w:body>'
                 + "".join(body)
                 + '<w:sectPr><w:pgSz w:w="11906" w:h="16838"/><w:pgMar w:top="1134" w:right="850" '
                 'w:bottom="1134" w:left="1701" w:header="567" w:footer="567" w:gutter="0"/>'
@@ -288,7 +298,8 @@ def write_docx(path: Path, photo_paths: list[Path]) -> None:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("[Content_Types].xml",
                    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://'
-                   'schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels"'
+                   'schemas.openxmlformats.org/package/2006/content-types"><Default '
+                   'Extension="rels"'
                    ' ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
                    '<Default Extension="xml" ContentType="application/xml"/><Default Extension='
                    '"jpeg" ContentType="image/jpeg"/><Override PartName="/word/document.xml" '
@@ -440,7 +451,8 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     baseline = med(i["rss_ready"] for i in inner)
-    print(f"{'ours: build + sign twice (in-process)':47} {med(i['build_and_sign'] for i in inner):8.2f} "
+    print(f"{'ours: build + sign twice (in-process)':47} "
+          f"{med(i['build_and_sign'] for i in inner):8.2f} "
           f"{med(i['cpu'] for i in inner):8.2f} "
           f"{'+' + format(med(i['rss_end'] - i['rss_ready'] for i in inner), '.0f'):>14}")
     print(f"{'   build (reportlab)':47} {med(i['build'] for i in inner):8.2f}")

@@ -64,7 +64,7 @@ def build(communes: int, seed: int) -> dict:
     from inspection.checklists import DEFAULT_TEMPLATES
     from inspection.services.accounts import create_user
     from inspection.services.checklists import import_checklist
-    from inspection.services.scores import refresh_scores
+    from inspection.services.score_snapshots import refresh_scores
     from inspection.services.synthetic import _observations
 
     rng = random.Random(seed)
@@ -85,8 +85,10 @@ def build(communes: int, seed: int) -> dict:
     next_id = 1
     province_ids = []
     for p in range(PROVINCES):
-        units.append({"id": next_id, "code": f"{p + 1:02d}", "name": f"Tỉnh {p + 1:02d}", "kind": "Tỉnh",
-                      "level": UnitLevel.province, "parent_id": None, "valid_from": date(2020, 1, 1), "valid_to": None})
+        units.append({"id": next_id, "code": f"{p + 1:02d}", "name": f"Tỉnh {p + 1:02d}",
+                      "kind": "Tỉnh",
+                      "level": UnitLevel.province, "parent_id": None,
+                      "valid_from": date(2020, 1, 1), "valid_to": None})
         province_ids.append(next_id)
         next_id += 1
     new_ids = []
@@ -94,13 +96,17 @@ def build(communes: int, seed: int) -> dict:
         province = province_ids[c % PROVINCES]
         sources = []
         for k in range(3):
-            units.append({"id": next_id, "code": f"{(c * 3 + k) % 100000:05d}", "name": f"Cũ {c}-{k}", "kind": "Xã",
-                          "level": UnitLevel.commune, "parent_id": province, "valid_from": date(2020, 1, 1),
+            units.append({"id": next_id, "code": f"{(c * 3 + k) % 100000:05d}",
+                          "name": f"Cũ {c}-{k}", "kind": "Xã",
+                          "level": UnitLevel.commune, "parent_id": province,
+                          "valid_from": date(2020, 1, 1),
                           "valid_to": date(2025, 6, 30)})
             sources.append(next_id)
             next_id += 1
-        units.append({"id": next_id, "code": f"{(c * 3) % 100000:05d}", "name": f"Xã mới {c:04d}", "kind": "Xã",
-                      "level": UnitLevel.commune, "parent_id": province, "valid_from": date(2025, 7, 1), "valid_to": None})
+        units.append({"id": next_id, "code": f"{(c * 3) % 100000:05d}", "name": f"Xã mới {c:04d}",
+                      "kind": "Xã",
+                      "level": UnitLevel.commune, "parent_id": province,
+                      "valid_from": date(2025, 7, 1), "valid_to": None})
         merges += [{"unit_id": next_id, "source_id": s} for s in sources]
         new_ids.append(next_id)
         next_id += 1
@@ -111,19 +117,21 @@ def build(communes: int, seed: int) -> dict:
     plans, trips, members, inspections = [], [], [], []
     trip_id = inspection_id = 0
     for y, year in enumerate(YEARS, start=1):
-        plans.append({"id": y, "number": f"BENCH-{year}", "title": f"Kế hoạch {year}", "issuer": "UBND",
+        plans.append({"id": y, "number": f"BENCH-{year}", "title": f"Kế hoạch {year}",
+                      "issuer": "UBND",
                       "issued_on": date(year, 1, 10), "year": year, "province_id": province_ids[0]})
         for start in range(0, communes, 15):
             trip_id += 1
             day = date(year, 9, 1) + timedelta(days=(start // 15) % 90)
-            trips.append({"id": trip_id, "plan_id": y, "name": f"Đợt {trip_id}", "starts_on": day, "ends_on": day,
-                          "decision": "", "place": ""})
+            trips.append({"id": trip_id, "plan_id": y, "name": f"Đợt {trip_id}", "starts_on": day,
+                          "ends_on": day, "decision": "", "place": ""})
             members += [{"trip_id": trip_id, "user_id": leader.id, "role": "leader"},
                         {"trip_id": trip_id, "user_id": member.id, "role": "member"}]
             for unit_id in new_ids[start:start + 15]:
                 inspection_id += 1
                 inspections.append({"id": inspection_id, "trip_id": trip_id, "unit_id": unit_id,
-                                    "checklist_version_id": version.id, "state": "approved", "scheduled_on": day,
+                                    "checklist_version_id": version.id, "state": "approved",
+                                    "scheduled_on": day,
                                     "revision": 1, "unit_comments": ""})
     db.session.execute(Plan.__table__.insert(), plans)
     db.session.execute(Trip.__table__.insert(), trips)
@@ -146,9 +154,12 @@ def build(communes: int, seed: int) -> dict:
         for code in item_codes:  # one observation per item: 105 per inspection
             found.setdefault(code, {"note": "Không có ý kiến."})
         for code, fields in found.items():
-            batch.append({"inspection_id": row["id"], "item_code": code, "result": fields.get("result"),
-                          "points": fields.get("points"), "value": fields.get("value"), "text": fields.get("text"),
-                          "note": fields.get("note"), "version": 1, "field_versions": {}, "updated_by_id": member.id,
+            batch.append({"inspection_id": row["id"], "item_code": code,
+                          "result": fields.get("result"),
+                          "points": fields.get("points"), "value": fields.get("value"),
+                          "text": fields.get("text"),
+                          "note": fields.get("note"), "version": 1, "field_versions": {},
+                          "updated_by_id": member.id,
                           "updated_at": now})
         if len(batch) >= 20000:
             db.session.execute(Observation.__table__.insert(), batch)
@@ -162,9 +173,11 @@ def build(communes: int, seed: int) -> dict:
         made = []
         for position, rec in enumerate(rng.sample(library, 2)):
             rec_id += 1
-            made.append({"id": rec_id, "inspection_id": row["id"], "unit_id": row["unit_id"], "text": rec["text_vi"],
+            made.append({"id": rec_id, "inspection_id": row["id"], "unit_id": row["unit_id"],
+                         "text": rec["text_vi"],
                          "library_code": rec["code"], "item_codes": rec["items"],
-                         "due_on": row["scheduled_on"] + timedelta(days=rng.choice((90, 180, 365))), "status": "open",
+                         "due_on": row["scheduled_on"]
+                         + timedelta(days=rng.choice((90, 180, 365))), "status": "open",
                          "position": position, "followed_up_in_id": None, "follow_up_result": None,
                          "follow_up_evidence": None})
         recommendations += made
@@ -178,9 +191,11 @@ def build(communes: int, seed: int) -> dict:
     if db.engine.dialect.name == "postgresql":  # ids were given explicitly: move the sequences on
         with db.engine.begin() as conn:
             for table in ("admin_units", "plans", "trips", "inspections", "recommendations"):
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
+                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT "
+                                  f"max(id) FROM {table}))"))
     inserted = time.monotonic() - started
-    log(f"observations {observations}, recommendations {len(recommendations)}: inserted in {inserted:.0f} s")
+    log(f"observations {observations}, recommendations {len(recommendations)}: inserted in "
+        f"{inserted:.0f} s")
 
     scored = time.monotonic()
     ids = [row["id"] for row in inspections]
@@ -193,14 +208,16 @@ def build(communes: int, seed: int) -> dict:
     if db.engine.dialect.name == "postgresql":
         with db.engine.begin() as conn:
             conn.execute(text("ANALYZE"))
-    return {"inspections": len(inspections), "observations": observations, "recommendations": len(recommendations),
+    return {"inspections": len(inspections), "observations": observations,
+            "recommendations": len(recommendations),
             "insert_s": inserted, "scores_s": score_seconds}
 
 
 def measure(app, requests: int) -> list[tuple[str, float, float, int]]:
     """p50 and p95 (ms) of each report URL, through the test client signed in as admin."""
     client = app.test_client()
-    response = client.post("/api/v1/auth/login", json={"username": "bench-admin", "password": PASSWORD})
+    response = client.post("/api/v1/auth/login",
+                           json={"username": "bench-admin", "password": PASSWORD})
     assert response.status_code == 200, response.get_json()
     year = YEARS[-1]
     urls = [
@@ -225,7 +242,8 @@ def measure(app, requests: int) -> list[tuple[str, float, float, int]]:
         times.sort()
         p95 = times[min(len(times) - 1, round(0.95 * len(times)) - 1)]
         results.append((label, statistics.median(times), p95, size))
-        log(f"{label}: p50 {statistics.median(times):.0f} ms, p95 {p95:.0f} ms ({size / 1024:.0f} KiB)")
+        log(f"{label}: p50 {statistics.median(times):.0f} ms, p95 {p95:.0f} "
+            f"ms ({size / 1024:.0f} KiB)")
     return results
 
 
@@ -254,7 +272,8 @@ def run(backend: str, url: str, args) -> dict:
             t = time.monotonic()
             counts = write_sqlite(out)
             export = {"seconds": time.monotonic() - t, "bytes": out.stat().st_size,
-                      "source_bytes": Path(url.removeprefix("sqlite:///")).stat().st_size, "counts": counts}
+                      "source_bytes": Path(url.removeprefix("sqlite:///")).stat().st_size,
+                      "counts": counts}
             log(f"SQLite export: {export['seconds']:.0f} s, {export['bytes'] / 1e6:.0f} MB")
     with app.app_context():
         db.engine.dispose()
@@ -274,16 +293,22 @@ def start_postgres() -> tuple[str, callable] | None:
         shutil.chown(folder, "postgres", "postgres")
         as_user = ["runuser", "-u", "postgres", "--"]
     os.chmod(folder, 0o700)
-    subprocess.run([*as_user, f"{bin_dir}/initdb", "-D", f"{folder}/data", "-A", "trust", "-U", "postgres",
+    subprocess.run([*as_user, f"{bin_dir}/initdb", "-D", f"{folder}/data", "-A", "trust", "-U",
+                    "postgres",
                     "-E", "UTF8", "--locale=C.UTF-8"], check=True, stdout=subprocess.DEVNULL)
-    subprocess.run([*as_user, f"{bin_dir}/pg_ctl", "-D", f"{folder}/data", "-l", f"{folder}/server.log", "-w",
-                    "-o", (f"-c listen_addresses='' -k {folder} -p 54331 -c fsync=off -c synchronous_commit=off "
+    subprocess.run([*as_user, f"{bin_dir}/pg_ctl", "-D", f"{folder}/data", "-l",
+                    f"{folder}/server.log", "-w",
+                    "-o",
+                    (f"-c listen_addresses='' -k {folder} -p 54331 -c fsync=off -c "
+                     f"synchronous_commit=off "
                           "-c full_page_writes=off -c shared_buffers=256MB"), "start"], check=True,
                    stdout=subprocess.DEVNULL)
-    subprocess.run([*as_user, f"{bin_dir}/createdb", "-h", folder, "-p", "54331", "-U", "postgres", "bench"], check=True)
+    subprocess.run([*as_user, f"{bin_dir}/createdb", "-h", folder, "-p", "54331", "-U", "postgres",
+                    "bench"], check=True)
 
     def stop():
-        subprocess.run([*as_user, f"{bin_dir}/pg_ctl", "-D", f"{folder}/data", "-m", "fast", "-w", "stop"],
+        subprocess.run([*as_user, f"{bin_dir}/pg_ctl", "-D", f"{folder}/data", "-m", "fast", "-w",
+                        "stop"],
                        stdout=subprocess.DEVNULL, check=False)
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -327,18 +352,22 @@ def main() -> None:
     print()
     first = results[0]["built"]
     print(f"Data: {first['inspections']:,} inspections, {first['observations']:,} observations, "
-          f"{first['recommendations']:,} recommendations ({args.communes:,} communes × {len(YEARS)} years)")
+          f"{first['recommendations']:,} recommendations ({args.communes:,} communes × "
+          f"{len(YEARS)} years)")
     print(f"{'backend':<11} {'request':<26} {'p50 ms':>8} {'p95 ms':>8} {'KiB':>7}")
     for result in results:
         for label, p50, p95, size in result["timings"]:
-            print(f"{result['backend']:<11} {label:<26} {p50:>8.0f} {p95:>8.0f} {size / 1024:>7.0f}")
+            print(f"{result['backend']:<11} {label:<26} {p50:>8.0f} {p95:>8.0f} "
+                  f"{size / 1024:>7.0f}")
     for result in results:
         built = result["built"]
-        print(f"{result['backend']}: bulk insert {built['insert_s']:.0f} s, score snapshots {built['scores_s']:.0f} s")
+        print(f"{result['backend']}: bulk insert {built['insert_s']:.0f} s, score snapshots "
+              f"{built['scores_s']:.0f} s")
         if result["export"]:
             export = result["export"]
             print(f"{result['backend']}: full SQLite export {export['seconds']:.0f} s, "
-                  f"{export['bytes'] / 1e6:.0f} MB (app database {export['source_bytes'] / 1e6:.0f} MB)")
+                  f"{export['bytes'] / 1e6:.0f} MB (app database "
+                  f"{export['source_bytes'] / 1e6:.0f} MB)")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ inspection and move to the next one every 10 batches (--spread all: every batch 
 inspection); each inspector takes half of the checklist and strays into the other half now and
 then. Each op edits an item's main field(s) or its note from the version the device last heard
 of, at most one op per field in a batch (as the field app sends them), so most ops are applied,
-some merged, and a few conflict (both devices changed the same field between two syncs). Throughput counts the time
+some merged, and a few conflict (both devices changed the same field between two syncs). Throughput
+counts the time
 spent in push requests. It also times GET /assignments, pulling the whole feed, and, for
 comparison, a raw sqlite3 insert of as many similar rows in transactions of the same size (same
 pragmas as the app: WAL, synchronous FULL). Prints a table.
@@ -70,7 +71,8 @@ def prepare_instance(instance: Path) -> None:
         day = date(2021, 10, 5)
         create_trip(plan, "Đợt 2 (benchmark)", day, day, users["leader"],
                     [users["inspector1"], users["inspector2"]],
-                    [unit_valid_on(code, day) for code in ("01534", "01537", "01540", "01543", "01546")])
+                    [unit_valid_on(code, day) for code in ("01534", "01537", "01540", "01543",
+                                                           "01546")])
         day = date(2026, 4, 15)
         create_trip(plan, "Đợt 2026 (benchmark)", day, day, users["leader"],
                     [users["inspector1"], users["inspector2"]],
@@ -194,7 +196,8 @@ def raw_sqlite(path: Path, rows: int, batch: int) -> float:
     start = time.perf_counter()
     for first in range(0, rows, batch):
         conn.execute("BEGIN")
-        conn.executemany("INSERT INTO observations (inspection_id, item_code, result, points, value,"
+        conn.executemany("INSERT INTO observations (inspection_id, "
+                         "item_code, result, points, value,"
                          " text, note, version, field_versions, updated_by_id, updated_at)"
                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", payload[first:first + batch])
         conn.execute("COMMIT")
@@ -307,7 +310,7 @@ def main() -> None:
             latencies.append(time.perf_counter() - start)
             server_cpu += cpu_seconds(server.pid) - cpu_before
             assert status == 200, body
-            for op, result in zip(ops, body["results"]):
+            for op, result in zip(ops, body["results"], strict=True):
                 statuses[result["status"]] = statuses.get(result["status"], 0) + 1
                 if "version" in result:
                     known[name][(op["inspection_id"], op["item_code"])] = result["version"]
@@ -334,7 +337,8 @@ def main() -> None:
         # Pull the whole feed, 500 at a time.
         start, cursor, pulled, pages = time.perf_counter(), 0, 0, 0
         while True:
-            status, page, _ = devices["tab-B"].request("GET", f"/api/v1/sync/pull?since={cursor}&limit=500")
+            status, page, _ = devices["tab-B"].request("GET",
+                                                       f"/api/v1/sync/pull?since={cursor}&limit=500")
             pulled += len(page["changes"])
             cursor, pages = page["cursor"], pages + 1
             if not page["more"]:
@@ -350,7 +354,8 @@ def main() -> None:
     refresh = "off" if args.no_score_refresh else "on"
     spent = percentile(pull_latencies, 0.95) * 1000
     rows = [
-        ("server", f"{args.server}, 1 worker, SQLite (WAL), score refresh after each push {refresh}"),
+        ("server",
+         f"{args.server}, 1 worker, SQLite (WAL), score refresh after each push {refresh}"),
         ("ops pushed", (f"{args.ops:,} in {len(latencies)} batches of up to {args.batch} "
                         f"(2 devices taking turns; spread: {args.spread})")),
         ("statuses", ", ".join(f"{k} {v:,}" for k, v in sorted(statuses.items()))),
@@ -359,7 +364,8 @@ def main() -> None:
         ("batch latency p95", f"{percentile(batches_ms, 0.95):.1f} ms"),
         ("batch latency max", f"{max(batches_ms):.1f} ms"),
         ("server CPU per batch", (f"{server_cpu * 1000 / len(latencies):.1f} ms (user + system; "
-                                  f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")),
+                                  f"load average {os.getloadavg()[0]:.1f} "
+                                  f"on {os.cpu_count()} CPUs)")),
         ("pull after each push p50 / p95",
          f"{statistics.median(pull_latencies) * 1000:.1f} / {spent:.1f} ms"),
         ("retry of a batch (all duplicate)", f"{retry * 1000:.1f} ms"),
@@ -369,7 +375,8 @@ def main() -> None:
          (f"{statistics.median(timings) * 1000:.1f} / {percentile(timings, 0.95) * 1000:.1f} ms "
           f"({inspections} inspections, {len(items):,} items, {observations:,} observations, "
           f"{size / 1024:,.0f} KiB)")),
-        ("pull of the whole feed", f"{pulled:,} changes in {pages} pages, {pull_elapsed * 1000:.0f} ms"),
+        ("pull of the whole feed",
+         f"{pulled:,} changes in {pages} pages, {pull_elapsed * 1000:.0f} ms"),
     ]
     width = max(len(k) for k, _ in rows)
     print()

@@ -10,7 +10,8 @@ which edits each device makes, when it goes offline, which requests are cut or l
 answer, which batches are sent twice or out of order, and when the server restarts or is killed.
 Only whether the push in flight at the crash was committed depends on timing; with --parallel N,
 N devices sync at the same moment, each device meets the same faults, and which of two racing
-pushes wins depends on timing too. The checks hold either way. tests/chaos/test_chaos_sync.py runs it on SQLite and PostgreSQL.
+pushes wins depends on timing too. The checks hold either way. tests/chaos/test_chaos_sync.py runs
+it on SQLite and PostgreSQL.
 
 The world: the demo data, plus trips of two inspections each, six inspectors per trip, each
 inspector with one tablet (30 devices, 10 inspections by default). Every round, each device that
@@ -149,7 +150,8 @@ class Server:
                     "SESSION_COOKIE_SECURE": "0", "PYTHONPATH": str(ROOT)}
         self.workers = workers
         self.process: subprocess.Popen | None = None
-        self.log = instance / "chaos-server.log"  # errors of every server run, for a failure's report
+        # errors of every server run, for a failure's report
+        self.log = instance / "chaos-server.log"
 
     def start(self) -> None:
         command = [str(Path(PYTHON).with_name("gunicorn")), "--workers", str(self.workers),
@@ -194,7 +196,8 @@ class Lost(Exception):
     """The device got no answer (cut request, lost answer, server down)."""
 
 
-def http_bytes(method: str, path: str, headers: dict, body: bytes, length: int | None = None) -> bytes:
+def http_bytes(method: str, path: str, headers: dict, body: bytes,
+               length: int | None = None) -> bytes:
     """A whole HTTP/1.1 request; `length` declares more bytes than `body` has (a cut request)."""
     length = len(body) if length is None else length
     lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", f"Content-Length: {length}",
@@ -441,7 +444,8 @@ class Device:
         if self.net.random() < self.network.config.duplicate_batch:
             self.network.count("duplicated batches")
             status, again = self.request_json("POST", "/api/v1/sync/push", body, may_lose=False)
-            assert status == 200 and all(r["status"] == "duplicate" for r in again["results"]), again
+            assert status == 200 and all(r["status"] == "duplicate"
+                                         for r in again["results"]), again
             self.statuses["duplicate"] += len(again["results"])
 
     def _answered(self, batch: list[Op], results: list[dict]) -> None:
@@ -470,8 +474,10 @@ class Device:
         if job.location is None:
             meta = {"inspection_id": str(job.inspection_id), "client_uuid": job.client_uuid,
                     "sha256": job.sha256, "filename": f"{job.client_uuid}.jpg"}
-            encoded = ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in meta.items())
-            status, headers, _ = self.network.send(self.net, "POST", "/api/v1/uploads", self.headers(
+            encoded = ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k,
+                               v in meta.items())
+            status, headers, _ = self.network.send(self.net, "POST", "/api/v1/uploads",
+                                                   self.headers(
                 {**tus, "Upload-Length": str(len(job.data)), "Upload-Metadata": encoded}))
             assert status == 201, status
             if "photo-id" in headers:
@@ -485,8 +491,9 @@ class Device:
         while "photo-id" not in headers:
             chunk = job.data[offset:offset + CHUNK]
             status, headers, body = self.network.send(
-                self.net, "PATCH", job.location, self.headers({**tus, "Upload-Offset": str(offset),
-                                                     "Content-Type": "application/offset+octet-stream"}),
+                self.net, "PATCH", job.location,
+                self.headers({**tus, "Upload-Offset": str(offset),
+                              "Content-Type": "application/offset+octet-stream"}),
                 chunk, may_cut=True)
             assert status == 204, (status, body)
             offset = int(headers["upload-offset"])
@@ -495,7 +502,8 @@ class Device:
     def pull(self) -> None:
         more = True
         while more:
-            status, answer = self.request_json("GET", f"/api/v1/sync/pull?since={self.cursor}&limit=200")
+            status, answer = self.request_json("GET",
+                                               f"/api/v1/sync/pull?since={self.cursor}&limit=200")
             assert status == 200, answer
             for change in answer["changes"]:
                 if change["kind"] == "observation":
@@ -536,7 +544,8 @@ def simulate(config: Config, database_url: str, instance: Path, media: Path) -> 
     rng = random.Random(config.seed)
     server = Server(database_url, instance, media, config.workers)
     network = Network(server, config)
-    devices = [Device(f"chaos{n:02d}", n, network, config.seed) for n in range(1, config.devices + 1)]
+    devices = [Device(f"chaos{n:02d}", n, network,
+                      config.seed) for n in range(1, config.devices + 1)]
     run = Run(config, devices, network)
     started = time.perf_counter()
     pool = ThreadPoolExecutor(config.parallel) if config.parallel > 1 else None
@@ -599,8 +608,8 @@ def _crash_during_a_push(run: Run, rng: random.Random) -> None:
         op.attempts += 1
         device.made.setdefault(op.op_id, op)
     body = json.dumps({"device_id": device.device_id, "ops": [op.wire() for op in batch]}).encode()
-    raw = http_bytes("POST", "/api/v1/sync/push", device.headers({"Content-Type": "application/json"}),
-                     body)
+    raw = http_bytes("POST", "/api/v1/sync/push",
+                     device.headers({"Content-Type": "application/json"}), body)
     with socket.create_connection(("127.0.0.1", run.network.server.port), timeout=60) as s:
         s.sendall(raw)
         time.sleep(rng.uniform(0.0, 0.05))
@@ -662,7 +671,7 @@ def verify(run: Run) -> dict:
             .order_by(ChangeLog.id)):
         per_op[entry.payload.get("op_id")] += 1
         entries[(entry.inspection_id, entry.payload["item_code"])].append(entry.payload)
-    for op_id, (_, op) in ops.items():
+    for op_id in ops:
         if per_op[op_id] > 1:
             fail("applied twice", f"{op_id} is in the change feed {per_op[op_id]} times")
         elif per_op[op_id] == 0:
@@ -768,7 +777,8 @@ def verify(run: Run) -> dict:
         "ops recorded": dict(sorted(Counter(row.status for row in recorded.values()).items())),
         "answers received": dict(sorted(answers.items())),
         "conflicts": len(conflicts),
-        "superseded fields": sum(len(p.get("superseded", [])) for ps in entries.values() for p in ps),
+        "superseded fields": sum(len(p.get("superseded",
+                                           [])) for ps in entries.values() for p in ps),
         "photos taken": len(taken),
         "photos stored": len(photos),
         "lost": sum(kinds[k] for k in LOSSES),
@@ -810,7 +820,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="chaos-") as folder:
         instance, media = Path(folder), Path(folder) / "media"
         url = args.database_url or f"sqlite:///{instance / 'chaos.db'}"
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET, "MEDIA_ROOT": str(media),
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET,
+                          "MEDIA_ROOT": str(media),
                           "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024}, str(instance))
         with app.app_context():
             upgrade()

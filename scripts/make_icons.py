@@ -42,7 +42,8 @@ def draw_icon(size: int, maskable: bool) -> Image.Image:
         scale, offset = 0.72, big * 0.14  # the drawing fits the central 80 % circle
     else:
         margin = big * 0.04
-        draw.rounded_rectangle((margin, margin, big - margin, big - margin), radius=big * 0.2, fill=RED)
+        draw.rounded_rectangle((margin, margin, big - margin, big - margin), radius=big * 0.2,
+                               fill=RED)
         scale, offset = 1.0, 0.0
 
     def box(x0, y0, x1, y1):

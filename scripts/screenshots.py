@@ -17,7 +17,8 @@ PAGES = [
 with sync_playwright() as p:
     browser = p.chromium.launch(executable_path="/usr/bin/chromium")
     for username, path, name in PAGES:
-        context = browser.new_context(viewport={"width": 1180, "height": 820}, device_scale_factor=1)
+        context = browser.new_context(viewport={"width": 1180, "height": 820},
+                                      device_scale_factor=1)
         page = context.new_page()
         page.goto(BASE + "/login")
         page.fill("input[name=username]", username)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Run the whole test suite: SQLite always, PostgreSQL too (a throwaway cluster is started when
-# PostgreSQL's initdb is installed, or pass TEST_POSTGRES_URL), the JavaScript rule tests (Node)
-# and the browser tests (Debian's Chromium, and WebKit: WebKitWebDriver under Xvfb). Extra
-# arguments go to pytest; the SQLite and the PostgreSQL halves run in two processes at once.
+# Check the import contracts (lint-imports) and ruff, then run the whole test suite: SQLite
+# always, PostgreSQL too (a throwaway cluster is started when PostgreSQL's initdb is installed, or
+# pass TEST_POSTGRES_URL), the JavaScript rule tests (Node) and the browser tests (Debian's
+# Chromium, and WebKit: WebKitWebDriver under Xvfb). Extra arguments go to pytest; the SQLite and
+# the PostgreSQL halves run in two processes at once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup.sh
@@ -35,6 +36,11 @@ runuser_stop() {
   ${PG_AS:-} "$PG_BIN/pg_ctl" -D "$PGDIR/data" -m fast -w stop >/dev/null 2>&1 || true
   rm -rf "$PGDIR"
 }
+
+# The architecture first (cheap, and a violation fails the run): the import contracts in
+# pyproject.toml (docs/architecture.md) and the lint rules.
+contracts=$(.venv/bin/lint-imports --no-cache --no-logo 2>&1) || { echo "$contracts" >&2; exit 1; }
+.venv/bin/ruff check --quiet . || { echo "ruff check: fix the findings above." >&2; exit 1; }
 
 if [ -z "${TEST_POSTGRES_URL:-}" ]; then start_postgres; fi
 if [ -z "${TEST_POSTGRES_URL:-}" ]; then exec .venv/bin/python -m pytest "$@"; fi

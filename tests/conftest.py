@@ -118,7 +118,8 @@ def login(app):
 
     def sign_in(username: str, password: str = "demo1234"):
         client = app.test_client()
-        response = client.post("/api/v1/auth/login", json={"username": username, "password": password})
+        response = client.post("/api/v1/auth/login",
+                               json={"username": username, "password": password})
         assert response.status_code == 200, response.get_json()
         client.csrf = response.get_json()["csrf_token"]
         return client

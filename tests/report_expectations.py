@@ -28,7 +28,8 @@ def exact_percent(template_code: str, observations: dict[str, dict]) -> Fraction
     values = {code: Fraction(str(o["value"])) for code, o in observations.items()
               if o.get("value") is not None and o.get("result") != "na"}
     for section in document["sections"]:
-        entered = [i for i in section["items"] if i["kind"] != "ratio" and observations.get(i["code"])]
+        entered = [i for i in section["items"] if i["kind"] != "ratio"
+                   and observations.get(i["code"])]
         if section["optional"] and not entered:
             continue
         for item in section["items"]:
@@ -58,7 +59,8 @@ def grade(percent: Fraction) -> str:
 
 
 def ratio(template_code: str, observations: dict, indicator: str) -> float | None:
-    item = next(i for s in TEMPLATES[template_code]["sections"] for i in s["items"] if i.get("indicator") == indicator)
+    item = next(i for s in TEMPLATES[template_code]["sections"] for i in s["items"]
+                if i.get("indicator") == indicator)
     try:
         num = sum(Fraction(str(observations[c]["value"])) for c in item["ratio"]["numerator"])
         den = sum(Fraction(str(observations[c]["value"])) for c in item["ratio"]["denominator"])
@@ -74,7 +76,8 @@ def expected_ranking(province, year: int, level: str, era: str) -> list[dict]:
     chosen: dict[int, dict] = {}
     for i in approved:
         wanted = i["scheduled_on"].year == year and i["level"] == level and i["era"] == era
-        if wanted and (i["unit_id"] not in chosen or i["scheduled_on"] > chosen[i["unit_id"]]["scheduled_on"]):
+        if wanted and (i["unit_id"] not in chosen
+                       or i["scheduled_on"] > chosen[i["unit_id"]]["scheduled_on"]):
             chosen[i["unit_id"]] = i
     by_unit = defaultdict(list)
     for i in approved:
@@ -91,8 +94,8 @@ def expected_ranking(province, year: int, level: str, era: str) -> list[dict]:
     rows = []
     for unit_id, i in chosen.items():
         history = previous(unit_id, i["scheduled_on"])
-        rows.append({"code": i["unit_code"], "name": i["unit_name"], "percent": round_half_up(exact[i["id"]]),
-                     "class": grade(exact[i["id"]]),
+        rows.append({"code": i["unit_code"], "name": i["unit_name"],
+                     "percent": round_half_up(exact[i["id"]]), "class": grade(exact[i["id"]]),
                      "previous": round(sum(history) / len(history), 1) if history else None,
                      "on_time_rate": ratio(i["template"], i["observations"], "on_time_rate")})
     rows.sort(key=lambda r: (-r["percent"], r["name"], r["code"]))

@@ -29,8 +29,8 @@ def test_instance_config_file_is_read(tmp_path):
 
 
 def test_environment_overrides_and_booleans():
-    found = from_environment({"DATABASE_URL": "postgresql+psycopg://x/y", "SESSION_COOKIE_SECURE": "0",
-                              "INSPECTION_DEMO": "yes"})
+    found = from_environment({"DATABASE_URL": "postgresql+psycopg://x/y",
+                              "SESSION_COOKIE_SECURE": "0", "INSPECTION_DEMO": "yes"})
     assert found == {"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://x/y",
                      "SESSION_COOKIE_SECURE": False, "DEMO": True}
 

@@ -24,7 +24,8 @@ def test_no_service_commits():
 
 def test_views_and_commands_commit_through_their_helper_or_say_why():
     unexplained = {}
-    for path in [*sorted((PACKAGE / "web").rglob("*.py")), *sorted((PACKAGE / "api").rglob("*.py"))]:
+    for path in [*sorted((PACKAGE / "web").rglob("*.py")),
+                 *sorted((PACKAGE / "api").rglob("*.py"))]:
         if str(path.relative_to(PACKAGE)) in HELPERS:
             continue
         for number, line in commits_in(path):

@@ -2,36 +2,12 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import Flask, render_template, request
-from flask_babel import get_locale
+from flask import Flask, render_template
 from flask_smorest import Api
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from ..services.errors import ServiceError
-
-# status -> (code, Vietnamese, English)
-MESSAGES = {
-    400: ("bad_request", "Yêu cầu không hợp lệ.", "The request is not valid."),
-    401: ("unauthorized", "Bạn cần đăng nhập.", "You need to sign in."),
-    403: ("forbidden", "Bạn không có quyền thực hiện thao tác này.", "You may not do this."),
-    404: ("not_found", "Không tìm thấy.", "Not found."),
-    405: ("method_not_allowed", "Phương thức không được hỗ trợ.", "Method not allowed."),
-    408: ("request_timeout", "Dữ liệu gửi lên quá chậm; hãy thử lại.",
-          "The request arrived too slowly; try again."),
-    409: ("conflict", "Xung đột dữ liệu.", "Conflict."),
-    412: ("precondition_failed", "Dữ liệu đã bị người khác thay đổi; hãy tải lại.",
-          "Someone else changed this; reload it."),
-    413: ("too_large", "Dữ liệu gửi lên quá lớn.", "The request is too large."),
-    415: ("unsupported_media_type", "Định dạng dữ liệu không được hỗ trợ.", "Unsupported media type."),
-    422: ("invalid", "Dữ liệu không hợp lệ.", "The data is not valid."),
-    428: ("precondition_required", "Thiếu tiêu đề If-Match.", "If-Match is required."),
-    429: ("too_many_requests", "Quá nhiều yêu cầu; hãy thử lại sau.", "Too many requests; try later."),
-    503: ("busy", "Máy chủ đang bận; hãy thử lại sau ít giây.",
-          "The server is busy; try again in a few seconds."),
-    500: ("server_error", "Lỗi máy chủ. Dữ liệu của bạn vẫn được giữ trên thiết bị.",
-          "Server error. Your data is still kept on the device."),
-}
+from ..errors import MESSAGES, error_payload, init_errors, language, wants_json
 
 
 class ErrorSchema(ma.Schema):
@@ -42,29 +18,13 @@ class ErrorSchema(ma.Schema):
     errors = ma.fields.Raw(metadata={"description": "Details, e.g. per field"})
 
 
-def wants_json() -> bool:
-    return request.path.startswith("/api/")
-
-
-def language() -> str:
-    return str(get_locale() or "vi")
-
-
-def error_payload(status: int, message: str | None = None, errors=None, code: str | None = None) -> dict:
-    """The JSON body of an error response, in the request's language."""
-    default_code, vi, en = MESSAGES.get(status, MESSAGES[400] if status < 500 else MESSAGES[500])
-    payload = {"code": code or default_code, "message": message or (en if language() == "en" else vi)}
-    if errors:
-        payload["errors"] = errors
-    return payload
-
-
 class InspectionApi(Api):
     """flask-smorest's Api with our error shape, HTML errors outside /api/, and Allow on 405."""
 
     ERROR_SCHEMA = ErrorSchema
 
     def handle_http_exception(self, error: HTTPException):
+        """Any HTTP error: our JSON shape under /api/, the error page elsewhere."""
         status = error.code or 500
         headers = {}
         if isinstance(error, MethodNotAllowed) and error.valid_methods:
@@ -102,9 +62,4 @@ def init_api(app: Flask) -> None:
     for module in (auth, inspections, assignments, sync, uploads, reports, minutes):
         api.register_blueprint(module.blp)
 
-    @app.errorhandler(ServiceError)
-    def service_error(exc: ServiceError):
-        message = exc.message(language())
-        if wants_json():
-            return error_payload(exc.status, message, exc.errors, exc.code), exc.status
-        return render_template("error.html", status=exc.status, message=message), exc.status
+    init_errors(app)

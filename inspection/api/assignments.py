@@ -6,6 +6,7 @@ from ..schemas.sync import AssignmentsSchema
 from ..services.sync import assignments_for
 from .guards import login_required_api
 from .parsing import Blueprint
+from .uploads import with_photo_urls
 
 blp = Blueprint("api_assignments", __name__, url_prefix="/api/v1/assignments",
                 description="The inspections a team member works on, with all they need offline")
@@ -19,4 +20,7 @@ class Assignments(MethodView):
     def get(self):
         """Inspections of the user's trips, with checklists, team, observations, photos, and
         open recommendations from earlier visits of the unit (or of the units it absorbed)"""
-        return assignments_for(current_user)
+        result = assignments_for(current_user)
+        for assignment in result["assignments"]:
+            assignment["photos"] = [with_photo_urls(photo) for photo in assignment["photos"]]
+        return result

@@ -5,12 +5,12 @@ from flask_login import current_user, logout_user
 from flask_smorest import abort
 from flask_wtf.csrf import generate_csrf
 
+from ..errors import language
 from ..extensions import db
 from ..schemas.auth import LoginSchema, SessionSchema
 from ..services import audit
 from ..services.accounts import TooManyAttempts, sign_in
 from ..sessions import start_session
-from . import language
 from .guards import login_required_api
 from .parsing import Blueprint
 from .transactions import commits
@@ -30,7 +30,8 @@ class Login(MethodView):
         try:
             user = sign_in(data["username"], data["password"], request.remote_addr)
         except TooManyAttempts as exc:
-            abort(429, message=exc.message(language()), headers={"Retry-After": str(exc.retry_after)})
+            abort(429, message=exc.message(language()),
+                  headers={"Retry-After": str(exc.retry_after)})
         if user is None:
             db.session.commit()  # by hand, before the refusal: the failure counts for throttling
             # The same answer for an unknown user and a wrong password.

@@ -4,6 +4,7 @@ from functools import wraps
 from flask_login import current_user
 from flask_smorest import abort
 
+from ..errors import language
 from ..sessions import ENDED, ended_reason
 
 
@@ -16,8 +17,6 @@ def login_required_api(view):
         if not current_user.is_authenticated:
             reason = ended_reason()
             if reason is not None:
-                from . import language
-
                 vi, en = ENDED[reason]
                 abort(401, message=en if language() == "en" else vi, code=reason)
             abort(401)

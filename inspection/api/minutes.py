@@ -4,12 +4,12 @@ from flask import Response, request
 from flask_login import current_user
 from flask_smorest import abort
 
+from ..errors import NotFound
 from ..extensions import db
 from ..models import Inspection, Trip
 from ..schemas.minutes import MinutesRevisionSchema, VerificationSchema
 from ..services import minutes
 from ..services.access import get_visible_inspection, trips_query
-from ..services.errors import NotFound
 from ..services.minutes_verification import verify_minutes
 from .guards import login_required_api
 from .parsing import Blueprint
@@ -109,7 +109,8 @@ for kind in ("inspections", "trips"):
         signature = minutes.sign_minutes(target, current_user)
         return signature.revision
 
-    @blp.route(f"/{kind}/<int:target_id>/minutes/upload", methods=["POST"], endpoint=f"{noun}_upload")
+    @blp.route(f"/{kind}/<int:target_id>/minutes/upload", methods=["POST"],
+               endpoint=f"{noun}_upload")
     @blp.doc(requestBody=PDF_BODY)
     @blp.response(200, MinutesRevisionSchema)
     @blp.alt_response(400, schema="Error")

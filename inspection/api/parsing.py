@@ -13,6 +13,7 @@ from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from .. import jsonload
+from ..errors import language
 from ..services.text import find_bad_text
 
 
@@ -57,9 +58,8 @@ class InspectionParser(FlaskParser):
         return location_data
 
     def handle_error(self, error, req, schema, *, error_status_code, error_headers):
+        """Refuse the request: 422 with the field's problems, in the user's language."""
         if isinstance(error, _BadText):
-            from . import language
-
             fields = ", ".join(error.fields[:5])
             abort(422, code="invalid_text", errors=error.messages, headers=error_headers,
                   message=(f"The field {fields} holds an invalid character (unpaired surrogate "

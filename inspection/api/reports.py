@@ -23,7 +23,8 @@ from .guards import login_required_api
 from .parsing import Blueprint
 
 blp = Blueprint("api_reports", __name__, url_prefix="/api/v1/reports",
-                description="Province reports: ranking, indicators, inspections, recommendations (read-only)")
+                description="Province reports: ranking, indicators, inspections, "
+                            "recommendations (read-only)")
 
 
 def _plain(value):
@@ -47,7 +48,8 @@ def _report_headers(choice: dict) -> dict:
 @blp.route("/ranking")
 class Ranking(MethodView):
     @login_required_api
-    @blp.arguments(RankingQuerySchema(empty_means_all=False), location="query", as_kwargs=True, unknown=ma.RAISE)
+    @blp.arguments(RankingQuerySchema(empty_means_all=False), location="query", as_kwargs=True,
+                   unknown=ma.RAISE)
     @blp.response(200, RankingRowSchema(many=True), headers={
         "X-Report-Year": {"description": "Year used", "schema": {"type": "integer"}},
         "X-Report-Level": {"description": "Level used", "schema": {"type": "string"}},
@@ -55,7 +57,7 @@ class Ranking(MethodView):
     @blp.alt_response(401, schema="Error")
     @blp.alt_response(422, schema="Error")
     def get(self, year=None, level=None, era=None):
-        """Units ranked by percent for a year, level and era, with class, sections and previous result
+        """Units ranked by percent for a year, level and era, with class, sections, previous result
 
         Defaults: the latest year with approved results, communes, and the era of that year's
         latest inspections. Only approved or signed inspections count. `previous` follows the
@@ -70,7 +72,8 @@ class Ranking(MethodView):
 @blp.route("/indicators")
 class Indicators(MethodView):
     @login_required_api
-    @blp.arguments(IndicatorQuerySchema(empty_means_all=False), location="query", as_kwargs=True, unknown=ma.RAISE)
+    @blp.arguments(IndicatorQuerySchema(empty_means_all=False), location="query", as_kwargs=True,
+                   unknown=ma.RAISE)
     @blp.response(200, IndicatorSummarySchema(many=True))
     @blp.alt_response(401, schema="Error")
     @blp.alt_response(422, schema="Error")
@@ -96,9 +99,11 @@ class InspectionCounts(MethodView):
 @blp.route("/recommendations")
 class Recommendations(MethodView):
     @login_required_api
-    @blp.arguments(RecommendationQuerySchema(empty_means_all=False), location="query", unknown=ma.RAISE)
+    @blp.arguments(RecommendationQuerySchema(empty_means_all=False), location="query",
+                   unknown=ma.RAISE)
     @blp.response(200, RecommendationRowSchema(many=True), headers={
-        "X-Total-Count": {"description": "Matching recommendations (all pages)", "schema": {"type": "integer"}}})
+        "X-Total-Count": {"description": "Matching recommendations (all pages)",
+                          "schema": {"type": "integer"}}})
     @blp.alt_response(401, schema="Error")
     @blp.alt_response(422, schema="Error")
     def get(self, filters):

@@ -5,16 +5,36 @@ from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import abort
 
-from ..schemas.sync import PullArgsSchema, PullSchema, PushResultSchema, PushSchema, load_push
-from ..services.sync import apply_ops, pull_changes
+from ..errors import language
+from ..schemas.sync import (
+    MAX_OPS,
+    PullArgsSchema,
+    PullSchema,
+    PushResultSchema,
+    PushSchema,
+    TooManyOps,
+    load_push,
+)
+from ..services.feed import pull_changes
+from ..services.sync import apply_ops
 from ..services.text import check_text
-from . import language
 from .guards import login_required_api
 from .parsing import Blueprint
 from .transactions import commits
+from .uploads import with_photo_urls
 
 blp = Blueprint("api_sync", __name__, url_prefix="/api/v1/sync",
                 description="Offline sync: push ops from a device, pull the change feed")
+
+
+def _too_many_ops(count: int) -> None:
+    if language() == "en":
+        message = (f"Too many ops in one push: {count} (at most {MAX_OPS}); "
+                   f"send them in batches of up to {MAX_OPS}.")
+    else:
+        message = (f"Quá nhiều thao tác trong một lần gửi: {count} (tối đa {MAX_OPS}); "
+                   f"hãy gửi thành nhiều lần, mỗi lần không quá {MAX_OPS}.")
+    abort(413, message=message, code="too_many_ops")
 
 
 def _invalid_body() -> None:
@@ -26,7 +46,8 @@ def _invalid_body() -> None:
 @blp.route("/push")
 class Push(MethodView):
     @login_required_api
-    @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": PushSchema}}})
+    @blp.doc(requestBody={"required": True,
+                          "content": {"application/json": {"schema": PushSchema}}})
     @blp.response(200, PushResultSchema)
     @blp.alt_response(401, schema="Error")
     @blp.alt_response(413, schema="Error", description="More than 500 ops")
@@ -51,6 +72,8 @@ class Push(MethodView):
             data = load_push(body)
         except ma.ValidationError as exc:
             abort(422, errors={"json": exc.messages})
+        except TooManyOps as exc:
+            _too_many_ops(exc.count)
         check_text(data["device_id"], "device_id")  # a bad op is rejected alone; a bad device not
         results = apply_ops(current_user._get_current_object(), data["device_id"], data["ops"])
         # Already in the documented shape: no second pass through the response schema.
@@ -69,4 +92,8 @@ class Pull(MethodView):
 
         Ask again with `since` = the returned `cursor` while `more` is true.
         """
-        return pull_changes(current_user, args["since"], args["inspection_id"], args["limit"])
+        feed = pull_changes(current_user, args["since"], args["inspection_id"], args["limit"])
+        for change in feed["changes"]:
+            if change["kind"] == "photo":
+                change["data"] = with_photo_urls(change["data"])
+        return feed

@@ -3,16 +3,15 @@ downloads. Not JSON, but registered on flask-smorest blueprints so they are in t
 document (https://tus.io/protocols/resumable-upload)."""
 from __future__ import annotations
 
-from flask import Response, request, send_file
+from flask import Response, request, send_file, url_for
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import abort
 
+from ..errors import ServiceError, language
 from ..extensions import db
 from ..services import photos
-from ..services.errors import ServiceError
 from ..services.storage import get_storage
-from . import language
 from .guards import login_required_api
 from .parsing import Blueprint
 from .transactions import commits
@@ -57,10 +56,14 @@ def require_tus_version() -> None:
     the versions this server speaks (tus 1.0.0 §Tus-Resumable)."""
     version = request.headers.get("Tus-Resumable", "").strip()
     if not version:
-        abort(400, message=_say("Cần tiêu đề Tus-Resumable: 1.0.0.", "Tus-Resumable: 1.0.0 is required."),
+        abort(400,
+              message=_say("Cần tiêu đề Tus-Resumable: 1.0.0.",
+                           "Tus-Resumable: 1.0.0 is required."),
               code="tus_version", headers={"Tus-Version": TUS_VERSION})
     if version != TUS_VERSION:
-        abort(412, message=_say("Cần tiêu đề Tus-Resumable: 1.0.0.", "Tus-Resumable: 1.0.0 is required."),
+        abort(412,
+              message=_say("Cần tiêu đề Tus-Resumable: 1.0.0.",
+                           "Tus-Resumable: 1.0.0 is required."),
               code="tus_version", headers={"Tus-Version": TUS_VERSION})
 
 
@@ -115,8 +118,10 @@ class Uploads(MethodView):
     @blp.alt_response(403, schema="Error")
     @blp.alt_response(404, schema="Error")
     @blp.alt_response(409, schema="Error", description="client_uuid used by another photo")
-    @blp.alt_response(400, schema="Error", description="Tus-Resumable (or another header) missing or malformed")
-    @blp.alt_response(412, schema="Error", description="Tus-Resumable names a version this server does not speak")
+    @blp.alt_response(400, schema="Error",
+                      description="Tus-Resumable (or another header) missing or malformed")
+    @blp.alt_response(412, schema="Error",
+                      description="Tus-Resumable names a version this server does not speak")
     @blp.alt_response(413, schema="Error")
     @blp.alt_response(422, schema="Error")
     @commits
@@ -232,7 +237,8 @@ class PhotoFile(MethodView):
         photo = photos.get_visible_photo(current_user, photo_id)
         path = get_storage().path_for(photo.sha256)
         if not path.is_file():
-            raise photos.FileMissing("Tệp ảnh không còn trên máy chủ.", "The photo file is missing.")
+            raise photos.FileMissing("Tệp ảnh không còn trên máy chủ.",
+                                     "The photo file is missing.")
         # Never stored by the HTTP cache: the field app keeps the photos it needs in IndexedDB
         # and drops them when the server holds them; a copy here would outlive that.
         return _private(send_file(path, mimetype=photo.content_type, conditional=True,
@@ -256,3 +262,9 @@ class PhotoThumb(MethodView):
                                   etag=f"{photo.sha256}{photos.THUMB_SUFFIX}", max_age=None),
                         "no-cache")
 
+
+def with_photo_urls(photo: dict) -> dict:
+    """A photo's metadata (``services.sync.photo_data``) with the URLs of its file and its
+    thumbnail, as the two routes above serve them."""
+    return {**photo, "url": url_for("api_uploads.PhotoFile", photo_id=photo["id"]),
+            "thumb_url": url_for("api_uploads.PhotoThumb", photo_id=photo["id"])}

@@ -3,14 +3,14 @@
 One JSON file per unit type, named after the template's code: district (huyện, until
 30/6/2025), commune in the 3-level model (until 30/6/2025) and commune in the 2-level model
 (from 1/7/2025). Their points are indicative, not official: a province imports its own index
-as another template in the same format (see ``inspection.schemas.checklist``).
+as another template in the same format (see ``inspection.checklists.format``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from inspection.schemas.checklist import load_template_json
+from .format import load_template_json
 
 CHECKLIST_DIR = Path(__file__).resolve().parent
 

@@ -5,7 +5,7 @@ every part of the base exactly as it is, in the base's order.
 The document is complete (the base's parts are in it), so scoring, the field app and the
 minutes read it like any other; this module only checks that it keeps its base. Pure: two
 validated documents in, problems out (``{"path", "message", "message_vi"}`` as in
-``inspection.schemas.checklist.TemplateError``, so a spreadsheet can place them).
+``inspection.checklists.format.TemplateError``, so a spreadsheet can place them).
 """
 
 from __future__ import annotations

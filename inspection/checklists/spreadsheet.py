@@ -8,7 +8,7 @@ the key of the JSON format). docs/checklists.md describes the format for people.
 
 Pure functions, bytes in and out: ``write_workbook(document)`` and ``read_workbook(data)``.
 Reading builds the same document the JSON format holds but does not judge it: the caller
-validates it (``inspection.schemas.checklist``) and turns each problem's path into a sheet, a
+validates it (``inspection.checklists.format``) and turns each problem's path into a sheet, a
 row and a column with ``Reading.locate``. What the reader itself refuses, it reports the same
 way: a file that is not XLSX, too big, a ZIP bomb, a missing sheet or column, an unknown
 column, a formula or an error in a cell, a value of the wrong type.
@@ -79,6 +79,7 @@ class Sheet:
     columns: tuple[Column, ...]
 
     def column(self, key: str) -> Column:
+        """The column with this key (the JSON format's name)."""
         return next(c for c in self.columns if c.key == key)
 
 

@@ -29,6 +29,7 @@ def iso_utc(value: datetime | None) -> str | None:
 
 
 def created_at_column() -> Mapped[datetime]:
+    """A non-null timezone-aware creation time, set to now on insert."""
     return mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
 
 

@@ -74,6 +74,7 @@ class ChecklistVersion(db.Model):
 
     @property
     def is_published(self) -> bool:
+        """Whether the version is published (usable for new inspections)."""
         return self.status == VersionStatus.published
 
     def document_items(self) -> list[dict]:

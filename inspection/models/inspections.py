@@ -49,6 +49,8 @@ TRANSITIONS: dict[str, tuple[frozenset[InspectionState], InspectionState]] = {
         InspectionState.in_progress,
     ),
 }
+# What people may ask for; "sign" follows from the minutes' last signature (services.minutes).
+USER_ACTIONS = ("start", "submit", "approve", "reopen")
 
 
 class Inspection(db.Model):

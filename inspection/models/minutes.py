@@ -57,6 +57,7 @@ class MinutesRevision(db.Model):
 
     @property
     def is_superseded(self) -> bool:
+        """Whether a later revision replaced this one."""
         return self.status == MinutesStatus.superseded
 
     def mark_signed(self) -> None:

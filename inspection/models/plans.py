@@ -52,7 +52,7 @@ class Trip(db.Model):
     members: Mapped[list[TripMember]] = relationship(
         back_populates="trip", cascade="all, delete-orphan"
     )
-    inspections: Mapped[list["Inspection"]] = relationship(  # noqa: F821
+    inspections: Mapped[list[Inspection]] = relationship(  # noqa: F821
         back_populates="trip", order_by="Inspection.id"
     )
 
@@ -65,6 +65,7 @@ class Trip(db.Model):
 
     @property
     def leader(self) -> User | None:
+        """The trip's leader, if one is assigned."""
         return next((m.user for m in self.members if m.role == TripRole.leader), None)
 
 

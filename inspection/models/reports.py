@@ -1,8 +1,8 @@
 """Score snapshots: what each inspection's evaluation came to, kept for province-wide reports.
 
 Evaluating thousands of inspections per page view is too slow, so every change of an
-inspection's observations refreshes its row here (``services.scores.refresh_score``). The
-ranking, the indicator summaries and the exports read these rows; the evaluation itself stays
+inspection's observations refreshes its row here (``services.score_snapshots.refresh_score``).
+The ranking, the indicator summaries and the exports read these rows; the evaluation itself stays
 the single source of truth and a snapshot can always be rebuilt from it
 (``flask --app inspection refresh-scores``).
 """

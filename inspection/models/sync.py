@@ -35,7 +35,8 @@ class ChangeLog(db.Model):
     __tablename__ = "change_log"
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"), index=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"),
+                                               index=True)
     kind: Mapped[str] = mapped_column(String(40))  # observation | photo | inspection
     payload: Mapped[dict] = mapped_column(JSON)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -64,7 +64,8 @@ class AdminUnit(db.Model):
     @classmethod
     def valid_on_query(cls, day: date):
         """A select of unit versions valid on a day."""
-        return select(cls).where(cls.valid_from <= day, or_(cls.valid_to.is_(None), cls.valid_to >= day))
+        return select(cls).where(cls.valid_from <= day,
+                                 or_(cls.valid_to.is_(None), cls.valid_to >= day))
 
     def predecessors(self) -> list[AdminUnit]:
         """Every unit this one absorbed, transitively (for history across mergers)."""

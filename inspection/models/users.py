@@ -50,7 +50,8 @@ class User(UserMixin, db.Model):
         order_by="UserCertificate.id")
 
     @property
-    def is_active(self) -> bool:  # Flask-Login asks this
+    def is_active(self) -> bool:
+        """Whether the account may sign in (Flask-Login asks this)."""
         return self.active
 
     def end_sessions(self) -> None:

@@ -29,7 +29,8 @@ def unit_field(index: int = 1) -> str:
 
 @dataclass(frozen=True)
 class Person:
-    """A team member or unit representative: "Nguyễn Văn An, Phó Giám đốc Sở Nội vụ – Trưởng đoàn"."""
+    """A team member or unit representative: "Nguyễn Văn An, Phó Giám đốc Sở Nội vụ – Trưởng
+    đoàn"."""
 
     name: str
     position: str = ""  # chức vụ, e.g. "Phó Giám đốc Sở Nội vụ"

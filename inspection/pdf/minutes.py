@@ -155,6 +155,7 @@ def fmt_date_long(day: date) -> str:
 
 
 def fmt_date(day: date | None) -> str:
+    """A date as dd/mm/yyyy, or dotted blanks to fill in by hand."""
     return "…/…/…" if day is None else f"{day.day:02d}/{day.month:02d}/{day.year}"
 
 
@@ -164,7 +165,7 @@ def fmt_datetime(moment: datetime | None) -> str:
         return ""
     if moment.tzinfo is not None:
         moment = moment.astimezone(VN_TZ)
-    return f"{moment.day:02d}/{moment.month:02d}/{moment.year} {moment.hour:02d}:{moment.minute:02d}"
+    return f"{moment:%d/%m/%Y %H:%M}"
 
 
 def fmt_gps(latitude: float | None, longitude: float | None) -> str:
@@ -230,10 +231,12 @@ class Rule(Flowable):
         self.rule_width, self.thickness, self.space = width, thickness, space
 
     def wrap(self, available_width, available_height):
+        """Take the whole available width; the height this flowable needs."""
         self.available = available_width
         return available_width, self.space * 2
 
     def draw(self):
+        """Draw on the canvas at the position ReportLab gives."""
         x0 = (self.available - self.rule_width) / 2
         self.canv.setLineWidth(self.thickness)
         self.canv.line(x0, self.space, x0 + self.rule_width, self.space)
@@ -247,10 +250,12 @@ class SignatureField(Flowable):
         self.name, self.width, self.height, self.gap = name, width, height, gap
 
     def wrap(self, available_width, available_height):
+        """Take the whole available width; the height this flowable needs."""
         self.available = available_width
         return available_width, self.height
 
     def draw(self):
+        """Draw on the canvas at the position ReportLab gives."""
         if not self.name:
             return
         canv = self.canv
@@ -513,9 +518,12 @@ class _Builder:
                 rate.met, "–" if rate.target is not None else "theo dõi")
             if rate.met is False:
                 extra.append(("FONT", (4, n), (4, n), FONT_B, TABLE, TABLE * 1.2))
-            rows.append([self._fit(rate.code, widths[0]), Paragraph(esc(rate.title), self.s["cell"]),
-                         self._fit(value, widths[2], "cell_c"), self._fit(target, widths[3], "cell_c"),
-                         self._fit(verdict, widths[4], "cell_h" if rate.met is False else "cell_c")])
+            rows.append([self._fit(rate.code, widths[0]),
+                         Paragraph(esc(rate.title), self.s["cell"]),
+                         self._fit(value, widths[2], "cell_c"),
+                         self._fit(target, widths[3], "cell_c"),
+                         self._fit(verdict, widths[4],
+                                   "cell_h" if rate.met is False else "cell_c")])
         self._table(rows, widths, extra)
 
     # sections III-V
@@ -561,7 +569,8 @@ class _Builder:
         self.p("I. THÀNH PHẦN", "heading")
         if single:
             self.team("1. Đoàn kiểm tra:")
-            self.representatives(esc(f"2. Đại diện đơn vị được kiểm tra ({clean(part.unit_name)}):"),
+            self.representatives(esc(f"2. Đại diện đơn vị được kiểm tra "
+                                     f"({clean(part.unit_name)}):"),
                                  part.representatives)
         else:
             self.representatives(esc(f"Đại diện đơn vị được kiểm tra ({clean(part.unit_name)}):"),

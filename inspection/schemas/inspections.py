@@ -1,7 +1,7 @@
 """Inspections as the API shows them, and state-machine requests."""
 import marshmallow as ma
 
-from ..services.workflow import USER_ACTIONS
+from ..models.inspections import USER_ACTIONS
 from .common import UnitSchema
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from ..errors import ValidationFailed
 from ..models.base import MAX_ID
-from ..services.errors import ValidationFailed
 
 F = ma.fields
 LEVELS = ("district", "commune")
@@ -61,18 +61,23 @@ class QuerySchema(ma.Schema):
         return data
 
     def handle_error(self, error: ma.ValidationError, data, *, many: bool, **kwargs):
-        messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
+        """Raise ValidationFailed listing each field's problem in both languages."""
+        messages = error.messages if isinstance(error.messages,
+                                                dict) else {"_schema": error.messages}
         allowed = sorted(field.data_key or name for name, field in self.fields.items())
         unknown = sorted(k for k, v in messages.items() if v == ["Unknown field."])
         vi, en = [], []
         if unknown:
-            vi.append(f"Bộ lọc không được hỗ trợ: {', '.join(unknown)} (dùng được: {', '.join(allowed)})")
+            vi.append(f"Bộ lọc không được hỗ trợ: {', '.join(unknown)} (dùng được: "
+                      f"{', '.join(allowed)})")
             en.append(f"Unknown filter: {', '.join(unknown)} (allowed: {', '.join(allowed)})")
         for key in sorted(k for k in messages if k not in unknown and k != "_schema"):
             accepts = ACCEPTS.get(key)
             value = data.get(key) if hasattr(data, "get") else None
-            vi.append(f"Giá trị không hợp lệ cho {key}: “{value}”" + (f" (cần {accepts[0]})" if accepts else ""))
-            en.append(f"Invalid value for {key}: “{value}”" + (f" (expected {accepts[1]})" if accepts else ""))
+            vi.append(f"Giá trị không hợp lệ cho {key}: "
+                      f"“{value}”" + (f" (cần {accepts[0]})" if accepts else ""))
+            en.append(f"Invalid value for {key}: "
+                      f"“{value}”" + (f" (expected {accepts[1]})" if accepts else ""))
         for message in messages.get("_schema", []):
             if isinstance(message, tuple | list) and len(message) == 2:
                 vi.append(message[0])
@@ -90,17 +95,20 @@ def _date_range(data: dict, start: str, end: str) -> None:
     if data.get(start) and data.get(end) and data[start] > data[end]:
         first, last = data[start], data[end]
         raise ma.ValidationError([(
-            f"Khoảng ngày không hợp lệ: ngày bắt đầu {first:%d/%m/%Y} sau ngày kết thúc {last:%d/%m/%Y}",
+            f"Khoảng ngày không hợp lệ: ngày bắt đầu {first:%d/%m/%Y} sau ngày "
+            f"kết thúc {last:%d/%m/%Y}",
             f"Impossible date range: {first.isoformat()} is after {last.isoformat()}")])
 
 
 class RankingQuerySchema(QuerySchema):
     year = F.Integer(validate=ma.validate.Range(min=2000, max=2100),
-                     metadata={"description": "Year of the inspections (default: the latest with results)"})
+                     metadata={"description": "Year of the inspections (default: "
+                                              "the latest with results)"})
     level = F.String(validate=ma.validate.OneOf(LEVELS),
                      metadata={"description": "district | commune (default: commune)"})
     era = F.String(validate=ma.validate.OneOf(ERAS),
-                   metadata={"description": "3cap | 2cap (default: the era of the year's latest inspections)"})
+                   metadata={"description": "3cap | 2cap (default: the era of the "
+                                            "year's latest inspections)"})
 
 
 class IndicatorQuerySchema(RankingQuerySchema):
@@ -115,9 +123,12 @@ class RankingPageQuerySchema(RankingQuerySchema):
 
 
 class OverviewQuerySchema(QuerySchema):
-    plan = F.Integer(validate=ma.validate.Range(min=1, max=MAX_ID), metadata={"description": "Plan id"})
-    trip = F.Integer(validate=ma.validate.Range(min=1, max=MAX_ID), metadata={"description": "Trip id"})
-    unit = F.String(validate=UNIT_FILTER, metadata={"description": "Unit name or GSO code (contains)"})
+    plan = F.Integer(validate=ma.validate.Range(min=1, max=MAX_ID),
+                     metadata={"description": "Plan id"})
+    trip = F.Integer(validate=ma.validate.Range(min=1, max=MAX_ID),
+                     metadata={"description": "Trip id"})
+    unit = F.String(validate=UNIT_FILTER,
+                    metadata={"description": "Unit name or GSO code (contains)"})
     state = F.String(validate=ma.validate.OneOf(STATES))
     year = F.Integer(validate=ma.validate.Range(min=2000, max=2100))
     date_from = F.Date(data_key="from", metadata={"description": "Scheduled on or after"})
@@ -127,16 +138,20 @@ class OverviewQuerySchema(QuerySchema):
 
     @ma.validates_schema
     def dates_in_order(self, data, **kwargs):
+        """Refuse a date range whose end is before its start."""
         _date_range(data, "date_from", "date_to")
 
 
 class RecommendationQuerySchema(QuerySchema):
     status = F.String(validate=ma.validate.OneOf(STATUSES),
                       metadata={"description": "open | done | verified"})
-    overdue = F.Boolean(metadata={"description": "true: only open recommendations past their due date"})
-    unit = F.String(validate=UNIT_FILTER, metadata={"description": "Unit name or GSO code (contains)"})
+    overdue = F.Boolean(metadata={"description": "true: only open recommendations past their due "
+                                                 "date"})
+    unit = F.String(validate=UNIT_FILTER,
+                    metadata={"description": "Unit name or GSO code (contains)"})
     year = F.Integer(validate=ma.validate.Range(min=2000, max=2100),
-                     metadata={"description": "Year of the inspection that made the recommendation"})
+                     metadata={"description": "Year of the inspection that made the "
+                                              "recommendation"})
     due_from = F.Date(metadata={"description": "Due on or after"})
     due_to = F.Date(metadata={"description": "Due on or before"})
     page = F.Integer(load_default=1, validate=ma.validate.Range(min=1, max=MAX_PAGE))
@@ -144,6 +159,7 @@ class RecommendationQuerySchema(QuerySchema):
 
     @ma.validates_schema
     def dates_in_order(self, data, **kwargs):
+        """Refuse a date range whose end is before its start."""
         _date_range(data, "due_from", "due_to")
 
 
@@ -236,7 +252,8 @@ class RecommendationRowSchema(ma.Schema):
     inspection_id = F.Integer()
     inspected_on = F.Date()
     trip = F.String()
-    follow_up_result = F.String(allow_none=True, metadata={"description": "done | partly | not_done"})
+    follow_up_result = F.String(allow_none=True,
+                                metadata={"description": "done | partly | not_done"})
     follow_up_evidence = F.String(allow_none=True)
     followed_up_in_id = F.Integer(allow_none=True)
     followed_up_on = F.Date(allow_none=True)

@@ -3,26 +3,22 @@ import uuid
 from datetime import datetime
 
 import marshmallow as ma
-from flask_smorest import abort
 
 from ..models.base import MAX_BIG, MAX_ID, iso_utc
-from ..services.sync import MAX_OPS, OP_TYPES
 from .common import UnitSchema, UserSchema
 
+MAX_OPS = 500  # ops in one push; more is refused whole (413), the device sends smaller batches
+OP_TYPES = ("observation.set",)
 OP_STATUSES = ("applied", "merged", "conflict", "duplicate", "rejected")
 REJECT_REASONS = ("not_found", "forbidden", "unknown_item", "invalid_field", "locked")
 
 
-def _too_many_ops(count: int):
-    from ..api import language
+class TooManyOps(Exception):
+    """A push of more than MAX_OPS ops; the API answers 413 in the user's language."""
 
-    if language() == "en":
-        message = (f"Too many ops in one push: {count} (at most {MAX_OPS}); "
-                   f"send them in batches of up to {MAX_OPS}.")
-    else:
-        message = (f"Quá nhiều thao tác trong một lần gửi: {count} (tối đa {MAX_OPS}); "
-                   f"hãy gửi thành nhiều lần, mỗi lần không quá {MAX_OPS}.")
-    abort(413, message=message, code="too_many_ops")
+    def __init__(self, count: int):
+        super().__init__(f"{count} ops in one push (at most {MAX_OPS})")
+        self.count = count
 
 
 class OpSchema(ma.Schema):
@@ -44,7 +40,8 @@ class OpSchema(ma.Schema):
         keys=ma.fields.String(), required=True,
         metadata={"description": "Any of result (pass|partial|fail|na), points, value, text, "
                                  "note; null clears a field"})
-    at = ma.fields.DateTime(required=True, metadata={"description": "When the edit was made (ISO 8601)"})
+    at = ma.fields.DateTime(required=True,
+                            metadata={"description": "When the edit was made (ISO 8601)"})
 
 
 class PushSchema(ma.Schema):
@@ -57,13 +54,16 @@ class PushSchema(ma.Schema):
 
     @ma.pre_load
     def refuse_oversized_batches(self, data, **kwargs):
-        if isinstance(data, dict) and isinstance(data.get("ops"), list) and len(data["ops"]) > MAX_OPS:
-            _too_many_ops(len(data["ops"]))
+        """Refuse more than MAX_OPS ops before checking any of them."""
+        if isinstance(data, dict) and isinstance(data.get("ops"),
+                                                 list) and len(data["ops"]) > MAX_OPS:
+            raise TooManyOps(len(data["ops"]))
         return data
 
 
 def load_push(data) -> dict:
-    """Load a push body as PushSchema does; raises marshmallow.ValidationError when invalid.
+    """Load a push body as PushSchema does; raises marshmallow.ValidationError when invalid,
+    TooManyOps when it holds more than MAX_OPS ops.
 
     The common case — a well-formed batch — is checked by hand, about twenty times faster than
     the schema; anything unusual goes through PushSchema, which alone decides what is an error
@@ -81,7 +81,7 @@ def _fast_load_push(data) -> dict | None:
     if type(device_id) is not str or not 1 <= len(device_id) <= 100 or type(ops) is not list:
         return None
     if len(ops) > MAX_OPS:
-        _too_many_ops(len(ops))
+        raise TooManyOps(len(ops))
     loaded = []
     for op in ops:
         if type(op) is not dict:
@@ -132,14 +132,17 @@ class PullArgsSchema(ma.Schema):
         unknown = ma.EXCLUDE
 
     since = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0, max=MAX_BIG),
-                              metadata={"description": "Cursor from the last pull (0: from the start)"})
-    inspection_id = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1, max=MAX_ID))
+                              metadata={"description": "Cursor from the last pull (0: from the "
+                                                       "start)"})
+    inspection_id = ma.fields.Integer(load_default=None,
+                                      validate=ma.validate.Range(min=1, max=MAX_ID))
     limit = ma.fields.Integer(load_default=500, validate=ma.validate.Range(min=1, max=1000))
 
 
 class ChangeSchema(ma.Schema):
     cursor = ma.fields.Integer(required=True)
-    kind = ma.fields.String(required=True, metadata={"enum": ["observation", "photo", "inspection"]})
+    kind = ma.fields.String(required=True,
+                            metadata={"enum": ["observation", "photo", "inspection"]})
     inspection_id = ma.fields.Integer(required=True)
     data = ma.fields.Dict(required=True)
 
@@ -230,7 +233,8 @@ class AssignmentSchema(ma.Schema):
     observations = ma.fields.List(ma.fields.Nested(ObservationDataSchema))
     photos = ma.fields.List(ma.fields.Nested(PhotoDataSchema))
     previous_recommendations = ma.fields.List(ma.fields.Nested(PreviousRecommendationSchema))
-    cursor = ma.fields.Integer(metadata={"description": "Latest change-feed cursor of this inspection"})
+    cursor = ma.fields.Integer(metadata={"description": "Latest change-feed cursor of this "
+                                                        "inspection"})
 
 
 class AssignmentsSchema(ma.Schema):

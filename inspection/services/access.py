@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import Select, select
 
+from ..errors import NotFound, PermissionDenied
 from ..models import (
     Inspection,
     InspectionState,
@@ -14,7 +15,6 @@ from ..models import (
     TripRole,
     User,
 )
-from .errors import NotFound, PermissionDenied
 
 
 def trips_query(user: User) -> Select:
@@ -84,7 +84,8 @@ def may_sign_minutes(user: User, inspection: Inspection, latest: MinutesRevision
 
 
 def get_visible_inspection(user: User, inspection: Inspection | None) -> Inspection:
-    """The inspection if the user may see it; otherwise 404, so ids of others' trips leak nothing."""
+    """The inspection if the user may see it; otherwise 404, so ids of others' trips leak
+    nothing."""
     if inspection is None or not can_view(user, inspection):
         raise NotFound("Không tìm thấy cuộc kiểm tra.", "Inspection not found.")
     return inspection

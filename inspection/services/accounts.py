@@ -18,12 +18,12 @@ from flask import current_app
 from sqlalchemy import func, select
 from zxcvbn import zxcvbn
 
+from ..errors import Conflict, PermissionDenied, ServiceError, ValidationFailed
 from ..extensions import db
 from ..models import AdminUnit, AuditEvent, Role, User
 from ..models.base import utcnow
 from ..models.users import InvalidAccountChange
 from . import audit
-from .errors import Conflict, PermissionDenied, ServiceError, ValidationFailed
 from .text import clean_text, over_limit
 
 # Failed sign-ins allowed per username, and per client address, within the window.
@@ -80,7 +80,8 @@ def check_throttle(username: str, address: str | None) -> None:
     """
     username = throttle_key(username)
     since = utcnow() - THROTTLE_WINDOW
-    failures = select(AuditEvent.at).where(AuditEvent.action == "user.login_failed", AuditEvent.at >= since)
+    failures = select(AuditEvent.at).where(AuditEvent.action == "user.login_failed",
+                                           AuditEvent.at >= since)
     for column, value, limit in ((AuditEvent.object_id, username, MAX_FAILURES_PER_USERNAME),
                                  (AuditEvent.device_id, address, MAX_FAILURES_PER_ADDRESS)):
         if value is None:
@@ -90,13 +91,15 @@ def check_throttle(username: str, address: str | None) -> None:
         if len(recent) >= limit:
             oldest = min(recent)
             oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=since.tzinfo)
-            raise TooManyAttempts(max(1, int((oldest + THROTTLE_WINDOW - utcnow()).total_seconds())))
+            raise TooManyAttempts(max(1,
+                                      int((oldest + THROTTLE_WINDOW - utcnow()).total_seconds())))
 
 
 def record_failed_login(username: str, address: str | None) -> None:
     """Remember a failed sign-in (for throttling and for the audit trail)."""
     db.session.add(AuditEvent(action="user.login_failed", object_type="users",
-                              object_id=throttle_key(username), device_id=(address or None) and address[:100],
+                              object_id=throttle_key(username),
+                              device_id=(address or None) and address[:100],
                               details={}))
 
 

@@ -5,7 +5,8 @@ from ..extensions import db
 from ..models import AuditEvent, User
 
 
-def record(action: str, obj, user: User | None, device_id: str | None = None, **details) -> AuditEvent:
+def record(action: str, obj, user: User | None, device_id: str | None = None,
+           **details) -> AuditEvent:
     """Add an audit event for `action` on `obj` (any model with an id)."""
     event = AuditEvent(
         action=action,

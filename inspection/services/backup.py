@@ -27,8 +27,8 @@ from flask import current_app
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from ..errors import ValidationFailed
 from ..extensions import db
-from .errors import ValidationFailed
 
 MANIFEST = "manifest.json"
 INSTANCE_DIR = "instance"
@@ -106,7 +106,8 @@ def create_backup(target_dir: str | os.PathLike) -> Path:
         subprocess.run(["pg_dump", "-Fc", "-f", str(database), *args], check=True, env=env,
                        capture_output=True)
     else:
-        raise ValidationFailed("Chưa hỗ trợ sao lưu loại cơ sở dữ liệu này.", "Unsupported database.")
+        raise ValidationFailed("Chưa hỗ trợ sao lưu loại cơ sở dữ liệu này.",
+                               "Unsupported database.")
     revision = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
     media = Path(current_app.config["MEDIA_ROOT"])
     files = 0
@@ -143,7 +144,8 @@ def restore_backup(folder: str | os.PathLike) -> dict:
         manifest = json.loads((folder / MANIFEST).read_text())
     except (OSError, ValueError) as exc:
         raise ValidationFailed("Thư mục không phải bản sao lưu hợp lệ (thiếu manifest.json).",
-                               "Not a backup folder (manifest.json missing or unreadable).") from exc
+                               "Not a backup folder (manifest.json missing or "
+                               "unreadable).") from exc
     database = folder / manifest["database_file"]
     if _sha256(database) != manifest["database_sha256"]:
         raise ValidationFailed("Tệp cơ sở dữ liệu trong bản sao lưu bị hỏng (sai SHA-256).",

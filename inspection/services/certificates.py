@@ -17,6 +17,7 @@ from flask import current_app
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from sqlalchemy import select
 
+from ..errors import Conflict, ValidationFailed
 from ..extensions import db
 from ..models import User, UserCertificate
 from ..models.base import utcnow
@@ -24,7 +25,6 @@ from ..models.users import InvalidAccountChange
 from . import audit
 from .certinfo import as_asn1, facts, parse_certificate
 from .demo_pki import DemoPKI, ensure_demo_pki
-from .errors import Conflict, ValidationFailed
 from .signing import outside_event_loop
 
 

@@ -10,6 +10,8 @@ from sqlalchemy import select
 
 from ..checklists import spreadsheet
 from ..checklists.extension import extension_problems
+from ..checklists.format import TemplateError, load_template_json, validate_template
+from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import (
     AdminUnit,
@@ -23,9 +25,7 @@ from ..models import (
 from ..models.base import utcnow
 from ..models.checklists import UploadStatus, VersionStatus
 from ..models.units import UnitLevel
-from ..schemas.checklist import TemplateError, load_template_json, validate_template
 from . import audit
-from .errors import Conflict, NotFound, ValidationFailed
 from .storage import get_storage
 from .text import find_bad_text
 

@@ -14,7 +14,7 @@ from .accounts import create_user
 from .checklists import import_checklist
 from .observations import record_observation
 from .planning import create_plan, create_trip
-from .scores import refresh_scores
+from .score_snapshots import refresh_scores
 from .units import import_units, unit_valid_on
 from .workflow import transition_inspection
 
@@ -64,8 +64,10 @@ def seed_demo(with_minutes: bool = True) -> list[str]:
     users = {}
     co_ngan = unit_valid_on("01567", TRIP_DAY)
     for username, full_name, position, role in ACCOUNTS:
-        users[username] = db.session.scalar(select(User).where(User.username == username)) or create_user(
-            username, DEMO_PASSWORD, full_name, role, position, co_ngan if role == Role.unitrep else None,
+        existing = db.session.scalar(select(User).where(User.username == username))
+        users[username] = existing or create_user(
+            username, DEMO_PASSWORD, full_name, role, position,
+            co_ngan if role == Role.unitrep else None,
             check_strength=False)
     done.append("Tài khoản / accounts: " + ", ".join(users))
 
@@ -73,10 +75,11 @@ def seed_demo(with_minutes: bool = True) -> list[str]:
     plan = create_plan(PLAN_NUMBER, "Kế hoạch cải cách hành chính nhà nước tỉnh Cao Bằng năm 2021",
                        "UBND tỉnh Cao Bằng", date(2020, 12, 22), 2021, province, by=users["admin"])
     ha_lang, vinh_quy = unit_valid_on("048", TRIP_DAY), unit_valid_on("01561", TRIP_DAY)
-    trip = create_trip(plan, "Kiểm tra công tác CCHC năm 2021 tại huyện Hạ Lang", TRIP_DAY, TRIP_DAY,
-                       users["leader"], [users["inspector1"], users["inspector2"]],
+    trip = create_trip(plan, "Kiểm tra công tác CCHC năm 2021 tại huyện Hạ Lang", TRIP_DAY,
+                       TRIP_DAY, users["leader"], [users["inspector1"], users["inspector2"]],
                        [ha_lang, co_ngan, vinh_quy], place="Hạ Lang",
-                       decision="Quyết định thành lập Đoàn kiểm tra công tác CCHC năm 2021 của UBND tỉnh Cao Bằng",
+                       decision="Quyết định thành lập Đoàn kiểm tra công tác CCHC năm 2021 của "
+                                "UBND tỉnh Cao Bằng",
                        by=users["admin"])
     inspections = {i.unit.code: i for i in trip.inspections}
     district = inspections["048"]

@@ -80,14 +80,17 @@ class DemoPKI:
 
     @property
     def ca_cert_path(self) -> Path:
+        """Where the demo CA's certificate (PEM) is kept."""
         return self.directory / "ca.cert.pem"
 
     @property
     def ca_cert(self) -> asn1_x509.Certificate:
+        """The demo CA's certificate."""
         return load_cert_from_pemder(str(self.ca_cert_path))
 
     @property
     def trust_roots(self) -> list[asn1_x509.Certificate]:
+        """The roots a signature made with the demo PKI is validated against."""
         return [self.ca_cert]
 
     def timestamper(self) -> timestamps.DummyTimeStamper:
@@ -96,6 +99,7 @@ class DemoPKI:
         return _demo_timestamper(str(self.directory), self.ca_cert_path.stat().st_mtime_ns)
 
     def p12_path(self, username: str) -> Path:
+        """Where a person's demo PKCS#12 key file is kept (name made file-safe)."""
         safe = re.sub(r"[^A-Za-z0-9_.-]", "_", username)[:60]
         if safe != username:
             safe += "-" + hashlib.sha256(username.encode()).hexdigest()[:8]

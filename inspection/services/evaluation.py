@@ -5,19 +5,21 @@ from collections import Counter
 
 from sqlalchemy import select
 
+from ..checklists.scoring import evaluate, unit_facts
 from ..extensions import db
 from ..models import Inspection, Observation, Photo
-from .scoring import evaluate, unit_facts
 
 
 def observations_by_code(inspection: Inspection) -> dict[str, dict]:
     """The inspection's observations as scoring expects them; photo items count their photos."""
     found = {
         o.item_code: {"result": o.result, "points": o.points, "value": o.value, "text": o.text}
-        for o in db.session.scalars(select(Observation).where(Observation.inspection_id == inspection.id))
+        for o in db.session.scalars(select(Observation)
+                                    .where(Observation.inspection_id == inspection.id))
     }
     photo_counts = Counter(db.session.scalars(
-        select(Photo.item_code).where(Photo.inspection_id == inspection.id, Photo.item_code.is_not(None))))
+        select(Photo.item_code).where(Photo.inspection_id == inspection.id,
+                                      Photo.item_code.is_not(None))))
     for item in inspection.checklist_version.document_items():
         if item["kind"] == "photo" and photo_counts[item["code"]]:
             found.setdefault(item["code"], {})["value"] = photo_counts[item["code"]]

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from sqlalchemy import and_, select
 
+from ..errors import NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import (
     AdminUnit,
@@ -45,7 +46,6 @@ from ..models import (
 )
 from . import audit
 from .access import is_trip_leader
-from .errors import NotFound, PermissionDenied, ValidationFailed
 from .reports import (
     INDICATORS,
     export_condition,
@@ -79,11 +79,12 @@ def _rows(query) -> Iterator:
 
 def inspection_rows(condition, filters: dict) -> Iterator[list]:
     """Header, then one row per inspection with its score snapshot."""
-    yield ["inspection_id", "plan", "trip", "unit_code", "unit", "level", "era", "scheduled_on", "state",
-           "points", "max_points", "percent", "class", "sections", "answered", "items",
+    yield ["inspection_id", "plan", "trip", "unit_code", "unit", "level", "era", "scheduled_on",
+           "state", "points", "max_points", "percent", "class", "sections", "answered", "items",
            "on_time_rate", "online_share", "signed_share"]
     ids = _inspection_query(condition, filters).subquery()
-    query = (select(Inspection.id, Plan.number, Trip.name, AdminUnit.code, AdminUnit.kind, AdminUnit.name,
+    query = (select(Inspection.id, Plan.number, Trip.name, AdminUnit.code, AdminUnit.kind,
+                    AdminUnit.name,
                     ChecklistTemplate.unit_level, ChecklistTemplate.era, Inspection.scheduled_on,
                     Inspection.state, InspectionScore)
              .join(ids, ids.c.id == Inspection.id)
@@ -95,21 +96,25 @@ def inspection_rows(condition, filters: dict) -> Iterator[list]:
              .order_by(Inspection.scheduled_on, Inspection.id))
     for r in _rows(query):
         score = r[10]
-        sections = "; ".join(f"{code} {points:g}/{maximum:g}" for code, points, maximum, _p in score.sections) \
+        sections = "; ".join(f"{code} {points:g}/{maximum:g}" for code, points, maximum,
+                             _p in score.sections) \
             if score else ""
         yield [r[0], r[1], r[2], r[3], f"{r[4]} {r[5]}", r[6], r[7], r[8], r[9].value,
                score and score.total, score and score.max, score and score.percent,
-               score and score.class_code, sections, score and score.answered, score and score.items,
-               score and score.on_time_rate, score and score.online_share, score and score.signed_share]
+               score and score.class_code, sections, score and score.answered,
+               score and score.items,
+               score and score.on_time_rate, score and score.online_share,
+               score and score.signed_share]
 
 
 def observation_rows(condition, filters: dict) -> Iterator[list]:
     """Header, then one row per observation."""
-    yield ["inspection_id", "unit_code", "unit", "scheduled_on", "item_code", "result", "points", "value",
-           "text", "note", "version", "updated_by", "updated_at"]
+    yield ["inspection_id", "unit_code", "unit", "scheduled_on", "item_code", "result", "points",
+           "value", "text", "note", "version", "updated_by", "updated_at"]
     ids = _inspection_query(condition, filters).subquery()
     query = (select(Observation.inspection_id, AdminUnit.code, AdminUnit.kind, AdminUnit.name,
-                    Inspection.scheduled_on, Observation.item_code, Observation.result, Observation.points,
+                    Inspection.scheduled_on, Observation.item_code, Observation.result,
+                    Observation.points,
                     Observation.value, Observation.text, Observation.note, Observation.version,
                     User.username, Observation.updated_at)
              .join(ids, ids.c.id == Observation.inspection_id)
@@ -123,7 +128,8 @@ def observation_rows(condition, filters: dict) -> Iterator[list]:
 
 def indicator_rows(condition, filters: dict) -> Iterator[list]:
     """Header, then one row per inspection and key indicator (value, target, met)."""
-    yield ["inspection_id", "unit_code", "unit", "scheduled_on", "indicator", "value", "target", "met"]
+    yield ["inspection_id", "unit_code", "unit", "scheduled_on", "indicator", "value", "target",
+           "met"]
     ids = _inspection_query(condition, filters).subquery()
     query = (select(InspectionScore, AdminUnit.code, AdminUnit.kind, AdminUnit.name)
              .join(ids, ids.c.id == InspectionScore.inspection_id)
@@ -139,10 +145,12 @@ def indicator_rows(condition, filters: dict) -> Iterator[list]:
 def recommendation_rows(condition, filters: dict) -> Iterator[list]:
     """Header, then one row per recommendation with its follow-up."""
     today = local_today()
-    yield ["recommendation_id", "inspection_id", "unit_code", "unit", "inspected_on", "text", "due_on", "status",
+    yield ["recommendation_id", "inspection_id", "unit_code", "unit", "inspected_on", "text",
+           "due_on", "status",
            "overdue", "follow_up_result", "follow_up_evidence", "followed_up_in_id"]
     ids = _inspection_query(condition, filters).subquery()
-    query = (select(Recommendation, AdminUnit.code, AdminUnit.kind, AdminUnit.name, Inspection.scheduled_on)
+    query = (select(Recommendation, AdminUnit.code, AdminUnit.kind, AdminUnit.name,
+                    Inspection.scheduled_on)
              .join(ids, ids.c.id == Recommendation.inspection_id)
              .join(Inspection, Inspection.id == Recommendation.inspection_id)
              .join(AdminUnit, AdminUnit.id == Recommendation.unit_id)
@@ -237,8 +245,10 @@ def write_xlsx(rows: Iterable[list], path: str | os.PathLike, sheet: str = "data
     for number, row in enumerate(iterator, start=2):
         if number > XLSX_MAX_ROWS:
             raise ValidationFailed(
-                "Quá giới hạn 1.048.576 dòng của Excel; hãy lọc bớt, hoặc xuất CSV hay cơ sở dữ liệu SQLite.",
-                "Over Excel's limit of 1,048,576 rows; filter further, or export CSV or the SQLite database.")
+                "Quá giới hạn 1.048.576 dòng của Excel; hãy lọc bớt, hoặc xuất CSV "
+                "hay cơ sở dữ liệu SQLite.",
+                "Over Excel's limit of 1,048,576 rows; filter further, or export "
+                "CSV or the SQLite database.")
         worksheet.append([_xlsx_cell(worksheet, v) for v in row])
     workbook.save(path)
 
@@ -280,7 +290,8 @@ def file_chunks(path: str | os.PathLike, delete: bool = True) -> Iterator[bytes]
 # SQLite analysis database (sqlite-utils; ready for Datasette)
 
 
-def write_sqlite(path: str | os.PathLike, batch: int = 5000, progress: Callable[[str, int], None] | None = None) -> dict:
+def write_sqlite(path: str | os.PathLike, batch: int = 5000,
+                 progress: Callable[[str, int], None] | None = None) -> dict:
     """Write every unit, plan, trip, inspection, score, observation, recommendation and finding
     to a new SQLite file with foreign keys and full-text search on notes and recommendations.
 
@@ -297,7 +308,8 @@ def write_sqlite(path: str | os.PathLike, batch: int = 5000, progress: Callable[
     out.execute("PRAGMA synchronous=OFF")
     counts: dict[str, int] = {}
 
-    def load(name: str, columns: dict, query, pk: str | tuple = "id", foreign_keys=(), convert=None) -> None:
+    def load(name: str, columns: dict, query, pk: str | tuple = "id", foreign_keys=(),
+             convert=None) -> None:
         out[name].create(columns, pk=pk, foreign_keys=list(foreign_keys))
         keys = list(columns)
 
@@ -314,54 +326,74 @@ def write_sqlite(path: str | os.PathLike, batch: int = 5000, progress: Callable[
     load("units", {"id": int, "code": str, "name": str, "kind": str, "level": str, "parent_id": int,
                    "valid_from": str, "valid_to": str},
          select(AdminUnit.id, AdminUnit.code, AdminUnit.name, AdminUnit.kind, AdminUnit.level,
-                AdminUnit.parent_id, AdminUnit.valid_from, AdminUnit.valid_to).order_by(AdminUnit.id),
+                AdminUnit.parent_id, AdminUnit.valid_from,
+                AdminUnit.valid_to).order_by(AdminUnit.id),
          foreign_keys=[("parent_id", "units", "id")],
          convert=lambda r: (r[0], r[1], r[2], r[3], r[4].value, r[5], _iso(r[6]), _iso(r[7])))
     load("unit_merges", {"unit_id": int, "source_id": int},
          select(unit_merges.c.unit_id, unit_merges.c.source_id).order_by(unit_merges.c.unit_id),
-         pk=("unit_id", "source_id"), foreign_keys=[("unit_id", "units", "id"), ("source_id", "units", "id")])
-    load("plans", {"id": int, "number": str, "title": str, "issuer": str, "issued_on": str, "year": int},
-         select(Plan.id, Plan.number, Plan.title, Plan.issuer, Plan.issued_on, Plan.year).order_by(Plan.id),
+         pk=("unit_id", "source_id"),
+         foreign_keys=[("unit_id", "units", "id"), ("source_id", "units", "id")])
+    load("plans",
+         {"id": int, "number": str, "title": str, "issuer": str, "issued_on": str, "year": int},
+         select(Plan.id, Plan.number, Plan.title, Plan.issuer, Plan.issued_on,
+                Plan.year).order_by(Plan.id),
          convert=lambda r: (*r[:4], _iso(r[4]), r[5]))
-    load("trips", {"id": int, "plan_id": int, "name": str, "starts_on": str, "ends_on": str, "place": str,
+    load("trips",
+         {"id": int, "plan_id": int, "name": str, "starts_on": str, "ends_on": str, "place": str,
                    "leader": str},
-         select(Trip.id, Trip.plan_id, Trip.name, Trip.starts_on, Trip.ends_on, Trip.place, User.full_name)
-         .outerjoin(TripMember, and_(TripMember.trip_id == Trip.id, TripMember.role == TripRole.leader))
+         select(Trip.id, Trip.plan_id, Trip.name, Trip.starts_on, Trip.ends_on, Trip.place,
+                User.full_name)
+         .outerjoin(TripMember,
+                    and_(TripMember.trip_id == Trip.id, TripMember.role == TripRole.leader))
          .outerjoin(User, User.id == TripMember.user_id).order_by(Trip.id),
          foreign_keys=[("plan_id", "plans", "id")],
          convert=lambda r: (r[0], r[1], r[2], _iso(r[3]), _iso(r[4]), r[5], r[6]))
-    load("inspections", {"id": int, "trip_id": int, "unit_id": int, "checklist": str, "checklist_version": str,
+    load("inspections",
+         {"id": int, "trip_id": int, "unit_id": int, "checklist": str, "checklist_version": str,
                          "level": str, "era": str, "scheduled_on": str, "year": int, "state": str,
                          "unit_comments": str},
          select(Inspection.id, Inspection.trip_id, Inspection.unit_id, ChecklistTemplate.code,
                 ChecklistVersion.version, ChecklistTemplate.unit_level, ChecklistTemplate.era,
                 Inspection.scheduled_on, Inspection.state, Inspection.unit_comments)
          .join(ChecklistVersion, ChecklistVersion.id == Inspection.checklist_version_id)
-         .join(ChecklistTemplate, ChecklistTemplate.id == ChecklistVersion.template_id).order_by(Inspection.id),
+         .join(ChecklistTemplate,
+               ChecklistTemplate.id == ChecklistVersion.template_id).order_by(Inspection.id),
          foreign_keys=[("trip_id", "trips", "id"), ("unit_id", "units", "id")],
          convert=lambda r: (*r[:7], _iso(r[7]), r[7].year, r[8].value, r[9]))
     load("scores", {"inspection_id": int, "points": float, "max_points": float, "percent": float,
-                    "class": str, "answered": int, "items": int, "on_time_rate": float, "on_time_met": int,
+                    "class": str, "answered": int, "items": int, "on_time_rate": float,
+                    "on_time_met": int,
                     "online_share": float, "signed_share": float, "signed_met": int},
-         select(InspectionScore.inspection_id, InspectionScore.total, InspectionScore.max, InspectionScore.percent,
+         select(InspectionScore.inspection_id, InspectionScore.total, InspectionScore.max,
+                InspectionScore.percent,
                 InspectionScore.class_code, InspectionScore.answered, InspectionScore.items,
-                InspectionScore.on_time_rate, InspectionScore.on_time_met, InspectionScore.online_share,
-                InspectionScore.signed_share, InspectionScore.signed_met).order_by(InspectionScore.inspection_id),
+                InspectionScore.on_time_rate, InspectionScore.on_time_met,
+                InspectionScore.online_share,
+                InspectionScore.signed_share,
+                InspectionScore.signed_met).order_by(InspectionScore.inspection_id),
          pk="inspection_id", foreign_keys=[("inspection_id", "inspections", "id")])
     _load_sections(out, counts, progress, batch)
-    load("observations", {"id": int, "inspection_id": int, "item_code": str, "result": str, "points": float,
-                          "value": float, "text": str, "note": str, "version": int, "updated_by": str,
+    load("observations",
+         {"id": int, "inspection_id": int, "item_code": str, "result": str, "points": float,
+                          "value": float, "text": str, "note": str, "version": int,
+                          "updated_by": str,
                           "updated_at": str},
-         select(Observation.id, Observation.inspection_id, Observation.item_code, Observation.result,
-                Observation.points, Observation.value, Observation.text, Observation.note, Observation.version,
+         select(Observation.id, Observation.inspection_id, Observation.item_code,
+                Observation.result,
+                Observation.points, Observation.value, Observation.text, Observation.note,
+                Observation.version,
                 User.username, Observation.updated_at)
          .outerjoin(User, User.id == Observation.updated_by_id).order_by(Observation.id),
          foreign_keys=[("inspection_id", "inspections", "id")],
          convert=lambda r: (*r[:10], _iso(r[10])))
-    load("recommendations", {"id": int, "inspection_id": int, "unit_id": int, "text": str, "item_codes": str,
-                             "due_on": str, "status": str, "followed_up_in_id": int, "follow_up_result": str,
+    load("recommendations",
+         {"id": int, "inspection_id": int, "unit_id": int, "text": str, "item_codes": str,
+                             "due_on": str, "status": str, "followed_up_in_id": int,
+                             "follow_up_result": str,
                              "follow_up_evidence": str},
-         select(Recommendation.id, Recommendation.inspection_id, Recommendation.unit_id, Recommendation.text,
+         select(Recommendation.id, Recommendation.inspection_id, Recommendation.unit_id,
+                Recommendation.text,
                 Recommendation.item_codes, Recommendation.due_on, Recommendation.status,
                 Recommendation.followed_up_in_id, Recommendation.follow_up_result,
                 Recommendation.follow_up_evidence).order_by(Recommendation.id),
@@ -372,10 +404,13 @@ def write_sqlite(path: str | os.PathLike, batch: int = 5000, progress: Callable[
          select(Finding.id, Finding.inspection_id, Finding.kind, Finding.text).order_by(Finding.id),
          foreign_keys=[("inspection_id", "inspections", "id")])
 
-    for table, columns in (("observations", ["note", "text"]), ("recommendations", ["text", "follow_up_evidence"]),
+    for table, columns in (("observations", ["note", "text"]),
+                           ("recommendations", ["text", "follow_up_evidence"]),
                            ("findings", ["text"])):
-        out[table].enable_fts(columns, create_triggers=False, tokenize="unicode61 remove_diacritics 2")
-    for table, column in (("inspections", "unit_id"), ("inspections", "trip_id"), ("observations", "inspection_id"),
+        out[table].enable_fts(columns, create_triggers=False,
+                              tokenize="unicode61 remove_diacritics 2")
+    for table, column in (("inspections", "unit_id"), ("inspections", "trip_id"),
+                          ("observations", "inspection_id"),
                           ("observations", "item_code"), ("recommendations", "inspection_id"),
                           ("recommendations", "unit_id"), ("trips", "plan_id")):
         out[table].create_index([column], if_not_exists=True)
@@ -388,20 +423,28 @@ def write_sqlite(path: str | os.PathLike, batch: int = 5000, progress: Callable[
 
 def _load_sections(out, counts: dict, progress, batch: int) -> None:
     """Section points, one row per inspection and section (from the snapshots' JSON)."""
-    out["section_scores"].create({"inspection_id": int, "section": str, "title": str, "points": float,
+    out["section_scores"].create({"inspection_id": int, "section": str, "title": str,
+                                  "points": float,
                                   "max_points": float, "percent": float, "skipped": int},
-                                 pk=("inspection_id", "section"), foreign_keys=[("inspection_id", "inspections", "id")])
+                                 pk=("inspection_id", "section"),
+                                 foreign_keys=[("inspection_id", "inspections", "id")])
 
     titles = {version_id: {s["code"]: s["title_vi"] for s in document["sections"]}
-              for version_id, document in db.session.execute(select(ChecklistVersion.id, ChecklistVersion.document))}
+              for version_id,
+              document in db.session.execute(select(ChecklistVersion.id,
+                                                    ChecklistVersion.document))}
 
     def records():
         for inspection_id, version_id, sections in _rows(
-                select(InspectionScore.inspection_id, Inspection.checklist_version_id, InspectionScore.sections)
-                .join(Inspection, Inspection.id == InspectionScore.inspection_id).order_by(InspectionScore.inspection_id)):
+                select(InspectionScore.inspection_id, Inspection.checklist_version_id,
+                       InspectionScore.sections)
+                .join(Inspection, Inspection.id == InspectionScore.inspection_id)
+                .order_by(InspectionScore.inspection_id)):
             for code, points, maximum, percent in sections or []:
-                yield {"inspection_id": inspection_id, "section": code, "title": titles[version_id].get(code),
-                       "points": points, "max_points": maximum, "percent": percent, "skipped": int(maximum == 0)}
+                yield {"inspection_id": inspection_id, "section": code,
+                       "title": titles[version_id].get(code),
+                       "points": points, "max_points": maximum, "percent": percent,
+                       "skipped": int(maximum == 0)}
 
     out["section_scores"].insert_all(records(), batch_size=batch)
     counts["section_scores"] = out["section_scores"].count
@@ -426,7 +469,8 @@ def trip_for_archive(user: User, trip: Trip | None) -> Trip:
         raise NotFound("Không tìm thấy đợt kiểm tra.", "Trip not found.")
     if user.role != Role.admin and not is_trip_leader(user, trip):
         raise PermissionDenied("Chỉ quản trị viên và trưởng đoàn được tải hồ sơ của đợt kiểm tra.",
-                               "Only the secretariat and the trip's leader may download the trip's files.")
+                               "Only the secretariat and the trip's leader may "
+                               "download the trip's files.")
     return trip
 
 
@@ -438,6 +482,7 @@ def slug(text: str) -> str:
 
 
 def archive_name(trip: Trip) -> str:
+    """The ZIP file name of a trip's archive: id, start date and name."""
     return f"dot-kiem-tra-{trip.id}-{trip.starts_on:%Y%m%d}-{slug(trip.name)[:60]}.zip"
 
 
@@ -450,7 +495,8 @@ def write_trip_zip(trip: Trip, path: str | os.PathLike) -> dict:
     inspections = {i.id: i for i in trip.inspections}
     revisions = db.session.scalars(
         select(MinutesRevision).where(
-            (MinutesRevision.trip_id == trip.id) | MinutesRevision.inspection_id.in_(list(inspections)))
+            (MinutesRevision.trip_id == trip.id)
+            | MinutesRevision.inspection_id.in_(list(inspections)))
         .order_by(MinutesRevision.inspection_id, MinutesRevision.revision)).all()
     current: dict[int | None, MinutesRevision] = {}
     for revision in revisions:
@@ -460,7 +506,8 @@ def write_trip_zip(trip: Trip, path: str | os.PathLike) -> dict:
     summary = {"minutes": 0, "photos": 0, "missing": 0}
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
 
-        def add(name: str, sha256: str, kind: str, unit: str, caption: str = "", captured=None) -> None:
+        def add(name: str, sha256: str, kind: str, unit: str, caption: str = "",
+                captured=None) -> None:
             try:
                 source = storage.open(sha256)
             except StorageError:
@@ -478,8 +525,8 @@ def write_trip_zip(trip: Trip, path: str | os.PathLike) -> dict:
             unit = inspection.unit.full_name if inspection else ""
             prefix = f"{inspection.unit.code}-{slug(unit)}" if inspection else "doan"
             signed = revision.signed_sha256 or revision.sha256
-            add(f"bien-ban/{prefix}-r{revision.revision}{'-da-ky' if revision.signed_sha256 else ''}.pdf",
-                signed, "minutes", unit)
+            suffix = "-da-ky" if revision.signed_sha256 else ""
+            add(f"bien-ban/{prefix}-r{revision.revision}{suffix}.pdf", signed, "minutes", unit)
         photos = db.session.scalars(select(Photo).where(Photo.inspection_id.in_(list(inspections)))
                                     .order_by(Photo.inspection_id, Photo.item_code, Photo.id)).all()
         for photo in photos:
@@ -487,7 +534,8 @@ def write_trip_zip(trip: Trip, path: str | os.PathLike) -> dict:
             extension = {"image/png": "png", "image/webp": "webp"}.get(photo.content_type, "jpg")
             name = (f"anh/{inspection.unit.code}-{slug(inspection.unit.full_name)}/"
                     f"{photo.item_code or 'chung'}-{photo.id}.{extension}")
-            add(name, photo.sha256, "photo", inspection.unit.full_name, photo.caption, photo.captured_at)
+            add(name, photo.sha256, "photo", inspection.unit.full_name, photo.caption,
+                photo.captured_at)
         archive.writestr(zipfile.ZipInfo("manifest.csv", date_time=datetime.now().timetuple()[:6]),
                          b"".join(csv_chunks(manifest)), compress_type=zipfile.ZIP_DEFLATED)
     return summary

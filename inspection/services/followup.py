@@ -2,7 +2,8 @@
 
 A recommendation (kiến nghị) moves ``open → done → verified``:
 
-- ``open``: made at an inspection; it is *overdue* when its due date has passed and it is still open;
+- ``open``: made at an inspection; it is *overdue* when its due date has passed and it is still
+open;
 - ``done``: the unit's representative reports it carried it out (not yet checked);
 - ``verified``: the leader of a later inspection of the same unit, or of the commune that
   absorbed it in a merger, saw it carried out (follow-up result ``done``).
@@ -19,11 +20,11 @@ import unicodedata
 
 from sqlalchemy import select
 
+from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import InvalidTransition, Recommendation, RecommendationStatus, Role, User
 from ..models.inspections import FOLLOW_UP_MOVES, Inspection
 from . import audit
-from .errors import Conflict, NotFound, ValidationFailed
 from .review import require_editable, require_leader
 
 RESULTS = tuple(FOLLOW_UP_MOVES)  # done, partly, not_done
@@ -46,30 +47,35 @@ def previous_recommendations(inspection: Inspection) -> list[Recommendation]:
     if owed:
         condition = condition | Recommendation.id.in_(owed)
     return list(db.session.scalars(query.where(condition).order_by(
-        Inspection.scheduled_on, Recommendation.inspection_id, Recommendation.position, Recommendation.id)))
+        Inspection.scheduled_on, Recommendation.inspection_id, Recommendation.position,
+        Recommendation.id)))
 
 
 def _evidence(text: str | None, result: str) -> str | None:
     text = unicodedata.normalize("NFC", (text or "").strip())
     text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
     if not text and result in ("done", "partly"):
-        raise ValidationFailed("Cần ghi bằng chứng (văn bản, hồ sơ, ảnh đã xem) khi kiến nghị đã hoặc đã một phần được thực hiện.",
-                               "Evidence is required when a recommendation was carried out, fully or partly.",
+        raise ValidationFailed("Cần ghi bằng chứng (văn bản, hồ sơ, ảnh đã xem) khi kiến nghị đã "
+                               "hoặc đã một phần được thực hiện.",
+                               "Evidence is required when a recommendation was "
+                               "carried out, fully or partly.",
                                {"evidence": ["required"]})
     if len(text) > EVIDENCE_LIMIT:
-        raise ValidationFailed(f"Bằng chứng dài quá {EVIDENCE_LIMIT} ký tự.", f"Evidence over {EVIDENCE_LIMIT} characters.",
+        raise ValidationFailed(f"Bằng chứng dài quá {EVIDENCE_LIMIT} ký tự.",
+                               f"Evidence over {EVIDENCE_LIMIT} characters.",
                                {"evidence": ["too long"]})
     return text or None
 
 
-def record_follow_up(recommendation: Recommendation, inspection: Inspection, user: User, result: str,
-                     evidence: str | None) -> Recommendation:
+def record_follow_up(recommendation: Recommendation, inspection: Inspection, user: User,
+                     result: str, evidence: str | None) -> Recommendation:
     """The leader of `inspection` records whether an earlier recommendation was carried out."""
     require_leader(user, inspection)
     require_editable(inspection)
     if result not in RESULTS:
         raise ValidationFailed("Kết quả theo dõi không hợp lệ (done, partly, not_done).",
-                               "Unknown follow-up result (done, partly, not_done).", {"result": [str(result)]})
+                               "Unknown follow-up result (done, partly, not_done).",
+                               {"result": [str(result)]})
     if recommendation.id not in {r.id for r in previous_recommendations(inspection)}:
         if (recommendation.status == RecommendationStatus.verified
                 and recommendation.followed_up_in_id not in (None, inspection.id)):
@@ -80,8 +86,9 @@ def record_follow_up(recommendation: Recommendation, inspection: Inspection, use
     if recommendation.followed_up_in_id not in (None, inspection.id):
         other = db.session.get(Inspection, recommendation.followed_up_in_id)
         if other is not None and other.scheduled_on > inspection.scheduled_on:
-            raise Conflict("Kiến nghị này đã được theo dõi ở một cuộc kiểm tra sau; hãy ghi nhận ở đó.",
-                           "This recommendation was followed up at a later inspection; record it there.")
+            raise Conflict(
+                "Kiến nghị này đã được theo dõi ở một cuộc kiểm tra sau; hãy ghi nhận ở đó.",
+                "This recommendation was followed up at a later inspection; record it there.")
     before = {"status": str(recommendation.status), "result": recommendation.follow_up_result,
               "followed_up_in_id": recommendation.followed_up_in_id}
     recommendation.follow_up(result, inspection.id, _evidence(evidence, result))
@@ -91,7 +98,8 @@ def record_follow_up(recommendation: Recommendation, inspection: Inspection, use
     return recommendation
 
 
-def report_done(recommendation: Recommendation, user: User, note: str | None = None) -> Recommendation:
+def report_done(recommendation: Recommendation, user: User,
+                note: str | None = None) -> Recommendation:
     """The unit's representative reports an open recommendation carried out (open → done).
 
     A representative of a commune formed by a merger may report for the units it absorbed.
@@ -102,13 +110,15 @@ def report_done(recommendation: Recommendation, user: User, note: str | None = N
     unit = db.session.get(AdminUnit, user.unit_id) if user.unit_id else None
     units = {unit.id, *(u.id for u in unit.predecessors())} if unit else set()
     if user.role != Role.unitrep or recommendation.unit_id not in units:
+        from ..errors import PermissionDenied
         from .access import can_view
-        from .errors import PermissionDenied
 
-        if not can_view(user, db.session.get(Inspection, recommendation.inspection_id)):  # the same answer as for no such id
+        # The same answer as for no such id:
+        if not can_view(user, db.session.get(Inspection, recommendation.inspection_id)):
             raise NotFound("Không tìm thấy kiến nghị.", "Recommendation not found.")
-        raise PermissionDenied("Chỉ đại diện đơn vị được kiểm tra được báo cáo đã thực hiện kiến nghị.",
-                               "Only the inspected unit's representative may report a recommendation done.")
+        raise PermissionDenied(
+            "Chỉ đại diện đơn vị được kiểm tra được báo cáo đã thực hiện kiến nghị.",
+            "Only the inspected unit's representative may report a recommendation done.")
     try:
         recommendation.report_done()
     except InvalidTransition as exc:

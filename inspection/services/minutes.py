@@ -15,6 +15,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import func, select
 
+from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import (
     Inspection,
@@ -31,7 +32,6 @@ from ..pdf import LEADER_FIELD, render_minutes, unit_field
 from . import audit
 from .access import is_trip_leader, require
 from .certificates import demo_pki, demo_signing, ensure_server_key_registered
-from .errors import Conflict, NotFound, ValidationFailed
 from .minutes_data import minutes_data_for_inspection, minutes_data_for_trip
 from .minutes_verification import (
     CLOCK_SKEW,
@@ -86,7 +86,8 @@ def parse_meeting_times(start: str | None, end: str | None) -> tuple[time | None
     if not errors and parsed[0] and parsed[1] and parsed[1] <= parsed[0]:
         errors["end_time"] = ["Giờ kết thúc phải sau giờ bắt đầu."]
     if errors:
-        raise ValidationFailed("Giờ làm việc không hợp lệ: " + " ".join(e[0] for e in errors.values()),
+        raise ValidationFailed("Giờ làm việc không hợp lệ: "
+                               "" + " ".join(e[0] for e in errors.values()),
                                "The meeting times are not valid.", errors)
     return parsed[0], parsed[1]
 
@@ -98,8 +99,10 @@ def build_minutes(target: Inspection | Trip, user: User, base_url: str,
     `meeting` (start, end) of an inspection's minutes is kept on the inspection and printed;
     a trip's minutes print the times kept on each of its inspections."""
     trip = trip_of(target)
-    require(is_trip_leader(user, trip), "Chỉ trưởng đoàn mới lập biên bản.", "Only the team leader builds minutes.")
-    not_ready = [i.unit.full_name for i in inspections_of(target) if i.state != InspectionState.approved]
+    require(is_trip_leader(user, trip), "Chỉ trưởng đoàn mới lập biên bản.",
+            "Only the team leader builds minutes.")
+    not_ready = [i.unit.full_name for i in inspections_of(target)
+                 if i.state != InspectionState.approved]
     if not_ready:
         raise Conflict("Chỉ lập biên bản khi kết quả đã được duyệt: " + ", ".join(not_ready),
                        "Minutes are built once results are approved: " + ", ".join(not_ready))
@@ -111,7 +114,8 @@ def build_minutes(target: Inspection | Trip, user: User, base_url: str,
     revision_no = (previous[-1].revision + 1) if previous else 1
     storage = get_storage()
     if isinstance(target, Inspection):
-        data = minutes_data_for_inspection(target, base_url, document_number=number, revision=revision_no)
+        data = minutes_data_for_inspection(target, base_url, document_number=number,
+                                           revision=revision_no)
     else:
         data = minutes_data_for_trip(target, base_url, document_number=number, revision=revision_no)
     pdf = render_minutes(data)
@@ -158,7 +162,8 @@ def check_revision(revision: MinutesRevision | None) -> MinutesVerification | No
     return verify_minutes(pdf, revision=revision)
 
 
-def _signing_role(revision: MinutesRevision, user: User, target: Inspection | Trip) -> tuple[str, str]:
+def _signing_role(revision: MinutesRevision, user: User,
+                  target: Inspection | Trip) -> tuple[str, str]:
     """(role, field) for this user's signature; leader first, then each unit representative."""
     signed_roles = {(s.role, s.signer_id) for s in revision.signatures}
     if is_trip_leader(user, trip_of(target)):
@@ -274,7 +279,8 @@ def _registration_of(user: User, sha256: str):
     return next((c for c in user.certificates if c.sha256 == sha256 and c.in_use), None)
 
 
-def sign_minutes(target: Inspection | Trip, user: User, location: str = "", demo_key: bool = False) -> Signature:
+def sign_minutes(target: Inspection | Trip, user: User, location: str = "",
+                 demo_key: bool = False) -> Signature:
     """Add the user's signature with the key the server holds for them: the demo CA, in demo
     mode or when loading the demo data (`demo_key`). The key's certificate is registered to
     the account (the server issued it to them)."""
@@ -283,15 +289,19 @@ def sign_minutes(target: Inspection | Trip, user: User, location: str = "", demo
         raise NotFound("Chưa có biên bản để ký.", "There are no minutes to sign yet.")
     role, field = _signing_role(revision, user, target)
     if not (demo_key or demo_signing()):
-        raise Conflict("Máy chủ không giữ khóa ký của bạn: hãy tải biên bản về, ký bằng chứng thư số của "
-                       "mình rồi tải lên.", "The server holds no key for you: download, sign with your own "
+        raise Conflict("Máy chủ không giữ khóa ký của bạn: hãy tải biên bản về, "
+                       "ký bằng chứng thư số của "
+                       "mình rồi tải lên.",
+                       "The server holds no key for you: download, sign with your own "
                        "certificate, and upload.")
     pki = demo_pki()
     key = pki.signer(user.username, user.full_name, user.position or "")
     ensure_server_key_registered(user, key.certificate)
     try:
-        signed = sign_pdf(current_pdf(revision), key, LEADER_ROLE if role == "leader" else UNIT_ROLE, field,
-                          location or trip_of(target).place, "Ký biên bản kiểm tra", timestamper=pki.timestamper(),
+        signed = sign_pdf(current_pdf(revision), key,
+                          LEADER_ROLE if role == "leader" else UNIT_ROLE, field,
+                          location or trip_of(target).place, "Ký biên bản kiểm tra",
+                          timestamper=pki.timestamper(),
                           font_cache_dir=Path(current_app.instance_path) / "cache")
     except SigningError as exc:
         raise ValidationFailed(f"Không ký được: {exc}", f"Signing failed: {exc}") from exc

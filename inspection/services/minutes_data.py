@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import select
 
+from ..checklists import scoring
 from ..extensions import db
 from ..models import Inspection, Photo, Role, Trip, TripRole, User
 from ..pdf.data import (
@@ -38,7 +39,6 @@ from ..pdf.data import (
     UnitPart,
     unit_field,
 )
-from . import scoring
 from .review import findings_of, recommendations_of
 
 PhotoBytes = Callable[[Photo], "bytes | None"]
@@ -145,6 +145,7 @@ def chart_from_evaluation(evaluation: Mapping) -> tuple[ChartBar, ...]:
 
 
 def score_from_evaluation(evaluation: Mapping) -> ScoreSummary | None:
+    """The score block of the minutes from an evaluation; None when nothing is scored."""
     score = evaluation.get("score")
     if not score or not score.get("max"):
         return None
@@ -319,7 +320,8 @@ CLOSING_ONE = ("Buổi kiểm tra kết thúc vào hồi {end} cùng ngày. Biê
                "thành phần tham dự cùng nghe và nhất trí thông qua. Biên bản được lập thành 02 bản "
                "có giá trị như nhau, Đoàn kiểm tra giữ 01 bản, đơn vị được kiểm tra giữ 01 bản.")
 CLOSING_TRIP = ("Đợt kiểm tra kết thúc vào hồi {end} {day}. Biên bản đã được đọc lại cho các thành "
-                "phần tham dự cùng nghe và nhất trí thông qua. Biên bản được lập thành {copies:02d} "
+                "phần tham dự cùng nghe và nhất trí thông qua. Biên bản "
+                "được lập thành {copies:02d} "
                 "bản có giá trị như nhau, Đoàn kiểm tra giữ 01 bản, mỗi đơn vị được kiểm tra giữ "
                 "01 bản.")
 
@@ -374,7 +376,8 @@ def minutes_data_for_trip(trip: Trip, base_url: str, *, document_number: str = D
     if not chosen:
         raise ValueError("the trip has no inspection to put in the minutes")
     level_order = {"province": 0, "district": 1, "commune": 2}
-    chosen.sort(key=lambda i: (level_order.get(str(getattr(i.unit.level, "value", i.unit.level)), 9),
+    chosen.sort(key=lambda i: (level_order.get(str(getattr(i.unit.level, "value", i.unit.level)),
+                                               9),
                                i.scheduled_on, i.id))
     common = _common(trip)
     team_name = common.pop("team_name")

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import ChecklistItem, Inspection, Observation, User
 from ..models.base import iso_utc, utcnow
-from .scores import refresh_score
+from .feed import log_change
+from .score_snapshots import refresh_score
 from .text import bad_character, clean_text
 
 RESULTS = {"pass", "partial", "fail", "na"}
@@ -44,7 +45,8 @@ def clean_fields(item: ChecklistItem, fields: dict) -> dict:
                 raise FieldError(f"kết quả không hợp lệ '{value}' (pass, partial, fail, na)")
             cleaned[name] = value
         elif name in ("points", "value"):
-            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            if isinstance(value, bool) or not isinstance(value,
+                                                         int | float) or not math.isfinite(value):
                 raise FieldError(f"'{name}' phải là số")
             if value < 0:
                 raise FieldError(f"'{name}' không được âm")
@@ -79,8 +81,6 @@ def observation_payload(observation: Observation) -> dict:
 
 def log_observation_change(observation: Observation, author: User | None) -> None:
     """Append the observation's new state to the change feed that devices pull."""
-    from .sync import log_change  # sync builds on this module
-
     log_change(observation.inspection_id, "observation", observation_payload(observation),
                author.id if author else None)
 
@@ -99,10 +99,12 @@ def record_observation(inspection: Inspection, item_code: str, fields: dict, use
     cleaned = clean_fields(item, fields)
     observation = db.session.scalar(select(Observation).where(
         Observation.inspection_id == inspection.id, Observation.item_code == item_code))
-    if expected_version is not None and (observation.version if observation else 0) != expected_version:
+    if expected_version is not None and (observation.version if observation
+                                         else 0) != expected_version:
         raise StaleObservation(item_code)
     if observation is None:
-        observation = Observation(inspection=inspection, item_code=item_code, version=0, field_versions={})
+        observation = Observation(inspection=inspection, item_code=item_code, version=0,
+                                  field_versions={})
         db.session.add(observation)
     observation.version += 1
     versions = dict(observation.field_versions or {})

@@ -33,16 +33,17 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import ClientDisconnected
 
+from ..errors import Conflict, NotFound, PermissionDenied, ServiceError, ValidationFailed
 from ..extensions import db
 from ..models import Inspection, Photo, Upload, User
 from ..models.base import MAX_ID, VIETNAM, utcnow
 from . import audit
 from .access import can_edit, can_view
-from .errors import Conflict, NotFound, PermissionDenied, ServiceError, ValidationFailed
+from .feed import log_change
 from .observations import item_for
-from .scores import refresh_scores
+from .score_snapshots import refresh_scores
 from .storage import StorageError, get_storage, sha256_of_file
-from .sync import log_change, photo_data
+from .sync import photo_data
 from .text import bad_character
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -57,10 +58,12 @@ CAPTION_LIMIT = 2000
 
 
 def max_bytes() -> int:
+    """The largest photo accepted, in bytes (config MAX_PHOTO_BYTES)."""
     return int(current_app.config.get("MAX_PHOTO_BYTES", DEFAULT_MAX_BYTES))
 
 
 def max_pixels() -> int:
+    """The most pixels a photo may have (config MAX_PHOTO_PIXELS)."""
     return int(current_app.config.get("MAX_PHOTO_PIXELS", DEFAULT_MAX_PIXELS))
 
 
@@ -120,7 +123,8 @@ def parse_metadata(header: str | None) -> dict[str, str]:
             raise ValidationFailed(f"Upload-Metadata không hợp lệ ở khoá '{key[:64]}'.",
                                    f"Upload-Metadata is not valid at key '{key[:64]}'.")
         try:
-            value = base64.b64decode(parts[1], validate=True).decode("utf-8") if len(parts) == 2 else ""
+            value = base64.b64decode(parts[1],
+                                     validate=True).decode("utf-8") if len(parts) == 2 else ""
         except (binascii.Error, UnicodeDecodeError) as exc:
             raise ValidationFailed(
                 f"Giá trị của '{key}' trong Upload-Metadata không phải base64 của văn bản UTF-8.",
@@ -149,7 +153,8 @@ def _clean_metadata(meta: dict[str, str], inspection: Inspection | None) -> tupl
     cleaned["sha256"] = sha.lower()
     item_code = meta.get("item_code", "").strip() or None
     if item_code is not None and inspection is not None and item_for(inspection, item_code) is None:
-        errors["item_code"] = [f"Không có tiêu chí '{item_code[:40]}' trong danh mục của cuộc kiểm tra."]
+        errors["item_code"] = [f"Không có tiêu chí '{item_code[:40]}' trong "
+                               f"danh mục của cuộc kiểm tra."]
     cleaned["item_code"] = item_code
     for key, limit in (("filename", 255), ("content_type", 100), ("caption", CAPTION_LIMIT)):
         value = unicodedata.normalize("NFC", meta.get(key, "").strip())
@@ -180,7 +185,8 @@ def _clean_metadata(meta: dict[str, str], inspection: Inspection | None) -> tupl
     return cleaned, errors
 
 
-def create_upload(user: User, length: int | None, meta: dict[str, str]) -> tuple[Upload, Photo | None]:
+def create_upload(user: User, length: int | None,
+                  meta: dict[str, str]) -> tuple[Upload, Photo | None]:
     """Start an upload for the user (tus creation). Returns (upload, photo): when a photo with
     this client UUID exists already, the upload is a completed one pointing at it, so a device
     that lost an earlier answer can finish without sending the bytes again."""
@@ -207,7 +213,8 @@ def create_upload(user: User, length: int | None, meta: dict[str, str]) -> tuple
     if errors:
         raise ValidationFailed("Thông tin kèm ảnh (Upload-Metadata) không hợp lệ.",
                                "The photo's metadata (Upload-Metadata) is not valid.", errors)
-    existing = db.session.scalar(select(Photo).where(Photo.client_uuid == uuid.UUID(cleaned["client_uuid"])))
+    client_uuid = uuid.UUID(cleaned["client_uuid"])
+    existing = db.session.scalar(select(Photo).where(Photo.client_uuid == client_uuid))
     if existing is not None:
         if existing.inspection_id != inspection.id or existing.sha256 != cleaned["sha256"]:
             raise Conflict("Mã ảnh (client_uuid) này đã được dùng cho một ảnh khác.",
@@ -242,6 +249,7 @@ def get_upload(user: User, upload_id: str) -> Upload:
 
 
 def part_path(upload: Upload | UploadState):
+    """Where the bytes received so far of an upload are kept."""
     return get_storage().uploads_dir / f"{upload.id}.part"
 
 
@@ -437,15 +445,20 @@ def inspect_image(source, pixel_limit: int | None = None) -> ImageInfo:
             with Image.open(source) as im:
                 image_format = im.format
                 if image_format not in FORMATS:
-                    raise _invalid(f"Định dạng ảnh {im.format} không được hỗ trợ (chỉ JPEG, PNG, WebP).",
-                                   f"Image format {im.format} is not supported (JPEG, PNG, WebP only).")
+                    raise _invalid(f"Định dạng ảnh {im.format} không được hỗ "
+                                   f"trợ (chỉ JPEG, PNG, WebP).",
+                                   f"Image format {im.format} is not "
+                                   f"supported (JPEG, PNG, WebP only).")
                 width, height = im.size
                 if width < 1 or height < 1 or width * height > pixel_limit:
                     raise _invalid(
-                        f"Ảnh quá nhiều điểm ảnh: {width}×{height} (tối đa {pixel_limit / 1e6:g} triệu).",
-                        f"Too many pixels: {width}×{height} (at most {pixel_limit / 1e6:g} million).")
+                        f"Ảnh quá nhiều điểm ảnh: {width}×{height} (tối đa "
+                        f"{pixel_limit / 1e6:g} triệu).",
+                        f"Too many pixels: {width}×{height} (at most "
+                        f"{pixel_limit / 1e6:g} million).")
                 if getattr(im, "n_frames", 1) > 1:
-                    raise _invalid("Ảnh động không được chấp nhận.", "Animated images are not accepted.")
+                    raise _invalid("Ảnh động không được chấp nhận.",
+                                   "Animated images are not accepted.")
                 exif = im.getexif()
                 captured_at, latitude, longitude = _exif_time_and_place(exif)
                 if exif.get(ExifTags.Base.Orientation) in (5, 6, 7, 8):
@@ -458,7 +471,8 @@ def inspect_image(source, pixel_limit: int | None = None) -> ImageInfo:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise _invalid("Ảnh bị từ chối: kích thước khai báo quá lớn (nghi “bom giải nén”).",
-                       "Image refused: its declared size is too large (decompression bomb).") from exc
+                       "Image refused: its declared size is too "
+                       "large (decompression bomb).") from exc
     except UnidentifiedImageError as exc:
         raise _invalid("Tệp không phải là ảnh (JPEG, PNG, WebP).",
                        "The file is not an image (JPEG, PNG, WebP).") from exc
@@ -532,7 +546,8 @@ def thumbnail_path(photo: Photo):
             with store.open(photo.sha256) as original, decode_slot():
                 info = inspect_image(original)
         except StorageError as exc:
-            raise FileMissing("Tệp ảnh không còn trên máy chủ.", "The photo file is missing.") from exc
+            raise FileMissing("Tệp ảnh không còn trên máy chủ.",
+                              "The photo file is missing.") from exc
         store.put_derived(photo.sha256, THUMB_SUFFIX, info.thumbnail)
     return store.path_for(photo.sha256, THUMB_SUFFIX)
 
@@ -549,7 +564,7 @@ def decode_slot():
     (cooperatively: time.sleep) up to PHOTO_DECODE_WAIT seconds, then answers 503."""
     import time
 
-    from .errors import DatabaseBusy
+    from ..errors import DatabaseBusy
 
     slots = max(1, int(current_app.config.get("PHOTO_DECODE_SLOTS", 1)))
     folder = get_storage().uploads_dir

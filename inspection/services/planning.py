@@ -5,11 +5,11 @@ from datetime import date
 
 from sqlalchemy import select
 
+from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import AdminUnit, Inspection, Plan, Role, Trip, TripMember, TripRole, User
 from . import audit
 from .checklists import checklist_for
-from .errors import ValidationFailed
 from .text import clean_text, over_limit
 
 
@@ -57,7 +57,8 @@ def create_plan(number: str, title: str, issuer: str, issued_on, year, province:
     if errors:
         raise ValidationFailed("Không tạo được kế hoạch; kiểm tra các trường bị đánh dấu.",
                                "The plan could not be created.", errors)
-    plan = Plan(number=number, title=title, issuer=issuer, issued_on=issued, year=year, province=province)
+    plan = Plan(number=number, title=title, issuer=issuer, issued_on=issued, year=year,
+                province=province)
     db.session.add(plan)
     db.session.flush()
     audit.record("plan.create", plan, by)
@@ -103,8 +104,8 @@ def create_trip(plan: Plan, name: str, starts_on, ends_on, leader: User | None,
         if member.id != leader.id:
             trip.members.append(TripMember(user=member, role=TripRole.member))
     for unit in units:
-        db.session.add(Inspection(trip=trip, unit=unit, checklist_version=checklist_for(unit, start),
-                                  scheduled_on=start))
+        db.session.add(Inspection(trip=trip, unit=unit,
+                                  checklist_version=checklist_for(unit, start), scheduled_on=start))
     db.session.flush()
     audit.record("trip.create", trip, by)
     return trip

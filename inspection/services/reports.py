@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Text, and_, case, cast, false, func, or_, select
 
+from ..errors import PermissionDenied
 from ..extensions import db
 from ..models import (
     AdminUnit,
@@ -48,7 +49,6 @@ from ..models import (
     User,
     unit_merges,
 )
-from .errors import PermissionDenied
 
 RANKED_STATES = (InspectionState.approved, InspectionState.signed)
 INDICATORS = (
@@ -79,7 +79,8 @@ def visible_condition(user: User):
     if sees_province(user):
         return None
     if user.role == Role.inspector:
-        return Inspection.trip_id.in_(select(TripMember.trip_id).where(TripMember.user_id == user.id))
+        return Inspection.trip_id.in_(select(TripMember.trip_id)
+                                      .where(TripMember.user_id == user.id))
     if user.role == Role.unitrep and user.unit_id is not None:
         return Inspection.unit_id == user.unit_id
     return false()
@@ -96,8 +97,10 @@ def export_condition(user: User):
         return Inspection.trip_id.in_(select(TripMember.trip_id).where(
             TripMember.user_id == user.id, TripMember.role == TripRole.leader))
     raise PermissionDenied(
-        "Chỉ quản trị viên (Sở Nội vụ) và trưởng đoàn được xuất dữ liệu; trưởng đoàn xuất dữ liệu các đợt mình phụ trách.",
-        "Only the secretariat (admin) and team leaders may export data; a leader exports the trips they lead.")
+        "Chỉ quản trị viên (Sở Nội vụ) và trưởng đoàn được xuất dữ liệu; trưởng đoàn xuất dữ liệu "
+        "các đợt mình phụ trách.",
+        "Only the secretariat (admin) and team leaders may export data; a leader "
+        "exports the trips they lead.")
 
 
 def _where(query, condition):
@@ -143,7 +146,8 @@ def resolve_ranking_filters(year: int | None = None, level: str | None = None,
 
 
 _RANKING_COLUMNS = (
-    InspectionScore.inspection_id, InspectionScore.unit_id, InspectionScore.scheduled_on, InspectionScore.era,
+    InspectionScore.inspection_id, InspectionScore.unit_id, InspectionScore.scheduled_on,
+    InspectionScore.era,
     InspectionScore.total, InspectionScore.max, InspectionScore.percent, InspectionScore.class_code,
     InspectionScore.class_vi, InspectionScore.class_en,
     # As text, decoded below in one call: thousands of small json.loads calls cost more.
@@ -201,14 +205,17 @@ def _ranked_subquery(user: User, year: int, level: str, era: str, with_sections:
     """Each unit's latest approved result for (year, level, era) with its province-wide rank,
     restricted to what the user may see (ranks stay province-wide)."""
     newest = func.row_number().over(partition_by=InspectionScore.unit_id,
-                                    order_by=(InspectionScore.scheduled_on.desc(), InspectionScore.inspection_id.desc()))
+                                    order_by=(InspectionScore.scheduled_on.desc(),
+                                              InspectionScore.inspection_id.desc()))
     candidates = (select(InspectionScore.inspection_id, newest.label("newest"))
                   .join(Inspection, Inspection.id == InspectionScore.inspection_id)
-                  .where(InspectionScore.year == year, InspectionScore.level == level, InspectionScore.era == era,
+                  .where(InspectionScore.year == year, InspectionScore.level == level,
+                         InspectionScore.era == era,
                          InspectionScore.percent.is_not(None), Inspection.state.in_(RANKED_STATES))
                   .subquery())
     columns = [c for c in _RANKING_COLUMNS if with_sections or c.key != "sections"]
-    ranked = (select(*columns, func.rank().over(order_by=InspectionScore.percent.desc()).label("rank"))
+    ranked = (select(*columns,
+                     func.rank().over(order_by=InspectionScore.percent.desc()).label("rank"))
               .join(candidates, candidates.c.inspection_id == InspectionScore.inspection_id)
               .join(AdminUnit, AdminUnit.id == InspectionScore.unit_id)
               .where(candidates.c.newest == 1)
@@ -223,19 +230,24 @@ def _ranked_subquery(user: User, year: int, level: str, era: str, with_sections:
 def _ranked_rows(user: User, year: int, level: str, era: str, with_sections: bool = False) -> list:
     """Every ranked row (database rows), best first; ties by name, then code."""
     ranked = _ranked_subquery(user, year, level, era, with_sections)
-    return db.session.execute(select(ranked).order_by(ranked.c.percent.desc(), ranked.c.name, ranked.c.code)).all()
+    return db.session.execute(select(ranked).order_by(ranked.c.percent.desc(), ranked.c.name,
+                                                      ranked.c.code)).all()
 
 
 def _indicators(row) -> dict:
     return {"indicators": {
-        "on_time_rate": {"value": row.on_time_rate, "target": row.on_time_target, "met": row.on_time_met},
-        "online_share": {"value": row.online_share, "target": row.online_target, "met": row.online_met},
-        "signed_share": {"value": row.signed_share, "target": row.signed_target, "met": row.signed_met},
+        "on_time_rate": {"value": row.on_time_rate, "target": row.on_time_target,
+                         "met": row.on_time_met},
+        "online_share": {"value": row.online_share, "target": row.online_target,
+                         "met": row.online_met},
+        "signed_share": {"value": row.signed_share, "target": row.signed_target,
+                         "met": row.signed_met},
     }}
 
 
 def _grade(row) -> dict | None:
-    return {"code": row.class_code, "vi": row.class_vi, "en": row.class_en} if row.class_code else None
+    return {"code": row.class_code, "vi": row.class_vi,
+            "en": row.class_en} if row.class_code else None
 
 
 def _full_rows(found: list, level: str) -> list[dict]:
@@ -293,8 +305,8 @@ def _earlier_results(level: str, units: list[tuple[int, date]],
     if not units:
         return {}
     before = max(day for _unit_id, day in units)
-    query = (select(InspectionScore.unit_id, InspectionScore.scheduled_on, InspectionScore.inspection_id,
-                    InspectionScore.percent)
+    query = (select(InspectionScore.unit_id, InspectionScore.scheduled_on,
+                    InspectionScore.inspection_id, InspectionScore.percent)
              .join(Inspection, Inspection.id == InspectionScore.inspection_id)
              .where(InspectionScore.level == level, InspectionScore.scheduled_on < before,
                     InspectionScore.percent.is_not(None), Inspection.state.in_(RANKED_STATES)))
@@ -310,21 +322,25 @@ def _earlier_results(level: str, units: list[tuple[int, date]],
                 stack.extend(sources.get(unit_id, ()))
         ids = sorted(wanted)
         for start in range(0, len(ids), 500):
-            found += db.session.execute(query.where(InspectionScore.unit_id.in_(ids[start:start + 500]))).all()
+            chunk = ids[start:start + 500]
+            found += db.session.execute(query.where(InspectionScore.unit_id.in_(chunk))).all()
     history: dict[int, list] = defaultdict(list)
-    for unit_id, scheduled_on, inspection_id, percent in sorted(found, key=lambda r: (r[1], r[2]), reverse=True):
+    for unit_id, scheduled_on, inspection_id, percent in sorted(found, key=lambda r: (r[1], r[2]),
+                                                                reverse=True):
         history[unit_id].append((scheduled_on, inspection_id, percent))
     return history
 
 
 def _merge_sources() -> dict[int, list[int]]:
     sources: dict[int, list[int]] = defaultdict(list)
-    for unit_id, source_id in db.session.execute(select(unit_merges.c.unit_id, unit_merges.c.source_id)):
+    for unit_id, source_id in db.session.execute(select(unit_merges.c.unit_id,
+                                                        unit_merges.c.source_id)):
         sources[unit_id].append(source_id)
     return sources
 
 
-def _previous(unit_id: int, before: date, history: dict, sources: dict, seen: frozenset = frozenset()) -> list[dict]:
+def _previous(unit_id: int, before: date, history: dict, sources: dict,
+              seen: frozenset = frozenset()) -> list[dict]:
     """The unit's latest earlier result, else those of the units it absorbed (recursively)."""
     for scheduled_on, inspection_id, percent in history.get(unit_id, ()):
         if scheduled_on < before:
@@ -342,8 +358,10 @@ def _name_previous_units(rows: list[dict]) -> None:
     missing = {d["unit"]["id"] for r in rows for d in r["previous_detail"]} - names.keys()
     for start in range(0, len(missing), 500):
         chunk = sorted(missing)[start:start + 500]
-        names.update((unit_id, _unit(unit_id, code, kind, name)) for unit_id, code, kind, name in db.session.execute(
-            select(AdminUnit.id, AdminUnit.code, AdminUnit.kind, AdminUnit.name).where(AdminUnit.id.in_(chunk))))
+        names.update((unit_id, _unit(unit_id, code, kind, name)) for unit_id, code, kind,
+                     name in db.session.execute(
+            select(AdminUnit.id, AdminUnit.code, AdminUnit.kind,
+                   AdminUnit.name).where(AdminUnit.id.in_(chunk))))
     for row in rows:
         for detail in row["previous_detail"]:
             detail["unit"] = names[detail["unit"]["id"]]
@@ -353,11 +371,14 @@ def section_titles(rows: list[dict]) -> list[dict]:
     """Code and titles of the ranked sections, from the first row's checklist version."""
     if not rows:
         return []
-    document = db.session.scalar(select(ChecklistVersion.document).join(
-        Inspection, Inspection.checklist_version_id == ChecklistVersion.id).where(Inspection.id == rows[0]["inspection_id"]))
+    document = db.session.scalar(
+        select(ChecklistVersion.document)
+        .join(Inspection, Inspection.checklist_version_id == ChecklistVersion.id)
+        .where(Inspection.id == rows[0]["inspection_id"]))
     titles = {s["code"]: s for s in document["sections"]}
     return [{"code": s["code"], "title_vi": titles.get(s["code"], {}).get("title_vi", s["code"]),
-             "title_en": titles.get(s["code"], {}).get("title_en", s["code"])} for s in rows[0]["sections"]]
+             "title_en": titles.get(s["code"], {}).get("title_en",
+                                                       s["code"])} for s in rows[0]["sections"]]
 
 
 def indicator_summary(rows: list[dict]) -> list[dict]:
@@ -444,7 +465,8 @@ def overview_counts(user: User, filters: dict | None = None) -> dict:
             .join(Trip, Trip.id == Inspection.trip_id)
             .join(AdminUnit, AdminUnit.id == Inspection.unit_id))
     base = _where(filter_query(base, filters), visible_condition(user))
-    rows = db.session.execute(base.group_by(Inspection.state, Trip.plan_id, Inspection.trip_id)).all()
+    rows = db.session.execute(
+        base.group_by(Inspection.state, Trip.plan_id, Inspection.trip_id)).all()
     states = {s.value: 0 for s in InspectionState}
     plans: dict[int, dict] = {}
     trips: dict[int, dict] = {}
@@ -469,7 +491,8 @@ def overview_counts(user: User, filters: dict | None = None) -> dict:
 def inspection_list(user: User, filters: dict) -> tuple[list[dict], int]:
     """One page of inspections with unit, plan, trip, state and score; and the total count."""
     query = (select(Inspection.id, Inspection.scheduled_on, Inspection.state, Inspection.trip_id,
-                    Trip.name, Plan.number, AdminUnit.id, AdminUnit.code, AdminUnit.kind, AdminUnit.name,
+                    Trip.name, Plan.number, AdminUnit.id, AdminUnit.code, AdminUnit.kind,
+                    AdminUnit.name,
                     InspectionScore.percent, InspectionScore.class_code, InspectionScore.class_vi,
                     InspectionScore.class_en)
              .join(Trip, Trip.id == Inspection.trip_id)
@@ -479,7 +502,8 @@ def inspection_list(user: User, filters: dict) -> tuple[list[dict], int]:
     query = _where(filter_query(query, filters), visible_condition(user))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     page, per_page = filters.get("page", 1), filters.get("per_page", 100)
-    rows = db.session.execute(query.order_by(Inspection.scheduled_on.desc(), AdminUnit.name, Inspection.id)
+    rows = db.session.execute(query.order_by(Inspection.scheduled_on.desc(), AdminUnit.name,
+                                             Inspection.id)
                               .limit(per_page).offset((page - 1) * per_page)).all()
     return [{
         "id": r[0], "scheduled_on": r[1], "state": r[2].value, "trip_id": r[3], "trip": r[4],
@@ -506,8 +530,8 @@ def recommendation_list(user: User, filters: dict, today: date | None = None,
     """
     today = today or local_today()
     later = db.aliased(Inspection)
-    query = (select(Recommendation, Inspection.scheduled_on, Trip.name, AdminUnit.code, AdminUnit.kind,
-                    AdminUnit.name, later.scheduled_on)
+    query = (select(Recommendation, Inspection.scheduled_on, Trip.name, AdminUnit.code,
+                    AdminUnit.kind, AdminUnit.name, later.scheduled_on)
              .join(Inspection, Inspection.id == Recommendation.inspection_id)
              .join(Trip, Trip.id == Inspection.trip_id)
              .join(AdminUnit, AdminUnit.id == Recommendation.unit_id)
@@ -537,7 +561,8 @@ def recommendation_counts(user: User, today: date | None = None) -> dict:
     """How many recommendations are open, overdue, done and verified (for the overview)."""
     today = today or local_today()
     query = (select(Recommendation.status, func.count(),
-                    func.sum(case((and_(Recommendation.status == "open", Recommendation.due_on < today), 1),
+                    func.sum(case((and_(Recommendation.status == "open",
+                                        Recommendation.due_on < today), 1),
                                   else_=0)))
              .join(Inspection, Inspection.id == Recommendation.inspection_id)
              .group_by(Recommendation.status))

@@ -6,6 +6,8 @@ from datetime import date
 
 from sqlalchemy import select
 
+from ..errors import Conflict as ConflictError
+from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import (
     Conflict,
@@ -21,8 +23,6 @@ from ..models import (
 from ..models.base import utcnow
 from . import audit
 from .access import is_trip_leader, require
-from .errors import Conflict as ConflictError
-from .errors import ValidationFailed
 from .evaluation import evaluate_inspection
 from .observations import FieldError, StaleObservation, record_observation
 from .text import clean_text
@@ -34,17 +34,18 @@ def _text(value: str | None, field: str) -> str:
     # Control characters have no place in minutes (they would also break the PDF).
     text = clean_text(value, field=field).strip()
     if not text:
-        raise ValidationFailed("Nội dung không được để trống.", "Text is required.", {field: ["required"]})
+        raise ValidationFailed("Nội dung không được để trống.", "Text is required.",
+                               {field: ["required"]})
     if len(text) > TEXT_LIMIT:
-        raise ValidationFailed(f"Nội dung dài quá {TEXT_LIMIT} ký tự.", f"Text over {TEXT_LIMIT} characters.",
-                               {field: ["too long"]})
+        raise ValidationFailed(f"Nội dung dài quá {TEXT_LIMIT} ký tự.",
+                               f"Text over {TEXT_LIMIT} characters.", {field: ["too long"]})
     return text
 
 
 def require_leader(user: User, inspection: Inspection) -> None:
     """Only the trip's leader edits the review."""
-    require(is_trip_leader(user, inspection.trip), "Chỉ trưởng đoàn mới được thực hiện thao tác này.",
-            "Only the team leader may do this.")
+    require(is_trip_leader(user, inspection.trip),
+            "Chỉ trưởng đoàn mới được thực hiện thao tác này.", "Only the team leader may do this.")
 
 
 def require_editable(inspection: Inspection) -> None:
@@ -70,12 +71,14 @@ def recommendations_of(inspection: Inspection) -> list[Recommendation]:
 
 
 def open_conflicts(inspection: Inspection) -> list[Conflict]:
+    """The inspection's conflicts still waiting for the leader, oldest first."""
     return db.session.scalars(select(Conflict).where(Conflict.inspection_id == inspection.id,
                                                      Conflict.resolved_at.is_(None))
                               .order_by(Conflict.id)).all()
 
 
 def pending_late_submissions(inspection: Inspection) -> list[LateSubmission]:
+    """The late submissions the leader has not decided yet, oldest first."""
     return db.session.scalars(select(LateSubmission).where(
         LateSubmission.inspection_id == inspection.id, LateSubmission.status == LateStatus.pending)
                               .order_by(LateSubmission.id)).all()
@@ -103,8 +106,10 @@ def _set_field(inspection: Inspection, item_code: str, field: str, value, user: 
         raise ValidationFailed(f"Giá trị không hợp lệ: {exc}", f"Invalid value: {exc}",
                                {field: [str(exc)]}) from exc
     except StaleObservation as exc:
-        raise ConflictError("Số liệu vừa được thay đổi (có thể do máy tính bảng đồng bộ); hãy tải lại trang.",
-                            "The figures changed meanwhile (a tablet synced); reload the page.") from exc
+        raise ConflictError("Số liệu vừa được thay đổi (có thể do máy tính bảng "
+                            "đồng bộ); hãy tải lại trang.",
+                            "The figures changed meanwhile (a tablet "
+                            "synced); reload the page.") from exc
 
 
 def resolve_conflict(conflict: Conflict, user: User, choice: str, custom=None) -> None:
@@ -136,7 +141,8 @@ def _parse_value(field: str, raw):
         try:
             return float(str(raw).replace(",", ".").strip())
         except ValueError:
-            raise ValidationFailed("Cần nhập một số.", "A number is required.", {field: ["number"]}) from None
+            raise ValidationFailed("Cần nhập một số.", "A number is required.",
+                                   {field: ["number"]}) from None
     return str(raw or "")
 
 
@@ -160,11 +166,15 @@ def decide_late_submission(late: LateSubmission, user: User, accept: bool) -> No
     audit.record(f"late_submission.{late.status}", late, user)
 
 
-def set_observation(inspection: Inspection, user: User, item_code: str, field: str, raw, expected_version: int):
+def set_observation(inspection: Inspection, user: User, item_code: str, field: str, raw,
+                    expected_version: int):
     """The leader corrects one field, refusing if a tablet changed it since the page was read."""
     require_leader(user, inspection)
     require_editable(inspection)
-    value = None if str(raw).strip() == "" else _parse_value(field, raw) if field in ("points", "value") else raw
+    if str(raw).strip() == "":
+        value = None
+    else:
+        value = _parse_value(field, raw) if field in ("points", "value") else raw
     observation = _set_field(inspection, item_code, field, value, user, expected_version)
     audit.record("observation.set", inspection, user, item_code=item_code, field=field)
     return observation
@@ -175,10 +185,12 @@ def add_finding(inspection: Inspection, user: User, kind: str, text: str) -> Fin
     require_leader(user, inspection)
     require_editable(inspection)
     if kind not in ("strength", "weakness"):
-        raise ValidationFailed("Loại nhận xét không hợp lệ.", "Unknown finding kind.", {"kind": [kind]})
-    position = len(db.session.scalars(select(Finding.id).where(Finding.inspection_id == inspection.id)).all())
-    finding = Finding(inspection_id=inspection.id, kind=kind, text=_text(text, "text"), position=position,
-                      author_id=user.id)
+        raise ValidationFailed("Loại nhận xét không hợp lệ.", "Unknown finding kind.",
+                               {"kind": [kind]})
+    position = len(db.session.scalars(select(Finding.id)
+                                      .where(Finding.inspection_id == inspection.id)).all())
+    finding = Finding(inspection_id=inspection.id, kind=kind, text=_text(text, "text"),
+                      position=position, author_id=user.id)
     db.session.add(finding)
     db.session.flush()
     audit.record("finding.add", finding, user)
@@ -186,6 +198,7 @@ def add_finding(inspection: Inspection, user: User, kind: str, text: str) -> Fin
 
 
 def delete_finding(finding: Finding, user: User) -> None:
+    """Delete a finding (the leader, while the inspection is editable)."""
     inspection = db.session.get(Inspection, finding.inspection_id)
     require_leader(user, inspection)
     require_editable(inspection)
@@ -194,7 +207,8 @@ def delete_finding(finding: Finding, user: User) -> None:
 
 
 def add_recommendation(inspection: Inspection, user: User, text: str, due_on: str | date | None,
-                       library_code: str | None = None, item_codes: list[str] | None = None) -> Recommendation:
+                       library_code: str | None = None,
+                       item_codes: list[str] | None = None) -> Recommendation:
     """Add a recommendation (kiến nghị) to the inspected unit, with an optional due date."""
     require_leader(user, inspection)
     require_editable(inspection)
@@ -220,12 +234,14 @@ def _due_date(value, inspection: Inspection) -> date | None:
             raise ValidationFailed("Hạn hoàn thành không hợp lệ (YYYY-MM-DD).", "Invalid due date.",
                                    {"due_on": ["date"]}) from None
     if value < inspection.scheduled_on:
-        raise ValidationFailed("Hạn hoàn thành phải sau ngày kiểm tra.", "The due date is before the inspection.",
+        raise ValidationFailed("Hạn hoàn thành phải sau ngày kiểm tra.",
+                               "The due date is before the inspection.",
                                {"due_on": ["before inspection"]})
     return value
 
 
 def update_recommendation(recommendation: Recommendation, user: User, text: str, due_on) -> None:
+    """Change a recommendation's text and due date (the leader, while editable)."""
     inspection = db.session.get(Inspection, recommendation.inspection_id)
     require_leader(user, inspection)
     require_editable(inspection)
@@ -235,6 +251,7 @@ def update_recommendation(recommendation: Recommendation, user: User, text: str,
 
 
 def delete_recommendation(recommendation: Recommendation, user: User) -> None:
+    """Delete a recommendation (the leader, while the inspection is editable)."""
     inspection = db.session.get(Inspection, recommendation.inspection_id)
     require_leader(user, inspection)
     require_editable(inspection)
@@ -242,9 +259,11 @@ def delete_recommendation(recommendation: Recommendation, user: User) -> None:
     db.session.delete(recommendation)
 
 
-def save_unit_comments(inspection: Inspection, user: User, text: str, expected_revision: int) -> None:
+def save_unit_comments(inspection: Inspection, user: User, text: str,
+                       expected_revision: int) -> None:
     """The unit's own comments (V. Ý kiến của đơn vị), by its representative or the leader."""
-    allowed = (user.role == Role.unitrep and user.unit_id == inspection.unit_id) or is_trip_leader(user, inspection.trip)
+    allowed = (user.role == Role.unitrep
+               and user.unit_id == inspection.unit_id) or is_trip_leader(user, inspection.trip)
     require(allowed, "Chỉ đại diện đơn vị hoặc trưởng đoàn được ghi ý kiến của đơn vị.",
             "Only the unit's representative or the team leader may write the unit's comments.")
     require_editable(inspection)

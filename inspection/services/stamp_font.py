@@ -117,6 +117,7 @@ class InMemoryGlyphAccumulatorFactory(GlyphAccumulatorFactory):
     this one reads the font once and hands pyHanko an in-memory copy."""
 
     def create_font_engine(self, writer, obj_stream=None) -> GlyphAccumulator:
+        """A glyph engine over the font read once, for one PDF writer."""
         if obj_stream is None and writer.stream_xrefs and self.create_objstream_if_needed:
             obj_stream = writer.prepare_object_stream()
         return GlyphAccumulator(

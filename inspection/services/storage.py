@@ -52,6 +52,7 @@ class FileStorage:
     # -- layout ---------------------------------------------------------------------------
     @property
     def objects_dir(self) -> Path:
+        """The folder of stored objects, by digest."""
         return self.root / "objects"
 
     @property
@@ -72,6 +73,7 @@ class FileStorage:
         return self.objects_dir / key[:2] / (key + suffix)
 
     def exists(self, sha256: str, suffix: str = "") -> bool:
+        """Whether the object with this digest (and suffix) is stored."""
         return self.path_for(sha256, suffix).is_file()
 
     # -- writing --------------------------------------------------------------------------
@@ -201,20 +203,25 @@ def get_storage() -> FileStorage:
 
 # Module-level shortcuts on the current app's store.
 def put_file(source, sha256: str | None = None, move: bool = False) -> str:
+    """Store a file in the current app's store; its SHA-256."""
     return get_storage().put_file(source, sha256=sha256, move=move)
 
 
 def put_bytes(data: bytes) -> str:
+    """Store bytes in the current app's store; their SHA-256."""
     return get_storage().put_bytes(data)
 
 
 def open_object(sha256: str, suffix: str = "") -> BinaryIO:
+    """Open a stored object for reading."""
     return get_storage().open(sha256, suffix)
 
 
 def path_for(sha256: str, suffix: str = "") -> Path:
+    """Where a stored object is (or would be) in the current app's store."""
     return get_storage().path_for(sha256, suffix)
 
 
 def exists(sha256: str, suffix: str = "") -> bool:
+    """Whether the object with this digest (and suffix) is stored."""
     return get_storage().exists(sha256, suffix)

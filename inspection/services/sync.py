@@ -1,4 +1,4 @@
-"""The server side of sync: what a device needs offline, applying its ops, and the change feed.
+"""The server side of sync: what a device needs offline, and applying its ops.
 
 Plain functions: they flush, never commit (the view commits).
 
@@ -21,23 +21,21 @@ edits of a field it set itself (several offline edits from the same base) are no
 Speed: a batch is checked in memory against data loaded up front (inspections, checklist items,
 the observations and AppliedOp rows it names: a few queries, not a few per op) and written with
 one multi-row statement per table inside one SAVEPOINT; see scripts/bench_sync.py. Afterwards the
-score snapshots of the inspections whose scored values changed are refreshed (services.scores;
-config SYNC_REFRESH_SCORES = False leaves that to `flask refresh-scores`).
+score snapshots of the inspections whose scored values changed are refreshed
+(services.score_snapshots; config SYNC_REFRESH_SCORES = False leaves that to
+`flask refresh-scores`).
 
 Concurrency: the inspections an op batch touches are locked first (``SELECT … FOR NO KEY
 UPDATE`` on PostgreSQL: not FOR UPDATE, which would also wait for every transaction that merely
 inserted a row referencing the inspection — a photo, an audit event — and deadlock with it when
-that transaction then locks the inspection to write the feed; on SQLite a no-op UPDATE takes the database write lock and opens the transaction, which
+that transaction then locks the inspection to write the feed; on SQLite a no-op UPDATE takes the
+database write lock and opens the transaction, which
 also makes SAVEPOINTs behave). So two pushes touching the same inspection run one after the other,
 and each sees what the other committed. ``AppliedOp.op_id`` is the primary key: a concurrent
 second insert of the same op fails, and the batch is then re-run op by op, each in its own
 SAVEPOINT, where that op becomes a ``duplicate``.
 
-The change feed (ChangeLog) is read by cursor (its id). On PostgreSQL ids come from a sequence and
-transactions may commit out of id order, so a device could skip a change that commits late; every
-writer of the feed therefore takes one transaction-level advisory lock before inserting (see
-``lock_change_feed``; ORM inserts do it through a mapper event), which makes commits happen in id
-order. ``log_change`` writes one entry.
+What changed is written to the change feed (services.feed), which devices pull.
 """
 from __future__ import annotations
 
@@ -47,7 +45,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, event, func, select, text, tuple_
+from sqlalchemy import bindparam, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -73,20 +71,14 @@ from ..models import (
 )
 from ..models.base import VIETNAM, utcnow
 from ..models.checklists import VersionStatus
-from .access import can_edit, can_view, inspections_query
-from .errors import NotFound
+from .access import can_edit, can_view
+from .feed import log_changes
 from .observations import FieldError, clean_fields
-from .scores import refresh_scores
+from .score_snapshots import refresh_scores
 from .text import bad_character
 from .workflow import transition_inspection
 
-MAX_OPS = 500
-PULL_LIMIT = 500
-PULL_MAX_LIMIT = 1000
-OP_TYPES = ("observation.set",)
 FIELDS = Observation.FIELDS
-# Any constant identifies the change feed's advisory lock (PostgreSQL); "CCHCFEED" in ASCII.
-CHANGE_FEED_LOCK = 0x4343484346454544
 MAX_AGREEING_WRITERS = 20
 # Open Conflicts kept per observation field: the first and the latest few. Proposals in between
 # are folded (counted on the first), so devices that disagree for days cannot grow a page
@@ -102,71 +94,12 @@ REJECT_MESSAGES = {
 
 
 # ---------------------------------------------------------------------------------------------
-# The change feed
+# The database in use
 
 
 def is_postgresql() -> bool:
+    """Whether the session's database is PostgreSQL (row locks and advisory locks exist)."""
     return db.session.get_bind().dialect.name == "postgresql"
-
-
-def lock_change_feed(connection, inspection_ids) -> None:
-    """Before adding to the change feed on PostgreSQL: lock the inspections' rows, then take the
-    feed's transaction-level advisory lock. Feed ids are then committed in id order, so a device
-    reading by cursor never skips a change that commits late. The order (inspection rows first,
-    the feed lock second) is the one every writer follows, so writers cannot deadlock. The row
-    lock is FOR NO KEY UPDATE, which does not conflict with the KEY SHARE lock a foreign key takes:
-    a writer that inserted a photo of the inspection first can still take it."""
-    if connection.dialect.name != "postgresql":
-        return
-    connection.execute(select(Inspection.id).where(Inspection.id.in_(sorted(set(inspection_ids))))
-                       .order_by(Inspection.id).with_for_update(key_share=True))
-    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_FEED_LOCK})
-
-
-@event.listens_for(ChangeLog, "before_insert")
-def _lock_feed_for_orm_inserts(mapper, connection, target: ChangeLog) -> None:
-    """The same ordering for entries added through the ORM (e.g. by the office pages)."""
-    lock_change_feed(connection, [target.inspection_id])
-
-
-def log_change(inspection_id: int, kind: str, payload: dict, author_id: int | None) -> None:
-    """Append one entry to the change feed (kind: observation | photo | inspection)."""
-    log_changes([{"inspection_id": inspection_id, "kind": kind, "payload": payload,
-                  "author_id": author_id}])
-
-
-def log_changes(rows: list[dict]) -> None:
-    """Append entries ({inspection_id, kind, payload, author_id}) to the change feed."""
-    if not rows:
-        return
-    db.session.flush()
-    lock_change_feed(db.session.connection(), [row["inspection_id"] for row in rows])
-    now = utcnow()
-    db.session.execute(ChangeLog.__table__.insert(), [{**row, "at": now} for row in rows])
-
-
-def pull_changes(user: User, since: int = 0, inspection_id: int | None = None,
-                 limit: int = PULL_LIMIT) -> dict:
-    """Changes after the cursor ``since`` in inspections the user may see, oldest first.
-
-    Returns {changes: [{cursor, kind, inspection_id, data}], cursor, more}; ``cursor`` is the
-    last one returned (or ``since`` when there is nothing new), ``more`` says whether to ask again.
-    """
-    limit = max(1, min(int(limit), PULL_MAX_LIMIT))
-    visible = inspections_query(user).order_by(None).with_only_columns(Inspection.id)
-    query = select(ChangeLog.id, ChangeLog.kind, ChangeLog.inspection_id, ChangeLog.payload).where(
-        ChangeLog.id > since)
-    if inspection_id is not None:
-        if db.session.scalar(visible.where(Inspection.id == inspection_id)) is None:
-            raise NotFound("Không tìm thấy cuộc kiểm tra.", "Inspection not found.")
-        query = query.where(ChangeLog.inspection_id == inspection_id)
-    elif user.role != Role.admin:
-        query = query.where(ChangeLog.inspection_id.in_(visible))
-    rows = db.session.execute(query.order_by(ChangeLog.id).limit(limit + 1)).all()
-    changes = [{"cursor": row.id, "kind": row.kind, "inspection_id": row.inspection_id,
-                "data": row.payload} for row in rows[:limit]]
-    return {"changes": changes, "cursor": changes[-1]["cursor"] if changes else since,
-            "more": len(rows) > limit}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -181,7 +114,8 @@ def _iso(value: datetime | date | None) -> str | None:
 
 
 def photo_data(photo: Photo) -> dict:
-    """A photo's metadata as devices see it, with the URLs of the file and its thumbnail."""
+    """A photo's metadata as devices see it; the API adds the URLs of its file and thumbnail
+    (``api.uploads.with_photo_urls``)."""
     return {
         "id": photo.id,
         "client_uuid": str(photo.client_uuid),
@@ -196,8 +130,6 @@ def photo_data(photo: Photo) -> dict:
         "longitude": photo.longitude,
         "caption": photo.caption,
         "author": photo.author_id,
-        "url": f"/api/v1/photos/{photo.id}",
-        "thumb_url": f"/api/v1/photos/{photo.id}/thumb",
     }
 
 
@@ -236,7 +168,7 @@ def assignments_for(user: User) -> dict:
         return result
     # The feed cursors first, the data after: every change up to a cursor is then in the data,
     # so the highest cursor is a safe place for the device to pull on from (ChangeLog ids commit
-    # in order, see lock_change_feed).
+    # in order, see feed.lock_change_feed).
     cursors = dict(db.session.execute(
         select(ChangeLog.inspection_id, func.max(ChangeLog.id))
         .where(ChangeLog.inspection_id.in_(ids)).group_by(ChangeLog.inspection_id)).all())
@@ -342,6 +274,7 @@ def _previous_recommendations(inspections: list[Inspection]) -> dict[int, list[d
 
 
 def writer_key(user_id: int, device_id: str) -> str:
+    """The writer of an op as field_versions record it: "<user id>:<device id>"."""
     return f"{user_id}:{device_id}"
 
 
@@ -762,7 +695,7 @@ def apply_ops(user: User, device_id: str, ops: list[dict]) -> list[dict]:
     data loaded up front and writes the batch in a few statements inside one SAVEPOINT; if the
     database refuses that (a concurrent push of the same op_id), the batch is re-run op by op,
     each in its own SAVEPOINT. The score snapshots of inspections whose values changed are
-    refreshed at the end (services.scores).
+    refreshed at the end (services.score_snapshots).
     """
     if not ops:
         return []

@@ -28,11 +28,13 @@ from ..models.base import utcnow
 from .accounts import create_user
 from .checklists import import_checklist
 from .planning import create_plan, create_trip
-from .scores import refresh_scores
+from .score_snapshots import refresh_scores
 from .units import import_units
 
-SYLLABLES = ["An", "Bình", "Cường", "Đông", "Hòa", "Hưng", "Lạc", "Lợi", "Minh", "Phong", "Phú", "Quang",
-             "Sơn", "Tân", "Thái", "Thịnh", "Thuận", "Trung", "Vinh", "Xuân", "Yên", "Hải", "Long", "Mỹ",
+SYLLABLES = ["An", "Bình", "Cường", "Đông", "Hòa", "Hưng", "Lạc", "Lợi", "Minh", "Phong", "Phú",
+             "Quang",
+             "Sơn", "Tân", "Thái", "Thịnh", "Thuận", "Trung", "Vinh", "Xuân", "Yên", "Hải", "Long",
+             "Mỹ",
              "Nghĩa", "Phước", "Thạnh", "Tiến", "Đức", "Kim"]
 OLD_VALID_FROM = date(2020, 1, 1)
 OLD_VALID_TO = date(2025, 6, 30)
@@ -47,7 +49,8 @@ class Province:
     code: str
     units: dict[str, dict] = field(default_factory=dict)  # key "code@valid_from" -> unit facts
     merges: dict[int, list[int]] = field(default_factory=dict)  # new unit id -> old unit ids
-    inspections: list[dict] = field(default_factory=list)  # id, unit_id, scheduled_on, state, observations
+    # id, unit_id, scheduled_on, state, observations
+    inspections: list[dict] = field(default_factory=list)
     users: dict[str, int] = field(default_factory=dict)
 
 
@@ -71,7 +74,8 @@ def _user(username: str, full_name: str, role: Role, position: str = "") -> User
         username, PASSWORD, full_name, role, position, None, check_strength=False)
 
 
-def build_province(seed: int = 2025, communes: int = 60, districts: int = 4, province_code: str = "99",
+def build_province(seed: int = 2025, communes: int = 60, districts: int = 4,
+                   province_code: str = "99",
                    old_years: tuple[int, ...] = (2023, 2024), new_years: tuple[int, ...] = (2025,),
                    recommendations: bool = True, leader: User | None = None) -> Province:
     """Generate the province (see module doc); flushes, never commits."""
@@ -93,7 +97,8 @@ def build_province(seed: int = 2025, communes: int = 60, districts: int = 4, pro
         lines.append(f"{code},{name},Huyện,district,{province_code},{OLD_VALID_FROM},{OLD_VALID_TO},")
     old_codes = [f"{province_code}{i:03d}" for i in range(1, old_count + 1)]
     for index, (code, name) in enumerate(zip(old_codes, old_names, strict=True)):
-        lines.append(f"{code},{name},Xã,commune,{district_codes[index % districts]},{OLD_VALID_FROM},{OLD_VALID_TO},")
+        parent = district_codes[index % districts]
+        lines.append(f"{code},{name},Xã,commune,{parent},{OLD_VALID_FROM},{OLD_VALID_TO},")
     position = 0
     new_codes = []
     for index, (size, name) in enumerate(zip(groups, new_names, strict=True)):
@@ -102,15 +107,18 @@ def build_province(seed: int = 2025, communes: int = 60, districts: int = 4, pro
         keeps = rng.random() < 0.5
         code = sources[0] if keeps else f"{province_code}{500 + index:03d}"
         new_codes.append(code)
-        lines.append(f"{code},{name},Xã,commune,{province_code},{NEW_VALID_FROM},,{' '.join(sources)}")
+        merged = " ".join(sources)
+        lines.append(f"{code},{name},Xã,commune,{province_code},{NEW_VALID_FROM},,{merged}")
     report = import_units(("\n".join(lines) + "\n").encode("utf-8"))
     if report.rejected:
         raise RuntimeError(f"synthetic units rejected: {report.rejected}")
-    units = db.session.scalars(select(AdminUnit).where(AdminUnit.code.startswith(province_code))).all()
+    units = db.session.scalars(select(AdminUnit)
+                               .where(AdminUnit.code.startswith(province_code))).all()
     by_key = {(u.code, u.valid_from): u for u in units}
     for unit in units:
         result.units[f"{unit.code}@{unit.valid_from}"] = {
-            "id": unit.id, "code": unit.code, "name": unit.name, "kind": unit.kind, "level": unit.level.value,
+            "id": unit.id, "code": unit.code, "name": unit.name, "kind": unit.kind,
+            "level": unit.level.value,
             "valid_from": unit.valid_from}
         if unit.merged_from:
             result.merges[unit.id] = sorted(u.id for u in unit.merged_from)
@@ -120,7 +128,8 @@ def build_province(seed: int = 2025, communes: int = 60, districts: int = 4, pro
     leader = leader or _user("tn-leader", "Đinh Công Minh", Role.leader, "Phó Giám đốc Sở Nội vụ")
     members = [_user(f"tn-inspector{i}", name, Role.inspector, "Chuyên viên")
                for i, name in enumerate(("Lý Thị Hoa", "Tạ Văn Khánh"), start=1)]
-    result.users = {"admin": admin.id, "leader": leader.id, **{f"inspector{i}": m.id for i, m in enumerate(members, 1)}}
+    result.users = {"admin": admin.id, "leader": leader.id,
+                    **{f"inspector{i}": m.id for i, m in enumerate(members, 1)}}
 
     quality: dict[str, float] = {}
 
@@ -132,22 +141,26 @@ def build_province(seed: int = 2025, communes: int = 60, districts: int = 4, pro
     inspections: list[Inspection] = []
     for year in (*old_years, *new_years):
         plan = create_plan(f"{100 + year % 100}/KH-UBND-{province_code}-{year}",
-                           f"Kế hoạch kiểm tra công tác cải cách hành chính năm {year}", "UBND tỉnh Thử Nghiệm",
-                           date(year, 1, 15), year, by_key[(province_code, OLD_VALID_FROM)], by=admin)
+                           f"Kế hoạch kiểm tra công tác cải cách hành chính năm {year}",
+                           "UBND tỉnh Thử Nghiệm",
+                           date(year, 1, 15), year, by_key[(province_code, OLD_VALID_FROM)],
+                           by=admin)
         if year in old_years:
             batches = []
             for d, code in enumerate(district_codes):
                 district = by_key[(code, OLD_VALID_FROM)]
-                communes_here = [by_key[(c, OLD_VALID_FROM)] for i, c in enumerate(old_codes) if i % districts == d]
-                batches.append((f"Kiểm tra CCHC năm {year} tại huyện {district.name}", [district, *communes_here]))
+                communes_here = [by_key[(c, OLD_VALID_FROM)] for i,
+                                 c in enumerate(old_codes) if i % districts == d]
+                batches.append((f"Kiểm tra CCHC năm {year} tại huyện {district.name}",
+                                [district, *communes_here]))
         else:
             new_units = [by_key[(c, NEW_VALID_FROM)] for c in new_codes]
             batches = [(f"Kiểm tra CCHC năm {year}, đợt {n + 1}", new_units[n * 15:(n + 1) * 15])
                        for n in range((len(new_units) + 14) // 15)]
         for number, (name, batch_units) in enumerate(batches):
             start = date(year, 9, 8) + timedelta(days=7 * number)
-            trip = create_trip(plan, name, start, start + timedelta(days=4), leader, members, batch_units,
-                               place="Thử Nghiệm", by=admin)
+            trip = create_trip(plan, name, start, start + timedelta(days=4), leader, members,
+                               batch_units, place="Thử Nghiệm", by=admin)
             inspections.extend(trip.inspections)
     db.session.flush()
 
@@ -168,14 +181,18 @@ def build_province(seed: int = 2025, communes: int = 60, districts: int = 4, pro
         result.inspections.append({
             "id": inspection.id, "unit_id": inspection.unit_id, "unit_code": unit.code,
             "unit_name": unit.name, "level": document["unit_level"], "era": document["era"],
-            "scheduled_on": inspection.scheduled_on, "state": state.value, "observations": observations,
+            "scheduled_on": inspection.scheduled_on, "state": state.value,
+            "observations": observations,
             "template": document["code"],
         })
         for code, fields in observations.items():
-            rows.append({"inspection_id": inspection.id, "item_code": code, "result": fields.get("result"),
-                         "points": fields.get("points"), "value": fields.get("value"), "text": fields.get("text"),
+            rows.append({"inspection_id": inspection.id, "item_code": code,
+                         "result": fields.get("result"),
+                         "points": fields.get("points"), "value": fields.get("value"),
+                         "text": fields.get("text"),
                          "note": fields.get("note"), "version": 1,
-                         "field_versions": {name: 1 for name in fields}, "updated_by_id": members[0].id,
+                         "field_versions": {name: 1 for name in fields},
+                         "updated_by_id": members[0].id,
                          "updated_at": now})
     for start in range(0, len(rows), 5000):
         db.session.execute(Observation.__table__.insert(), rows[start:start + 5000])
@@ -183,7 +200,8 @@ def build_province(seed: int = 2025, communes: int = 60, districts: int = 4, pro
         ids = [i["id"] for i in result.inspections if i["state"] == state.value]
         for start in range(0, len(ids), 500):
             db.session.execute(update(Inspection).where(Inspection.id.in_(ids[start:start + 500]))
-                               .values(state=state, state_changed_at=now), execution_options={"synchronize_session": False})
+                               .values(state=state, state_changed_at=now),
+                               execution_options={"synchronize_session": False})
     db.session.flush()
     db.session.expire_all()
     if recommendations:
@@ -216,7 +234,8 @@ def _observations(rng: random.Random, document: dict, q: float) -> dict[str, dic
     resolved = received - in_progress - returned
     on_time = round(resolved * min(1.0, max(0.5, rng.gauss(0.9 + q / 10, 0.03))))
     counts.update({"TTHC.25": resolved, "TTHC.26": on_time, "TTHC.27": resolved - on_time,
-                   "TTHC.28": in_progress, "TTHC.29": round(in_progress * rng.uniform(0, 0.5)), "TTHC.30": returned})
+                   "TTHC.28": in_progress, "TTHC.29": round(in_progress * rng.uniform(0, 0.5)),
+                   "TTHC.30": returned})
     overdue = counts["TTHC.27"] + counts["TTHC.29"]
     counts["TTHC.31"] = overdue if rng.random() < q else round(overdue * share())  # apology slips
     counts["TTHC.10"] = rng.randint(0, 12)
@@ -254,7 +273,8 @@ def _observations(rng: random.Random, document: dict, q: float) -> dict[str, dic
                 elif roll < q:
                     found[code] = {"result": "pass"}
                 elif roll < q + (1 - q) / 3:
-                    found[code] = {"result": "partial", "note": "Thực hiện chưa đầy đủ, cần bổ sung hồ sơ."}
+                    found[code] = {"result": "partial",
+                                   "note": "Thực hiện chưa đầy đủ, cần bổ sung hồ sơ."}
                 else:
                     found[code] = {"result": "fail", "note": "Chưa thực hiện theo quy định."}
             elif kind == "score":
@@ -262,7 +282,8 @@ def _observations(rng: random.Random, document: dict, q: float) -> dict[str, dic
                 found[code] = {"points": round(full * share() * 2) / 2}
             elif kind == "text" and rng.random() < 0.5:
                 found[code] = {"text": rng.choice(["Đơn vị đã triển khai nghiêm túc.",
-                                                   "Cần tăng cường tuyên truyền, hướng dẫn người dân.",
+                                                   "Cần tăng cường tuyên truyền, hướng dẫn người "
+                                                   "dân.",
                                                    "Bộ phận một cửa bố trí chưa thuận tiện."])}
     return found
 
@@ -298,7 +319,8 @@ def _recommendations(rng: random.Random, province: Province, inspections: list[I
             made_on = facts[row["inspection_id"]]["scheduled_on"]
             later = [f for f in by_unit.get(unit_id, []) if f["scheduled_on"] > made_on]
             if not later and unit_id in successor:
-                later = [f for f in by_unit.get(successor[unit_id], []) if f["scheduled_on"] > made_on]
+                later = [f for f in by_unit.get(successor[unit_id],
+                                                []) if f["scheduled_on"] > made_on]
             if not later or rng.random() < 0.2:
                 continue  # not followed up yet
             visit = min(later, key=lambda f: f["scheduled_on"])

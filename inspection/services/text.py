@@ -13,7 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 
-from .errors import ValidationFailed
+from ..errors import ValidationFailed
 
 # Surrogates (only unpaired ones reach a Python str from JSON), the 32 noncharacters U+FDD0…FDEF
 # and the last two code points of each of the 17 planes.
@@ -98,7 +98,8 @@ def clean_text(value: str | None, *, single_line: bool = False, field: str = "te
     check_text(value, field)
     kept = "" if single_line else "\n\t"
     spaced = "\n\r\t" if single_line else ""
-    return "".join(ch if ch in kept or unicodedata.category(ch) != "Cc" else " " if ch in spaced else ""
+    return "".join(ch if ch in kept or unicodedata.category(ch) != "Cc" else " " if ch in spaced
+                   else ""
                    for ch in unicodedata.normalize("NFC", value or ""))
 
 

@@ -10,9 +10,9 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlite_utils.utils import Format, RowError, rows_from_file
 
+from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import AdminUnit, Inspection, UnitLevel
-from .errors import ValidationFailed
 from .text import TextRefused, check_text, clean_text, over_limit
 
 COLUMNS = ("code", "name", "kind", "level", "parent_code", "valid_from", "valid_to", "merged_from")
@@ -32,6 +32,7 @@ class ImportReport:
     rejected: list[tuple[int, str]] = field(default_factory=list)
 
     def summary(self) -> str:
+        """The import's counts in one line, for the command line."""
         return (f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
                 f"{len(self.rejected)} rejected")
 
@@ -48,7 +49,8 @@ def read_units_csv(data: bytes) -> list[tuple[int, dict]]:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValidationFailed(
-            f"Tệp không phải UTF-8 (byte lỗi ở vị trí {exc.start}). Hãy lưu lại tệp CSV dạng UTF-8.",
+            f"Tệp không phải UTF-8 (byte lỗi ở vị trí {exc.start}). Hãy "
+            f"lưu lại tệp CSV dạng UTF-8.",
             f"The file is not UTF-8 (bad byte at offset {exc.start}). Save the CSV as UTF-8.",
         ) from exc
     header = next(csv.reader(io.StringIO(text)), [])
@@ -97,10 +99,12 @@ def _clean(row: dict) -> dict:
     try:
         level = UnitLevel(row["level"])
     except ValueError:
-        raise ValueError(f"cấp không hợp lệ '{row['level']}' (province, district, commune)") from None
+        raise ValueError(f"cấp không hợp lệ '{row['level']}' "
+                         f"(province, district, commune)") from None
     code = row["code"]
-    if not re.fullmatch(r"\d{%d}" % CODE_DIGITS[level], code):
-        raise ValueError(f"mã '{code}' không hợp lệ: mã {level.value} gồm {CODE_DIGITS[level]} chữ số")
+    if not re.fullmatch(rf"\d{{{CODE_DIGITS[level]}}}", code):
+        raise ValueError(f"mã '{code}' không hợp lệ: mã {level.value} gồm "
+                         f"{CODE_DIGITS[level]} chữ số")
     valid_from = _date(row["valid_from"], "valid_from")
     valid_to = _date(row["valid_to"], "valid_to") if row.get("valid_to") else None
     if valid_to is not None and valid_to < valid_from:
@@ -139,7 +143,8 @@ def _date(text: str, column: str) -> date:
 def unit_valid_on(code: str, day: date) -> AdminUnit | None:
     """The version of the unit with this GSO code that existed on the given day."""
     return db.session.scalar(
-        AdminUnit.valid_on_query(day).where(AdminUnit.code == code).order_by(AdminUnit.valid_from.desc())
+        AdminUnit.valid_on_query(day).where(AdminUnit.code == code)
+        .order_by(AdminUnit.valid_from.desc())
     )
 
 
@@ -196,7 +201,8 @@ def _upsert(row: dict) -> tuple[AdminUnit, str]:
         sources.append(source)
 
     unit = db.session.scalar(
-        select(AdminUnit).where(AdminUnit.code == row["code"], AdminUnit.valid_from == row["valid_from"])
+        select(AdminUnit).where(AdminUnit.code == row["code"],
+                                AdminUnit.valid_from == row["valid_from"])
     )
     values = {k: row[k] for k in ("name", "kind", "level", "valid_to")}
     if unit is None:
@@ -204,7 +210,8 @@ def _upsert(row: dict) -> tuple[AdminUnit, str]:
         unit.merged_from = sources
         db.session.add(unit)
         outcome = "added"
-    elif (any(getattr(unit, k) != v for k, v in values.items()) or unit.parent_id != (parent.id if parent else None)
+    elif (any(getattr(unit, k) != v for k,
+              v in values.items()) or unit.parent_id != (parent.id if parent else None)
           or {u.id for u in unit.merged_from} != {u.id for u in sources}):
         for key, value in values.items():
             setattr(unit, key, value)

@@ -143,7 +143,8 @@ def verify_pdf(pdf: bytes, trust_roots: Iterable[Any] = (), *,
         roots = [as_asn1(c) for c in trust_roots]
     except Exception as exc:  # noqa: BLE001
         return [SignatureReport.broken(f"invalid trust root: {exc}")]
-    if not isinstance(pdf, bytes | bytearray) or not bytes(pdf[:1024]).lstrip().startswith(b"%PDF-"):
+    if not isinstance(pdf,
+                      bytes | bytearray) or not bytes(pdf[:1024]).lstrip().startswith(b"%PDF-"):
         return [SignatureReport.broken("not a PDF file")]
     try:
         reader = PdfFileReader(io.BytesIO(bytes(pdf)), strict=False)
@@ -477,7 +478,8 @@ def _describe(old: HistoricalResolver, new: HistoricalResolver, touched: set) ->
     old_pages, new_pages = _pages(old), _pages(new)
     if len(new_pages) > len(old_pages):
         extra = len(new_pages) - len(old_pages)
-        changes.append(Change("page_added", f"thêm {extra} trang mới", f"{extra} new page(s) added"))
+        changes.append(Change("page_added", f"thêm {extra} trang mới",
+                              f"{extra} new page(s) added"))
     elif len(new_pages) < len(old_pages):
         gone = len(old_pages) - len(new_pages)
         changes.append(Change("page_removed", f"bớt {gone} trang", f"{gone} page(s) removed"))

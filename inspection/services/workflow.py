@@ -1,11 +1,13 @@
 """Moving an inspection through its states, with the permission check and the audit trail."""
 from __future__ import annotations
 
+from ..errors import Conflict, ValidationFailed
 from ..models import Inspection, InvalidTransition, User
-from ..models.inspections import TRANSITIONS
+from ..models.inspections import TRANSITIONS, USER_ACTIONS
 from . import audit
 from .access import can_edit, is_trip_leader, require
-from .errors import Conflict, ValidationFailed
+from .feed import log_change
+from .review import approval_blockers
 from .revisions import supersede_for
 
 STATE_LABELS_VI = {
@@ -16,8 +18,6 @@ STATE_LABELS_VI = {
     "signed": "đã ký",
 }
 LEADER_ONLY = {"approve", "sign", "reopen"}
-# What people may ask for; "sign" follows from the minutes' last signature (services.minutes).
-USER_ACTIONS = ("start", "submit", "approve", "reopen")
 
 
 def allowed_actions(user: User, inspection: Inspection) -> list[str]:
@@ -51,8 +51,6 @@ def transition_inspection(
                 "Chỉ thành viên đoàn kiểm tra mới được thực hiện thao tác này.",
                 "Only members of the inspection team may do this.")
     if action == "approve" and inspection.can("approve"):
-        from .review import approval_blockers
-
         blockers = approval_blockers(inspection)
         if blockers:
             raise Conflict(
@@ -77,8 +75,6 @@ def transition_inspection(
     if action == "reopen":
         supersede_for(inspection)
     # Devices learn of the new state from the change feed (the field app locks approved work).
-    from .sync import log_change
-
     signed_at = inspection.signed_at
     log_change(inspection.id, "inspection",
                {"id": inspection.id, "state": inspection.state.value,

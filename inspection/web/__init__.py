@@ -3,8 +3,6 @@ from flask import Flask
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 
-from ..models.base import MAX_ID
-
 
 def N_(message: str) -> str:
     """Mark a message for extraction; it is translated where it is shown."""
@@ -17,7 +15,8 @@ ROLE_LABELS = {
     "inspector": N_("Thành viên đoàn"),
     "unitrep": N_("Đại diện đơn vị"),
 }
-TRIP_ROLE_LABELS = {"leader": N_("Trưởng đoàn"), "member": N_("Thành viên"), "secretary": N_("Thư ký")}
+TRIP_ROLE_LABELS = {"leader": N_("Trưởng đoàn"), "member": N_("Thành viên"),
+                    "secretary": N_("Thư ký")}
 LEVEL_LABELS = {"province": N_("Tỉnh"), "district": N_("Huyện"), "commune": N_("Xã")}
 STATE_LABELS = {
     "planned": N_("Đã lên kế hoạch"),
@@ -35,23 +34,6 @@ ACTION_LABELS = {
     "login": N_("Đăng nhập"),
     "create": N_("Tạo mới"),
 }
-
-
-def form_id(raw, default: int | None = None) -> int | None:
-    """A number typed in a form or a query: ASCII digits within the database's integers, else
-    `default` (so "²", "١٢" or a 40-digit number never reaches int() or the database)."""
-    raw = str(raw or "").strip()
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or int(raw) > MAX_ID:
-        return default
-    return int(raw)
-
-
-def read_certificate_upload(upload) -> bytes:
-    """The bytes of an uploaded .cer/.pem (at most one byte past the limit, so that a larger
-    file is refused by the check without being read whole); b"" when no file was chosen."""
-    from ..services.certinfo import MAX_CERTIFICATE_BYTES
-
-    return upload.read(MAX_CERTIFICATE_BYTES + 1) if upload is not None else b""
 
 
 def init_web(app: Flask) -> None:
@@ -80,7 +62,8 @@ def init_web(app: Flask) -> None:
 
     @app.template_filter("num")
     def number(value, decimals: int = 1):
-        """A number in the page's language: 1.081 and 86,5 in Vietnamese; 1,081 and 86.5 in English."""
+        """A number in the page's language: 1.081 and 86,5 in Vietnamese; 1,081 and 86.5 in
+        English."""
         if value is None:
             return "—"
         pattern = "#,##0" + ("." + "0" * decimals if decimals and value != int(value) else "")
@@ -94,4 +77,6 @@ def init_web(app: Flask) -> None:
     def vndatetime(value):
         from zoneinfo import ZoneInfo
 
-        return value.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%d/%m/%Y %H:%M") if value else ""
+        if not value:
+            return ""
+        return value.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%d/%m/%Y %H:%M")

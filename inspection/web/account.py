@@ -7,8 +7,8 @@ from flask_login import current_user, login_required
 from ..services.accounts import change_own_password, end_all_sessions
 from ..services.certificates import certificate_of, register_certificate, withdraw_certificate
 from ..sessions import keep_session
-from . import read_certificate_upload
 from .actions import run_action
+from .forms import read_certificate_upload
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -45,34 +45,41 @@ def _run(action, message: str, keep: bool = False, keep_refusal: bool = False):
 
 @bp.get("")
 def page():
+    """The signed-in person's account page."""
     return _page()
 
 
 @bp.post("/password")
 def password():
+    """Change one's own password."""
     form = request.form
     return _run(lambda: change_own_password(_me(), form.get("current_password", ""),
                                             form.get("new_password", ""),
                                             form.get("confirm_password", ""), request.remote_addr),
-                _("Đã đổi mật khẩu. Các thiết bị khác đang đăng nhập tài khoản này đã bị đăng xuất."),
+                _("Đã đổi mật khẩu. Các thiết bị khác đang đăng nhập tài "
+                  "khoản này đã bị đăng xuất."),
                 keep=True, keep_refusal=True)
 
 
 @bp.post("/sessions")
 def sessions():
+    """Sign out everywhere else (end one's other sessions)."""
     return _run(lambda: end_all_sessions(_me(), _me()),
                 _("Đã đăng xuất tài khoản khỏi mọi thiết bị khác."), keep=True)
 
 
 @bp.post("/certificates")
 def add_certificate():
+    """Register one's own signing certificate."""
     data = read_certificate_upload(request.files.get("certificate"))
     return _run(lambda: register_certificate(_me(), data, _me()),
-                _("Đã đăng ký chứng thư số. Từ nay có thể ký biên bản bằng chứng thư này rồi tải lên."))
+                _("Đã đăng ký chứng thư số. Từ nay có thể ký biên bản bằng "
+                  "chứng thư này rồi tải lên."))
 
 
 @bp.post("/certificates/<int:certificate_id>/withdraw")
 def withdraw(certificate_id: int):
+    """Withdraw one of one's own signing certificates."""
     row = certificate_of(_me(), certificate_id) or abort(404)
     return _run(lambda: withdraw_certificate(row, _me()),
                 _("Đã gỡ chứng thư số; chữ ký mới bằng chứng thư này không còn được nhận."))

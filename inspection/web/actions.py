@@ -12,8 +12,8 @@ from typing import Any
 from flask import flash, redirect
 from flask_babel import get_locale
 
+from ..errors import ServiceError
 from ..extensions import db
-from ..services.errors import ServiceError
 
 
 def run_action(action: Callable[[], Any], message: str | Callable[[Any], str] | None,

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 
+from ..errors import ServiceError, ValidationFailed
 from ..extensions import db
 from ..models import (
     AdminUnit,
@@ -37,13 +38,12 @@ from ..services.checklists import (
     upload_checklist,
     workbook_filename,
 )
-from ..services.errors import ServiceError, ValidationFailed
 from ..services.planning import create_plan, create_trip
 from ..services.text import clean_text
 from ..services.units import save_unit, units_by_level
 from ..sessions import keep_session
-from . import form_id, read_certificate_upload
 from .actions import run_action
+from .forms import form_id, read_certificate_upload
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -51,6 +51,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.before_request
 @login_required
 def admins_only():
+    """Every administration page is for administrators only (403 otherwise)."""
     if current_user.role != Role.admin:
         abort(403)
 
@@ -83,8 +84,9 @@ def users():
 
 def _users_page(errors=None, form=None):
     errors, form = errors or {}, form or {}
-    return render_template("admin/users.html", users=db.session.scalars(select(User).order_by(User.username)).all(),
-                           units=units_by_level(), roles=list(Role), errors=errors, form=form), (422 if errors else 200)
+    users = db.session.scalars(select(User).order_by(User.username)).all()
+    return render_template("admin/users.html", users=users, units=units_by_level(),
+                           roles=list(Role), errors=errors, form=form), (422 if errors else 200)
 
 
 def _account(user_id: int) -> User:
@@ -92,8 +94,8 @@ def _account(user_id: int) -> User:
 
 
 def _account_page(user: User, errors=None, form=None, status: int = 200):
-    return render_template("admin/user.html", account=user, units=units_by_level(), roles=list(Role),
-                           errors=errors or {}, form=form or {}), status
+    return render_template("admin/user.html", account=user, units=units_by_level(),
+                           roles=list(Role), errors=errors or {}, form=form or {}), status
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -123,56 +125,71 @@ def _account_action(user: User, action, message: str):
 
 @bp.post("/users/<int:user_id>/deactivate")
 def deactivate(user_id: int):
+    """Deactivate an account (it can no longer sign in)."""
     user = _account(user_id)
     return _account_action(user, lambda: deactivate_user(user, current_user),
-                           _("Đã khóa tài khoản %(name)s; mọi phiên đăng nhập đã kết thúc.", name=user.username))
+                           _("Đã khóa tài khoản %(name)s; mọi phiên đăng nhập đã kết thúc.",
+                             name=user.username))
 
 
 @bp.post("/users/<int:user_id>/activate")
 def activate(user_id: int):
+    """Activate an account again."""
     user = _account(user_id)
     return _account_action(user, lambda: activate_user(user, current_user),
-                           _("Đã mở lại tài khoản %(name)s; người dùng cần đăng nhập lại.", name=user.username))
+                           _("Đã mở lại tài khoản %(name)s; người dùng cần đăng nhập lại.",
+                             name=user.username))
 
 
 @bp.post("/users/<int:user_id>/password")
 def reset_password(user_id: int):
+    """Set a new password for an account."""
     user = _account(user_id)
-    return _account_action(user, lambda: set_password(user, request.form.get("password", ""), current_user),
+    return _account_action(user,
+                           lambda: set_password(user, request.form.get("password", ""),
+                                                current_user),
                            _("Đã đặt mật khẩu mới cho %(name)s; mọi phiên đăng nhập đã kết thúc.",
                              name=user.username))
 
 
 @bp.post("/users/<int:user_id>/sessions")
 def end_sessions(user_id: int):
+    """End every session of an account."""
     user = _account(user_id)
 
     def end():
         end_all_sessions(user, current_user)
         if user.id == current_user.id:
             keep_session(user)
-    return _account_action(user, end, _("Đã đăng xuất %(name)s khỏi mọi thiết bị.", name=user.username))
+    return _account_action(user, end,
+                           _("Đã đăng xuất %(name)s khỏi mọi thiết bị.", name=user.username))
 
 
 @bp.post("/users/<int:user_id>/certificates")
 def add_certificate(user_id: int):
+    """Register a signing certificate for an account."""
     user = _account(user_id)
     return _account_action(
-        user, lambda: register_certificate(user, read_certificate_upload(request.files.get("certificate")),
+        user,
+        lambda: register_certificate(user,
+                                     read_certificate_upload(request.files.get("certificate")),
                                            current_user),
         _("Đã đăng ký chứng thư số cho %(name)s.", name=user.username))
 
 
 @bp.post("/users/<int:user_id>/certificates/<int:certificate_id>/withdraw")
 def withdraw(user_id: int, certificate_id: int):
+    """Withdraw a signing certificate of an account."""
     user = _account(user_id)
     row = certificate_of(user, certificate_id) or abort(404)
     return _account_action(user, lambda: withdraw_certificate(row, current_user),
-                           _("Đã gỡ chứng thư số; chữ ký mới bằng chứng thư này không còn được nhận."))
+                           _("Đã gỡ chứng thư số; chữ ký mới bằng chứng thư "
+                             "này không còn được nhận."))
 
 
 @bp.route("/units", methods=["GET", "POST"])
 def units():
+    """The administrative units, and adding or changing one."""
     if request.method == "POST":
         form = request.form
 
@@ -198,19 +215,22 @@ def _units_page(form, status: int):
     query = select(AdminUnit).order_by(AdminUnit.valid_from, AdminUnit.level, AdminUnit.code)
     try:
         if on:
-            query = AdminUnit.valid_on_query(date.fromisoformat(on)).order_by(AdminUnit.level, AdminUnit.code)
+            query = (AdminUnit.valid_on_query(date.fromisoformat(on))
+                     .order_by(AdminUnit.level, AdminUnit.code))
     except ValueError:
         flash(_("Ngày lọc không hợp lệ (YYYY-MM-DD)."), "error")
     if level in UnitLevel.__members__:
         query = query.where(AdminUnit.level == UnitLevel(level))
     if q:
         query = query.where(or_(AdminUnit.name.contains(q), AdminUnit.code == q))
-    return render_template("admin/units.html", units=db.session.scalars(query).all(), levels=list(UnitLevel),
+    return render_template("admin/units.html", units=db.session.scalars(query).all(),
+                           levels=list(UnitLevel),
                            filters={"on": on, "level": level, "q": q}, form=form), status
 
 
 @bp.route("/plans", methods=["GET", "POST"])
 def plans():
+    """The inspection plans, and issuing one."""
     if request.method == "POST":
         form = request.form
         province = db.session.get(AdminUnit, form_id(form.get("province_id"), 0))
@@ -225,13 +245,16 @@ def plans():
 
 
 def _plans_page(errors, form):
-    provinces = db.session.scalars(select(AdminUnit).where(AdminUnit.level == UnitLevel.province)).all()
-    return render_template("admin/plans.html", plans=db.session.scalars(select(Plan).order_by(Plan.issued_on.desc())).all(),
+    provinces = db.session.scalars(
+        select(AdminUnit).where(AdminUnit.level == UnitLevel.province)).all()
+    plans = db.session.scalars(select(Plan).order_by(Plan.issued_on.desc())).all()
+    return render_template("admin/plans.html", plans=plans,
                            provinces=provinces, errors=errors, form=form), (422 if errors else 200)
 
 
 @bp.route("/trips", methods=["GET", "POST"])
 def trips():
+    """The trips of the plans, and setting one up with its team."""
     if request.method == "POST":
         form = request.form
         plan = db.session.get(Plan, form_id(form.get("plan_id"), 0))
@@ -258,11 +281,13 @@ def _trips_page(errors, form):
     people = db.session.scalars(select(User).where(User.role.in_([Role.leader, Role.inspector]))
                                 .order_by(User.full_name)).all()
     units = db.session.scalars(select(AdminUnit).where(AdminUnit.level != UnitLevel.province)
-                               .order_by(AdminUnit.valid_from.desc(), AdminUnit.level, AdminUnit.name)).all()
+                               .order_by(AdminUnit.valid_from.desc(), AdminUnit.level,
+                                         AdminUnit.name)).all()
     return render_template("admin/trips.html",
                            trips=db.session.scalars(select(Trip).order_by(Trip.starts_on.desc())).all(),
                            plans=db.session.scalars(select(Plan).order_by(Plan.issued_on.desc())).all(),
-                           people=people, units=units, errors=errors, form=form), (422 if errors else 200)
+                           people=people, units=units, errors=errors,
+                           form=form), (422 if errors else 200)
 
 
 @bp.route("/checklists", methods=["GET", "POST"])
@@ -348,14 +373,17 @@ def _attachment(filename: str) -> str:
 
 @bp.get("/checklists/<int:version_id>")
 def checklist_version(version_id: int):
+    """One checklist version: its document, and how many inspections use it."""
     version = db.session.get(ChecklistVersion, version_id) or abort(404)
     in_use = db.session.scalar(select(func.count()).select_from(Inspection)
                                .where(Inspection.checklist_version_id == version.id))
-    return render_template("admin/checklist_version.html", version=version, doc=version.document, in_use=in_use)
+    return render_template("admin/checklist_version.html", version=version, doc=version.document,
+                           in_use=in_use)
 
 
 @bp.post("/checklists/<int:version_id>/publish")
 def publish_checklist(version_id: int):
+    """Publish a checklist version for new inspections."""
     version = db.session.get(ChecklistVersion, version_id) or abort(404)
     return run_action(lambda: publish_version(version, by=current_user),
                       _("Đã ban hành phiên bản %(version)s; từ nay không thể sửa.",

@@ -17,13 +17,15 @@ bp = Blueprint("auth", __name__)
 
 def safe_next(target: str | None) -> str:
     """Only same-site relative paths are followed after sign-in (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    if (target and target.startswith("/") and not target.startswith("//")
+            and not urlsplit(target).netloc):
         return target
     return url_for("main.home")
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
+    """The sign-in page, and signing in (throttled after failures)."""
     next_url = request.args.get("next")
     error, username = None, ""
     if request.method == "POST":
@@ -31,7 +33,8 @@ def login():
         try:
             user = sign_in(username, request.form.get("password", ""), request.remote_addr)
         except TooManyAttempts as exc:
-            return render_template("auth/login.html", error=exc.message(str(get_locale())), username=username,
+            return render_template("auth/login.html", error=exc.message(str(get_locale())),
+                                   username=username,
                                    next=next_url, demo=current_app.config.get("DEMO")), 429, {
                                        "Retry-After": str(exc.retry_after)}
         if user is None:
@@ -57,6 +60,7 @@ def _begin(user) -> None:
 @bp.post("/logout")
 @login_required
 def logout():
+    """Sign out."""
     logout_user()
     lang = session.get("lang")
     session.clear()
@@ -67,6 +71,7 @@ def logout():
 
 @bp.get("/lang/<code>")
 def set_language(code: str):
+    """Switch the pages' language (a known one only), then go back."""
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
     return redirect(safe_next(request.args.get("next")))

@@ -103,6 +103,7 @@ def render_worker(source: str, cache: Precache) -> str:
 
 @bp.get("/app")
 def shell_redirect():
+    """The field app lives under /app/."""
     return redirect("/app/", code=301)
 
 

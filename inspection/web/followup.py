@@ -20,7 +20,8 @@ def follow_up_context(inspection: Inspection) -> dict:
     today = local_today()
     items = previous_recommendations(inspection)
     return {
-        "items": [{"rec": r, "overdue": is_overdue(r, today), "here": r.followed_up_in_id == inspection.id,
+        "items": [{"rec": r, "overdue": is_overdue(r, today),
+                   "here": r.followed_up_in_id == inspection.id,
                    "source": db.session.get(Inspection, r.inspection_id)} for r in items],
         "can_record": may_review(current_user, inspection),
     }
@@ -29,6 +30,7 @@ def follow_up_context(inspection: Inspection) -> dict:
 @bp.post("/<int:recommendation_id>")
 @login_required
 def record(inspection_id: int, recommendation_id: int):
+    """Record the follow-up of a recommendation (done, partly, not done, with evidence)."""
     inspection = get_visible_inspection(current_user, db.session.get(Inspection, inspection_id))
     recommendation = db.session.get(Recommendation, recommendation_id)
     if recommendation is None:

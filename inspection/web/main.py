@@ -27,6 +27,7 @@ bp = Blueprint("main", __name__)
 @bp.get("/")
 @login_required
 def home():
+    """The home page: the inspections the signed-in person may see."""
     inspections = db.session.scalars(inspections_query(current_user)).all()
     by_trip: dict[Trip, list[Inspection]] = defaultdict(list)
     for inspection in inspections:
@@ -47,6 +48,7 @@ def home():
 @bp.route("/inspections/<int:inspection_id>", methods=["GET", "POST"])
 @login_required
 def inspection_page(inspection_id: int):
+    """One inspection: results, review, minutes; a state action when posted."""
     inspection = get_visible_inspection(current_user, db.session.get(Inspection, inspection_id))
     if request.method == "POST":
         return run_action(

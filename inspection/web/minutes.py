@@ -1,4 +1,5 @@
-"""Minutes on the office pages: build, sign, upload a signed file, and the public verification page."""
+"""Minutes on the office pages: build, sign, upload a signed file, and the public verification
+page."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -8,8 +9,8 @@ from ..models import Inspection
 from ..services import minutes
 from ..services.access import get_visible_inspection
 from ..services.minutes_verification import verify_minutes
-from . import form_id
 from .actions import run_action
+from .forms import form_id
 
 bp = Blueprint("minutes", __name__)
 MAX_PDF = 30 * 1024 * 1024
@@ -27,6 +28,7 @@ def _run(inspection: Inspection, action, message: str):
 @bp.post("/inspections/<int:inspection_id>/minutes/<action>")
 @login_required
 def act(inspection_id: int, action: str):
+    """Build the inspection's minutes, sign them, or upload a file signed elsewhere."""
     inspection = get_visible_inspection(current_user, db.session.get(Inspection, inspection_id))
     if action == "build":
         def build():
@@ -36,14 +38,16 @@ def act(inspection_id: int, action: str):
                                   meeting)
         return _run(inspection, build, _("Đã lập biên bản."))
     if action == "sign":
-        return _run(inspection, lambda: minutes.sign_minutes(inspection, current_user), _("Đã ký biên bản."))
+        return _run(inspection, lambda: minutes.sign_minutes(inspection, current_user),
+                    _("Đã ký biên bản."))
     if action == "upload":
         upload = request.files.get("file")
         data = upload.read(MAX_PDF + 1) if upload else b""
         if not data or len(data) > MAX_PDF:
             flash(_("Hãy chọn tệp PDF đã ký (tối đa 30 MB)."), "error")
             return _back(inspection)
-        return _run(inspection, lambda: minutes.accept_signed_upload(inspection, current_user, data),
+        return _run(inspection,
+                    lambda: minutes.accept_signed_upload(inspection, current_user, data),
                     _("Đã nhận tệp đã ký."))
     return _back(inspection)
 
@@ -66,4 +70,5 @@ def verify():
                                          form_id(request.args.get("revision"), 0))
         result = minutes.check_revision(stored)
     failed = request.method == "POST" and result is not None and not result.valid
-    return render_template("minutes_verify.html", result=result, stored=stored), (422 if failed else 200)
+    return render_template("minutes_verify.html", result=result,
+                           stored=stored), (422 if failed else 200)

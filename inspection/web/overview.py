@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Recommendation, Role, Trip, TripMember, TripRole
 from ..schemas.reports import (
@@ -32,7 +33,6 @@ from ..schemas.reports import (
     RecommendationQuerySchema,
 )
 from ..services import export, reports
-from ..services.errors import NotFound, ValidationFailed
 from ..services.followup import report_done
 from . import charts
 from .actions import run_action
@@ -58,24 +58,30 @@ _SWAP = str.maketrans(",.", ".,")
 @bp.before_request
 @login_required
 def signed_in():
+    """The province overview is for signed-in people only."""
     return None
 
 
 def may_export() -> bool:
+    """Whether the signed-in person may download exports (admins and leaders)."""
     return current_user.role in (Role.admin, Role.leader)
 
 
 @bp.get("/")
 def index():
+    """The province overview: counts, scores and charts for the filters."""
     filters = OverviewQuerySchema().load(request.args)
     counts = reports.overview_counts(current_user, filters)
     choice = reports.resolve_ranking_filters()
-    ranked = reports.ranking_page(current_user, choice["year"], choice["level"], choice["era"], per_page=0, chart=14)
+    ranked = reports.ranking_page(current_user, choice["year"], choice["level"], choice["era"],
+                                  per_page=0, chart=14)
     return render_template(
-        "overview/index.html", counts=counts, filters=filters, choice=choice, ranked_total=ranked["total"],
+        "overview/index.html", counts=counts, filters=filters, choice=choice,
+        ranked_total=ranked["total"],
         indicators=ranked["indicators"], classes=ranked["classes"],
         recommendations=reports.recommendation_counts(current_user),
-        ranking_chart=charts.ranking_chart(ranked["chart_rows"], str(get_locale()), total=ranked["total"]),
+        ranking_chart=charts.ranking_chart(ranked["chart_rows"], str(get_locale()),
+                                           total=ranked["total"]),
         indicator_chart=charts.indicator_chart(ranked["indicators"], str(get_locale())),
         may_export=may_export(), sees_province=reports.sees_province(current_user),
         archive_trips=_archive_trips([t["id"] for t in counts["trips"]]))
@@ -83,17 +89,21 @@ def index():
 
 @bp.get("/inspections")
 def inspections():
+    """The inspections matching the filters."""
     filters = OverviewQuerySchema().load(request.args)
     rows, total = reports.inspection_list(current_user, filters)
     return render_template("overview/inspections.html", rows=rows, total=total, filters=filters,
-                           args=_args_without("page"), may_export=may_export(), tables=EXPORT_TABLES,
+                           args=_args_without("page"), may_export=may_export(),
+                           tables=EXPORT_TABLES,
                            export_args=_args_without("page", "per_page"))
 
 
 @bp.get("/ranking")
 def ranking():
+    """The units ranked by score, for the filters."""
     query = RankingPageQuerySchema().load(request.args)
-    choice = reports.resolve_ranking_filters(query.get("year"), query.get("level"), query.get("era"))
+    choice = reports.resolve_ranking_filters(query.get("year"), query.get("level"),
+                                             query.get("era"))
     ranked = reports.ranking_page(current_user, choice["year"], choice["level"], choice["era"],
                                   query["page"], query["per_page"])
     return render_template(
@@ -101,29 +111,35 @@ def ranking():
         args=_args_without("page"), choice=choice, sections=reports.section_titles(ranked["rows"]),
         indicators=ranked["indicators"], classes=ranked["classes"],
         sees_province=reports.sees_province(current_user),
-        ranking_chart=charts.ranking_chart(ranked["chart_rows"], str(get_locale()), total=ranked["total"]),
+        ranking_chart=charts.ranking_chart(ranked["chart_rows"], str(get_locale()),
+                                           total=ranked["total"]),
         indicator_chart=charts.indicator_chart(ranked["indicators"], str(get_locale())))
 
 
 @bp.get("/recommendations")
 def recommendations():
+    """The recommendations and their follow-up, for the filters."""
     filters = RecommendationQuerySchema().load(request.args)
     rows, total = reports.recommendation_list(current_user, filters)
     return render_template("overview/recommendations.html", rows=rows, total=total, filters=filters,
-                           counts=reports.recommendation_counts(current_user), args=_args_without("page"),
+                           counts=reports.recommendation_counts(current_user),
+                           args=_args_without("page"),
                            is_unitrep=current_user.role == Role.unitrep)
 
 
 @bp.post("/recommendations/<int:recommendation_id>/done")
 def recommendation_done(recommendation_id: int):
+    """The unit reports a recommendation done; the team confirms it at the next inspection."""
     recommendation = db.session.get(Recommendation, recommendation_id)
     if recommendation is None:
         raise NotFound("Không tìm thấy kiến nghị.", "Recommendation not found.")
     back = (request.form.get("back") if (request.form.get("back") or "").startswith("/overview/")
             else url_for("overview.recommendations"))
     return run_action(lambda: report_done(recommendation, current_user, request.form.get("note")),
-                      _("Đã báo cáo kiến nghị đã thực hiện; đoàn kiểm tra sẽ xác nhận ở lần kiểm tra sau."),
-                      back, raises=(NotFound,))  # one the user may not see: 404 as for an unknown id
+                      _("Đã báo cáo kiến nghị đã thực hiện; "
+                        "đoàn kiểm tra sẽ xác nhận ở lần kiểm tra sau."),
+                      # one the user may not see: 404 as for an unknown id
+                      back, raises=(NotFound,))
 
 
 @bp.get("/export/<table>.<fmt>")
@@ -176,7 +192,8 @@ def _archive_trips(trip_ids: list[int]) -> set[int]:
     if current_user.role != Role.leader:
         return set()
     return set(db.session.scalars(select(TripMember.trip_id).where(
-        TripMember.user_id == current_user.id, TripMember.role == TripRole.leader, TripMember.trip_id.in_(trip_ids))))
+        TripMember.user_id == current_user.id, TripMember.role == TripRole.leader,
+        TripMember.trip_id.in_(trip_ids))))
 
 
 def _args_without(*names: str) -> dict:

@@ -1,6 +1,6 @@
 // What the inspection page computes live from local observations, offline: progress per
 // section, ratio items from their counts, and the template's consistency rules (rules.js).
-// It follows inspection/services/scoring.py so the device and the office pages agree on what is
+// It follows inspection/checklists/scoring.py so the device and the office pages agree on what is
 // answered, what a ratio is and which checks are shown. No DOM.
 
 import { compute, evaluate, parse, referencedCodes, references } from "./rules.js";

@@ -4,7 +4,7 @@
 // Conditions (`relevant`) use the same language and may compare the unit's kind or level with a
 // text (`unit.kind == "Phường"`); formulas (`compute`) are numeric (`parse(expr, "number")`);
 // aggregates read repeated samples: count(HS), count(HS, cond), sum(HS, expr), share(HS, cond).
-// This is the offline (tablet) twin of inspection/services/rules.py: same structure, same
+// This is the offline (tablet) twin of inspection/checklists/rules.py: same structure, same
 // messages, same results, both checked against tests/data/rules_cases.json — change them
 // together. Rules arrive through sync, so nothing here ever uses eval or Function.
 //

@@ -89,7 +89,8 @@ def test_people_who_do_not_use_the_field_app_get_nothing(demo, login, username):
 def new_trip_2026(units=("01561",), members=("inspector1",)):
     plan = db.session.scalar(select(Plan))
     trip = create_trip(plan, "Kiểm tra CCHC năm 2026", DAY_2026, DAY_2026, user("leader"),
-                       [user(m) for m in members], [unit_valid_on(code, DAY_2026) for code in units])
+                       [user(m) for m in members],
+                       [unit_valid_on(code, DAY_2026) for code in units])
     db.session.commit()
     return trip
 
@@ -132,7 +133,8 @@ def test_previous_recommendations_follow_the_2025_merger(demo, login):
     # The 2026 trip is the newest: it comes first.
     assert assignments(login("inspector1"))["assignments"][0]["inspection"]["id"] == new.id
     # inspector2 is not on the 2026 trip.
-    assert new.id not in {a["inspection"]["id"] for a in assignments(login("inspector2"))["assignments"]}
+    assert new.id not in {a["inspection"]["id"]
+                          for a in assignments(login("inspector2"))["assignments"]}
 
 
 def test_the_number_of_queries_does_not_grow_with_the_assignments(demo, login, app):

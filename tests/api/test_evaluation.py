@@ -25,9 +25,11 @@ def test_ha_lang_evaluation_through_the_api(demo, login):
     assert "R08" in fired and fired["R08"]["status"] == "fail"
     assert "Phiếu xin lỗi" in fired["R08"]["message_vi"]
     assert "R01" not in fired  # 1,068 + 13 + 0 == 1,081
-    assert any("R08" in s["because"] and "Phiếu xin lỗi" in s["text_vi"] for s in body["suggestions"])
+    assert any("R08" in s["because"] and "Phiếu xin lỗi" in s["text_vi"]
+               for s in body["suggestions"])
     assert set(body["score"]) >= {"total", "max", "percent", "sections", "class"}
-    assert {s["code"] for s in body["score"]["sections"]} == {"CDDH", "TC", "TTHC", "TCBM", "CV", "TCC", "CQS", "TD"}
+    assert {s["code"] for s in body["score"]["sections"]} == {"CDDH", "TC", "TTHC", "TCBM", "CV",
+                                                              "TCC", "CQS", "TD"}
 
 
 def test_evaluation_follows_new_figures(demo, login):

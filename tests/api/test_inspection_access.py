@@ -34,7 +34,8 @@ def test_anonymous_gets_401(demo, client):
 
 def post_action(client, inspection_id, action, reason=None):
     return client.post(f"/api/v1/inspections/{inspection_id}/transitions",
-                       json={"action": action, "reason": reason}, headers={"X-CSRF-Token": client.csrf})
+                       json={"action": action, "reason": reason},
+                       headers={"X-CSRF-Token": client.csrf})
 
 
 def test_inspector_submits_but_cannot_approve(demo, login):
@@ -84,7 +85,8 @@ def test_outsiders_cannot_move_inspections(demo, login, username):
 def test_writes_without_csrf_token_are_refused(demo, login):
     ids = ids_by_code()
     leader = login("leader")
-    response = leader.post(f"/api/v1/inspections/{ids['01561']}/transitions", json={"action": "approve"})
+    response = leader.post(f"/api/v1/inspections/{ids['01561']}/transitions",
+                           json={"action": "approve"})
     assert response.status_code == 400
     assert response.get_json()["code"] == "csrf_failed"
     assert db.session.get(Inspection, ids["01561"]).state.value == "submitted"

@@ -42,10 +42,12 @@ def test_build_sign_cosign_download_and_verify(co_ngan_minutes, login, tmp_path)
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     path = tmp_path / "bien-ban.pdf"
     path.write_bytes(pdf.data)
-    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True).stdout
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True).stdout
     assert "BIÊN BẢN" in text and "Cô Ngân" in text
 
-    report = post(leader, "/api/v1/minutes/verify", data=pdf.data, content_type="application/pdf").get_json()
+    report = post(leader, "/api/v1/minutes/verify", data=pdf.data,
+                  content_type="application/pdf").get_json()
     assert report["valid"] is True
     assert [s["signer"] for s in report["signatures"]] == ["Nguyễn Văn An", "Nông Văn Én"]
     assert report["known_revision"]["revision"] == 1
@@ -56,7 +58,8 @@ def test_build_sign_cosign_download_and_verify(co_ngan_minutes, login, tmp_path)
 
     damaged = bytearray(pdf.data)
     damaged[len(damaged) // 3] ^= 0x01
-    bad = post(leader, "/api/v1/minutes/verify", data=bytes(damaged), content_type="application/pdf").get_json()
+    bad = post(leader, "/api/v1/minutes/verify", data=bytes(damaged),
+               content_type="application/pdf").get_json()
     assert bad["valid"] is False
     path.write_bytes(bytes(damaged))
     rechecked = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True).stdout
@@ -67,15 +70,18 @@ def test_only_the_leader_builds_and_only_approved_results(demo, login):
     inspector = login("inspector1")
     assert post(inspector, f"/api/v1/inspections/{by_code('01567').id}/minutes").status_code == 403
     leader = login("leader")
-    refused = post(leader, f"/api/v1/inspections/{by_code('01561').id}/minutes")  # submitted, not approved
+    refused = post(leader,
+                   f"/api/v1/inspections/{by_code('01561').id}/minutes")  # submitted, not approved
     assert refused.status_code == 409
     assert db.session.query(MinutesRevision).count() == 0
 
 
 def test_other_units_cannot_download(co_ngan_minutes, login):
     inspection, _ = co_ngan_minutes
-    assert login("inspector3").get(f"/api/v1/inspections/{inspection.id}/minutes.pdf").status_code == 404
-    assert login("unitrep").get(f"/api/v1/inspections/{by_code('01561').id}/minutes.pdf").status_code == 404
+    pdf = f"/api/v1/inspections/{inspection.id}/minutes.pdf"
+    assert login("inspector3").get(pdf).status_code == 404
+    elsewhere = f"/api/v1/inspections/{by_code('01561').id}/minutes.pdf"
+    assert login("unitrep").get(elsewhere).status_code == 404
 
 
 def test_reopen_supersedes_and_the_next_build_is_a_new_revision(co_ngan_minutes, login):
@@ -93,7 +99,8 @@ def test_reopen_supersedes_and_the_next_build_is_a_new_revision(co_ngan_minutes,
 
 
 def test_verify_reports_garbage_as_invalid(client):
-    report = client.post("/api/v1/minutes/verify", data=b"not a pdf at all", content_type="application/pdf")
+    report = client.post("/api/v1/minutes/verify", data=b"not a pdf at all",
+                         content_type="application/pdf")
     assert report.status_code == 200
     assert report.get_json()["valid"] is False
 
@@ -106,7 +113,8 @@ def test_the_qr_address_is_the_configured_public_url(demo, login, app, tmp_path)
     assert post(leader, f"/api/v1/inspections/{inspection.id}/minutes").status_code == 201
     path = tmp_path / "bien-ban.pdf"
     path.write_bytes(leader.get(f"/api/v1/inspections/{inspection.id}/minutes.pdf").data)
-    text = subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True).stdout
+    text = subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True,
+                          text=True).stdout
     assert f"https://cchc.caobang.example/minutes/verify?inspection={inspection.id}" in text
     assert "localhost" not in text
 
@@ -130,9 +138,11 @@ def test_trip_minutes_are_signed_by_the_leader_then_each_visited_unit(demo, logi
     create_user("unitrep2", "demo1234", "Lục Văn Hùng", Role.unitrep, "Chủ tịch UBND xã", vinh_quy,
                 check_strength=False)
     trip = create_trip(db.session.scalar(select(Plan)), "Kiểm tra lại năm 2022", day, day,
-                       users["leader"], [users["inspector1"]], [unit_valid_on("01567", day), vinh_quy])
+                       users["leader"], [users["inspector1"]],
+                       [unit_valid_on("01567", day), vinh_quy])
     for inspection in trip.inspections:
-        for action, who in (("start", "inspector1"), ("submit", "inspector1"), ("approve", "leader")):
+        for action, who in (("start", "inspector1"), ("submit", "inspector1"),
+                            ("approve", "leader")):
             transition_inspection(inspection, action, users[who])
     first_unit, second_unit = sorted(trip.inspections, key=lambda i: i.unit.code)
     first_unit.meeting_start, first_unit.meeting_end = time(8, 0), time(10, 0)
@@ -146,7 +156,8 @@ def test_trip_minutes_are_signed_by_the_leader_then_each_visited_unit(demo, logi
     assert post(co_ngan, url + "/sign").status_code == 409  # the leader signs first
     assert post(leader, url + "/sign").status_code == 200
     first = post(co_ngan, url + "/sign").get_json()
-    assert first["status"] == "final" and [s["role"] for s in first["signatures"]] == ["leader", "unitrep"]
+    assert first["status"] == "final" and [s["role"]
+                                           for s in first["signatures"]] == ["leader", "unitrep"]
     assert {i.state.value for i in trip.inspections} == {"approved"}
     last = post(vinh, url + "/sign").get_json()
     assert last["status"] == "signed"
@@ -157,7 +168,8 @@ def test_trip_minutes_are_signed_by_the_leader_then_each_visited_unit(demo, logi
     path.write_bytes(vinh.get(url + ".pdf").data)
     checked = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True).stdout
     assert checked.count("Signature is Valid.") == 3
-    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True).stdout
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True).stdout
     assert "Cô Ngân" in text and "Vinh Quý" in text
     flat = " ".join(text.split())
     assert "Vào hồi 08 giờ 00" in flat and "Vào hồi 14 giờ 00" in flat  # each unit's meeting

@@ -20,17 +20,20 @@ def test_ranking_matches_an_independent_computation_for_every_year(province, log
     for year, era in ((2023, "3cap"), (2024, "3cap"), (2025, "2cap")):
         response = api.get(f"/api/v1/reports/ranking?year={year}&level=commune")
         assert response.status_code == 200
-        assert response.headers["X-Report-Era"] == era  # 2025: the era of the year's latest inspections
+        # 2025: the era of the year's latest inspections
+        assert response.headers["X-Report-Era"] == era
         got = response.get_json()
         expected = expected_ranking(province, year, "commune", era)
         assert len(got) == len(expected) > 40
-        assert [(r["unit"]["code"], r["percent"], r["class"]["code"], r["previous"]) for r in got] == \
+        assert [(r["unit"]["code"], r["percent"], r["class"]["code"],
+                 r["previous"]) for r in got] == \
                [(e["code"], e["percent"], e["class"], e["previous"]) for e in expected]
         assert got[0]["rank"] == 1 and got[0]["percent"] >= got[-1]["percent"]
         for row in got:
             if row["previous"] is not None:
                 assert row["change"] == round(row["percent"] - row["previous"], 1)
-        assert [r["indicators"]["on_time_rate"]["value"] for r in got] == [e["on_time_rate"] for e in expected]
+        assert [r["indicators"]["on_time_rate"]["value"]
+                for r in got] == [e["on_time_rate"] for e in expected]
 
 
 def test_a_merged_commune_takes_its_history_from_the_communes_it_absorbed(province, login):
@@ -39,8 +42,10 @@ def test_a_merged_commune_takes_its_history_from_the_communes_it_absorbed(provin
     assert merged, "some 2025 communes were formed from several old communes"
     for row in merged:
         assert all(d["scheduled_on"].startswith("2024") for d in row["previous_detail"])
-        assert row["previous"] == round(sum(d["percent"] for d in row["previous_detail"]) / len(row["previous_detail"]), 1)
-        assert {d["unit"]["id"] for d in row["previous_detail"]} <= set(province.merges[row["unit"]["id"]])
+        detail = row["previous_detail"]
+        assert row["previous"] == round(sum(d["percent"] for d in detail) / len(detail), 1)
+        assert {d["unit"]["id"]
+                for d in row["previous_detail"]} <= set(province.merges[row["unit"]["id"]])
 
 
 def test_district_ranking_and_indicators(province, login):
@@ -49,7 +54,8 @@ def test_district_ranking_and_indicators(province, login):
     expected = expected_ranking(province, 2024, "district", "3cap")
     assert [(r["unit"]["code"], r["percent"], r["previous"]) for r in rows] == \
            [(e["code"], e["percent"], e["previous"]) for e in expected]
-    indicators = {i["indicator"]: i for i in api.get("/api/v1/reports/indicators?year=2024&level=district").get_json()}
+    answer = api.get("/api/v1/reports/indicators?year=2024&level=district").get_json()
+    indicators = {i["indicator"]: i for i in answer}
     on_time = [e["on_time_rate"] for e in expected]
     assert indicators["on_time_rate"]["units"] == len(on_time)
     assert indicators["on_time_rate"]["mean"] == round(sum(on_time) / len(on_time), 1)
@@ -60,7 +66,8 @@ def test_district_ranking_and_indicators(province, login):
 def test_recommendations_by_status_and_overdue(province, login):
     today = local_today()
     everything = db.session.query(Recommendation).all()
-    overdue = [r for r in everything if r.status == "open" and r.due_on is not None and r.due_on < today]
+    overdue = [r for r in everything if r.status == "open" and r.due_on is not None
+               and r.due_on < today]
     api = login("admin")
     response = api.get("/api/v1/reports/recommendations?overdue=true&per_page=5000")
     assert response.status_code == 200
@@ -82,7 +89,8 @@ def test_unknown_filters_and_impossible_values_are_refused_clearly(demo, login):
     assert unknown.get_json()["message"].startswith("Bộ lọc không được hỗ trợ: levle")
     bad = api.get("/api/v1/reports/ranking?level=province", headers={"Accept-Language": "en"})
     assert bad.status_code == 422
-    assert "Invalid value for level: “province” (expected district or commune)" in bad.get_json()["message"]
+    assert ("Invalid value for level: “province” (expected district or commune)"
+            in bad.get_json()["message"])
     dates = api.get("/api/v1/reports/recommendations?due_from=2026-01-01&due_to=2025-01-01")
     assert dates.status_code == 422
     assert "Khoảng ngày không hợp lệ" in dates.get_json()["message"]
@@ -92,8 +100,8 @@ def test_unknown_filters_and_impossible_values_are_refused_clearly(demo, login):
 def test_reports_need_a_session_and_are_in_the_openapi_document(demo, client):
     assert client.get("/api/v1/reports/ranking").status_code == 401
     paths = client.get("/api/openapi.json").get_json()["paths"]
-    for path in ("/api/v1/reports/ranking", "/api/v1/reports/recommendations", "/api/v1/reports/indicators",
-                 "/api/v1/reports/inspections"):
+    for path in ("/api/v1/reports/ranking", "/api/v1/reports/recommendations",
+                 "/api/v1/reports/indicators", "/api/v1/reports/inspections"):
         assert "get" in paths[path]
     parameters = {p["name"] for p in paths["/api/v1/reports/ranking"]["get"]["parameters"]}
     assert {"year", "level", "era"} <= parameters
@@ -110,9 +118,11 @@ def test_demo_ranking_and_who_sees_what(demo, login):
     # Only approved inspections are ranked: Cô Ngân (approved), not Vinh Quý (submitted).
     rows = login("admin").get("/api/v1/reports/ranking?year=2021&level=commune").get_json()
     assert [r["unit"]["name"] for r in rows] == ["Cô Ngân"]
-    assert rows[0]["percent"] == 100.0 and rows[0]["class"]["code"] == "A" and rows[0]["previous"] is None
-    assert login("unitrep").get("/api/v1/reports/ranking?year=2021&level=commune").get_json()[0]["unit"]["name"] == "Cô Ngân"
-    assert login("inspector3").get("/api/v1/reports/ranking?year=2021&level=commune").get_json() == []
+    assert rows[0]["percent"] == 100.0 and rows[0]["class"]["code"] == "A"
+    assert rows[0]["previous"] is None
+    ranking = "/api/v1/reports/ranking?year=2021&level=commune"
+    assert login("unitrep").get(ranking).get_json()[0]["unit"]["name"] == "Cô Ngân"
+    assert login("inspector3").get(ranking).get_json() == []
     assert len(login("unitrep").get("/api/v1/reports/recommendations").get_json()) == 1
     assert login("inspector3").get("/api/v1/reports/recommendations").get_json() == []
     counts = login("inspector1").get("/api/v1/reports/inspections").get_json()

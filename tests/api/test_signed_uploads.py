@@ -110,7 +110,8 @@ def test_an_unsigned_update_before_ones_own_signature_is_refused(minutes, attack
 
 
 def test_the_units_forgery_after_the_leaders_signature_is_refused(minutes, login):
-    leader_signed = signed(minutes["final"], minutes["keys"]["leader"], LEADER_FIELD, minutes["pki"])
+    leader_signed = signed(minutes["final"], minutes["keys"]["leader"], LEADER_FIELD,
+                           minutes["pki"])
     assert post(minutes["leader"], minutes["url"] + "/upload", data=leader_signed,
                 content_type="application/pdf").status_code == 200
     unitrep = login("unitrep")
@@ -139,8 +140,10 @@ def self_made(common_name: str, title: str) -> bytes:
                                      x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
             .issuer_name(ca_name).public_key(key.public_key())
             .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
-            .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False),
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=30))
+            .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False,
+                                         False),
                            True)
             .sign(ca_key, hashes.SHA256()))
     return pkcs12.serialize_key_and_certificates(b"x", key, cert, [ca],
@@ -150,7 +153,8 @@ def self_made(common_name: str, title: str) -> bytes:
 def test_a_self_made_certificate_with_the_right_name_is_refused(minutes):
     fake = load_pkcs12(self_made(LEADER_NAME, LEADER_TITLE), b"x")
     forged = signed(minutes["final"], fake, LEADER_FIELD, minutes["pki"])
-    refused(minutes["leader"], minutes["url"], forged, "không do tổ chức chứng thực được tin cậy cấp",
+    refused(minutes["leader"], minutes["url"], forged,
+            "không do tổ chức chứng thực được tin cậy cấp",
             "chưa được đăng ký cho tài khoản của bạn")
     # Registering it is refused too.
     before = table_rows()
@@ -176,8 +180,10 @@ def test_an_expired_certificate_is_refused(minutes):
                                         not_before=now - dt.timedelta(days=400),
                                         not_after=now - dt.timedelta(days=1)), DEMO_P12_PASSPHRASE)
     info = facts(key.certificate)
-    db.session.add(UserCertificate(user_id=user("leader").id, sha256=info.sha256, subject=info.subject,
-                                   issuer=info.issuer, serial=info.serial, not_before=info.not_before,
+    db.session.add(UserCertificate(user_id=user("leader").id, sha256=info.sha256,
+                                   subject=info.subject,
+                                   issuer=info.issuer, serial=info.serial,
+                                   not_before=info.not_before,
                                    not_after=info.not_after, der=key.certificate.dump()))
     db.session.commit()
     forged = signed(minutes["final"], key, LEADER_FIELD, minutes["pki"])
@@ -203,7 +209,8 @@ def test_a_signature_outside_ones_box_or_a_second_one_is_refused(minutes):
     twice = signed(signed(minutes["final"], key, LEADER_FIELD, pki), minutes["keys"]["unitrep"],
                    unit_field(1), pki)
     refused(minutes["leader"], minutes["url"], twice, "đúng một chữ ký mới")
-    other_file = signed(minutes["final"].replace(b"/Producer", b"/Producex", 1), key, LEADER_FIELD, pki)
+    other_file = signed(minutes["final"].replace(b"/Producer", b"/Producex", 1), key, LEADER_FIELD,
+                        pki)
     refused(minutes["leader"], minutes["url"], other_file, "không bắt đầu đúng bằng biên bản")
     appended = signed(minutes["final"], key, LEADER_FIELD, pki) + b"\n% appended\n"
     refused(minutes["leader"], minutes["url"], appended, "không phủ toàn bộ tệp")

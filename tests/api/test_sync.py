@@ -75,14 +75,15 @@ def test_a_new_value_is_applied_and_logged(demo, login):
     assert before.value == 1081 and before.version == 1
     changes_before = count(ChangeLog)
     client = login("inspector1")
-    [result] = push(client, [op(district, "TTHC.20", {"value": 1082, "note": "Sổ theo dõi"}, base=1)])
+    [result] = push(client,
+                    [op(district, "TTHC.20", {"value": 1082, "note": "Sổ theo dõi"}, base=1)])
     assert result["status"] == "applied"
     assert result["version"] == 2
     after = observation(district, "TTHC.20")
     assert (after.value, after.note, after.version) == (1082, "Sổ theo dõi", 2)
     assert after.updated_by_id == user("inspector1").id
-    assert after.field_versions["value"] == {"version": 2, "by": [f"{user('inspector1').id}:tablet-1"],
-                                             "at": AT}
+    assert after.field_versions["value"] == {"version": 2,
+                                             "by": [f"{user('inspector1').id}:tablet-1"], "at": AT}
     assert count(ChangeLog) == changes_before + 1
     entry = db.session.scalar(select(ChangeLog).order_by(ChangeLog.id.desc()))
     assert entry.kind == "observation" and entry.inspection_id == district
@@ -116,8 +117,8 @@ def test_an_observation_reads_the_same_in_assignments_and_in_the_feed(demo, logi
     assert fed == assigned
     assert (fed["value"], fed["note"], fed["updated_by"]) == (1082, "Sổ theo dõi",
                                                               user("inspector1").id)
-    record_observation(db.session.get(Inspection, district), "TTHC.22", {"value": 436, "note": "Sửa"},
-                       user("leader"))
+    record_observation(db.session.get(Inspection, district), "TTHC.22",
+                       {"value": 436, "note": "Sửa"}, user("leader"))
     db.session.commit()
     fed, assigned = fed_and_assigned("TTHC.22")
     assert fed == assigned
@@ -170,7 +171,8 @@ def test_different_fields_of_one_item_from_the_same_base_merge(demo, login):
     district = ids_by_code()["048"]
     one, two = login("inspector1"), login("inspector2")
     [a] = push(one, [op(district, "TTHC.20", {"value": 1090}, base=1)], device="tablet-1")
-    [b] = push(two, [op(district, "TTHC.20", {"note": "Theo sổ một cửa"}, base=1)], device="tablet-2")
+    [b] = push(two, [op(district, "TTHC.20", {"note": "Theo sổ một cửa"}, base=1)],
+               device="tablet-2")
     assert a["status"] == "applied"
     assert b["status"] == "merged"
     assert b["version"] == 3
@@ -182,7 +184,8 @@ def test_different_fields_of_one_item_from_the_same_base_merge(demo, login):
 def test_the_same_field_with_different_values_keeps_both_as_a_conflict(demo, login):
     district = ids_by_code()["048"]
     one, two = login("inspector1"), login("inspector2")
-    [a] = push(one, [op(district, "TTHC.25", {"value": 1069, "note": "A"}, base=1)], device="tablet-1")
+    [a] = push(one, [op(district, "TTHC.25", {"value": 1069, "note": "A"}, base=1)],
+               device="tablet-1")
     conflicting = op(district, "TTHC.25", {"value": 1070, "text": "Kiểm tra sổ"}, base=1)
     [b] = push(two, [conflicting], device="tablet-2")
     assert a["status"] == "applied"
@@ -194,7 +197,8 @@ def test_the_same_field_with_different_values_keeps_both_as_a_conflict(demo, log
     assert kept.text == "Kiểm tra sổ"
     assert b["version"] == kept.version
     [conflict] = db.session.scalars(select(Conflict)).all()
-    assert (conflict.inspection_id, conflict.item_code, conflict.field) == (district, "TTHC.25", "value")
+    assert (conflict.inspection_id, conflict.item_code,
+            conflict.field) == (district, "TTHC.25", "value")
     assert conflict.base_version == 1
     assert conflict.current_value["value"] == 1069
     assert conflict.current_value["by"] == user("inspector1").id
@@ -419,7 +423,8 @@ def test_push_needs_the_csrf_header(demo, login):
     district = ids_by_code()["048"]
     client = login("inspector1")
     response = client.post("/api/v1/sync/push",
-                           json={"device_id": "t", "ops": [op(district, "TC.02", {"result": "pass"})]})
+                           json={"device_id": "t",
+                                 "ops": [op(district, "TC.02", {"result": "pass"})]})
     assert response.status_code == 400
     assert response.get_json()["code"] == "csrf_failed"
     assert count(AppliedOp) == 0
@@ -490,7 +495,8 @@ def test_pull_shows_only_inspections_the_user_may_see(demo, login):
     assert inspections("unitrep") <= {ids["01567"]}
     assert inspections("admin") >= {elsewhere.id, ids["048"]}
     assert inspections("inspector1", inspection_id=ids["048"]) == {ids["048"]}
-    refused = login("inspector1").get("/api/v1/sync/pull", query_string={"inspection_id": elsewhere.id})
+    refused = login("inspector1").get("/api/v1/sync/pull",
+                                      query_string={"inspection_id": elsewhere.id})
     assert refused.status_code == 404
 
 
@@ -517,7 +523,8 @@ def test_the_fast_push_parser_agrees_with_the_schema():
     valid = [
         {"device_id": "t", "ops": [VALID]},
         {"device_id": "t", "ops": []},
-        {"device_id": "t" * 100, "ops": [dict(VALID, at="2026-03-02T09:15:00"), dict(VALID, fields={})]},
+        {"device_id": "t" * 100,
+         "ops": [dict(VALID, at="2026-03-02T09:15:00"), dict(VALID, fields={})]},
         {"device_id": "t", "extra": 1, "ops": [dict(VALID, local_seq=4, fields={"note": None})]},
     ]
     for body in valid:

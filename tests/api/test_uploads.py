@@ -45,10 +45,12 @@ def png_declaring(width: int, height: int) -> bytes:
     """A tiny PNG whose header declares width×height pixels (1-bit grey), with a few rows of
     data: a decompression bomb as far as its header goes."""
     def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        return struct.pack(">I",
+                           len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
     row = b"\x00" + b"\x00" * ((width + 7) // 8)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR",
+                                         struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(row * 16, 9)) + chunk(b"IEND", b""))
 
 
@@ -72,7 +74,8 @@ def create(client, data: bytes, inspection_id=None, length=None, headers=None, *
     meta.setdefault("inspection_id", inspection_id or district_id())
     meta.setdefault("filename", "anh.jpg")
     meta.setdefault("content_type", "image/jpeg")
-    sent = {**TUS, "X-CSRF-Token": client.csrf, "Upload-Length": str(len(data) if length is None else length),
+    sent = {**TUS, "X-CSRF-Token": client.csrf,
+            "Upload-Length": str(len(data) if length is None else length),
             "Upload-Metadata": metadata(**meta), **(headers or {})}
     return client.post("/api/v1/uploads", headers={k: v for k, v in sent.items() if v is not None})
 
@@ -81,8 +84,10 @@ def send(client, location, offset, chunk: bytes, checksum=None, headers=None):
     sent = {**TUS, "X-CSRF-Token": client.csrf, "Upload-Offset": str(offset),
             "Content-Type": "application/offset+octet-stream", **(headers or {})}
     if checksum:
-        sent["Upload-Checksum"] = "sha256 " + base64.b64encode(hashlib.sha256(checksum).digest()).decode()
-    return client.patch(location, data=chunk, headers={k: v for k, v in sent.items() if v is not None})
+        digest = hashlib.sha256(checksum).digest()
+        sent["Upload-Checksum"] = "sha256 " + base64.b64encode(digest).decode()
+    return client.patch(location, data=chunk,
+                        headers={k: v for k, v in sent.items() if v is not None})
 
 
 def head(client, location):
@@ -182,11 +187,28 @@ def test_a_photo_uploaded_in_three_chunks(demo, login, app):
     entry = db.session.scalar(select(ChangeLog).order_by(ChangeLog.id.desc()))
     assert entry.kind == "photo" and entry.payload["id"] == photo.id
     assert entry.payload["sha256"] == photo.sha256
-    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "photo.create")).object_id == str(photo.id)
+    created = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "photo.create"))
+    assert created.object_id == str(photo.id)
     listed = next(a for a in client.get("/api/v1/assignments").get_json()["assignments"]
                   if a["inspection"]["id"] == photo.inspection_id)["photos"]
     assert [(p["id"], p["client_uuid"], p["width"], p["height"]) for p in listed] == [
         (photo.id, client_uuid, 480, 640)]
+
+
+def test_a_device_finds_the_photo_file_and_thumbnail_at_the_urls_it_is_given(demo, login):
+    client = login("inspector1")
+    data = jpeg(size=(1600, 1200))
+    photo_id = int(upload(client, data).headers["Photo-Id"])
+    listed = [p for a in client.get("/api/v1/assignments").get_json()["assignments"]
+              for p in a["photos"] if p["id"] == photo_id]
+    fed = [c["data"] for c in client.get("/api/v1/sync/pull?since=0&limit=1000")
+           .get_json()["changes"] if c["kind"] == "photo" and c["data"]["id"] == photo_id]
+    assert len(listed) == len(fed) == 1
+    for photo in listed + fed:
+        original, thumbnail = fetch(client, photo["url"]), fetch(client, photo["thumb_url"])
+        assert original.status_code == thumbnail.status_code == 200
+        assert original.data == data
+        assert max(Image.open(io.BytesIO(thumbnail.data)).size) < 1200
 
 
 def test_the_thumbnail_is_upright_small_and_cached(demo, login, app):
@@ -213,10 +235,12 @@ def test_the_thumbnail_is_upright_small_and_cached(demo, login, app):
 
 def test_exif_time_and_place_are_used_when_the_device_sends_none(demo, login):
     client = login("inspector1")
-    data = jpeg(taken="2021:10:01 10:05:00", gps={1: "N", 2: (22.0, 42.0, 36.0), 3: "E", 4: (106.0, 40.0, 12.0)})
+    data = jpeg(taken="2021:10:01 10:05:00",
+                gps={1: "N", 2: (22.0, 42.0, 36.0), 3: "E", 4: (106.0, 40.0, 12.0)})
     response = upload(client, data, chunks=1)
     photo = db.session.get(Photo, int(response.headers["Photo-Id"]))
-    assert as_utc(photo.captured_at) == datetime(2021, 10, 1, 10, 5, tzinfo=timezone(timedelta(hours=7)))
+    assert as_utc(photo.captured_at) == datetime(2021, 10, 1, 10, 5,
+                                                 tzinfo=timezone(timedelta(hours=7)))
     assert photo.latitude == pytest.approx(22.71)
     assert photo.longitude == pytest.approx(106.67)
 
@@ -232,7 +256,8 @@ def test_a_cut_upload_resumes_from_the_offset_head_reports(demo, login, app):
     cut_at = first + len(data) // 4
     dropped = client.patch(location, input_stream=io.BytesIO(data[first:cut_at]), headers={
         **TUS, "X-CSRF-Token": client.csrf, "Upload-Offset": str(first),
-        "Content-Type": "application/offset+octet-stream", "Content-Length": str(len(data) - first)})
+        "Content-Type": "application/offset+octet-stream",
+        "Content-Length": str(len(data) - first)})
     assert dropped.status_code == 204
     status = head(client, location)
     assert status.status_code == 200
@@ -272,7 +297,8 @@ def test_a_chunk_with_a_wrong_checksum_is_dropped(demo, login):
 def test_a_file_that_does_not_match_its_declared_sha256_is_refused(demo, login, app):
     client = login("inspector1")
     data = jpeg()
-    location = create(client, data, sha256=hashlib.sha256(b"another photo").hexdigest()).headers["Location"]
+    location = create(client, data,
+                      sha256=hashlib.sha256(b"another photo").hexdigest()).headers["Location"]
     refused = send(client, location, 0, data)
     assert refused.status_code == 460
     assert refused.get_json()["code"] == "checksum_mismatch"
@@ -353,7 +379,8 @@ def test_creation_is_checked(demo, login):
     assert create(client, data, headers={"Tus-Resumable": None}).status_code == 400
     assert create(client, data, headers={"Tus-Resumable": ""}).status_code == 400
     assert create(client, data, headers={"Tus-Resumable": "0.2.2"}).status_code == 412
-    assert create(client, data, headers={"Tus-Resumable": "0.2.2"}).headers["Tus-Version"] == "1.0.0"
+    assert create(client, data,
+                  headers={"Tus-Resumable": "0.2.2"}).headers["Tus-Version"] == "1.0.0"
     too_big = create(client, data, length=20 * 1024 * 1024 + 1)
     assert too_big.status_code == 413
     assert too_big.get_json()["code"] == "too_large"
@@ -385,7 +412,8 @@ def test_uploads_need_a_session_and_the_csrf_token(demo, login, client):
     assert refused.status_code == 400
     assert refused.get_json()["code"] == "csrf_failed"
     assert head(signed_in, location).headers["Upload-Offset"] == "0"
-    assert send(signed_in, location, 0, data, headers={"Content-Type": "image/jpeg"}).status_code == 415
+    assert send(signed_in, location, 0, data,
+                headers={"Content-Type": "image/jpeg"}).status_code == 415
     assert send(signed_in, location, 0, data, headers={"Upload-Offset": None}).status_code == 400
     assert send(signed_in, location, 0, data + b"more").status_code == 413
     assert head(signed_in, location).headers["Upload-Offset"] == "0"
@@ -440,7 +468,8 @@ def test_stale_unfinished_uploads_can_be_purged(demo, login, app):
     send(client, stale, 0, data[:100])
     finished = upload(client, jpeg(size=(32, 32)))
     fresh = create(client, data).headers["Location"]
-    db.session.get(Upload, uuid.UUID(stale.rsplit("/", 1)[1])).created_at = datetime(2020, 1, 1, tzinfo=UTC)
+    db.session.get(Upload,
+                   uuid.UUID(stale.rsplit("/", 1)[1])).created_at = datetime(2020, 1, 1, tzinfo=UTC)
     db.session.commit()
     assert photo_service.purge_stale_uploads(timedelta(days=30)) == 1
     db.session.commit()

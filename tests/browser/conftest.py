@@ -243,7 +243,8 @@ def sign_in(live_server):
         page.wait_for_selector("a.assignment")
         page.wait_for_function("() => navigator.serviceWorker.controller !== null")
         # The first sync (session, assignments) has finished when the last-sync time appears.
-        page.wait_for_function("() => /\\d:\\d/.test(document.querySelector('#sync-last')?.textContent)")
+        page.wait_for_function(
+            "() => /\\d:\\d/.test(document.querySelector('#sync-last')?.textContent)")
         return page
 
     return do

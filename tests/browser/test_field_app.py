@@ -55,7 +55,8 @@ def test_offline_work_survives_reloads_and_reaches_the_server_exactly_once(
     page.wait_for_selector("article.item")
     assert page.locator("#sync-online").inner_text() == "Không có mạng"
     card = go_to_item(page, "CDDH.01")
-    assert card.get_by_role("button", name="Đạt", exact=True).get_attribute("aria-pressed") == "true"
+    assert card.get_by_role("button", name="Đạt",
+                            exact=True).get_attribute("aria-pressed") == "true"
     assert card.locator("textarea.note").input_value() == "Kế hoạch số 12/KH-UBND ngày 10/01/2021"
     assert go_to_item(page, "CDDH.02").locator("input.count").input_value() == "7"
     assert go_to_item(page, "CDDH.12").locator("li.thumb img").count() == 1
@@ -126,7 +127,8 @@ def test_two_inspectors_offline_merge_by_field_and_keep_both_values_of_a_clash(
             "CDDH.01": observations["CDDH.01"].result,
             "CDDH.05": observations["CDDH.05"].result,
             "CDDH.02": observations["CDDH.02"].value,
-            "conflicts": [(c.item_code, c.field, c.current_value["value"], c.incoming_value["value"])
+            "conflicts": [(c.item_code, c.field, c.current_value["value"],
+                           c.incoming_value["value"])
                           for c in conflicts],
             "applied_ops": db.session.scalar(select(func.count()).select_from(AppliedOp)),
             "rows": db.session.scalar(select(func.count()).select_from(Observation).where(
@@ -213,7 +215,8 @@ def test_logout_is_refused_while_work_is_unsent_and_the_bar_says_so(live_server,
     message = page.locator("#logout-message")
     message.wait_for()
     assert "Chưa thể đăng xuất" in message.inner_text() and "1 thay đổi" in message.inner_text()
-    assert page.evaluate("import('/static/js/store.js').then((m) => m.getSession())")["user"]["username"] == "inspector1"
+    assert page.evaluate("import('/static/js/store.js').then((m) => "
+                         "m.getSession())")["user"]["username"] == "inspector1"
 
     # Once everything is sent, signing out works and clears the device, even while the sync is
     # still bringing the assignments down (the server's answer is held until sign-out began).

@@ -64,10 +64,12 @@ def test_a_refused_change_is_kept_for_attention_and_dismissed_only_after_export(
     page.wait_for_selector("input[name=username]")
 
 
-def test_an_ended_session_asks_to_sign_in_again_and_keeps_unsent_work(live_server, context, sign_in):
+def test_an_ended_session_asks_to_sign_in_again_and_keeps_unsent_work(
+        live_server, context, sign_in):
     page = sign_in(context, "inspector1")
     open_inspection(page)
-    context.clear_cookies()  # the session ended on the server side (expired, or signed out elsewhere)
+    # the session ended on the server side (expired, or signed out elsewhere)
+    context.clear_cookies()
     go_to_item(page, "CDDH.01").get_by_role("button", name="Không đạt", exact=True).click()
     page.locator("#sync-now").click()
     banner = page.locator("#banner-auth")
@@ -83,7 +85,8 @@ def test_an_ended_session_asks_to_sign_in_again_and_keeps_unsent_work(live_serve
     assert page.locator("#banner-auth").count() == 0
 
 
-def test_consistency_rules_and_ratios_follow_the_counts_as_they_are_typed(live_server, context, sign_in):
+def test_consistency_rules_and_ratios_follow_the_counts_as_they_are_typed(
+        live_server, context, sign_in):
     page = sign_in(context, "inspector1")
     context.set_offline(True)  # all of it is computed on the device
     open_inspection(page)
@@ -93,7 +96,8 @@ def test_consistency_rules_and_ratios_follow_the_counts_as_they_are_typed(live_s
 
     go_to_item(page, "TTHC.26").locator("input.count").fill("1070")  # more on time than resolved
     section_checks = page.locator("#section-checks")
-    check = section_checks.locator("li.check.severity-error", has_text="không được vượt số hồ sơ đã giải quyết")
+    check = section_checks.locator("li.check.severity-error",
+                                   has_text="không được vượt số hồ sơ đã giải quyết")
     check.wait_for()
     assert "Lỗi" in check.text_content()
     assert "TTHC.26" in check.inner_text()
@@ -118,7 +122,8 @@ def test_the_interface_switches_to_english_and_remembers_it(live_server, context
     assert page.locator("html").get_attribute("lang") == "en"
 
 
-def test_a_new_version_is_offered_and_installed_on_request(live_server, context, sign_in, monkeypatch):
+def test_a_new_version_is_offered_and_installed_on_request(live_server, context, sign_in,
+                                                           monkeypatch):
     page = sign_in(context, "inspector1")
     old = page.evaluate("caches.keys()")
     assert len(old) == 1 and old[0].startswith("cchc-shell-")
@@ -133,7 +138,8 @@ def test_a_new_version_is_offered_and_installed_on_request(live_server, context,
     with page.expect_navigation():
         banner.get_by_role("button", name="Tải lại").click()
     page.wait_for_selector("a.assignment")
-    page.wait_for_function("() => caches.keys().then((k) => k.length === 1 && k[0] === 'cchc-shell-next')")
+    page.wait_for_function("() => caches.keys().then((k) => k.length === 1 && k[0] === "
+                           "'cchc-shell-next')")
 
 
 def test_two_tabs_never_send_the_same_op_twice(live_server, context, sign_in):
@@ -158,7 +164,8 @@ def test_two_tabs_never_send_the_same_op_twice(live_server, context, sign_in):
     wait_unsent(first, 0)
     wait_unsent(second, 0)
     assert len(sent) == 4 and len(set(sent)) == 4
-    assert live_server.query(lambda: db.session.scalar(select(func.count()).select_from(AppliedOp))) == 4
+    applied = select(func.count()).select_from(AppliedOp)
+    assert live_server.query(lambda: db.session.scalar(applied)) == 4
 
 
 def test_typing_is_kept_when_the_tab_is_closed_before_it_was_saved(live_server, context, sign_in):

@@ -123,8 +123,10 @@ def test_ended_sessions_with_nothing_unsent_wipe_the_tablet(live_server, context
     account(live_server, "inspector1", accounts.end_all_sessions)
     page.locator("#sync-now").click()
     expect(page.locator("#lock-reason")).to_contain_text("Các phiên đăng nhập của tài khoản "
-                                                         "Trần Thị Bình (inspector1) đã bị kết thúc")
-    expect(page.locator("#locked")).to_contain_text("Mọi dữ liệu của tài khoản này trên máy đã được xoá")
+                                                         "Trần Thị Bình (inspector1) đã bị kết "
+                                                         "thúc")
+    expect(page.locator("#locked")).to_contain_text("Mọi dữ liệu của tài khoản này trên máy đã "
+                                                    "được xoá")
     expect(page.locator("article.item")).to_have_count(0)
     assert store_count(page, "observations") == 0 and store_count(page, "locked") == 0
     # Signing in again brings the inspections back from the server, and the notice goes.

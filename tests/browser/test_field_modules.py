@@ -23,7 +23,8 @@ def test_outbox_coalesces_unsent_edits_and_rebases_edits_made_during_a_push(live
         const db = await import('/static/js/db.js');
         db.useDatabase('outbox-test');
         const o = await import('/static/js/outbox.js');
-        const fields = (ops) => ops.map((op) => [op.field, op.fields[op.field], op.base_version, op.attempts]);
+        const fields = (ops) => ops.map(
+            (op) => [op.field, op.fields[op.field], op.base_version, op.attempts]);
         for (const typed of [1, 10, 108]) await o.saveField(7, 'TTHC.20', 'value', typed);
         await o.saveField(7, 'TTHC.20', 'note', 'sổ theo dõi');
         const coalesced = fields(await o.pendingOps());
@@ -33,7 +34,8 @@ def test_outbox_coalesces_unsent_edits_and_rebases_edits_made_during_a_push(live
         const second = await o.takeBatch(100);          // the earlier value op is still out there
         await o.applyPushResults(batch, [
             { op_id: batch[0].op_id, status: 'applied', version: 5 },
-            { op_id: batch[1].op_id, status: 'rejected', reason: 'invalid_field', message: 'ghi chú quá dài' },
+            { op_id: batch[1].op_id, status: 'rejected', reason: 'invalid_field',
+              message: 'ghi chú quá dài' },
         ]);
         const after = fields(await o.pendingOps());
         const attention = (await o.listAttention()).map((a) => [a.kind, a.field, a.message]);
@@ -48,7 +50,8 @@ def test_outbox_coalesces_unsent_edits_and_rebases_edits_made_during_a_push(live
                  local: [local.value, local.note, local.bases.value] };
     }""")
     assert result["coalesced"] == [["value", 108, 0, 0], ["note", "sổ theo dõi", 0, 0]]
-    assert result["during"] == [["value", 108, 0, 1], ["note", "sổ theo dõi", 0, 1], ["value", 1081, 0, 0]]
+    assert result["during"] == [["value", 108, 0, 1], ["note", "sổ theo dõi", 0, 1],
+                                ["value", 1081, 0, 0]]
     assert result["secondSize"] == 2  # value 1081 waits: one op per field per batch
     # The later edit was made on top of the applied one: it now carries version 5 as its base.
     assert result["after"] == [["value", 1081, 5, 0]]
@@ -70,8 +73,9 @@ def test_an_upload_cut_at_90_percent_resumes_and_resends_at_most_one_chunk(
         const { sha256Hex } = await import('/static/js/photos.js');
         const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
         const blob = new Blob([bytes], { type: 'image/jpeg' });
-        const metadata = { client_uuid: clientUuid, inspection_id: inspectionId, item_code: 'CDDH.12',
-                           sha256: await sha256Hex(blob), filename: 'a.jpg', content_type: 'image/jpeg' };
+        const metadata = { client_uuid: clientUuid, inspection_id: inspectionId,
+                           item_code: 'CDDH.12', sha256: await sha256Hex(blob),
+                           filename: 'a.jpg', content_type: 'image/jpeg' };
         let url = null; let cut = false; let sent = 0;
         const send = async (target, init) => {
             const offset = Number((init.headers || {})['Upload-Offset'] || 0);
@@ -93,7 +97,8 @@ def test_an_upload_cut_at_90_percent_resumes_and_resends_at_most_one_chunk(
     assert result["first"] == "NetworkError"
     assert result["size"] == len(photo)
     assert 0 <= result["sent"] - result["size"] <= chunk
-    stored = live_server.query(lambda: [(p.id, p.sha256) for p in db.session.scalars(select(Photo))])
+    stored = live_server.query(
+        lambda: [(p.id, p.sha256) for p in db.session.scalars(select(Photo))])
     assert stored == [(int(result["photoId"]), hashlib.sha256(photo).hexdigest())]
 
 
@@ -117,8 +122,10 @@ def test_locked_work_is_set_apart_for_its_owner_and_given_back_only_to_them(live
         await o.saveField(1, 'CDDH.01', 'note', 'chưa gửi 1');
         await o.saveField(1, 'CDDH.02', 'value', 7);
         await db.put('observations', { inspection_id: 1, item_code: 'CDDH.03', result: 'pass' });
-        await s.savePhoto({ client_uuid: 'p-sent', inspection_id: 1, status: 'done', blob: new Blob(['a']) });
-        await s.savePhoto({ client_uuid: 'p-unsent', inspection_id: 1, status: 'pending', blob: new Blob(['b']) });
+        await s.savePhoto({ client_uuid: 'p-sent', inspection_id: 1, status: 'done',
+                            blob: new Blob(['a']) });
+        await s.savePhoto({ client_uuid: 'p-unsent', inspection_id: 1, status: 'pending',
+                            blob: new Blob(['b']) });
         const notice = await s.lockUnsentWork('account_deactivated');
         const counts = async () => Object.fromEntries(await Promise.all(db.STORES.map(
             async (name) => [name, await db.count(name)])));

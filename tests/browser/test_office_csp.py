@@ -48,7 +48,8 @@ class Complaints:
         context.on("page", self.watch)
 
     def watch(self, page) -> None:
-        page.on("console", lambda m: m.type == "error" and self.found.append(f"{page.url} console: {m.text}"))
+        page.on("console",
+                lambda m: m.type == "error" and self.found.append(f"{page.url} console: {m.text}"))
         page.on("pageerror", lambda e: self.found.append(f"{page.url} pageerror: {e}"))
 
     def _response(self, response) -> None:
@@ -102,9 +103,11 @@ def sign_out_office(complaints: Complaints, page) -> None:
 def demo_ids(live_server) -> dict:
     def read():
         inspections = dict(db.session.execute(
-            select(AdminUnit.code, Inspection.id).join(Inspection, Inspection.unit_id == AdminUnit.id)).all())
+            select(AdminUnit.code, Inspection.id).join(Inspection,
+                                                       Inspection.unit_id == AdminUnit.id)).all())
         return {"inspections": inspections,
-                "version": db.session.scalar(select(ChecklistVersion.id).order_by(ChecklistVersion.id)),
+                "version": db.session.scalar(select(ChecklistVersion.id)
+                                             .order_by(ChecklistVersion.id)),
                 "unitrep": db.session.scalar(select(User.id).where(User.username == "unitrep"))}
 
     return live_server.query(read)
@@ -124,11 +127,12 @@ def test_office_pages_raise_no_csp_violation_for_any_role(live_server, context):
     complaints.visit(page, base + f"/minutes/verify?inspection={co_ngan}&revision=1")
     pages = {
         "admin": ["/", *(f"/inspections/{i}" for i in inspections.values()), *OVERVIEW,
-                  "/admin/users", "/admin/units", "/admin/plans", "/admin/trips", "/admin/checklists",
+                  "/admin/users", "/admin/units", "/admin/plans", "/admin/trips",
+                  "/admin/checklists",
                   f"/admin/checklists/{ids['version']}", f"/admin/users/{ids['unitrep']}",
                   "/minutes/verify", "/account"],
-        "leader": ["/", *(f"/inspections/{i}" for i in inspections.values()), *OVERVIEW, "/minutes/verify",
-                   "/account"],
+        "leader": ["/", *(f"/inspections/{i}" for i in inspections.values()), *OVERVIEW,
+                   "/minutes/verify", "/account"],
         "unitrep": ["/", f"/inspections/{co_ngan}", *OVERVIEW, "/minutes/verify", "/account"],
     }
     for username, urls in pages.items():
@@ -144,7 +148,8 @@ def test_office_pages_raise_no_csp_violation_for_any_role(live_server, context):
         complaints.visit(page, base + url)
     complaints.settle(page)
 
-    assert complaints.documents >= 3 + sum(len(urls) + 2 for urls in pages.values()) + len(pages["unitrep"])
+    assert complaints.documents >= 3 + sum(len(urls) + 2
+                                           for urls in pages.values()) + len(pages["unitrep"])
     assert complaints.found == []
 
 
@@ -174,14 +179,16 @@ JS_URL = re.compile(r"""(?:href|src|action)\s*=\s*["']?\s*javascript:""", re.IGN
 
 
 def test_templates_have_nothing_inline_that_the_policy_would_block():
-    files = sorted((ROOT / "inspection" / "templates").rglob("*.html")) + [ROOT / "static" / "app" / "index.html"]
+    files = (sorted((ROOT / "inspection" / "templates").rglob("*.html"))
+             + [ROOT / "static" / "app" / "index.html"])
     assert len(files) >= 20
     found = []
     for path in files:
         source = path.read_text(encoding="utf-8")
-        for name, pattern in (("inline script", INLINE_SCRIPT), ("style", STYLE), ("event handler", HANDLER),
-                              ("javascript: URL", JS_URL)):
-            found += [f"{path.relative_to(ROOT)}: {name}: {m.group(0)[:80]!r}" for m in pattern.finditer(source)]
+        for name, pattern in (("inline script", INLINE_SCRIPT), ("style", STYLE),
+                              ("event handler", HANDLER), ("javascript: URL", JS_URL)):
+            found += [f"{path.relative_to(ROOT)}: {name}: "
+                      f"{m.group(0)[:80]!r}" for m in pattern.finditer(source)]
     assert found == []
     # The patterns do catch what they are meant to.
     sample = ('<script>x()</script><script type="module" src="/a.js"></script><p style="color:red">'

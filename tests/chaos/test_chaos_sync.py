@@ -1,6 +1,7 @@
 """Chaos sync (issue 7): 30 inspectors' tablets on 10 inspections sync through a network that
 cuts requests, loses answers, delivers batches twice and out of order, while the server restarts
-once and is killed once with a push in flight; three devices sync at the same moment. Afterwards the server holds exactly the union of
+once and is killed once with a push in flight; three devices sync at the same moment. Afterwards
+the server holds exactly the union of
 all edits: every op recorded and applied once, every same-field clash a Conflict and no Conflict
 without one, no edit silently overwritten, every device showing the server's values, every photo
 stored once with its bytes. The simulation and its checks are scripts/chaos_sync.py (run it for

@@ -75,7 +75,8 @@ def test_a_restore_into_a_new_folder_verifies_signed_minutes_as_the_original(
 
     def summary(result):
         return (result.fully_signed, result.verdict(), [
-            (c.report.intact, c.report.trusted, c.matched, c.account.username if c.account else None,
+            (c.report.intact, c.report.trusted, c.matched,
+             c.account.username if c.account else None,
              c.report.certificate_sha256) for c in result.signatures])
 
     original = summary(verify_minutes(signed))

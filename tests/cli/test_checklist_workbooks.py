@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from inspection.checklists import DEFAULT_TEMPLATES, load_default
+from inspection.checklists.format import load_template_json
 from inspection.checklists.spreadsheet import write_workbook
+from inspection.errors import ValidationFailed
 from inspection.extensions import db
 from inspection.models import (
     AuditEvent,
@@ -23,9 +25,7 @@ from inspection.models import (
     ChecklistTemplate,
     ChecklistVersion,
 )
-from inspection.schemas.checklist import load_template_json
 from inspection.services.checklists import import_checklist
-from inspection.services.errors import ValidationFailed
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "docs/examples/cchc-xa-2cap-caobang.json"
@@ -161,7 +161,7 @@ def test_an_extension_needs_a_published_base(app):
 
 
 def _validated(doc: dict) -> dict:
-    from inspection.schemas.checklist import validate_template
+    from inspection.checklists.format import validate_template
     return validate_template(doc)
 
 

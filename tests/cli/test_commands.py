@@ -26,21 +26,23 @@ def test_demo_units_follow_the_2025_merge(demo):
     vinh_quy_2025 = (db.session.query(AdminUnit).filter_by(code="01561")
                      .order_by(AdminUnit.valid_from.desc()).first())
     assert vinh_quy_2025.parent.name == "Cao Bằng"
-    assert {u.name for u in vinh_quy_2025.merged_from} == {"Cô Ngân", "An Lạc", "Kim Loan", "Vinh Quý"}
+    assert {u.name for u in vinh_quy_2025.merged_from} == {"Cô Ngân", "An Lạc", "Kim Loan",
+                                                           "Vinh Quý"}
     communes_2021 = db.session.query(AdminUnit).filter(AdminUnit.parent.has(code="048")).count()
     assert communes_2021 == 13
 
 
 def test_create_user(app, runner):
-    result = runner.invoke(args=["create-user", "truongdoan2", "--role", "leader", "--name", "Đỗ Văn Giang",
-                                 "--password", "mat-khau-rat-dai"])
+    result = runner.invoke(args=["create-user", "truongdoan2", "--role", "leader", "--name",
+                                 "Đỗ Văn Giang", "--password", "mat-khau-rat-dai"])
     assert result.exit_code == 0, result.output
     assert db.session.query(User).filter_by(username="truongdoan2").one().role.value == "leader"
     duplicate = runner.invoke(args=["create-user", "truongdoan2", "--role", "leader", "--name", "X",
                                     "--password", "mat-khau-rat-dai"])
     assert duplicate.exit_code == 1
     assert "Tên đăng nhập đã tồn tại." in duplicate.output
-    short = runner.invoke(args=["create-user", "ab", "--role", "inspector", "--name", "X", "--password", "123"])
+    short = runner.invoke(args=["create-user", "ab", "--role", "inspector", "--name", "X",
+                                "--password", "123"])
     assert short.exit_code == 1
     assert "ít nhất 8 ký tự" in short.output
 
@@ -70,14 +72,16 @@ def test_import_units_rejects_bad_rows_with_reasons_and_keeps_good_ones(app, run
                         + "4x8,Hạ Lang,Huyện,district,04,2020-01-01,,\n"    # line 3: bad code
                         + "01567,Cô Ngân,Xã,commune,999,2020-01-01,,\n"     # line 4: unknown parent
                         + "01561,Vinh Quý,Xã,commune,04,2020-13-01,,\n"     # line 5: bad date
-                        + "01558,Hạ Lang,Xã,commune,04,2025-07-01,,99999\n"  # line 6: unknown merge source
+                        # line 6: unknown merge source
+                        + "01558,Hạ Lang,Xã,commune,04,2025-07-01,,99999\n"
                         + "01537,Lý Quốc,Xã,town,04,2025-07-01,,\n",         # line 7: bad level
                         encoding="utf-8")
     result = runner.invoke(args=["import-units", str(csv_file)])
     assert result.exit_code == 2
     assert "1 added, 0 updated, 0 unchanged, 5 rejected" in result.output
     for line, reason in [(3, "mã '4x8' không hợp lệ"), (4, "không có đơn vị cấp trên mã '999'"),
-                         (5, "ngày không hợp lệ"), (6, "không có đơn vị mã '99999'"), (7, "cấp không hợp lệ")]:
+                         (5, "ngày không hợp lệ"), (6, "không có đơn vị mã '99999'"),
+                         (7, "cấp không hợp lệ")]:
         assert f"line {line}: {reason}" in result.output
     assert [u.code for u in db.session.query(AdminUnit)] == ["04"]
 
@@ -86,7 +90,8 @@ def test_import_units_refuses_a_file_that_is_not_utf8(app, runner, tmp_path):
     csv_file = tmp_path / "units.csv"
     # "Cao Bằng" in Windows-1258, as old Vietnamese Excel installs save CSV: ă is 0xE3 followed by
     # a combining grave accent 0xCC.
-    csv_file.write_bytes(UNITS_HEADER.encode() + b"04,Cao B\xe3\xccng,T\xecnh,province,,2020-01-01,,\n")
+    csv_file.write_bytes(UNITS_HEADER.encode()
+                         + b"04,Cao B\xe3\xccng,T\xecnh,province,,2020-01-01,,\n")
     result = runner.invoke(args=["import-units", str(csv_file)])
     assert result.exit_code == 1
     assert "không phải UTF-8" in result.output

@@ -8,14 +8,18 @@ from inspection.extensions import db
 from inspection.models import Inspection, InspectionScore, Observation, Recommendation, unit_merges
 
 
-def test_sqlite_export_has_every_table_with_foreign_keys_and_full_text_search(demo, runner, tmp_path):
+def test_sqlite_export_has_every_table_with_foreign_keys_and_full_text_search(
+        demo, runner, tmp_path):
     make_province(communes=15, old_years=(2024,), new_years=(2025,))
     out = tmp_path / "cchc.db"
     result = runner.invoke(args=["export", "--format", "sqlite", str(out)])
     assert result.exit_code == 0, result.output
     assert "exported" in result.output
     conn = sqlite3.connect(out)
-    count = lambda table: conn.execute(f"select count(*) from {table}").fetchone()[0]
+
+    def count(table):
+        return conn.execute(f"select count(*) from {table}").fetchone()[0]
+
     assert count("observations") == db.session.query(Observation).count()
     assert count("inspections") == db.session.query(Inspection).count()
     assert count("scores") == db.session.query(InspectionScore).count()
@@ -27,14 +31,18 @@ def test_sqlite_export_has_every_table_with_foreign_keys_and_full_text_search(de
     assert {"inspection_id", "unit_id", "followed_up_in_id"} <= foreign
     assert conn.execute("pragma foreign_key_check").fetchall() == []
     # Full-text search, also without diacritics: "niem yet" finds "Niêm yết".
-    hits = conn.execute("select count(*) from recommendations_fts where recommendations_fts match 'niem yet'").fetchone()[0]
+    hits = conn.execute("select count(*) from recommendations_fts where "
+                        "recommendations_fts match 'niem yet'").fetchone()[0]
     expected = sum(1 for r in db.session.query(Recommendation) if "niêm yết" in r.text.lower())
     assert hits == expected > 0
-    notes = conn.execute("select count(*) from observations_fts where observations_fts match 'bổ sung'").fetchone()[0]
-    assert notes == db.session.query(Observation).filter(Observation.note.contains("bổ sung")).count() > 0
+    notes = conn.execute("select count(*) from observations_fts where "
+                         "observations_fts match 'bổ sung'").fetchone()[0]
+    noted = db.session.query(Observation).filter(Observation.note.contains("bổ sung")).count()
+    assert notes == noted > 0
     # Section points are one row per inspection and section.
     assert count("section_scores") == 8 * count("scores")
-    percent = conn.execute("select s.percent from scores s join inspections i on i.id = s.inspection_id "
+    percent = conn.execute("select s.percent from scores s join inspections i on i.id = "
+                           "s.inspection_id "
                            "join units u on u.id = i.unit_id where u.code = '01567'").fetchone()[0]
     assert percent == 100.0
 
@@ -50,7 +58,8 @@ def test_csv_and_xlsx_exports_from_the_command_line(demo, runner, tmp_path):
     rows = list(csv.reader(data.decode("utf-8-sig").splitlines()))
     assert len(rows) == 4 and "Xã Cô Ngân" in {r[4] for r in rows}
     xlsx = tmp_path / "observations.xlsx"
-    assert runner.invoke(args=["export", "--format", "xlsx", "--table", "observations", str(xlsx)]).exit_code == 0
+    assert runner.invoke(args=["export", "--format", "xlsx", "--table", "observations",
+                               str(xlsx)]).exit_code == 0
     workbook = load_workbook(xlsx, read_only=True)
     rows = sum(1 for _row in workbook.active.iter_rows(values_only=True))
     workbook.close()

@@ -31,10 +31,12 @@ def raw_bytes(ctx, value):
 def documented_operations() -> list[tuple[str, str]]:
     """(method, path) of every operation in the OpenAPI document, read when tests are collected."""
     with tempfile.TemporaryDirectory() as instance:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "collect"}, instance)
+        app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "collect"},
+                         instance)
         spec = app.test_client().get("/api/openapi.json").get_json()
     return [(method.upper(), path) for path, item in sorted(spec["paths"].items())
-            for method in item if method in {"get", "post", "put", "patch", "delete", "head", "options"}]
+            for method in item if method in {"get", "post", "put", "patch", "delete", "head",
+                                             "options"}]
 
 
 @pytest.fixture
@@ -47,7 +49,8 @@ def credentials(demo, login):
             return {}
         if role not in cache:
             client = login(role)
-            cache[role] = {"Cookie": f"session={client.get_cookie('session').value}", "X-CSRF-Token": client.csrf}
+            cache[role] = {"Cookie": f"session={client.get_cookie('session').value}",
+                           "X-CSRF-Token": client.csrf}
         return cache[role]
 
     return headers

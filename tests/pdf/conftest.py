@@ -25,7 +25,8 @@ def font_cache(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def leader_key(pki):
-    return pki.signer("leader", "Nguyễn Văn An", "Phó Giám đốc Sở Nội vụ", "Sở Nội vụ tỉnh Cao Bằng")
+    return pki.signer("leader", "Nguyễn Văn An", "Phó Giám đốc Sở Nội vụ",
+                      "Sở Nội vụ tỉnh Cao Bằng")
 
 
 @pytest.fixture(scope="session")

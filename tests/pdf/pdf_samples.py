@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 from PIL import Image
 
 from inspection.checklists import load_default
+from inspection.checklists.scoring import evaluate
 from inspection.pdf.data import (
     LEADER_FIELD,
     MinutesData,
@@ -26,7 +27,6 @@ from inspection.services.minutes_data import (
     score_from_evaluation,
     sections_from_evaluation,
 )
-from inspection.services.scoring import evaluate
 
 VN = timezone(timedelta(hours=7))
 
@@ -72,7 +72,8 @@ def ha_lang_part(index: int = 1, photos: tuple[PhotoItem, ...] = (), **overrides
         unit_name="UBND huyện Hạ Lang",
         time_place=("Hôm nay, vào hồi 08 giờ 00 ngày 01 tháng 10 năm 2021, tại trụ sở UBND huyện "
                     "Hạ Lang, Đoàn kiểm tra công tác cải cách hành chính tỉnh Cao Bằng tiến hành "
-                    "kiểm tra công tác cải cách hành chính năm 2021 tại UBND huyện Hạ Lang như sau:"),
+                    "kiểm tra công tác cải cách hành chính năm 2021 tại "
+                    "UBND huyện Hạ Lang như sau:"),
         representatives=(Person("Hoàng Văn Bình", "Phó Chủ tịch UBND huyện Hạ Lang"),
                          Person("La Thị Cúc", "Chánh Văn phòng HĐND và UBND huyện")),
         sections=sections_from_evaluation(template, observations, evaluation),

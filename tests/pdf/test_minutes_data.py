@@ -18,14 +18,16 @@ def inspection_of(code: str) -> Inspection:
 
 def test_district_minutes_carry_the_published_figures(demo):
     ha_lang = inspection_of("048")
-    data = minutes_data_for_inspection(ha_lang, "https://cchc.example.vn/", document_number="05/BB-ĐKT",
+    data = minutes_data_for_inspection(ha_lang, "https://cchc.example.vn/",
+                                       document_number="05/BB-ĐKT",
                                        revision=2, start_time=time(8, 0), end_time=time(11, 30))
     assert data.issuing_body == ("UBND TỈNH CAO BẰNG", "ĐOÀN KIỂM TRA CCHC")
     assert data.document_number == "05/BB-ĐKT"
     assert (data.place, data.date) == ("Hạ Lang", date(2021, 10, 1))
     assert data.summary == "Kiểm tra công tác cải cách hành chính năm 2021 tại UBND huyện Hạ Lang"
     assert data.legal_basis[0] == ("Căn cứ Kế hoạch số 3199/KH-UBND ngày 22/12/2020 của UBND tỉnh "
-                                   "Cao Bằng về cải cách hành chính nhà nước tỉnh Cao Bằng năm 2021;")
+                                   "Cao Bằng về cải cách hành chính nhà "
+                                   "nước tỉnh Cao Bằng năm 2021;")
     assert data.legal_basis[1].startswith("Căn cứ Quyết định thành lập Đoàn kiểm tra")
     assert [(p.name, p.position, p.role) for p in data.team] == [
         ("Nguyễn Văn An", "Phó Giám đốc Sở Nội vụ", "Trưởng đoàn"),
@@ -33,7 +35,7 @@ def test_district_minutes_carry_the_published_figures(demo):
         ("Lê Minh Cường", "Chuyên viên Văn phòng UBND tỉnh", "Thành viên")]
     assert data.leader_signature.name == "Nguyễn Văn An"
     assert data.leader_signature.field_name == LEADER_FIELD
-    assert data.qr_url == "https://cchc.example.vn/minutes/verify?inspection=%d&revision=2" % ha_lang.id
+    assert data.qr_url == f"https://cchc.example.vn/minutes/verify?inspection={ha_lang.id}&revision=2"
     assert data.closing.startswith("Buổi kiểm tra kết thúc vào hồi 11 giờ 30 cùng ngày.")
 
     (part,) = data.parts
@@ -47,7 +49,8 @@ def test_district_minutes_carry_the_published_figures(demo):
     assert counts["TTHC.20"] == (1081, "hồ sơ") and counts["TTHC.25"] == (1068, "hồ sơ")
     assert counts["TTHC.26"] == (924, "hồ sơ") and counts["CQS.04"] == (3432, "văn bản")
     rates = {r.code: r for s in part.sections for r in s.rates}
-    assert (rates["TTHC.32"].value, rates["TTHC.32"].target, rates["TTHC.32"].met) == (86.5, 98, False)
+    assert (rates["TTHC.32"].value, rates["TTHC.32"].target,
+            rates["TTHC.32"].met) == (86.5, 98, False)
     assert (rates["CQS.05"].value, rates["CQS.05"].met) == (95.3, True)
     assert rates["TTHC.33"].value == 40.1 and rates["TTHC.33"].met is None
     assert "CDDH.04" not in rates  # its counts are not entered: out of the score too
@@ -73,7 +76,8 @@ def test_findings_recommendations_comments_and_photos_come_from_the_database(dem
                 position=1),
         Finding(inspection_id=co_ngan.id, kind="weakness", text="Chưa số hóa hồ sơ.", position=1),
         Recommendation(inspection_id=co_ngan.id, unit_id=co_ngan.unit_id, position=2,
-                       text="Thực hiện số hóa hồ sơ, kết quả giải quyết TTHC.", due_on=date(2021, 12, 15)),
+                       text="Thực hiện số hóa hồ sơ, kết quả giải quyết TTHC.",
+                       due_on=date(2021, 12, 15)),
         Recommendation(inspection_id=co_ngan.id, unit_id=co_ngan.unit_id, position=1,
                        text="Niêm yết đầy đủ TTHC.", due_on=date(2021, 11, 30)),
         Photo(client_uuid=uuid.uuid4(), inspection_id=co_ngan.id, item_code="TTHC.42",
@@ -93,13 +97,15 @@ def test_findings_recommendations_comments_and_photos_come_from_the_database(dem
     assert not db.session.new and not db.session.dirty  # read-only
     (part,) = data.parts
     assert part.unit_name == "UBND xã Cô Ngân"
-    assert [(p.name, p.position) for p in part.representatives] == [("Nông Văn Én", "Chủ tịch UBND xã Cô Ngân")]
+    assert [(p.name, p.position) for p in part.representatives] == [("Nông Văn Én",
+                                                                     "Chủ tịch UBND xã Cô Ngân")]
     assert part.signature.heading == ("ĐẠI DIỆN ĐƠN VỊ ĐƯỢC KIỂM TRA", "CHỦ TỊCH UBND XÃ CÔ NGÂN")
     assert part.signature.name == "Nông Văn Én"
     assert part.strengths == ("Bộ phận Một cửa bố trí khoa học.",)
     assert part.weaknesses == ("Chưa số hóa hồ sơ.",)
     assert [r.text for r in part.recommendations] == ["Niêm yết đầy đủ TTHC.",
-                                                      "Thực hiện số hóa hồ sơ, kết quả giải quyết TTHC."]
+                                                      "Thực hiện số hóa hồ sơ, kết quả giải quyết "
+                                                      "TTHC."]
     assert part.report_due == date(2021, 12, 15)
     assert part.unit_comments == "Xã Cô Ngân nhất trí với nội dung biên bản."
     assert asked == ["a" * 64] and part.photos[0].data and part.photos[0].caption
@@ -123,7 +129,8 @@ def test_trip_minutes_have_one_part_per_unit_district_first(demo):
     assert data.is_trip
     assert [p.unit_name for p in data.parts] == ["UBND huyện Hạ Lang", "UBND xã Cô Ngân",
                                                  "UBND xã Vinh Quý"]
-    assert data.summary == ("Kiểm tra công tác cải cách hành chính năm 2021 tại UBND huyện Hạ Lang, "
+    assert data.summary == ("Kiểm tra công tác cải cách hành chính năm 2021 "
+                            "tại UBND huyện Hạ Lang, "
                             "UBND xã Cô Ngân và UBND xã Vinh Quý")
     assert [p.signature.field_name for p in data.parts] == ["SigUnit1", "SigUnit2", "SigUnit3"]
     assert data.parts[1].signature.heading == ("ĐẠI DIỆN UBND XÃ CÔ NGÂN",)

@@ -134,8 +134,10 @@ def test_markup_and_control_characters_are_printed_literally():
 
 def test_nfd_input_renders_as_nfc_text():
     nfd = lambda s: unicodedata.normalize("NFD", s)  # noqa: E731
-    part = ha_lang_part(unit_name=nfd("UBND xã Cô Ngân"), unit_comments=nfd("Nhất trí, không ý kiến khác."))
-    data = ha_lang_minutes(parts=(part,), summary=nfd("Kiểm tra công tác cải cách hành chính tại xã Cô Ngân"))
+    part = ha_lang_part(unit_name=nfd("UBND xã Cô Ngân"),
+                        unit_comments=nfd("Nhất trí, không ý kiến khác."))
+    data = ha_lang_minutes(parts=(part,),
+                           summary=nfd("Kiểm tra công tác cải cách hành chính tại xã Cô Ngân"))
     assert nfd("xã Cô Ngân") != "xã Cô Ngân"
     text = pdftotext(render_minutes(data))
     assert "Kiểm tra công tác cải cách hành chính tại xã Cô Ngân" in text
@@ -147,7 +149,9 @@ def test_nfd_input_renders_as_nfc_text():
 def test_a_trip_document_has_one_part_per_unit_and_one_field_per_representative():
     parts = (ha_lang_part(1), ha_lang_part(2, unit_name="UBND xã Cô Ngân", photos=()),
              ha_lang_part(3, unit_name="UBND xã Vinh Quý", photos=()))
-    parts = tuple(replace(p, signature=replace(p.signature, heading=(f"ĐẠI DIỆN {p.unit_name.upper()}",)))
+    parts = tuple(replace(p,
+                          signature=replace(p.signature,
+                                            heading=(f"ĐẠI DIỆN {p.unit_name.upper()}",)))
                   for p in parts)
     pdf = render_minutes(ha_lang_minutes(parts=parts, summary="Kiểm tra công tác cải cách hành "
                                          "chính năm 2021 tại huyện Hạ Lang"))
@@ -170,7 +174,8 @@ def test_unreadable_photos_and_empty_parts_do_not_break_the_document(tmp_path):
                           captured_at=datetime(2021, 10, 1, 10, 0))
     part = UnitPart(unit_name="UBND xã Vinh Quý", time_place="Vào hồi … giờ …",
                     sections=(SectionResult("TD", "Tác động", skipped=True,
-                                            counts=(CountRow("TD.01", "Số người", None, "người"),)),),
+                                            counts=(CountRow("TD.01", "Số người", None, "người"),
+                                                    )),),
                     photos=(broken, missing, from_path))
     pdf = render_minutes(ha_lang_minutes(parts=(part,), leader_signature=None, qr_url="",
                                          legal_basis=(), team=(), closing=""))

@@ -9,11 +9,10 @@ import random
 import pytest
 from cryptography import x509
 from fontTools.ttLib import TTFont
+from forgery import ATTACKS, unsigned_update
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import enumerate_sig_fields
 from reportlab.pdfgen import canvas
-
-from forgery import ATTACKS, unsigned_update
 
 from inspection.pdf import LEADER_FIELD, unit_field
 from inspection.services.demo_pki import DEMO_P12_PASSPHRASE, ensure_demo_pki
@@ -84,7 +83,8 @@ def test_two_signatures_are_intact_valid_and_trusted_for_pyhanko(signed_twice, m
 
 def test_without_the_demo_ca_the_signatures_are_intact_but_not_trusted(signed_twice):
     reports = verify_pdf(signed_twice, [])
-    assert [(r.intact, r.valid, r.trusted, r.ok) for r in reports] == [(True, True, False, False)] * 2
+    assert [(r.intact, r.valid, r.trusted,
+             r.ok) for r in reports] == [(True, True, False, False)] * 2
 
 
 def test_pdfsig_reports_both_signatures_valid_and_trusted(signed_twice, pdfsig):
@@ -142,7 +142,8 @@ def test_one_flipped_byte_in_revision_two_breaks_only_the_first_signature_s_succ
     assert output.count("Digest Mismatch") == 1 and output.count("Signature is Valid.") == 1
 
 
-@pytest.mark.parametrize("bad", [b"", b"hello", b"%PDF-1.4\n", b"%PDF-1.7\n" + bytes(range(256)) * 8,
+@pytest.mark.parametrize("bad",
+                         [b"", b"hello", b"%PDF-1.4\n", b"%PDF-1.7\n" + bytes(range(256)) * 8,
                                  b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "not bytes"])
 def test_non_pdf_input_is_reported_invalid_never_raised(bad):
     reports = verify_pdf(bad, [])
@@ -155,7 +156,8 @@ def test_truncated_and_corrupted_files_never_raise(signed_twice, pki):
         assert reports, cut
         assert not all(r.ok for r in reports), cut
     xref = signed_twice.rindex(b"xref")
-    assert not all(r.ok for r in verify_pdf(signed_twice.replace(b"xref", b"xreg"), pki.trust_roots))
+    assert not all(r.ok for r in verify_pdf(signed_twice.replace(b"xref", b"xreg"),
+                                            pki.trust_roots))
     rng = random.Random(5)
     for _ in range(8):  # random flips anywhere near the tail (xref, trailer, signature dict)
         offset = rng.randrange(max(0, xref - 3000), len(signed_twice))

@@ -83,7 +83,8 @@ ALLOWED, REFUSED, HIDDEN, SIGN_IN = "allowed", "refused", "hidden", "sign-in"
 ANONYMOUS, DEACTIVATED = "anonymous", "deactivated"
 ADMIN = "admin"
 # To an inspection or trip:
-LEADS, MEMBER, REP, OUTSIDER = "leads its trip", "on its team", "the unit's representative", "outsider"
+LEADS, MEMBER, REP, OUTSIDER = ("leads its trip", "on its team", "the unit's representative",
+                                "outsider")
 # To an upload:
 UPLOADER = "started the upload"
 # Routes about no object in particular: the role.
@@ -204,9 +205,10 @@ def fill_side(login, approved: Inspection, submitted: Inspection, later: Inspect
     and, as the team member, a photo uploaded and another upload started."""
     finding = add_finding(approved, leader, "weakness", "Chưa niêm yết đủ thủ tục hành chính.")
     due = date(approved.scheduled_on.year + 1, 3, 31)
-    recommendations = [add_recommendation(approved, leader, f"Kiến nghị {n}", due) for n in range(4)]
-    conflict = Conflict(inspection_id=approved.id, item_code="TTHC.20", field="value", base_version=1,
-                        current_value={"value": 50, "by": None},
+    recommendations = [add_recommendation(approved, leader, f"Kiến nghị {n}",
+                                          due) for n in range(4)]
+    conflict = Conflict(inspection_id=approved.id, item_code="TTHC.20", field="value",
+                        base_version=1, current_value={"value": 50, "by": None},
                         incoming_value={"value": 55, "by": member.id},
                         incoming_op_id=uuid.uuid4(), author_id=member.id)
     late = LateSubmission(inspection_id=approved.id, op_id=uuid.uuid4(), author_id=member.id,
@@ -261,8 +263,8 @@ def world(demo, login, matrix_pki_folder) -> dict[str, Side]:
     demo_trip = {i.unit.code: i for i in db.session.scalars(select(Inspection))}
 
     day = date(2021, 10, 2)
-    an_lac, kim_loan = create_trip(plan, "Kiểm tra CCHC tại xã An Lạc, xã Kim Loan", day, day, leader2,
-                                   [inspector3], [unit_valid_on("01555", day),
+    an_lac, kim_loan = create_trip(plan, "Kiểm tra CCHC tại xã An Lạc, xã Kim Loan", day, day,
+                                   leader2, [inspector3], [unit_valid_on("01555", day),
                                                   unit_valid_on("01549", day)]).inspections
     move(an_lac, inspector3, leader2)
     move(kim_loan, inspector3, leader2, approve=False)
@@ -279,9 +281,10 @@ def world(demo, login, matrix_pki_folder) -> dict[str, Side]:
     db.session.commit()
     assert (an_lac.unit.code, kim_loan.unit.code) == ("01555", "01549")
 
-    return {"ha_lang": fill_side(login, demo_trip["01567"], demo_trip["01561"], later["01567"], leader,
-                                 inspector1, (200, 30, 30)),
-            "an_lac": fill_side(login, an_lac, kim_loan, later["01555"], leader2, inspector3, (30, 30, 200))}
+    return {"ha_lang": fill_side(login, demo_trip["01567"], demo_trip["01561"], later["01567"],
+                                 leader, inspector1, (200, 30, 30)),
+            "an_lac": fill_side(login, an_lac, kim_loan, later["01555"], leader2, inspector3,
+                                (30, 30, 200))}
 
 
 # -- how each route is called --------------------------------------------------------------------
@@ -405,7 +408,8 @@ AUDITED = frozenset({"audit_events"})
 ROUTES: dict[tuple[str, str], Probe] = {
     # Public: static files, the field app's shell, the API description, sign-in, language, and
     # verifying minutes (the QR code's landing page shows a stored revision by inspection id).
-    ("GET", "/static/<path:filename>"): Probe(PUBLIC, args=lambda s: {"filename": "css/office.css"}),
+    ("GET", "/static/<path:filename>"): Probe(PUBLIC,
+                                              args=lambda s: {"filename": "css/office.css"}),
     ("GET", "/app"): Probe(PUBLIC),
     ("GET", "/app/"): Probe(PUBLIC),
     ("GET", "/app/sw.js"): Probe(PUBLIC),
@@ -415,10 +419,11 @@ ROUTES: dict[tuple[str, str], Probe] = {
     # A refused sign-in is recorded, for throttling.
     ("POST", "/login"): Probe(SIGNS_IN, send=credentials(as_json=False), fresh_session=True,
                               may_change=AUDITED),
-    ("POST", "/api/v1/auth/login"): Probe(SIGNS_IN, send=credentials(as_json=True), fresh_session=True,
-                                          may_change=AUDITED),
+    ("POST", "/api/v1/auth/login"): Probe(SIGNS_IN, send=credentials(as_json=True),
+                                          fresh_session=True, may_change=AUDITED),
     ("GET", "/lang/<code>"): Probe(PUBLIC, args=lambda s: {"code": "en"}, fresh_session=True),
-    ("GET", "/minutes/verify"): Probe(PUBLIC, query=lambda s: {"inspection": s.approved, "revision": 1}),
+    ("GET", "/minutes/verify"): Probe(PUBLIC,
+                                      query=lambda s: {"inspection": s.approved, "revision": 1}),
     ("POST", "/minutes/verify"): Probe(PUBLIC, send=unsigned_pdf_file),
     ("POST", "/api/v1/minutes/verify"): Probe(PUBLIC, send=unsigned_pdf),
 
@@ -488,11 +493,13 @@ ROUTES: dict[tuple[str, str], Probe] = {
         VIEWERS, "approved", ids(inspection_id="approved")),
     ("GET", "/api/v1/inspections/<int:inspection_id>/evaluation"): Probe(
         VIEWERS, "approved", ids(inspection_id="approved")),
-    ("GET", "/inspections/<int:inspection_id>"): Probe(VIEWERS, "approved", ids(inspection_id="approved")),
+    ("GET", "/inspections/<int:inspection_id>"): Probe(VIEWERS, "approved",
+                                                       ids(inspection_id="approved")),
     ("GET", "/api/v1/sync/pull"): Probe(
         VIEWERS, "approved", query=lambda s: {"since": 0, "inspection_id": s.approved}),
     ("GET", "/api/v1/photos/<int:photo_id>"): Probe(VIEWERS, "approved", ids(photo_id="photo")),
-    ("GET", "/api/v1/photos/<int:photo_id>/thumb"): Probe(VIEWERS, "approved", ids(photo_id="photo")),
+    ("GET", "/api/v1/photos/<int:photo_id>/thumb"): Probe(VIEWERS, "approved",
+                                                          ids(photo_id="photo")),
     ("GET", "/api/v1/inspections/<int:target_id>/minutes"): Probe(
         VIEWERS, "approved", ids(target_id="approved")),
     ("GET", "/api/v1/inspections/<int:target_id>/minutes.pdf"): Probe(
@@ -501,7 +508,8 @@ ROUTES: dict[tuple[str, str], Probe] = {
     # Recording results: the team. An approved inspection cannot start again (409, after the
     # check); a device's op on it becomes a late submission; photos may still come in.
     ("POST", "/api/v1/inspections/<int:inspection_id>/transitions"): Probe(
-        TEAM, "approved", ids(inspection_id="approved"), send=lambda s, _: {"json": {"action": "start"}}),
+        TEAM, "approved", ids(inspection_id="approved"), send=lambda s,
+        _: {"json": {"action": "start"}}),
     ("POST", "/api/v1/sync/push"): Probe(  # a refused op is remembered, so a retry is "duplicate"
         TEAM, "approved", send=one_op, judge=judge_push, may_change=frozenset({"applied_ops"})),
     ("POST", "/api/v1/uploads"): Probe(TEAM, "approved", send=new_photo),
@@ -531,7 +539,8 @@ ROUTES: dict[tuple[str, str], Probe] = {
     ("POST", "/inspections/<int:inspection_id>/recommendations/<int:recommendation_id>"): Probe(
         TRIP_LEADER, "approved", ids(inspection_id="approved", recommendation_id="rec_to_update"),
         send=form(text="Kiến nghị đã sửa.", due_on="2022-06-30")),
-    ("POST", "/inspections/<int:inspection_id>/recommendations/<int:recommendation_id>/delete"): Probe(
+    ("POST",
+     "/inspections/<int:inspection_id>/recommendations/<int:recommendation_id>/delete"): Probe(
         TRIP_LEADER, "approved", ids(inspection_id="approved", recommendation_id="rec_to_delete")),
     ("POST", "/inspections/<int:inspection_id>/follow-ups/<int:recommendation_id>"): Probe(
         TRIP_LEADER, "later", ids(inspection_id="later", recommendation_id="rec_to_follow_up"),
@@ -539,7 +548,8 @@ ROUTES: dict[tuple[str, str], Probe] = {
     ("POST", "/inspections/<int:inspection_id>/comments"): Probe(
         LEADER_OR_UNIT, "approved", ids(inspection_id="approved"), send=unit_comments),
     ("POST", "/overview/recommendations/<int:recommendation_id>/done"): Probe(
-        UNIT_REPORTS, "approved", ids(recommendation_id="rec_to_report"), send=form(note="Đã làm.")),
+        UNIT_REPORTS, "approved", ids(recommendation_id="rec_to_report"),
+        send=form(note="Đã làm.")),
 
     # An inspection's minutes: the leader builds and signs first, the unit's representative
     # second (signing before the leader is a 409, after the check).
@@ -681,7 +691,8 @@ def rules_by_key(app) -> dict[tuple[str, str], object]:
 
 def test_every_route_has_an_access_rule(app):
     routes = set(rules_by_key(app))
-    assert sorted(routes - set(ROUTES)) == [], "routes without an entry in ROUTES: decide who may use them"
+    assert sorted(routes - set(ROUTES)) == [], \
+        "routes without an entry in ROUTES: decide who may use them"
     assert sorted(set(ROUTES) - routes) == [], "entries in ROUTES for routes that no longer exist"
 
 
@@ -702,17 +713,19 @@ def test_each_actor_gets_exactly_its_access_on_every_route(world, actor, app, lo
             before = table_rows() if method != "GET" and expected != ALLOWED else None
             path = urls.build(rules[(method, rule)].endpoint, probe.args(side))
             assert "?" not in path, f"{rule}: an argument was left over: {path}"
-            response = client.open(path, method=method, query_string=probe.query(side), buffered=True,
-                                   **request)
+            response = client.open(path, method=method, query_string=probe.query(side),
+                                   buffered=True, **request)
             got = (probe.judge or classify)(response, client)
             if got != expected:
                 failures.append(f"{method} {rule} [{which}]: expected {expected}, got {got} "
                                 f"({response.status_code})")
             elif before is not None:
                 after = table_rows()
-                changed = sorted(t for t in after if after[t] != before[t] and t not in probe.may_change)
+                changed = sorted(t for t in after if after[t] != before[t]
+                                 and t not in probe.may_change)
                 if changed:
-                    failures.append(f"{method} {rule} [{which}]: {got}, yet it changed {', '.join(changed)}")
+                    failures.append(f"{method} {rule} [{which}]: {got}, yet it changed "
+                                    f"{', '.join(changed)}")
     assert failures == [], f"{actor.name}:\n" + "\n".join(failures)
 
     if actor.username and not actor.deactivated:
@@ -734,13 +747,15 @@ def check_lists_name_only_what_the_actor_may_see(session: ActorSession, world: d
     client = session.client
     listed = {i["id"] for i in client.get("/api/v1/inspections").get_json()}
     assert listed & everything == visible
-    assigned = {a["inspection"]["id"] for a in client.get("/api/v1/assignments").get_json()["assignments"]}
+    assigned = {a["inspection"]["id"]
+                for a in client.get("/api/v1/assignments").get_json()["assignments"]}
     assert assigned & everything == team
     feed = client.get("/api/v1/sync/pull", query_string={"since": 0, "limit": 1000}).get_json()
     assert {change["inspection_id"] for change in feed["changes"]} & everything == visible
     # In the reports the secretariat and every leader see the whole province (README).
     made = {side.approved for side in world.values()}  # where the recommendations were made
-    reported = {row["inspection_id"] for row in client.get("/api/v1/reports/recommendations").get_json()}
+    reported = {row["inspection_id"]
+                for row in client.get("/api/v1/reports/recommendations").get_json()}
     province = session.relation(world["ha_lang"], None) in (ADMIN, LEADER)
     assert reported & everything == (made if province else made & visible)
 
@@ -798,7 +813,8 @@ def test_export_takes_only_its_own_tables_and_formats(demo, login):
 
 def test_uploads_answer_only_to_whoever_started_them(world, login, app):
     ha_lang, an_lac = world["ha_lang"], world["an_lac"]
-    clients = {name: login(name) for name in ("inspector1", "inspector3", "leader", "inspector2", "admin")}
+    clients = {name: login(name) for name in ("inspector1", "inspector3", "leader", "inspector2",
+                                              "admin")}
     media = Path(app.config["MEDIA_ROOT"])
     files_before = sorted((p, p.stat().st_size) for p in media.rglob("*") if p.is_file())
     rows_before = table_rows()  # after the sign-ins, which are audited
@@ -807,18 +823,23 @@ def test_uploads_answer_only_to_whoever_started_them(world, login, app):
         return client.patch(f"/api/v1/uploads/{upload_id}", data=data,
                             headers={**CHUNK_HEADERS, "X-CSRF-Token": client.csrf})
 
-    assert clients["inspector1"].head(f"/api/v1/uploads/{ha_lang.upload}", headers=TUS).status_code == 200
+    assert clients["inspector1"].head(f"/api/v1/uploads/{ha_lang.upload}",
+                                      headers=TUS).status_code == 200
     # Another trip's member, the uploader's own leader, a teammate, the secretariat:
     for name in ("inspector3", "leader", "inspector2", "admin"):
         others = [ha_lang.upload] if name == "inspector3" else [ha_lang.upload, an_lac.upload]
         for upload_id in others:
-            assert clients[name].head(f"/api/v1/uploads/{upload_id}", headers=TUS).status_code == 404
-            assert send(clients[name], upload_id, ha_lang.upload_bytes).status_code == 404, (name, upload_id)
+            assert clients[name].head(f"/api/v1/uploads/{upload_id}",
+                                      headers=TUS).status_code == 404
+            assert send(clients[name], upload_id,
+                        ha_lang.upload_bytes).status_code == 404, (name, upload_id)
     for upload_id in ["..", "%2e%2e", "..%2f..%2finspection.db", "..%2F..%2F..%2Fetc%2Fpasswd",
                       f"{ha_lang.upload}%2f..%2f..%2finspection.db", f"..%2f{ha_lang.upload}",
-                      ha_lang.upload.upper(), ha_lang.upload.replace("-", ""), f"{{{ha_lang.upload}}}",
+                      ha_lang.upload.upper(), ha_lang.upload.replace("-", ""),
+                      f"{{{ha_lang.upload}}}",
                       "00000000-0000-0000-0000-000000000000", "1 OR 1=1"]:
-        assert clients["inspector3"].head(f"/api/v1/uploads/{upload_id}", headers=TUS).status_code == 404
+        assert clients["inspector3"].head(f"/api/v1/uploads/{upload_id}",
+                                          headers=TUS).status_code == 404
         assert send(clients["inspector3"], upload_id).status_code == 404, upload_id
 
     assert table_rows() == rows_before
@@ -840,28 +861,34 @@ def test_ids_of_another_trip_answer_exactly_like_ids_nobody_has(world, login):
     csrf = {"X-CSRF-Token": leader.csrf}
 
     def same_answer(real, fake, what):
-        assert real.status_code == fake.status_code == 404, (what, real.status_code, fake.status_code)
+        assert real.status_code == fake.status_code == 404, (what, real.status_code,
+                                                             fake.status_code)
         assert what_it_says(real) == what_it_says(fake), what
 
     for url in ["/api/v1/inspections/{inspection}", "/api/v1/inspections/{inspection}/evaluation",
-                "/api/v1/inspections/{inspection}/minutes", "/api/v1/inspections/{inspection}/minutes.pdf",
+                "/api/v1/inspections/{inspection}/minutes",
+                "/api/v1/inspections/{inspection}/minutes.pdf",
                 "/api/v1/sync/pull?since=0&inspection_id={inspection}", "/inspections/{inspection}",
                 "/api/v1/photos/{photo}", "/api/v1/photos/{photo}/thumb",
                 "/api/v1/trips/{trip}/minutes", "/api/v1/trips/{trip}/minutes.pdf"]:
         real = url.format(inspection=other.approved, photo=other.photo, trip=other.later_trip)
         fake = url.format(inspection=missing, photo=missing, trip=missing)
         same_answer(leader.get(real, buffered=True), leader.get(fake, buffered=True), url)
-    for url in ["/api/v1/inspections/{inspection}/transitions", "/api/v1/inspections/{inspection}/minutes",
+    for url in ["/api/v1/inspections/{inspection}/transitions",
+                "/api/v1/inspections/{inspection}/minutes",
                 "/api/v1/inspections/{inspection}/minutes/sign", "/api/v1/trips/{trip}/minutes",
                 "/api/v1/trips/{trip}/minutes/sign", "/inspections/{inspection}/minutes/build",
-                "/inspections/{inspection}/minutes/sign", "/inspections/{inspection}/minutes/anything",
+                "/inspections/{inspection}/minutes/sign",
+                "/inspections/{inspection}/minutes/anything",
                 "/inspections/{inspection}/comments"]:
         real = url.format(inspection=other.approved, trip=other.later_trip)
         fake = url.format(inspection=missing, trip=missing)
         body = {"action": "reopen", "reason": "Bổ sung"}
-        same_answer(leader.post(real, json=body, headers=csrf), leader.post(fake, json=body, headers=csrf), url)
+        same_answer(leader.post(real, json=body, headers=csrf),
+                    leader.post(fake, json=body, headers=csrf), url)
     photo = b"\xff\xd8\xff"
-    same_answer(tus_create(leader, other.approved, photo), tus_create(leader, missing, photo), "tus creation")
+    same_answer(tus_create(leader, other.approved, photo), tus_create(leader, missing, photo),
+                "tus creation")
     pushed = [one_op(other)["json"], one_op(other)["json"]]
     pushed[1]["ops"][0]["inspection_id"] = missing
     results = [leader.post("/api/v1/sync/push", json=body, headers=csrf).get_json()["results"][0]
@@ -886,9 +913,12 @@ def test_objects_are_reached_only_through_their_own_inspection(world, login):
               "recommendations/{rec_to_update}": {"text": "Sửa kiến nghị.", "due_on": "2022-06-30"},
               "recommendations/{rec_to_delete}/delete": {}}
     before = table_rows()
-    for inspection_id, objects in [(own.submitted, own),  # the leader's own trip, another inspection
-                                   (own.approved, other),  # the leader's inspection, another trip's objects
-                                   (other.approved, own)]:  # another trip's inspection, the leader's objects
+    for inspection_id, objects in [(own.submitted,
+                                    own),  # the leader's own trip, another inspection
+                                   (own.approved,
+                                    other),  # the leader's inspection, another trip's objects
+                                   (other.approved,
+                                    own)]:  # another trip's inspection, the leader's objects
         for path, data in nested.items():
             url = f"/inspections/{inspection_id}/" + path.format(**vars(objects))
             response = leader.post(url, data=data, headers=csrf)
@@ -901,7 +931,8 @@ def test_objects_are_reached_only_through_their_own_inspection(world, login):
     ]:
         response = leader.post(f"/inspections/{inspection_id}/follow-ups/{recommendation_id}",
                                data={"result": "done", "evidence": "Đã xem."}, headers=csrf)
-        assert response.status_code == status, (inspection_id, recommendation_id, response.status_code)
+        assert response.status_code == status, (inspection_id, recommendation_id,
+                                                response.status_code)
         if status == 302:
             assert [category for category, _ in take_flashes(leader)] == ["error"]
     assert table_rows() == before
@@ -922,15 +953,20 @@ def test_no_redirect_leaves_the_site(demo, client, login):
         assert response.status_code in (301, 302, 303), (target, response.status_code)
         location = response.headers["Location"]
         parts = urlsplit(location)
-        assert parts.scheme == "" and parts.netloc == "" and location.startswith("/"), (target, location)
+        assert parts.scheme == "" and parts.netloc == "" and location.startswith("/"), \
+            (target, location)
         assert not location.startswith("//") and "\\" not in location, (target, location)
 
-    for target in ["https://evil.example/", "//evil.example/", "/\\evil.example", "\\\\evil.example",
-                   "/\t/evil.example", "https:evil.example", "javascript:alert(1)", "/%2F%2Fevil.example",
+    for target in ["https://evil.example/", "//evil.example/", "/\\evil.example",
+                   "\\\\evil.example",
+                   "/\t/evil.example", "https:evil.example", "javascript:alert(1)",
+                   "/%2F%2Fevil.example",
                    " //evil.example", "/overview/../..//evil.example"]:
-        stays_here(client.get("/lang/en", query_string={"next": target}, headers={"Referer": target}), target)
+        stays_here(client.get("/lang/en", query_string={"next": target},
+                              headers={"Referer": target}), target)
         stays_here(client.get("/lang/vi", headers={"Referer": target}), target)
         stays_here(client.post("/login", query_string={"next": target},
                                data={"username": "unitrep", "password": PASSWORD}), target)
-        stays_here(unitrep.post(f"/overview/recommendations/{recommendation.id}/done", data={"back": target},
+        stays_here(unitrep.post(f"/overview/recommendations/{recommendation.id}/done",
+                                data={"back": target},
                                 headers={"X-CSRF-Token": unitrep.csrf}), target)

@@ -55,4 +55,5 @@ def test_every_write_without_the_sessions_token_is_refused(demo, login, token):
                     as_text=True), path
     assert refused == []
     # The session itself still works: the same client with its own token is let through.
-    assert admin.post("/api/v1/auth/logout", headers={"X-CSRF-Token": admin.csrf}).status_code == 204
+    assert admin.post("/api/v1/auth/logout",
+                      headers={"X-CSRF-Token": admin.csrf}).status_code == 204

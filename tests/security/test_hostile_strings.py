@@ -52,7 +52,8 @@ COMBINED = " | ".join(HOSTILE.values())
 LONG_WORD = ("Hànhchínhcông" * 400)[:5000]  # 5,000 characters without a space
 
 # Names that fit their columns (200 characters) but carry the worst of the list.
-UNIT_NAME = 'Vinh Quý <script>alert(1)</script> <b>đậm</b> "><img src=x onerror=alert(1)> {{7*7}}\x00'
+UNIT_NAME = ('Vinh Quý <script>alert(1)</script> <b>đậm</b> "><img src=x '
+             'onerror=alert(1)> {{7*7}}\x00')
 REP_NAME = ("Nông <i>Thị " + unicodedata.normalize("NFD", "Nguyễn")
             + ' "><img src=x onerror=alert(1)> {{7*7}}\x07')
 REP_POSITION = "<font size=40>Chủ tịch</font> <script>alert(1)</script> '; DROP TABLE users; --"
@@ -61,8 +62,8 @@ TRIP_PLACE = '"><img src=x onerror=alert(1)> <para>An Lạc</para>'
 TRIP_DECISION = '<a href="javascript:alert(1)">Quyết định</a> &amp; <br/>'
 
 # Markup that must never reach a page unescaped.
-RAW_MARKUP = ("<script>alert", "<img src=x", '<a href="javascript', "<b>đậm", "<font size", "<para>",
-              "<i>nghiêng", "<i>Thị")
+RAW_MARKUP = ("<script>alert", "<img src=x", '<a href="javascript', "<b>đậm", "<font size",
+              "<para>", "<i>nghiêng", "<i>Thị")
 
 
 def cleaned(text: str) -> str:
@@ -96,7 +97,8 @@ class Office:
     def __init__(self, app, form_token, username: str, password: str = PASSWORD):
         self.client = app.test_client()
         signed_in = self.client.post("/login", data={
-            "username": username, "password": password, "csrf_token": form_token(self.client, "/login")})
+            "username": username, "password": password,
+            "csrf_token": form_token(self.client, "/login")})
         assert signed_in.status_code == 302, signed_in.get_data(as_text=True)[:500]
         self.token = form_token(self.client, "/")
 
@@ -113,7 +115,8 @@ class Office:
     def posted(self, url: str, **data) -> str:
         """Post a form whose view redirects with a success message; return the page it leads to."""
         response = self.post(url, **data)
-        assert response.status_code == 302, (url, response.status_code, response.get_data(as_text=True)[:500])
+        assert response.status_code == 302, (url, response.status_code,
+                                             response.get_data(as_text=True)[:500])
         page = self.page(response.headers["Location"].split("#")[0])
         assert "flash-error" not in page, page[page.find("flash-error"):][:300]
         return page
@@ -145,8 +148,8 @@ def hostile_inspection(demo, app, form_token):
     representative wrote the unit's comments. Returns the inspection and the leader's and the
     representative's sessions."""
     admin = Office(app, form_token, "admin")
-    admin.posted("/admin/units", code="01561", name=UNIT_NAME, kind="Xã", level="commune", parent_code="048",
-                 valid_from="2020-01-01", valid_to="2025-06-30", merged_from="")
+    admin.posted("/admin/units", code="01561", name=UNIT_NAME, kind="Xã", level="commune",
+                 parent_code="048", valid_from="2020-01-01", valid_to="2025-06-30", merged_from="")
     inspection = vinh_quy()
     admin.posted("/admin/users", username="daidien.vq", password="mat-khau-dai", full_name=REP_NAME,
                  position=REP_POSITION, role="unitrep", unit_id=str(inspection.unit_id))
@@ -165,19 +168,23 @@ def hostile_inspection(demo, app, form_token):
                       version=str(observation.version if observation else 0))
 
     rep = Office(app, form_token, "daidien.vq", "mat-khau-dai")
-    rep.posted(f"{url}/comments", text=COMBINED, revision=str(db.session.get(Inspection, inspection.id).revision))
+    rep.posted(f"{url}/comments", text=COMBINED,
+               revision=str(db.session.get(Inspection, inspection.id).revision))
     return db.session.get(Inspection, inspection.id), leader, rep
 
 
 def test_review_texts_are_stored_clean_and_shown_escaped(hostile_inspection, app, form_token):
     inspection, leader, rep = hostile_inspection
-    findings = db.session.query(Finding).filter_by(inspection_id=inspection.id).order_by(Finding.position).all()
+    findings = (db.session.query(Finding).filter_by(inspection_id=inspection.id)
+                .order_by(Finding.position).all())
     assert [f.text for f in findings] == [cleaned(t) for t in HOSTILE.values()] + [LONG_WORD]
     texts = dict(zip(HOSTILE, [f.text for f in findings], strict=False))
     assert texts["controls"] == "abcde" and texts["nfd"] == "Nguyễn"  # NFC
-    assert texts["rtl"] == "\u202eđảo chiều" and texts["zwj"] == "người\u200dmáy"  # kept in the data
+    # kept in the data
+    assert texts["rtl"] == "\u202eđảo chiều" and texts["zwj"] == "người\u200dmáy"
     assert db.session.query(Recommendation).one().text == cleaned(COMBINED)
-    observations = {o.item_code: o for o in db.session.query(Observation).filter_by(inspection_id=inspection.id)}
+    observations = {o.item_code: o
+                    for o in db.session.query(Observation).filter_by(inspection_id=inspection.id)}
     assert observations["CDDH.01"].note == cleaned(COMBINED)
     assert observations["CDDH.01"].result == "pass"  # the tablet's result is kept beside the note
     assert observations["CQS.02"].text == cleaned(COMBINED)
@@ -211,10 +218,12 @@ def test_review_texts_are_stored_clean_and_shown_escaped(hostile_inspection, app
     assert shown(UNIT_NAME) in inspections
 
 
-def test_admin_forms_keep_hostile_names_literal_and_refuse_what_cannot_be_stored(demo, app, form_token):
+def test_admin_forms_keep_hostile_names_literal_and_refuse_what_cannot_be_stored(
+        demo, app, form_token):
     admin = Office(app, form_token, "admin")
     units = admin.posted("/admin/units", code="01561", name=UNIT_NAME, kind="Xã", level="commune",
-                         parent_code="048", valid_from="2020-01-01", valid_to="2025-06-30", merged_from="")
+                         parent_code="048", valid_from="2020-01-01", valid_to="2025-06-30",
+                         merged_from="")
     assert_safe(units)
     assert shown(UNIT_NAME) in units  # in the list and in the confirmation
     assert vinh_quy().unit.name == cleaned(UNIT_NAME)
@@ -223,8 +232,10 @@ def test_admin_forms_keep_hostile_names_literal_and_refuse_what_cannot_be_stored
     trip_form = {"plan_id": str(db.session.query(Trip).one().plan_id), "starts_on": "2021-11-02",
                  "ends_on": "2021-11-03", "unit_ids": str(an_lac.id),
                  "leader_id": str(db.session.query(User).filter_by(username="leader").one().id),
-                 "member_ids": str(db.session.query(User).filter_by(username="inspector1").one().id)}
-    trips = admin.posted("/admin/trips", name=TRIP_NAME, place=TRIP_PLACE, decision=TRIP_DECISION, **trip_form)
+                 "member_ids": str(db.session.query(User)
+                                   .filter_by(username="inspector1").one().id)}
+    trips = admin.posted("/admin/trips", name=TRIP_NAME, place=TRIP_PLACE, decision=TRIP_DECISION,
+                         **trip_form)
     assert_safe(trips)
     assert shown(TRIP_NAME) in trips
     trip = db.session.query(Trip).filter(Trip.starts_on == date(2021, 11, 2)).one()
@@ -234,7 +245,8 @@ def test_admin_forms_keep_hostile_names_literal_and_refuse_what_cannot_be_stored
     assert_safe(home)
     assert shown(TRIP_NAME) in home and "{{7*7}} {% raw %}" in home
 
-    users = admin.posted("/admin/users", username="daidien.al", password="mat-khau-dai", full_name=REP_NAME,
+    users = admin.posted("/admin/users", username="daidien.al", password="mat-khau-dai",
+                         full_name=REP_NAME,
                          position=REP_POSITION, role="unitrep", unit_id=str(an_lac.id))
     assert_safe(users)
     assert shown(REP_NAME) in users and shown(REP_POSITION) in users
@@ -245,8 +257,8 @@ def test_admin_forms_keep_hostile_names_literal_and_refuse_what_cannot_be_stored
         assert shown(REP_NAME) in page and shown(REP_POSITION) in page
 
     # Too long for the column: a 422 that says why, and the form comes back filled in, escaped.
-    refused = admin.post("/admin/users", username="dai.dien2", password="mat-khau-dai", full_name=LONG_WORD,
-                         position=REP_POSITION, role="inspector", unit_id="")
+    refused = admin.post("/admin/users", username="dai.dien2", password="mat-khau-dai",
+                         full_name=LONG_WORD, position=REP_POSITION, role="inspector", unit_id="")
     assert refused.status_code == 422
     page = refused.get_data(as_text=True)
     assert_safe(page)
@@ -262,7 +274,8 @@ def test_admin_forms_keep_hostile_names_literal_and_refuse_what_cannot_be_stored
     assert db.session.query(Trip).count() == 2
 
     refused = admin.post("/admin/units", code="01555", name=LONG_WORD, kind="Xã", level="commune",
-                         parent_code="048", valid_from="2020-01-01", valid_to="2025-06-30", merged_from="")
+                         parent_code="048", valid_from="2020-01-01", valid_to="2025-06-30",
+                         merged_from="")
     assert refused.status_code == 422
     page = refused.get_data(as_text=True)
     assert_safe(page)
@@ -280,7 +293,8 @@ def test_admin_forms_keep_hostile_names_literal_and_refuse_what_cannot_be_stored
     assert_safe(plans)
     assert f"<td>{shown(TRIP_NAME)}</td><td>{shown(TRIP_PLACE)}</td>" in plans
 
-    refused = admin.post("/admin/units", code=HOSTILE["script"], name="An Lạc", kind="Xã", level="commune",
+    refused = admin.post("/admin/units", code=HOSTILE["script"], name="An Lạc", kind="Xã",
+                         level="commune",
                          parent_code="048", valid_from="2020-01-01", valid_to="", merged_from="")
     assert refused.status_code == 422
     page = refused.get_data(as_text=True)
@@ -288,7 +302,8 @@ def test_admin_forms_keep_hostile_names_literal_and_refuse_what_cannot_be_stored
     assert "mã &#39;&lt;script&gt;alert(1)&lt;/script&gt;&#39; không hợp lệ" in page
 
 
-def test_units_csv_import_cleans_names_and_rejects_overlong_ones(demo, app, form_token, runner, tmp_path):
+def test_units_csv_import_cleans_names_and_rejects_overlong_ones(demo, app, form_token, runner,
+                                                                 tmp_path):
     csv = tmp_path / "units.csv"
     quoted = UNIT_NAME.replace('"', '""')
     csv.write_text("code,name,kind,level,parent_code,valid_from,valid_to,merged_from\n"
@@ -310,7 +325,8 @@ def test_nul_in_sign_in_and_in_filters_is_refused_or_ignored(demo, app, client, 
                                            "csrf_token": form_token(client, "/login")})
     assert response.status_code == 401
     assert "Sai tên đăng nhập hoặc mật khẩu." in response.get_data(as_text=True)
-    response = client.post("/api/v1/auth/login", json={"username": "adm\x00in", "password": PASSWORD})
+    response = client.post("/api/v1/auth/login",
+                           json={"username": "adm\x00in", "password": PASSWORD})
     assert response.status_code == 401
 
     leader = Office(app, form_token, "leader")
@@ -330,7 +346,8 @@ def test_minutes_pdf_prints_hostile_text_literally(hostile_inspection, tmp_path)
     inspection, leader, _ = hostile_inspection
     url = f"/inspections/{inspection.id}"
     leader.posted(url, action="approve")
-    ranking = leader.page("/overview/ranking?year=2021&level=commune")  # approved: ranked, in the chart
+    # approved: ranked, in the chart
+    ranking = leader.page("/overview/ranking?year=2021&level=commune")
     assert_safe(ranking)
     assert ranking.count(shown(UNIT_NAME)) >= 2
     assert_safe(leader.posted(f"{url}/minutes/build"))
@@ -343,15 +360,16 @@ def test_minutes_pdf_prints_hostile_text_literally(hostile_inspection, tmp_path)
     squeezed = "".join(text.split())
 
     # Each finding is a paragraph of its own: markup is printed as characters, not applied.
-    for key in ("script", "img", "bold", "font", "para", "para_end", "br", "link", "entities", "italic",
-                "sql", "jinja", "jinja_raw"):
+    for key in ("script", "img", "bold", "font", "para", "para_end", "br", "link", "entities",
+                "italic", "sql", "jinja", "jinja_raw"):
         assert "- " + HOSTILE[key] + " - " in flat, key
     assert "- Nguyễn" in flat and unicodedata.normalize("NFD", "Nguyễn") not in text
     assert "- abcde" in flat
     # Bidi overrides and zero-width characters are left out of the minutes; the letters stay.
     assert "- đảo chiều" in flat and "- ngườimáy" in flat
     assert not any(ch in text for ch in "\u202e\u200d\x00\x07\x1b\x7f")
-    # (Emoji are not checked: the bundled Liberation Serif has no glyphs for them; they print blank.)
+    # (Emoji are not checked: the bundled Liberation Serif has no glyphs for them; they print
+    # blank.)
     # The whole combined text: the recommendation, the text item CQS.02, the unit's comments.
     combined = " | ".join(v for k, v in HOSTILE.items() if k != "emoji")
     assert squeezed.count("".join(printed(combined).split())) == 3

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from inspection.checklists import DEFAULT_TEMPLATES, load_default
-from inspection.schemas.checklist import TemplateError, load_template_json, validate_template
+from inspection.checklists.format import TemplateError, load_template_json, validate_template
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "checklists"
 MINIMAL = json.loads((DATA / "minimal.json").read_text(encoding="utf-8"))

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from inspection.checklists import DEFAULT_TEMPLATES, load_default
-from inspection.schemas.checklist import validate_template
-from inspection.services.scoring import applicability, evaluate
+from inspection.checklists.format import validate_template
+from inspection.checklists.scoring import applicability, evaluate
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 SHARED = json.loads((DATA / "conditions_cases.json").read_text(encoding="utf-8"))

@@ -1,5 +1,5 @@
 """The field app computes progress, ratios and consistency checks on the tablet (static/js/
-checks.js, offline); the office pages compute them on the server (services/scoring.py). Both must
+checks.js, offline); the office pages compute them on the server (checklists/scoring.py). Both must
 show the inspector and the leader the same thing, so the same observations go through both."""
 from __future__ import annotations
 
@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from inspection.checklists import DEFAULT_TEMPLATES
-from inspection.schemas.checklist import load_template_json
-from inspection.services import scoring
+from inspection.checklists import DEFAULT_TEMPLATES, scoring
+from inspection.checklists.format import load_template_json
 from inspection.services.demo import HA_LANG_FIGURES, HA_LANG_RESULTS, HA_LANG_TEXTS
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_SCRIPT = """
 import { readFileSync } from "node:fs";
-import { compileRules, computeRatio, countValues, failingChecks, progress } from "./static/js/checks.js";
+import { compileRules, computeRatio, countValues, failingChecks, progress }
+  from "./static/js/checks.js";
 const cases = JSON.parse(readFileSync(0, "utf8"));
 const out = cases.map(({ template, observations }) => {
   const obs = new Map(Object.entries(observations));
@@ -28,7 +28,8 @@ const out = cases.map(({ template, observations }) => {
     .map((c) => [c.rule.id, c.status, c.reason]);
   const ratios = template.sections.flatMap((s) => s.items).filter((i) => i.kind === "ratio")
     .map((i) => { const r = computeRatio(i, values, obs.get(i.code));
-                  return [i.code, r.status, r.value === null ? null : Math.round(r.value * 10) / 10, r.met]; });
+                  const value = r.value === null ? null : Math.round(r.value * 10) / 10;
+                  return [i.code, r.status, value, r.met]; });
   const done = progress(template, obs);
   return { checks, ratios, progress: [done.answered, done.total,
     Object.entries(done.sections).map(([code, p]) => [code, p.answered, p.total])] };
@@ -70,7 +71,8 @@ def python_view(template: dict, observations: dict) -> dict:
     }
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="node is needed to run static/js/checks.js")
+@pytest.mark.skipif(shutil.which("node") is None,
+                    reason="node is needed to run static/js/checks.js")
 def test_the_tablet_and_the_server_see_the_same_progress_ratios_and_checks():
     rng = random.Random(2021)
     cases = []

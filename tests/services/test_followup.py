@@ -4,9 +4,9 @@ from datetime import date
 
 import pytest
 
+from inspection.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from inspection.extensions import db
 from inspection.models import AdminUnit, Inspection, InspectionScore, Plan, User
-from inspection.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from inspection.services.evaluation import evaluate_inspection
 from inspection.services.followup import previous_recommendations, record_follow_up, report_done
 from inspection.services.observations import record_observation
@@ -20,7 +20,8 @@ def user(name):
 
 
 def inspection_of(code, year=2021):
-    return next(i for i in db.session.query(Inspection) if i.unit.code == code and i.scheduled_on.year == year)
+    return next(i for i in db.session.query(Inspection) if i.unit.code == code
+                and i.scheduled_on.year == year)
 
 
 @pytest.fixture
@@ -29,17 +30,20 @@ def visit_2025(demo):
     the commune that absorbed Cô Ngân, An Lạc, Kim Loan and the old Vinh Quý."""
     leader = user("leader")
     co_ngan, vinh_quy = inspection_of("01567"), inspection_of("01561")
-    recs = [add_recommendation(co_ngan, leader, "Niêm yết đầy đủ thủ tục hành chính.", "2022-03-31"),
+    recs = [add_recommendation(co_ngan, leader, "Niêm yết đầy đủ thủ tục hành chính.",
+                               "2022-03-31"),
             add_recommendation(co_ngan, leader, "Tăng tỷ lệ văn bản ký số.", "2022-06-30"),
             add_recommendation(vinh_quy, leader, "Cập nhật hồ sơ một cửa điện tử.", None)]
-    new_commune = (db.session.query(AdminUnit).filter_by(code="01561").order_by(AdminUnit.valid_from.desc()).first())
-    trip = create_trip(db.session.query(Plan).one(), "Kiểm tra CCHC năm 2025 tại xã Vinh Quý", "2025-09-15",
-                       "2025-09-15", leader, [user("inspector1")], [new_commune])
+    new_commune = (db.session.query(AdminUnit).filter_by(code="01561")
+                   .order_by(AdminUnit.valid_from.desc()).first())
+    trip = create_trip(db.session.query(Plan).one(), "Kiểm tra CCHC năm 2025 tại xã Vinh Quý",
+                       "2025-09-15", "2025-09-15", leader, [user("inspector1")], [new_commune])
     db.session.commit()
     return trip.inspections[0], recs
 
 
-def test_the_next_inspection_of_the_merged_commune_lists_the_old_communes_recommendations(visit_2025):
+def test_the_next_inspection_of_the_merged_commune_lists_the_old_communes_recommendations(
+        visit_2025):
     inspection, recs = visit_2025
     assert [r.id for r in previous_recommendations(inspection)] == [r.id for r in recs]
     # The 2021 inspections themselves do not follow up their own recommendations.
@@ -53,7 +57,8 @@ def test_done_verifies_partly_and_not_done_keep_it_open(visit_2025):
     record_follow_up(second, inspection, leader, "partly", "Tỷ lệ ký số 70%.")
     record_follow_up(third, inspection, leader, "not_done", "")
     db.session.commit()
-    assert (first.status, first.follow_up_result, first.followed_up_in_id) == ("verified", "done", inspection.id)
+    assert (first.status, first.follow_up_result,
+            first.followed_up_in_id) == ("verified", "done", inspection.id)
     assert (second.status, second.follow_up_result) == ("open", "partly")
     assert (third.status, third.follow_up_evidence) == ("open", None)
     # Still listed at this inspection (so the leader can correct), with what was recorded.
@@ -77,7 +82,8 @@ def test_only_the_leader_records_and_evidence_is_required_when_done(visit_2025):
 def test_a_recommendation_of_another_unit_cannot_be_followed_up_here(visit_2025, demo):
     inspection, _recs = visit_2025
     district = inspection_of("048")
-    foreign = add_recommendation(district, user("leader"), "Huyện: kiện toàn bộ phận một cửa.", None)
+    foreign = add_recommendation(district, user("leader"), "Huyện: kiện toàn bộ phận một cửa.",
+                                 None)
     with pytest.raises(NotFound):
         record_follow_up(foreign, inspection, user("leader"), "done", "x")
 
@@ -86,8 +92,8 @@ def test_verified_at_a_later_visit_cannot_be_rejudged_at_an_earlier_one(visit_20
     inspection, (first, *_rest) = visit_2025
     leader = user("leader")
     record_follow_up(first, inspection, leader, "partly", "Một phần.")
-    later_trip = create_trip(db.session.query(Plan).one(), "Kiểm tra lại 2026", "2026-03-02", "2026-03-02", leader, [],
-                             [inspection.unit])
+    later_trip = create_trip(db.session.query(Plan).one(), "Kiểm tra lại 2026", "2026-03-02",
+                             "2026-03-02", leader, [], [inspection.unit])
     later = later_trip.inspections[0]
     record_follow_up(first, later, leader, "done", "Đã hoàn thành.")
     assert first.status == "verified" and first.followed_up_in_id == later.id
@@ -127,7 +133,9 @@ def test_score_snapshot_follows_every_observation_change(demo):
     db.session.commit()
     after = db.session.get(InspectionScore, vinh_quy.id)
     evaluation = evaluate_inspection(vinh_quy)
-    assert after.percent == evaluation["score"]["percent"] and after.total == evaluation["score"]["total"]
+    assert after.percent == evaluation["score"]["percent"]
+    assert after.total == evaluation["score"]["total"]
     assert after.on_time_rate == 90.0 and after.on_time_met is False and after.on_time_target == 98
     assert (after.year, after.level, after.era) == (2021, "commune", "3cap")
-    assert after.sections == [[s["code"], s["points"], s["max"], s["percent"]] for s in evaluation["score"]["sections"]]
+    assert after.sections == [[s["code"], s["points"], s["max"],
+                               s["percent"]] for s in evaluation["score"]["sections"]]

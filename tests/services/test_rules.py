@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # run without the shared conftest (pytest --noconftest)
     sys.path.insert(0, str(ROOT))
 
-from inspection.services import rules  # noqa: E402
-from inspection.services.rules import (  # noqa: E402
+from inspection.checklists import rules  # noqa: E402
+from inspection.checklists.rules import (  # noqa: E402
     MAX_LENGTH,
     Node,
     RuleOutcome,

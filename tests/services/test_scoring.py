@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from inspection.checklists import DEFAULT_TEMPLATES, load_default
-from inspection.schemas.checklist import load_template_json
-from inspection.services.scoring import evaluate
+from inspection.checklists.format import load_template_json
+from inspection.checklists.scoring import evaluate
 
 MINIMAL = load_template_json(
     (Path(__file__).resolve().parent.parent / "data" / "checklists" / "minimal.json").read_bytes())

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from inspection.checklists import DEFAULT_TEMPLATES, load_default
+from inspection.checklists.format import load_template_json, validate_template
 from inspection.checklists.spreadsheet import (
     MAX_BYTES,
     SHEETS,
@@ -22,9 +23,8 @@ from inspection.checklists.spreadsheet import (
     read_workbook,
     write_workbook,
 )
-from inspection.schemas.checklist import load_template_json, validate_template
+from inspection.errors import ValidationFailed
 from inspection.services.checklists import read_checklist
-from inspection.services.errors import ValidationFailed
 
 ROOT = Path(__file__).resolve().parents[2]
 MINIMAL = load_template_json((ROOT / "tests/data/checklists/minimal.json").read_bytes())
@@ -252,7 +252,7 @@ def test_xml_entities_are_not_expanded():
     source = zipfile.ZipFile(io.BytesIO(data))
     laughs = ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">'
               + "".join(f'<!ENTITY {n} "{("&" + p + ";") * 10}">'
-                        for p, n in zip("abcdefgh", "bcdefghi"))
+                        for p, n in zip("abcdefgh", "bcdefghi", strict=True))
               + ']><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
               '<si><t>&i;</t></si></sst>')
     out = io.BytesIO()

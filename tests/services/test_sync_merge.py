@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from inspection.extensions import db
 from inspection.models import AppliedOp, ChangeLog, Conflict, Inspection, Observation, User
-from inspection.services import sync
+from inspection.services import feed, sync
 from inspection.services.observations import record_observation
 from inspection.services.sync import apply_ops, field_meta
 
@@ -21,7 +21,8 @@ def district():
 
 
 def op(inspection_id, item_code, fields, base=0, op_id=None):
-    return {"op_id": op_id or uuid.uuid4(), "type": "observation.set", "inspection_id": inspection_id,
+    return {"op_id": op_id or uuid.uuid4(), "type": "observation.set",
+            "inspection_id": inspection_id,
             "item_code": item_code, "base_version": base, "fields": fields, "at": None}
 
 
@@ -82,14 +83,18 @@ def test_agreeing_writers_are_remembered(demo):
     value, and A changes its own value); then B, still on the old base, changes it too: that
     clashes, because B never saw A's new value."""
     target = district().id
-    assert statuses(run("inspector1", "A", [op(target, "TC.05", {"result": "pass"})])) == ["applied"]
+    assert statuses(run("inspector1", "A",
+                        [op(target, "TC.05", {"result": "pass"})])) == ["applied"]
     assert statuses(run("inspector2", "B", [op(target, "TC.05", {"result": "pass"})])) == ["merged"]
-    assert statuses(run("inspector1", "A", [op(target, "TC.05", {"result": "partial"})])) == ["merged"]
+    assert statuses(run("inspector1", "A",
+                        [op(target, "TC.05", {"result": "partial"})])) == ["merged"]
     assert obs(target, "TC.05").result == "partial"
-    assert statuses(run("inspector2", "B", [op(target, "TC.05", {"result": "fail"})])) == ["conflict"]
+    assert statuses(run("inspector2", "B",
+                        [op(target, "TC.05", {"result": "fail"})])) == ["conflict"]
     assert obs(target, "TC.05").result == "partial"
     [conflict] = conflicts()
-    assert (conflict.current_value["value"], conflict.incoming_value["value"]) == ("partial", "fail")
+    assert (conflict.current_value["value"],
+            conflict.incoming_value["value"]) == ("partial", "fail")
 
 
 def test_a_device_does_not_clash_with_itself_but_does_with_another_user_on_it(demo):
@@ -232,7 +237,8 @@ def test_concurrent_edits_of_one_field_are_not_lost(demo, app, monkeypatch):
         try:
             with app.app_context():
                 me = db.session.get(User, ids[name])
-                results.extend(apply_ops(me, name, [op(target, "TTHC.22", {"value": value}, base=1)]))
+                results.extend(apply_ops(me, name,
+                                         [op(target, "TTHC.22", {"value": value}, base=1)]))
                 db.session.commit()
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
@@ -263,6 +269,6 @@ def test_the_feed_lock_does_not_wait_for_rows_that_only_reference_the_inspection
         photo.execute(select(Inspection.id).where(Inspection.id == inspection_id)
                       .with_for_update(key_share=True, read=True))  # FOR KEY SHARE
         push.execute(text("SET LOCAL lock_timeout = '3s'"))
-        sync.lock_change_feed(push, [inspection_id])  # would time out if it waited
+        feed.lock_change_feed(push, [inspection_id])  # would time out if it waited
         push.rollback()
         photo.rollback()

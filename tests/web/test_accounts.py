@@ -91,7 +91,8 @@ def test_another_session_ends_when_the_password_is_changed(demo, login):
     for data, words in [
         ({"current_password": "sai-mat-khau", "new_password": STRONG, "confirm_password": STRONG},
          "Mật khẩu hiện tại không đúng"),
-        ({"current_password": "demo1234", "new_password": "12345678", "confirm_password": "12345678"},
+        ({"current_password": "demo1234", "new_password": "12345678",
+          "confirm_password": "12345678"},
          "quá dễ đoán"),
         ({"current_password": "demo1234", "new_password": "nguyenvanan1", "confirm_password":
           "nguyenvanan1"}, "quá dễ đoán"),
@@ -140,7 +141,8 @@ def test_the_secretariat_resets_edits_and_ends_sessions(demo, login):
                 role="leader", unit_id="").status_code == 302
     ended(tablet, "session_ended")
     db.session.expire_all()
-    assert (user("inspector2").role.value, user("inspector2").position) == ("leader", "Trưởng phòng")
+    assert (user("inspector2").role.value,
+            user("inspector2").position) == ("leader", "Trưởng phòng")
     assert actions("inspector2") == ["user.password_reset", "user.end_sessions", "user.update"]
     update = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.update"))
     assert update.details == {"position": ["Chuyên viên Văn phòng UBND tỉnh", "Trưởng phòng"],
@@ -244,13 +246,15 @@ def test_everyone_registers_their_certificates_and_may_withdraw_them(demo, login
     assert "Nguyễn Văn An, Phó Giám đốc Sở Nội vụ" in page and "CCHC Demo CA" in page
     assert key.certificate.serial_number and format(key.certificate.serial_number, "X") in page
     again = upload(leader, "/account/certificates", der)
-    assert again.status_code == 409 and "đã được đăng ký cho tài khoản" in again.get_data(as_text=True)
+    assert again.status_code == 409
+    assert "đã được đăng ký cho tài khoản" in again.get_data(as_text=True)
 
     unitrep = user("unitrep")
     theirs = instance_pki.signer("unitrep", "Nông Văn Én", "Chủ tịch UBND xã Cô Ngân").certificate
     from asn1crypto import pem
     as_pem = pem.armor("CERTIFICATE", theirs.dump())
-    assert upload(admin, f"/admin/users/{unitrep.id}/certificates", as_pem, "en.pem").status_code == 302
+    assert upload(admin, f"/admin/users/{unitrep.id}/certificates", as_pem,
+                  "en.pem").status_code == 302
     taken = upload(leader, "/account/certificates", as_pem, "en.pem")
     assert taken.status_code == 409 and "một tài khoản khác" in taken.get_data(as_text=True)
     for data, words in [(b"not a certificate", "không phải chứng thư số"),

@@ -49,9 +49,11 @@ def test_the_worker_is_versioned_by_content_and_precaches_the_whole_shell(client
     assert response.headers["Cache-Control"] == "no-cache"
     version, precache = worker_constants(response.get_data(as_text=True))
     assert re.fullmatch(r"[0-9a-f]{16}", version)
-    modules = {f"/static/js/{p.relative_to(STATIC / 'js').as_posix()}" for p in (STATIC / "js").rglob("*.js")}
+    modules = {f"/static/js/{p.relative_to(STATIC / 'js').as_posix()}"
+               for p in (STATIC / "js").rglob("*.js")}
     app_modules = {url for url in precache if url.startswith("/static/js/")}
-    assert {"/static/js/app.js", "/static/js/rules.js", "/static/js/ui/inspection.js"} <= app_modules
+    assert {"/static/js/app.js", "/static/js/rules.js",
+            "/static/js/ui/inspection.js"} <= app_modules
     assert app_modules <= modules
     assert {"/app/", "/app/manifest.webmanifest", "/static/app/app.css",
             "/static/icons/icon-192.png", "/static/icons/icon-512.png",
@@ -67,7 +69,8 @@ def test_every_module_the_app_imports_is_in_the_precache():
     for relative in graph:
         source = (STATIC / relative).read_text(encoding="utf-8")
         for target in re.findall(r"""import\s*\(?\s*(?:[^'"]*?from\s*)?["']([^"']+)["']""", source):
-            resolved = (STATIC / relative).parent.joinpath(target).resolve().relative_to(STATIC.resolve())
+            resolved = ((STATIC / relative).parent.joinpath(target).resolve()
+                        .relative_to(STATIC.resolve()))
             assert resolved.as_posix() in graph, f"{relative} imports {target}"
 
 
@@ -90,7 +93,8 @@ def test_the_manifest_makes_an_installable_vietnamese_app(client):
     manifest = json.loads(response.get_data(as_text=True))
     assert manifest["name"] == "Kiểm tra CCHC"
     assert manifest["lang"] == "vi"
-    assert (manifest["start_url"], manifest["scope"], manifest["display"]) == ("/app/", "/app/", "standalone")
+    assert (manifest["start_url"], manifest["scope"],
+            manifest["display"]) == ("/app/", "/app/", "standalone")
     assert manifest["theme_color"].startswith("#")
     sizes = {}
     for icon in manifest["icons"]:

@@ -38,17 +38,20 @@ def test_leader_builds_and_both_sign_on_the_page_then_anyone_verifies(demo, app,
     pdf = unitrep.get(f"/api/v1/inspections/{co_ngan.id}/minutes.pdf").data
     anyone = app.test_client()
     token = form_token(anyone, "/minutes/verify")
-    ok = anyone.post("/minutes/verify", data={"csrf_token": token, "file": (io.BytesIO(pdf), "bb.pdf")},
+    ok = anyone.post("/minutes/verify",
+                     data={"csrf_token": token, "file": (io.BytesIO(pdf), "bb.pdf")},
                      content_type="multipart/form-data")
     assert ok.status_code == 200
     assert "Đã ký đủ" in ok.get_data(as_text=True)
     tampered = bytearray(pdf)
     tampered[len(tampered) // 4] ^= 0x20
     token = form_token(anyone, "/minutes/verify")
-    bad = anyone.post("/minutes/verify", data={"csrf_token": token, "file": (io.BytesIO(bytes(tampered)), "bb.pdf")},
+    bad = anyone.post("/minutes/verify",
+                      data={"csrf_token": token, "file": (io.BytesIO(bytes(tampered)), "bb.pdf")},
                       content_type="multipart/form-data")
     assert bad.status_code == 422
     assert "KHÔNG hợp lệ" in bad.get_data(as_text=True)
-    landing = anyone.get(f"/minutes/verify?inspection={co_ngan.id}&revision=1").get_data(as_text=True)
+    landing = anyone.get(f"/minutes/verify?inspection={co_ngan.id}&revision=1").get_data(
+        as_text=True)
     assert revision.document_number in landing and revision.signed_sha256 in landing
     assert "Đã ký đủ" in landing and "Nguyễn Văn An" in landing

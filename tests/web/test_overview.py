@@ -28,7 +28,8 @@ from inspection.services.review import add_recommendation
 def as_user(client, form_token):
     def sign_in(username):
         token = form_token(client, "/login")
-        client.post("/login", data={"username": username, "password": "demo1234", "csrf_token": token})
+        client.post("/login",
+                    data={"username": username, "password": "demo1234", "csrf_token": token})
         return client
     return sign_in
 
@@ -38,7 +39,8 @@ def user(name):
 
 
 def inspection_of(code, year=2021):
-    return next(i for i in db.session.query(Inspection) if i.unit.code == code and i.scheduled_on.year == year)
+    return next(i for i in db.session.query(Inspection) if i.unit.code == code
+                and i.scheduled_on.year == year)
 
 
 def page(client, url):
@@ -94,7 +96,8 @@ def test_ranking_page_lists_units_in_the_independently_computed_order(demo, as_u
 
 @pytest.mark.parametrize("url,message", [
     ("/overview/ranking?year=2025&sort=name", "Bộ lọc không được hỗ trợ: sort"),
-    ("/overview/ranking?level=huyen", "Giá trị không hợp lệ cho level: “huyen” (cần district hoặc commune)"),
+    ("/overview/ranking?level=huyen",
+     "Giá trị không hợp lệ cho level: “huyen” (cần district hoặc commune)"),
     ("/overview/inspections?from=2025-12-01&to=2025-01-01",
      "Khoảng ngày không hợp lệ: ngày bắt đầu 01/12/2025 sau ngày kết thúc 01/01/2025"),
     ("/overview/recommendations?due_from=31/12/2025", "Giá trị không hợp lệ cho due_from"),
@@ -107,11 +110,12 @@ def test_bad_filters_get_a_clear_message(demo, as_user, url, message):
 
 def test_leader_records_follow_up_on_the_next_inspection_page(demo, as_user, form_token):
     leader = user("leader")
-    recommendation = add_recommendation(inspection_of("01567"), leader, "Niêm yết đầy đủ thủ tục hành chính.",
-                                        "2022-03-31")
-    new_commune = db.session.query(AdminUnit).filter_by(code="01561").order_by(AdminUnit.valid_from.desc()).first()
-    trip = create_trip(db.session.query(Plan).one(), "Kiểm tra năm 2025", "2025-09-15", "2025-09-15", leader,
-                       [user("inspector1")], [new_commune])
+    recommendation = add_recommendation(inspection_of("01567"), leader,
+                                        "Niêm yết đầy đủ thủ tục hành chính.", "2022-03-31")
+    new_commune = (db.session.query(AdminUnit).filter_by(code="01561")
+                   .order_by(AdminUnit.valid_from.desc()).first())
+    trip = create_trip(db.session.query(Plan).one(), "Kiểm tra năm 2025", "2025-09-15",
+                       "2025-09-15", leader, [user("inspector1")], [new_commune])
     db.session.commit()
     url = f"/inspections/{trip.inspections[0].id}"
 
@@ -120,7 +124,8 @@ def test_leader_records_follow_up_on_the_next_inspection_page(demo, as_user, for
     assert "Kiểm tra việc thực hiện kiến nghị lần trước (1)" in html and "Quá hạn" in html
     assert 'name="result"' not in html  # members see, only the leader records
     token = form_token(inspector, url)
-    inspector.post(f"{url}/follow-ups/{recommendation.id}", data={"result": "done", "evidence": "x", "csrf_token": token})
+    inspector.post(f"{url}/follow-ups/{recommendation.id}",
+                   data={"result": "done", "evidence": "x", "csrf_token": token})
     assert db.session.get(Recommendation, recommendation.id).status == "open"
 
     inspector.post("/logout", data={"csrf_token": form_token(inspector, url)})
@@ -128,17 +133,20 @@ def test_leader_records_follow_up_on_the_next_inspection_page(demo, as_user, for
     html = page(client, url)[1]
     assert 'name="result"' in html and "Xã Cô Ngân" in html
     response = client.post(f"{url}/follow-ups/{recommendation.id}",
-                           data={"result": "done", "evidence": "Đã xem bảng niêm yết.", "csrf_token": form_token(client, url)})
+                           data={"result": "done", "evidence": "Đã xem bảng niêm yết.",
+                                 "csrf_token": form_token(client, url)})
     assert response.status_code == 302
     saved = db.session.get(Recommendation, recommendation.id)
-    assert (saved.status, saved.follow_up_result, saved.follow_up_evidence) == ("verified", "done", "Đã xem bảng niêm yết.")
+    assert (saved.status, saved.follow_up_result,
+            saved.follow_up_evidence) == ("verified", "done", "Đã xem bảng niêm yết.")
     assert "Đã ghi kết quả theo dõi kiến nghị." in page(client, url)[1]
     listing = page(client, "/overview/recommendations?status=verified")[1]
     assert "Niêm yết đầy đủ thủ tục hành chính." in listing and "Đã xác nhận hoàn thành" in listing
 
 
 def test_unit_representative_reports_a_recommendation_done(demo, as_user, form_token):
-    recommendation = add_recommendation(inspection_of("01567"), user("leader"), "Bố trí máy tra cứu.", "2022-03-31")
+    recommendation = add_recommendation(inspection_of("01567"), user("leader"),
+                                        "Bố trí máy tra cứu.", "2022-03-31")
     db.session.commit()
     client = as_user("unitrep")
     html = page(client, "/overview/recommendations")[1]
@@ -188,11 +196,13 @@ def test_who_may_export(demo, as_user, client, form_token):
         assert "Chỉ quản trị viên (Sở Nội vụ) và trưởng đoàn được xuất dữ liệu" in html
         client.post("/logout", data={"csrf_token": form_token(client, "/")})
     # A leader exports only the trips they lead.
-    other = create_trip(db.session.query(Plan).one(), "Đợt khác", "2021-11-01", "2021-11-01", user("admin"), [],
+    other = create_trip(db.session.query(Plan).one(), "Đợt khác", "2021-11-01", "2021-11-01",
+                        user("admin"), [],
                         [db.session.query(AdminUnit).filter_by(code="01558").first()])
     db.session.commit()
     leader = as_user("leader")
-    rows = list(csv.reader(io.StringIO(leader.get("/overview/export/inspections.csv").get_data().decode("utf-8-sig"))))
+    exported = leader.get("/overview/export/inspections.csv").get_data().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(exported)))
     assert len(rows) - 1 == 3 and str(other.inspections[0].id) not in {r[0] for r in rows}
     assert leader.get("/overview/export/things.csv").status_code == 404
     assert leader.get("/overview/export/inspections.pdf").status_code == 422
@@ -208,8 +218,8 @@ def test_trip_archive_holds_the_minutes_and_photos(demo, as_user, app):
     photo = Photo(client_uuid=uuid.uuid4(), inspection_id=co_ngan.id, item_code="TTHC.41",
                   sha256=storage.put_bytes(photo_bytes), size=len(photo_bytes), width=10, height=10,
                   content_type="image/jpeg", caption="Bảng niêm yết")
-    missing = Photo(client_uuid=uuid.uuid4(), inspection_id=co_ngan.id, item_code="TTHC.42", sha256="0" * 64,
-                    size=1, width=1, height=1, content_type="image/jpeg")
+    missing = Photo(client_uuid=uuid.uuid4(), inspection_id=co_ngan.id, item_code="TTHC.42",
+                    sha256="0" * 64, size=1, width=1, height=1, content_type="image/jpeg")
     minutes = MinutesRevision(inspection_id=co_ngan.id, revision=1, document_number="01/BB-ĐKT",
                               sha256=storage.put_bytes(pdf_bytes), created_by_id=user("leader").id)
     db.session.add_all([photo, missing, minutes])

@@ -5,7 +5,15 @@ import uuid
 import pytest
 
 from inspection.extensions import db
-from inspection.models import Conflict, Finding, Inspection, LateSubmission, Observation, Recommendation, User
+from inspection.models import (
+    Conflict,
+    Finding,
+    Inspection,
+    LateSubmission,
+    Observation,
+    Recommendation,
+    User,
+)
 from inspection.services.observations import record_observation
 
 
@@ -13,7 +21,8 @@ from inspection.services.observations import record_observation
 def as_user(client, form_token):
     def sign_in(username):
         token = form_token(client, "/login")
-        client.post("/login", data={"username": username, "password": "demo1234", "csrf_token": token})
+        client.post("/login",
+                    data={"username": username, "password": "demo1234", "csrf_token": token})
         return client
     return sign_in
 
@@ -27,17 +36,20 @@ def post(client, form_token, url, page, **data):
     return client.post(url, data=data)
 
 
-def add_conflict(target, item_code="TTHC.20", field="value", current=1081, incoming=1090, by="inspector2"):
+def add_conflict(target, item_code="TTHC.20", field="value", current=1081, incoming=1090,
+                 by="inspector2"):
     author = db.session.query(User).filter_by(username=by).one()
     conflict = Conflict(inspection_id=target.id, item_code=item_code, field=field, base_version=1,
-                        current_value={"value": current, "by": None}, incoming_value={"value": incoming, "by": author.id},
+                        current_value={"value": current, "by": None},
+                        incoming_value={"value": incoming, "by": author.id},
                         incoming_op_id=uuid.uuid4(), author_id=author.id)
     db.session.add(conflict)
     db.session.commit()
     return conflict
 
 
-def test_open_conflict_blocks_approval_until_the_leader_picks_a_value(demo, as_user, form_token, login):
+def test_open_conflict_blocks_approval_until_the_leader_picks_a_value(
+        demo, as_user, form_token, login):
     vinh_quy = inspection("01561")  # submitted
     record_observation(vinh_quy, "TTHC.20", {"value": 50}, None)
     conflict = add_conflict(vinh_quy, current=50, incoming=55)
@@ -52,12 +64,14 @@ def test_open_conflict_blocks_approval_until_the_leader_picks_a_value(demo, as_u
     page_url = f"/inspections/{vinh_quy.id}"
     page = client.get(page_url).get_data(as_text=True)
     assert "Xung đột cần xử lý (1)" in page and "Chưa thể duyệt:" in page
-    response = post(client, form_token, f"{page_url}/conflicts/{conflict.id}", page_url, choice="incoming")
+    response = post(client, form_token, f"{page_url}/conflicts/{conflict.id}", page_url,
+                    choice="incoming")
     assert response.status_code == 302
     assert db.session.get(Conflict, conflict.id).resolved_at is not None
-    assert db.session.query(Observation).filter_by(inspection_id=vinh_quy.id, item_code="TTHC.20").one().value == 55
-    approved = api.post(f"/api/v1/inspections/{vinh_quy.id}/transitions", json={"action": "approve"},
-                        headers={"X-CSRF-Token": api.csrf})
+    assert db.session.query(Observation).filter_by(inspection_id=vinh_quy.id,
+                                                   item_code="TTHC.20").one().value == 55
+    approved = api.post(f"/api/v1/inspections/{vinh_quy.id}/transitions",
+                        json={"action": "approve"}, headers={"X-CSRF-Token": api.csrf})
     assert approved.status_code == 200
 
 
@@ -83,19 +97,22 @@ def test_only_the_leader_resolves_conflicts(demo, as_user, form_token):
     assert db.session.get(Conflict, conflict.id).resolved_at is None
 
 
-def test_leader_correction_refused_when_a_tablet_changed_the_figure_meanwhile(demo, as_user, form_token):
+def test_leader_correction_refused_when_a_tablet_changed_the_figure_meanwhile(
+        demo, as_user, form_token):
     ha_lang = inspection("048")
     client = as_user("leader")
     page_url = f"/inspections/{ha_lang.id}"
-    observation = db.session.query(Observation).filter_by(inspection_id=ha_lang.id, item_code="TTHC.20").one()
+    observation = db.session.query(Observation).filter_by(inspection_id=ha_lang.id,
+                                                          item_code="TTHC.20").one()
     read_version = observation.version
     record_observation(ha_lang, "TTHC.20", {"value": 1082}, None)  # a tablet syncs meanwhile
     db.session.commit()
-    post(client, form_token, f"{page_url}/observations", page_url, item_code="TTHC.20", field="value",
-         value="1081", version=str(read_version))
+    post(client, form_token, f"{page_url}/observations", page_url, item_code="TTHC.20",
+         field="value", value="1081", version=str(read_version))
     page = client.get(page_url).get_data(as_text=True)
     assert "hãy tải lại trang" in page
-    assert db.session.query(Observation).filter_by(inspection_id=ha_lang.id, item_code="TTHC.20").one().value == 1082
+    assert db.session.query(Observation).filter_by(inspection_id=ha_lang.id,
+                                                   item_code="TTHC.20").one().value == 1082
 
 
 def test_late_submission_can_be_accepted(demo, as_user, form_token):
@@ -110,7 +127,8 @@ def test_late_submission_can_be_accepted(demo, as_user, form_token):
     assert "Thay đổi gửi sau khi đã duyệt (1)" in client.get(page_url).get_data(as_text=True)
     post(client, form_token, f"{page_url}/late/{late.id}", page_url, decision="accept")
     assert db.session.get(LateSubmission, late.id).status == "accepted"
-    assert db.session.query(Observation).filter_by(inspection_id=co_ngan.id, item_code="TTHC.20").one().value == 77
+    assert db.session.query(Observation).filter_by(inspection_id=co_ngan.id,
+                                                   item_code="TTHC.20").one().value == 77
 
 
 def test_findings_and_recommendations_with_escaping(demo, as_user, form_token):
@@ -123,7 +141,8 @@ def test_findings_and_recommendations_with_escaping(demo, as_user, form_token):
     assert "\x00" not in finding.text
     page = client.get(page_url).get_data(as_text=True)
     assert "<script>alert" not in page and "&lt;script&gt;" in page
-    too_early = post(client, form_token, f"{page_url}/recommendations", page_url, text="Khắc phục", due_on="2021-09-01")
+    too_early = post(client, form_token, f"{page_url}/recommendations", page_url, text="Khắc phục",
+                     due_on="2021-09-01")
     assert too_early.status_code == 302
     assert db.session.query(Recommendation).count() == 0
     post(client, form_token, f"{page_url}/recommendations", page_url, library_code="REC.TTHC.02",
@@ -141,9 +160,10 @@ def test_unit_representative_writes_comments_but_nothing_else(demo, as_user, for
     page_url = f"/inspections/{co_ngan.id}"
     page = client.get(page_url).get_data(as_text=True)
     assert "Lưu ý kiến" in page and "Thêm nhận xét" not in page
-    post(client, form_token, f"{page_url}/comments", page_url, text="Đơn vị nhất trí với kết quả kiểm tra.",
-         revision=str(co_ngan.revision))
-    assert db.session.get(Inspection, co_ngan.id).unit_comments == "Đơn vị nhất trí với kết quả kiểm tra."
+    post(client, form_token, f"{page_url}/comments", page_url,
+         text="Đơn vị nhất trí với kết quả kiểm tra.", revision=str(co_ngan.revision))
+    assert db.session.get(Inspection,
+                          co_ngan.id).unit_comments == "Đơn vị nhất trí với kết quả kiểm tra."
     post(client, form_token, f"{page_url}/findings", page_url, kind="strength", text="Tự khen")
     assert db.session.query(Finding).count() == 0
     other = inspection("01561")

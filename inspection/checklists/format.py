@@ -41,9 +41,8 @@ from marshmallow import (
     validates_schema,
 )
 
-from inspection.services import rules
-
 from .. import jsonload
+from . import rules
 
 FORMAT = "cchc-checklist/1"
 KINDS = ("yesno", "score", "count", "ratio", "text", "photo")
@@ -410,7 +409,7 @@ class ScoringSchema(_Strict):
 
 
 class RuleSchema(_Strict):
-    """A consistency rule over count items, in the grammar of ``inspection.services.rules``."""
+    """A consistency rule over count items, in the grammar of ``inspection.checklists.rules``."""
 
     id = _String(required=True, validate=_matches(RULE_ID, "R08"))
     severity = _String(required=True, validate=_one_of(SEVERITIES))

@@ -2,7 +2,7 @@
 
 ``refresh_score`` is called after every observation change (``record_observation``), and
 ``refresh_scores`` once per sync batch or for existing data (``flask refresh-scores``). Both
-compute through ``services.scoring.evaluate``, the same evaluation the inspection page shows.
+compute through ``checklists.scoring.evaluate``, the same evaluation the inspection page shows.
 """
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..checklists.scoring import evaluate, unit_facts
 from ..extensions import db
 from ..models import Inspection, InspectionScore, Observation, Photo
 from ..models.base import utcnow
 from ..models.reports import KEY_INDICATORS
-from .scoring import evaluate, unit_facts
+from .evaluation import evaluate_inspection
 
 # indicator name -> column prefix on InspectionScore
 _COLUMNS = {"on_time_rate": "on_time", "online_share": "online", "signed_share": "signed"}
@@ -45,10 +46,12 @@ def snapshot_values(inspection: Inspection, evaluation: dict) -> dict:
         "items": evaluation["progress"]["total"],
         "computed_at": utcnow(),
     }
-    found = {i["indicator"]: i for i in evaluation["indicators"] if i.get("indicator") in KEY_INDICATORS}
+    found = {i["indicator"]: i for i in evaluation["indicators"]
+             if i.get("indicator") in KEY_INDICATORS}
     for name, prefix in _COLUMNS.items():
         indicator = found.get(name) or {}
-        values[f"{prefix}_rate" if prefix == "on_time" else f"{prefix}_share"] = indicator.get("value")
+        values[f"{prefix}_rate" if prefix == "on_time"
+               else f"{prefix}_share"] = indicator.get("value")
         values[f"{prefix}_target"] = indicator.get("target")
         values[f"{prefix}_met"] = indicator.get("met")
     return values
@@ -67,8 +70,6 @@ def _store(inspection: Inspection, values: dict) -> InspectionScore:
 
 def refresh_score(inspection: Inspection) -> InspectionScore:
     """Re-evaluate one inspection and store its snapshot (flushes, never commits)."""
-    from .evaluation import evaluate_inspection
-
     row = _store(inspection, snapshot_values(inspection, evaluate_inspection(inspection)))
     db.session.flush()
     return row

@@ -1,7 +1,7 @@
 """Evaluation of one inspection: points, indicators, consistency checks, suggestions, progress.
 
 Pure functions over a template document that passed
-``inspection.schemas.checklist.validate_template`` and the inspection's observations
+``inspection.checklists.format.validate_template`` and the inspection's observations
 (item code -> ``{"result", "points", "value", "text"}``). No Flask, no database: the same
 answer is computed wherever it is asked for (API, office pages, minutes, reports).
 
@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from inspection.services import rules
+from . import rules
 
 RESULTS = ("pass", "partial", "fail", "na")
 

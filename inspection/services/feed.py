@@ -1,0 +1,86 @@
+"""The change feed devices pull: what changed in which inspection, read by cursor.
+
+Plain functions: they flush, never commit (the view commits). Entries are written by whatever
+changes what devices hold (observations, photos, inspection states, sync batches) and read by
+``pull_changes``.
+
+The change feed (ChangeLog) is read by cursor (its id). On PostgreSQL ids come from a sequence and
+transactions may commit out of id order, so a device could skip a change that commits late; every
+writer of the feed therefore takes one transaction-level advisory lock before inserting (see
+``lock_change_feed``; ORM inserts do it through a mapper event), which makes commits happen in id
+order. ``log_change`` writes one entry.
+"""
+from __future__ import annotations
+
+from sqlalchemy import event, select, text
+
+from ..errors import NotFound
+from ..extensions import db
+from ..models import ChangeLog, Inspection, Role, User
+from ..models.base import utcnow
+from .access import inspections_query
+
+PULL_LIMIT = 500
+PULL_MAX_LIMIT = 1000
+# Any constant identifies the change feed's advisory lock (PostgreSQL); "CCHCFEED" in ASCII.
+CHANGE_FEED_LOCK = 0x4343484346454544
+
+
+def lock_change_feed(connection, inspection_ids) -> None:
+    """Before adding to the change feed on PostgreSQL: lock the inspections' rows, then take the
+    feed's transaction-level advisory lock. Feed ids are then committed in id order, so a device
+    reading by cursor never skips a change that commits late. The order (inspection rows first,
+    the feed lock second) is the one every writer follows, so writers cannot deadlock. The row
+    lock is FOR NO KEY UPDATE, which does not conflict with the KEY SHARE lock a foreign key takes:
+    a writer that inserted a photo of the inspection first can still take it."""
+    if connection.dialect.name != "postgresql":
+        return
+    connection.execute(select(Inspection.id).where(Inspection.id.in_(sorted(set(inspection_ids))))
+                       .order_by(Inspection.id).with_for_update(key_share=True))
+    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_FEED_LOCK})
+
+
+@event.listens_for(ChangeLog, "before_insert")
+def _lock_feed_for_orm_inserts(mapper, connection, target: ChangeLog) -> None:
+    """The same ordering for entries added through the ORM (e.g. by the office pages)."""
+    lock_change_feed(connection, [target.inspection_id])
+
+
+def log_change(inspection_id: int, kind: str, payload: dict, author_id: int | None) -> None:
+    """Append one entry to the change feed (kind: observation | photo | inspection)."""
+    log_changes([{"inspection_id": inspection_id, "kind": kind, "payload": payload,
+                  "author_id": author_id}])
+
+
+def log_changes(rows: list[dict]) -> None:
+    """Append entries ({inspection_id, kind, payload, author_id}) to the change feed."""
+    if not rows:
+        return
+    db.session.flush()
+    lock_change_feed(db.session.connection(), [row["inspection_id"] for row in rows])
+    now = utcnow()
+    db.session.execute(ChangeLog.__table__.insert(), [{**row, "at": now} for row in rows])
+
+
+def pull_changes(user: User, since: int = 0, inspection_id: int | None = None,
+                 limit: int = PULL_LIMIT) -> dict:
+    """Changes after the cursor ``since`` in inspections the user may see, oldest first.
+
+    Returns {changes: [{cursor, kind, inspection_id, data}], cursor, more}; ``cursor`` is the
+    last one returned (or ``since`` when there is nothing new), ``more`` says whether to ask again.
+    """
+    limit = max(1, min(int(limit), PULL_MAX_LIMIT))
+    visible = inspections_query(user).order_by(None).with_only_columns(Inspection.id)
+    query = select(ChangeLog.id, ChangeLog.kind, ChangeLog.inspection_id, ChangeLog.payload).where(
+        ChangeLog.id > since)
+    if inspection_id is not None:
+        if db.session.scalar(visible.where(Inspection.id == inspection_id)) is None:
+            raise NotFound("Không tìm thấy cuộc kiểm tra.", "Inspection not found.")
+        query = query.where(ChangeLog.inspection_id == inspection_id)
+    elif user.role != Role.admin:
+        query = query.where(ChangeLog.inspection_id.in_(visible))
+    rows = db.session.execute(query.order_by(ChangeLog.id).limit(limit + 1)).all()
+    changes = [{"cursor": row.id, "kind": row.kind, "inspection_id": row.inspection_id,
+                "data": row.payload} for row in rows[:limit]]
+    return {"changes": changes, "cursor": changes[-1]["cursor"] if changes else since,
+            "more": len(rows) > limit}
