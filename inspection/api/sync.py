@@ -32,7 +32,9 @@ class Push(MethodView):
     @blp.alt_response(413, schema="Error", description="More than 500 ops")
     @blp.alt_response(422, schema="Error", description="Malformed body")
     def post(self):
-        """Apply a device's ops (observation.set, photo.caption, photo.delete), one result per op in the same order
+        """Apply a device's ops, one result per op in the same order
+
+        Op types: `observation.set`, `photo.caption`, `photo.delete` (DESIGN §4).
 
         Status per op: `applied`, `merged` (older base, no field clash), `conflict` (a field
         clashed: both values kept as a Conflict, the other fields applied — except the fields
