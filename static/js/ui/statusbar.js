@@ -28,9 +28,12 @@ export function createStatusBar(root, { onSync, onToggleLanguage }) {
     root.querySelector("#brand").textContent = t("app.name");
     online.textContent = status.online ? t("status.online") : t("status.offline");
     online.className = `pill ${status.online ? "pill-online" : "pill-offline"}`;
-    const { ops, photos, rejected } = status.counts;
+    const { ops, photos } = status.counts;
+    const notes = attentionNotes(status.counts);
     unsent.className = `unsent ${ops || photos ? "has-unsent" : ""}`;
-    unsent.textContent = ops || photos ? t("status.unsent", { ops, photos }) : t("status.all_sent");
+    // The words say what the badge counts: "Đã gửi hết · 3 chờ trưởng đoàn duyệt", never a bare
+    // "Đã gửi hết" next to a number.
+    unsent.textContent = [ops || photos ? t("status.unsent", { ops, photos }) : t("status.all_sent"), ...notes].join(" · ");
     unsent.dataset.ops = String(ops);
     unsent.dataset.photos = String(photos);
     last.textContent = status.lastSuccessAt ? t("status.last_sync", { time: fmtTime(status.lastSuccessAt) }) : t("status.never_synced");
@@ -41,13 +44,30 @@ export function createStatusBar(root, { onSync, onToggleLanguage }) {
     language.textContent = getLanguage() === "vi" ? "English" : "Tiếng Việt";
     language.setAttribute("lang", getLanguage() === "vi" ? "en" : "vi");
     device.replaceChildren(t("status.device"));
-    if (rejected) {
-      badge.textContent = String(rejected);
-      badge.title = t("status.attention", { n: rejected });
+    const waiting = attentionTotal(status.counts);
+    if (waiting) {
+      badge.textContent = String(waiting);
+      device.title = `${t("status.attention", { n: waiting })}: ${notes.join(", ")}`;
       device.append(badge);
+    } else {
+      device.title = "";
     }
   }
   return { update };
+}
+
+/** How many entries the device page lists for the user: refused, late (for the leader), conflicts. */
+export function attentionTotal(counts) {
+  return (counts.rejected || 0) + (counts.late || 0) + (counts.conflicts || 0);
+}
+
+/** The attention counts in words, one phrase per kind that is not zero. */
+function attentionNotes(counts) {
+  return [
+    counts.rejected ? t("status.n_rejected", { n: counts.rejected }) : "",
+    counts.late ? t("status.n_late", { n: counts.late }) : "",
+    counts.conflicts ? t("status.n_conflicts", { n: counts.conflicts }) : "",
+  ].filter(Boolean);
 }
 
 /** The status's error in plain words, or "" when all is well. */
