@@ -285,9 +285,10 @@ export function listAssignments() {
 
 /** One inspection with everything its page shows, or null when the device does not have it. */
 export function loadInspection(id) {
-  return transaction(["assignments", "checklists", "observations", "photos", "outbox", "attention"], "readonly", async (s) => {
+  return transaction(["assignments", "checklists", "observations", "photos", "outbox", "attention", "session"], "readonly", async (s) => {
     const assignment = await request(s.assignments.get(id));
     if (!assignment) return null;
+    const session = await request(s.session.get("current"));
     const checklist = await request(s.checklists.get(assignment.inspection.checklist_version_id));
     const observations = await request(s.observations.index("inspection_id").getAll(id));
     const photos = (await request(s.photos.index("inspection_id").getAll(id))).map(withBlobs);
@@ -297,6 +298,7 @@ export function loadInspection(id) {
       assignment, checklist: checklist ? checklist.document : null,
       observations: new Map(observations.map((o) => [o.item_code, o])),
       photos, unsentItems: new Set(outbox.map((op) => op.item_code)), attention,
+      me: session && session.user ? session.user.id : null,
     };
   });
 }

@@ -36,7 +36,7 @@ export function createChecksPanel(page) {
     el.replaceChildren(
       h("summary", { class: checks.length ? (errors ? "has-errors" : "has-warnings") : "all-good" },
         h("strong", { text: t("checks.title") }), ` · ${summary}`),
-      checks.length ? h("ul", { class: "check-list" }, sortChecks(checks).map((check) => checkLine(page, check))) : null);
+      ...(checks.length ? [h("ul", { class: "check-list" }, sortChecks(checks).map((check) => checkLine(page, check)))] : []));
     el.open = wasOpen;
   }
   return { el, render };

@@ -18,7 +18,9 @@ export function editActions(page, ctx, { card, refresh }) {
           ctx.showError(isQuotaError(err) ? t("insp.save_no_space") : t("insp.save_failed"));
         });
       refresh();
-      card(code)?.update({ unsent: true, answered: page.cardState(code).answered });
+      // The card shows the new value at once (a tapped result stays pressed), online or not.
+      const state = page.cardState(code);
+      card(code)?.update({ obs: state.obs, unsent: true, answered: state.answered });
     },
     commit() {
       ctx.drafts.flush().then(() => ctx.afterSave(id)).catch(() => {});

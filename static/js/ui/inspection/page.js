@@ -37,6 +37,7 @@ export function inspectionPage(id, data, drafts) {
       page.photos = fresh.photos;
       page.unsentItems = fresh.unsentItems;
       page.attention = fresh.attention;
+      page.me = fresh.me ?? null;
     },
 
     /** Approved or signed: nothing can be changed any more. */
@@ -68,6 +69,9 @@ export function inspectionPage(id, data, drafts) {
       return {
         obs, photos, unsent: page.unsentItems.has(code), readOnly: page.readOnly(),
         attention: page.attention.filter((a) => a.item_code === code),
+        // Open conflicts on the item as the server last said (who keeps, who proposes).
+        disagreements: (page.assignment.conflicts || []).filter((c) => c.item_code === code),
+        me: page.me, team: page.assignment.inspection.team || [],
         ratio: item.kind === "ratio" ? computeRatio(item, countValues(checklist, page.observations), obs) : null,
         answered: isAnswered(item, obs, photos.length),
       };

@@ -40,7 +40,8 @@ export function photoControls(code, actions) {
       dataset: { uuid: photo.client_uuid, sha256: photo.sha256 || "" } },
       h("button", { type: "button", class: "thumb-open", attrs: { "aria-label": t("item.photo_open", { code }) },
         on: { click: () => actions.openPhoto && actions.openPhoto(photo) } }, picture),
-      h("span", { class: "thumb-status", text: light ? t("photo.done_light") : t(`photo.${photo.status}`) }));
+      h("span", { class: "thumb-status", text: light ? t("photo.done_light") : t(`photo.${photo.status}`) }),
+      photo.caption ? h("span", { class: "thumb-caption", text: photo.caption }) : null);
   }
 
   function destroy() {
