@@ -160,8 +160,10 @@ export async function renderDevice(root, ctx) {
       logoutMessage,
     ),
     h("section", { class: "card", id: "attention" },
-      h("h2", { text: t("device.attention_title", { n: refused.length }) }),
-      refused.length ? h("p", { class: "lead", text: t("device.attention_lead") }) : h("p", { text: t("device.attention_none") }),
+      // The same count as the header's badge: refused, kept for the leader, in conflict.
+      h("h2", { text: t("device.attention_title", { n: attention.length }) }),
+      refused.length ? h("p", { class: "lead", text: t("device.attention_lead") }) : null,
+      attention.length ? null : h("p", { text: t("device.attention_none") }),
       refused.length ? h("ul", { class: "attention-list" }, refused.map(describe)) : null,
       late.length ? h("h3", { text: t("device.late_title", { n: late.length }) }) : null,
       late.length ? h("ul", { class: "attention-list", id: "late-list" }, late.map(describe)) : null,

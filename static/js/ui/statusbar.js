@@ -42,8 +42,9 @@ export function createStatusBar(root, { onSync, onToggleLanguage }) {
     // The bar keeps one line: its words are short, the whole sentence is in the titles.
     error.title = error.textContent === t("status.err_offline_short") ? t("status.err_offline") : error.textContent;
     online.title = error.title;
-    root.classList.toggle("has-error", Boolean(error.textContent));
-    unsent.title = unsent.textContent;
+    // Words to show (an error, what waits for the leader) take the place of the last sync time.
+    root.classList.toggle("has-error", Boolean(error.textContent) || notes.length > 0);
+    unsent.title = `${unsent.textContent} · ${last.textContent}`;
     error.hidden = !error.textContent;
     syncButton.textContent = status.running ? t("status.syncing") : t("status.sync_now");
     syncButton.dataset.short = status.running ? t("status.syncing") : t("status.sync_short");
