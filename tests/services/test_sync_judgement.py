@@ -302,3 +302,13 @@ def test_the_assignments_answer_carries_open_conflicts_and_late_changes(disagree
     assert conflict["current"]["with"] == {"points": None, "note": None}
     assert (conflict["incoming"]["value"], conflict["incoming"]["with"]) == ("fail", {"note": "Không đạt"})
     assert entry["late_submissions"] == []
+
+
+def test_the_leader_sees_the_note_that_comes_with_a_proposal(disagreement, client, form_token):
+    run("inspector2", "b", [op(disagreement, "TC.02", {"result": "fail", "note": "Chưa niêm yết"})])
+    response = client.post("/login", data={"username": "leader", "password": "demo1234",
+                                           "csrf_token": form_token(client, "/login")})
+    assert response.status_code in (200, 302)
+    page = client.get(f"/inspections/{disagreement}").get_data(as_text=True)
+    assert "Đi kèm đề xuất (áp dụng cùng nếu chọn giá trị mới gửi):" in page
+    assert "note <b>Chưa niêm yết</b>" in page
