@@ -681,6 +681,7 @@ class _Batch:
 
         result = {"op_id": str(op_id), "status": status, "version": obs.version}
         if clashes:
+            self.conflict_items.add(key)  # teammates learn of the disagreement (feed "conflicts")
             result["conflicts"] = clashes
             # write() adds "folded" once it knows how many proposals each field holds
             self.conflict_results.extend(((inspection.id, item.code, name), result)

@@ -312,3 +312,14 @@ def test_the_leader_sees_the_note_that_comes_with_a_proposal(disagreement, clien
     page = client.get(f"/inspections/{disagreement}").get_data(as_text=True)
     assert "Đi kèm đề xuất (áp dụng cùng nếu chọn giá trị mới gửi):" in page
     assert "note <b>Chưa niêm yết</b>" in page
+
+
+def test_every_clash_tells_the_team_not_only_judgements(demo):
+    target = inspection().id
+    # The office entered 1081 for TTHC.20; a tablet that never saw it sends 1000.
+    [result] = run("inspector1", "a", [op(target, "TTHC.20", {"value": 1000})])
+    assert result["status"] == "conflict" and "held" not in result
+    [entry] = feed(target, "conflicts")
+    assert entry["data"]["item_code"] == "TTHC.20"
+    [shown] = entry["data"]["open"]
+    assert (shown["field"], shown["current"]["value"], shown["incoming"]["value"]) == ("value", 1081, 1000)
