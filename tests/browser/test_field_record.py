@@ -125,6 +125,16 @@ def test_a_disagreement_is_shown_to_both_and_goes_once_the_leader_decides(live_s
         # inspector1 says CDDH.05 passes (on the server first); inspector2, offline, says it
         # fails and explains why.
         go_to_item(kept, "CDDH.05").get_by_role("button", name="Đạt", exact=True).click()
+
+        def stored_result():
+            return db.session.scalar(select(Observation.result).where(
+                Observation.inspection_id == inspection_id, Observation.item_code == "CDDH.05"))
+
+        for _ in range(150):  # until the server has it (the save and the push are asynchronous)
+            if live_server.query(stored_result) == "pass":
+                break
+            kept.wait_for_timeout(100)
+        assert live_server.query(stored_result) == "pass"
         wait_unsent(kept, 0)
         card = go_to_item(proposer, "CDDH.05")
         card.get_by_role("button", name="Không đạt", exact=True).click()
@@ -240,12 +250,16 @@ def test_a_photo_is_captioned_and_deleted_until_approval(live_server, context, s
     picture.write_bytes(camera_jpeg(800, 600))
     card.locator("input[data-photo='gallery']").set_input_files(str(picture))
     card.locator("li.thumb").wait_for()
-    wait_unsent(page, 0, 0, timeout=20000)
 
     def photo_rows():
         return [(str(p.client_uuid), p.caption) for p in db.session.scalars(
             select(Photo).where(Photo.inspection_id == inspection_id))]
 
+    for _ in range(200):  # until the upload has completed on the server
+        if live_server.query(photo_rows):
+            break
+        page.wait_for_timeout(100)
+    wait_unsent(page, 0, 0, timeout=20000)
     [(client_uuid, caption)] = live_server.query(photo_rows)
     assert caption == ""
     # Caption it in the viewer (saved on the device, sent at the next sync).
