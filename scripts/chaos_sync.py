@@ -35,7 +35,9 @@ checks, reading the database directly: every op was recorded once and only once 
 and one change-feed entry per op); every edit is accounted for — it is the stored value (or was,
 until an edit made on top of it replaced it), or a Conflict keeps it, or the same device replaced
 it by a later edit; no value was ever overwritten by an edit made without seeing it unless a
-Conflict says so; no Conflict was recorded where there was no clash; every device ends with the
+Conflict says so; no Conflict was recorded where there was no clash; a writer's note or points
+never applied while its own result or points wait as a Conflict on the item (they are held in
+it, or taken back into it); every device ends with the
 server's values; every photo taken is stored exactly once with the bytes taken.
 """
 from __future__ import annotations
@@ -687,8 +689,18 @@ def verify(run: Run) -> dict:
     for c in conflicts:
         folded_of[(c.inspection_id, c.item_code, c.field)] += c.folded
     unkept = Counter()
+    # Judgements (issue 14): a writer's result or points waiting as a Conflict, by (item, writer).
+    proposals_of: dict[tuple, list] = defaultdict(list)
+    for c in conflicts:
+        if c.field in ("result", "points"):
+            incoming = c.incoming_value
+            proposals_of[(c.inspection_id, c.item_code,
+                          f"{incoming.get('by')}:{incoming.get('device')}")].append(c)
     for key, payloads in entries.items():
         fields: dict[str, tuple] = {}  # field -> (value, version it was set at, its writers)
+        # writer -> [(field, op id)] of its result/points proposals whose Conflict is kept (a
+        # kept Conflict existed from its op on: folding only removes ones in between)
+        proposed: dict[str, list] = defaultdict(list)
         for payload in payloads:
             op_id = payload.get("op_id")
             if op_id not in ops:
@@ -696,9 +708,30 @@ def verify(run: Run) -> dict:
                 continue
             op, mine = ops[op_id][1], writer[op_id]
             name, new = op.field, _norm(payload[op.field])
+            for reverted, meta in (payload.get("reverted") or {}).items():
+                # An explanation of this writer taken back into its Conflict: where it is now.
+                if mine not in fields.get(reverted, (None, 0, frozenset()))[2]:
+                    fail("explanation taken back", f"{op_id}: {reverted} was not {mine}'s")
+                fields[reverted] = (_norm(payload[reverted]), meta["version"],
+                                    frozenset(meta["by"]))
             value, set_at, writers = fields.get(name, (None, 0, frozenset()))
             clash = op.base_version < set_at and mine not in writers and value != _norm(op.value)
+            waits = [f for f, _ in proposed[mine]
+                     if mine not in fields.get(f, (None, 0, frozenset()))[2]]
+            if name in payload.get("held", []):
+                # It waits with this writer's result or points in conflict on the item.
+                if new != value:
+                    fail("held but applied", f"{op_id}: {name} became {new!r}")
+                if not proposals_of.get(key + (mine,)) and not any(
+                        folded_of[key + (f,)] for f in ("result", "points")):
+                    fail("held without its conflict", f"{op_id}: no Conflict of {mine} on {key}")
+                continue
+            if name in ("points", "note") and waits and new == _norm(op.value) != value:
+                fail("explanation applied while its result waits",
+                     f"{op_id}: {name}={op.value!r} while {waits} of {mine} wait")
             if name in payload.get("conflicts", []):
+                if name in ("result", "points") and (op_id, name) in conflict_of:
+                    proposed[mine].append((name, op_id))
                 walked_conflicts.add((op_id, name))
                 conflict = conflict_of.get((op_id, name))
                 if conflict is None:
@@ -777,8 +810,11 @@ def verify(run: Run) -> dict:
         "ops recorded": dict(sorted(Counter(row.status for row in recorded.values()).items())),
         "answers received": dict(sorted(answers.items())),
         "conflicts": len(conflicts),
-        "superseded fields": sum(len(p.get("superseded",
-                                           [])) for ps in entries.values() for p in ps),
+        "superseded fields": sum(len(p.get("superseded", []))
+                                 for ps in entries.values() for p in ps),
+        "held fields": sum(len(p.get("held", [])) for ps in entries.values() for p in ps),
+        "explanations taken back": sum(len(p.get("reverted") or {}) for ps in entries.values()
+                                       for p in ps),
         "photos taken": len(taken),
         "photos stored": len(photos),
         "lost": sum(kinds[k] for k in LOSSES),

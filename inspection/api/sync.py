@@ -54,14 +54,18 @@ class Push(MethodView):
     @blp.alt_response(422, schema="Error", description="Malformed body")
     @commits
     def post(self):
-        """Apply a device's ops (observation.set), one result per op in the same order
+        """Apply a device's ops, one result per op in the same order
+
+        Op types: `observation.set`, `photo.caption`, `photo.delete` (DESIGN §4).
 
         Status per op: `applied`, `merged` (older base, no field clash), `conflict` (a field
-        clashed: both values kept as a Conflict, the other fields applied), `duplicate` (op_id
-        seen before: nothing changes) or `rejected` with `reason` `not_found`, `forbidden`,
-        `unknown_item`, `invalid_field` (with `message`) or `locked` (the inspection is approved
-        or signed: the op is kept as a late submission for the leader). One bad op never fails
-        the batch; a malformed body is 422; more than 500 ops is 413.
+        clashed: both values kept as a Conflict, the other fields applied — except the fields
+        of the same judgement, result, points and note, which wait in the Conflict: `held`),
+        `duplicate` (op_id seen before: nothing changes) or `rejected` with `reason`
+        `not_found`, `forbidden`, `unknown_item`, `invalid_field` (with `message`), `locked`
+        (the inspection is approved or signed: the op is kept as a late submission for the
+        leader), `photo_not_found` or `photo_locked` (photos are final once approved). One bad
+        op never fails the batch; a malformed body is 422; more than 500 ops is 413.
         """
         # Parsed here rather than with @blp.arguments: the hand-checked fast path of load_push
         # keeps validation out of the way of throughput (see scripts/bench_sync.py).

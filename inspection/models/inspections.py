@@ -236,6 +236,7 @@ class Photo(db.Model):
     """A photo taken as evidence; the file is stored by its SHA-256."""
 
     __tablename__ = "photos"
+    CAPTION_LIMIT = 2000  # characters of a caption (the upload and the sync op refuse more)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_uuid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)

@@ -8,9 +8,10 @@ from ..models.base import MAX_BIG, MAX_ID, iso_utc
 from .common import UnitSchema, UserSchema
 
 MAX_OPS = 500  # ops in one push; more is refused whole (413), the device sends smaller batches
-OP_TYPES = ("observation.set",)
+OP_TYPES = ("observation.set", "photo.caption", "photo.delete")
 OP_STATUSES = ("applied", "merged", "conflict", "duplicate", "rejected")
-REJECT_REASONS = ("not_found", "forbidden", "unknown_item", "invalid_field", "locked")
+REJECT_REASONS = ("not_found", "forbidden", "unknown_item", "invalid_field", "locked",
+                  "photo_locked", "photo_not_found")
 
 
 class TooManyOps(Exception):
@@ -32,14 +33,16 @@ class OpSchema(ma.Schema):
     type = ma.fields.String(required=True, validate=ma.validate.OneOf(OP_TYPES))
     inspection_id = ma.fields.Integer(required=True, strict=True,
                                       validate=ma.validate.Range(min=1, max=MAX_ID))
-    item_code = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
+    item_code = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100),
+                                 metadata={"description": "The item (for photo ops: the photo's)"})
     base_version = ma.fields.Integer(
         required=True, strict=True, validate=ma.validate.Range(min=0, max=MAX_ID),
         metadata={"description": "The observation version the device edited from (0: none)"})
     fields = ma.fields.Dict(
         keys=ma.fields.String(), required=True,
-        metadata={"description": "Any of result (pass|partial|fail|na), points, value, text, "
-                                 "note; null clears a field"})
+        metadata={"description": "observation.set: any of result (pass|partial|fail|na), points, "
+                                 "value, text, note; null clears a field. photo.caption: "
+                                 "{photo: client UUID, caption}; photo.delete: {photo}"})
     at = ma.fields.DateTime(required=True,
                             metadata={"description": "When the edit was made (ISO 8601)"})
 
@@ -116,6 +119,10 @@ class OpResultSchema(ma.Schema):
     folded = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), metadata={
         "description": "Per field in conflict: how many earlier proposals for it are folded "
                        "(only the first and the latest few are kept for the leader)"})
+    held = ma.fields.List(ma.fields.String(), metadata={
+        "description": "Fields of the same judgement (result, points, note) not applied because "
+                       "this writer's result or points wait as a Conflict: they wait in it and "
+                       "the leader's decision applies them together (status conflict)"})
     superseded = ma.fields.List(ma.fields.String(), metadata={
         "description": "Fields not written because the same device had already set them with a "
                        "later edit that arrived first (status merged)"})
@@ -141,8 +148,11 @@ class PullArgsSchema(ma.Schema):
 
 class ChangeSchema(ma.Schema):
     cursor = ma.fields.Integer(required=True)
-    kind = ma.fields.String(required=True,
-                            metadata={"enum": ["observation", "photo", "inspection"]})
+    kind = ma.fields.String(required=True, metadata={
+        "enum": ["observation", "photo", "inspection", "conflicts", "late_submission"],
+        "description": "photo data with `deleted: true` when a photo was deleted; conflicts: "
+                       "{item_code, open: [Conflict]} (what is open on the item now); "
+                       "late_submission: {op_id, item_code, status} once the leader decided"})
     inspection_id = ma.fields.Integer(required=True)
     data = ma.fields.Dict(required=True)
 
@@ -228,11 +238,39 @@ class PreviousRecommendationSchema(ma.Schema):
     item_codes = ma.fields.List(ma.fields.String())
 
 
+class ConflictSideSchema(ma.Schema):
+    value = ma.fields.Raw(allow_none=True)
+    by = ma.fields.Integer(allow_none=True, metadata={"description": "User id"})
+    at = ma.fields.String(allow_none=True)
+    with_ = ma.fields.Dict(data_key="with", attribute="with", metadata={
+        "description": "The other fields of the judgement on this side (e.g. the note)"})
+
+
+class OpenConflictSchema(ma.Schema):
+    id = ma.fields.Integer()
+    item_code = ma.fields.String()
+    field = ma.fields.String()
+    current = ma.fields.Nested(ConflictSideSchema, metadata={"description": "The value kept"})
+    incoming = ma.fields.Nested(ConflictSideSchema, metadata={"description": "The value proposed"})
+    folded = ma.fields.Integer()
+
+
+class LateSubmissionDataSchema(ma.Schema):
+    op_id = ma.fields.String()
+    item_code = ma.fields.String(allow_none=True)
+    fields = ma.fields.Dict()
+    received_at = ma.fields.String(allow_none=True)
+
+
 class AssignmentSchema(ma.Schema):
     inspection = ma.fields.Nested(AssignmentInspectionSchema)
     observations = ma.fields.List(ma.fields.Nested(ObservationDataSchema))
     photos = ma.fields.List(ma.fields.Nested(PhotoDataSchema))
     previous_recommendations = ma.fields.List(ma.fields.Nested(PreviousRecommendationSchema))
+    conflicts = ma.fields.List(ma.fields.Nested(OpenConflictSchema), metadata={
+        "description": "Open Conflicts (the leader has not decided yet)"})
+    late_submissions = ma.fields.List(ma.fields.Nested(LateSubmissionDataSchema), metadata={
+        "description": "Changes that arrived after approval, waiting for the leader"})
     cursor = ma.fields.Integer(metadata={"description": "Latest change-feed cursor of this "
                                                         "inspection"})
 

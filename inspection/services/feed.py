@@ -12,12 +12,14 @@ order. ``log_change`` writes one entry.
 """
 from __future__ import annotations
 
+from collections import defaultdict
+
 from sqlalchemy import event, select, text
 
 from ..errors import NotFound
 from ..extensions import db
-from ..models import ChangeLog, Inspection, Role, User
-from ..models.base import utcnow
+from ..models import ChangeLog, Conflict, Inspection, LateSubmission, Role, User
+from ..models.base import iso_utc, utcnow
 from .access import inspections_query
 
 PULL_LIMIT = 500
@@ -84,3 +86,83 @@ def pull_changes(user: User, since: int = 0, inspection_id: int | None = None,
                 "data": row.payload} for row in rows[:limit]]
     return {"changes": changes, "cursor": changes[-1]["cursor"] if changes else since,
             "more": len(rows) > limit}
+
+
+# ---------------------------------------------------------------------------------------------
+# Conflicts and late submissions as devices see them (assignments and the change feed)
+
+
+def conflict_data(row) -> dict:
+    """An open Conflict as devices see it: the item and field, the value kept (``current``) and
+    the value proposed (``incoming``), each with who (user id) and the fields of the same
+    judgement that go with it (``with``: e.g. the note that explains a result)."""
+    current, incoming = row.current_value or {}, row.incoming_value or {}
+    return {"id": row.id, "item_code": row.item_code, "field": row.field,
+            "current": {"value": current.get("value"), "by": current.get("by"),
+                        "with": current.get("with") or {}},
+            "incoming": {"value": incoming.get("value"), "by": incoming.get("by"),
+                         "at": incoming.get("at"), "with": incoming.get("with") or {}},
+            "folded": row.folded or 0}
+
+
+def open_conflicts_data(inspection_ids, item_codes=None) -> dict[int, list[dict]]:
+    """The open Conflicts of inspections (optionally of some items only), by inspection id."""
+    table = Conflict.__table__.c
+    query = (select(table.id, table.inspection_id, table.item_code, table.field,
+                    table.current_value, table.incoming_value, table.folded)
+             .where(table.inspection_id.in_(sorted(set(inspection_ids))),
+                    table.resolved_at.is_(None)).order_by(table.id))
+    if item_codes is not None:
+        query = query.where(table.item_code.in_(sorted(set(item_codes))))
+    found: dict[int, list[dict]] = defaultdict(list)
+    for row in db.session.connection().execute(query):
+        found[row.inspection_id].append(conflict_data(row))
+    return found
+
+
+def pending_late_data(inspection_ids) -> dict[int, list[dict]]:
+    """Changes that arrived after approval and wait for the leader, by inspection id."""
+    table = LateSubmission.__table__.c
+    found: dict[int, list[dict]] = defaultdict(list)
+    for row in db.session.connection().execute(
+            select(table.op_id, table.inspection_id, table.payload, table.received_at)
+            .where(table.inspection_id.in_(sorted(set(inspection_ids))),
+                   table.status == "pending").order_by(table.id)):
+        found[row.inspection_id].append({
+            "op_id": str(row.op_id), "item_code": (row.payload or {}).get("item_code"),
+            "fields": (row.payload or {}).get("fields") or {},
+            "received_at": iso_utc(row.received_at)})
+    return found
+
+
+def conflict_changes(items, author_id: int | None) -> list[dict]:
+    """Change-feed rows saying which Conflicts are open now on each (inspection, item): devices
+    replace what they know of the item's conflicts with ``open`` (an empty list: all settled)."""
+    items = sorted(set(items))
+    by_inspection: dict[int, set[str]] = defaultdict(set)
+    for inspection_id, item_code in items:
+        by_inspection[inspection_id].add(item_code)
+    rows = []
+    for inspection_id, codes in by_inspection.items():
+        found = open_conflicts_data([inspection_id], codes).get(inspection_id, [])
+        for code in sorted(codes):
+            rows.append({"inspection_id": inspection_id, "kind": "conflicts",
+                         "author_id": author_id,
+                         "payload": {"item_code": code,
+                                     "open": [c for c in found if c["item_code"] == code]}})
+    return rows
+
+
+def log_conflicts_settled(inspection_id: int, item_code: str, author: User | None) -> None:
+    """After the leader's decision on a Conflict: tell devices what is still open on the item,
+    so tablets stop showing the flag at their next sync."""
+    db.session.flush()
+    log_changes(conflict_changes([(inspection_id, item_code)], author.id if author else None))
+
+
+def log_late_decided(late: LateSubmission, author: User | None) -> None:
+    """After the leader accepted or dismissed a late change: tell devices (its author's tablet
+    drops the entry it kept for it)."""
+    log_change(late.inspection_id, "late_submission",
+               {"op_id": str(late.op_id), "item_code": (late.payload or {}).get("item_code"),
+                "status": str(late.status)}, author.id if author else None)

@@ -54,7 +54,7 @@ READ_CHUNK = 64 * 1024
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 SHA256_HEX = re.compile(r"^[0-9a-fA-F]{64}$")
 METADATA_KEY = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
-CAPTION_LIMIT = 2000
+CAPTION_LIMIT = Photo.CAPTION_LIMIT
 
 
 def max_bytes() -> int:

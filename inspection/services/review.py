@@ -24,6 +24,7 @@ from ..models.base import utcnow
 from . import audit
 from .access import is_trip_leader, require
 from .evaluation import evaluate_inspection
+from .feed import log_conflicts_settled, log_late_decided
 from .observations import FieldError, StaleObservation, record_observation
 from .text import clean_text
 
@@ -99,9 +100,10 @@ def approval_blockers(inspection: Inspection) -> list[dict]:
 
 
 def _set_field(inspection: Inspection, item_code: str, field: str, value, user: User,
-               expected_version: int | None = None):
+               expected_version: int | None = None, also: dict | None = None):
     try:
-        return record_observation(inspection, item_code, {field: value}, user, expected_version)
+        return record_observation(inspection, item_code, {**(also or {}), field: value}, user,
+                                  expected_version)
     except FieldError as exc:
         raise ValidationFailed(f"Giá trị không hợp lệ: {exc}", f"Invalid value: {exc}",
                                {field: [str(exc)]}) from exc
@@ -122,8 +124,10 @@ def resolve_conflict(conflict: Conflict, user: User, choice: str, custom=None) -
     if choice == "current":
         value = conflict.current_value.get("value")
     elif choice == "incoming":
+        # The proposal's note or points (held with it, see services.sync JUDGEMENT) go with it.
         value = conflict.incoming_value.get("value")
-        _set_field(inspection, conflict.item_code, conflict.field, value, user)
+        _set_field(inspection, conflict.item_code, conflict.field, value, user,
+                   also=conflict.incoming_value.get("with"))
     elif choice == "custom":
         value = _parse_value(conflict.field, custom)
         _set_field(inspection, conflict.item_code, conflict.field, value, user)
@@ -133,6 +137,24 @@ def resolve_conflict(conflict: Conflict, user: User, choice: str, custom=None) -
     conflict.resolved_by_id = user.id
     conflict.resolution = {"choice": choice, "value": value}
     audit.record("conflict.resolve", conflict, user, choice=choice)
+    settle_same_judgement(conflict, user, choice)
+    log_conflicts_settled(conflict.inspection_id, conflict.item_code, user)
+
+
+def settle_same_judgement(conflict: Conflict, user: User, choice: str) -> None:
+    """A proposal whose result and points (or note) clashed together is one judgement: deciding
+    its result or points decides the others the same way (keeping the current values, or taking the
+    proposal's, which the decision already applied with it)."""
+    if conflict.field not in ("result", "points") or choice == "custom":
+        return
+    for other in db.session.scalars(select(Conflict).where(
+            Conflict.incoming_op_id == conflict.incoming_op_id, Conflict.id != conflict.id,
+            Conflict.field.in_(("result", "points", "note")), Conflict.resolved_at.is_(None))):
+        other.resolved_at = conflict.resolved_at
+        other.resolved_by_id = user.id
+        value = (other.current_value if choice == "current" else other.incoming_value).get("value")
+        other.resolution = {"choice": choice, "value": value, "with_conflict": conflict.id}
+        audit.record("conflict.resolve", other, user, choice=choice, with_conflict=conflict.id)
 
 
 def _parse_value(field: str, raw):
@@ -164,6 +186,7 @@ def decide_late_submission(late: LateSubmission, user: User, accept: bool) -> No
     else:
         late.dismiss(user.id)
     audit.record(f"late_submission.{late.status}", late, user)
+    log_late_decided(late, user)
 
 
 def set_observation(inspection: Inspection, user: User, item_code: str, field: str, raw,

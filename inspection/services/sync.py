@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, func, select, tuple_
+from sqlalchemy import bindparam, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -66,19 +66,29 @@ from ..models import (
     Role,
     Trip,
     TripMember,
+    Upload,
     User,
     unit_merges,
 )
 from ..models.base import VIETNAM, utcnow
 from ..models.checklists import VersionStatus
-from .access import can_edit, can_view
-from .feed import log_changes
+from . import audit
+from .access import can_edit, can_view, is_trip_leader
+from .feed import conflict_changes, log_changes, open_conflicts_data, pending_late_data
 from .observations import FieldError, clean_fields
 from .score_snapshots import refresh_scores
-from .text import bad_character
+from .text import bad_character, clean_text
 from .workflow import transition_inspection
 
+PHOTO_OP_TYPES = ("photo.caption", "photo.delete")
 FIELDS = Observation.FIELDS
+# A result and what explains it are one judgement: while a writer's result (or points) waits as
+# a Conflict, that writer's points and note for the item wait with it (held in the Conflict), and
+# the leader's decision applies them together (DESIGN §4, "judgements").
+JUDGEMENT = ("result", "points", "note")
+# Fields whose value before a writer's run of edits is remembered (field_versions "prev"), so an
+# explanation applied just before its result clashed can be taken back into the Conflict.
+EXPLANATIONS = ("points", "note")
 MAX_AGREEING_WRITERS = 20
 # Open Conflicts kept per observation field: the first and the latest few. Proposals in between
 # are folded (counted on the first), so devices that disagree for days cannot grow a page
@@ -90,6 +100,8 @@ REJECT_MESSAGES = {
     "forbidden": "Chỉ thành viên đoàn kiểm tra mới được ghi kết quả.",
     "unknown_item": "Không có tiêu chí '{item_code}' trong danh mục của cuộc kiểm tra.",
     "locked": "Cuộc kiểm tra đã được duyệt hoặc ký: thay đổi được lưu để trưởng đoàn xem xét.",
+    "photo_locked": "Cuộc kiểm tra đã được duyệt hoặc ký: không sửa hay xoá ảnh được nữa.",
+    "photo_not_found": "Không tìm thấy ảnh này trong cuộc kiểm tra (có thể đã bị xoá).",
 }
 
 
@@ -197,6 +209,8 @@ def assignments_for(user: User) -> dict:
         photos[photo.inspection_id].append(photo_data(photo))
 
     previous = _previous_recommendations(inspections)
+    conflicts = open_conflicts_data(ids)
+    late = pending_late_data(ids)
 
     for inspection in inspections:
         trip = inspection.trip
@@ -220,6 +234,8 @@ def assignments_for(user: User) -> dict:
             "observations": list(inspection.observations),  # dumped by ObservationDataSchema
             "photos": photos.get(inspection.id, []),
             "previous_recommendations": previous.get(inspection.id, []),
+            "conflicts": conflicts.get(inspection.id, []),
+            "late_submissions": late.get(inspection.id, []),
             "cursor": cursors.get(inspection.id) or 0,
         })
     return result
@@ -338,6 +354,9 @@ class _Batch:
         self.late_rows: list[dict] = []
         self.touched: dict[tuple[int, str], _ObsState] = {}
         self.changed_inspections: set[int] = set()  # whose scored values changed
+        # Held fields added to a waiting proposal: (its op id, field) -> its new incoming_value.
+        self.proposal_updates: dict[tuple[uuid.UUID, str], dict] = {}
+        self.conflict_items: set[tuple[int, str]] = set()  # items whose open Conflicts changed
 
     # -- loading ------------------------------------------------------------------------
     def lock(self) -> None:
@@ -367,15 +386,30 @@ class _Batch:
         connection = db.session.connection()
         table = Observation.__table__.c
         self.observations: dict[tuple[int, str], _ObsState] = {}
-        if self.inspections:
+        # Open proposals of a result or points, by (inspection, item, writer): what the writer
+        # sends for the same judgement meanwhile waits with them (see _judgement).
+        self.proposals: dict[tuple[int, str, str], list[dict]] = defaultdict(list)
+        keys = sorted({(op["inspection_id"], op["item_code"]) for op in self.ops
+                       if op["type"] == "observation.set"
+                       and op["inspection_id"] in self.inspections
+                       and bad_character(op["item_code"]) is None})  # rejected in apply()
+        if keys:
+            conflicts = Conflict.__table__.c
+            for row in connection.execute(
+                    select(conflicts.inspection_id, conflicts.item_code, conflicts.field,
+                           conflicts.incoming_op_id, conflicts.incoming_value)
+                    .where(tuple_(conflicts.inspection_id, conflicts.item_code).in_(keys),
+                           conflicts.resolved_at.is_(None),
+                           conflicts.field.in_(("result", "points"))).order_by(conflicts.id)):
+                incoming = dict(row.incoming_value or {})
+                writer = writer_key(incoming.get("by"), incoming.get("device"))
+                self.proposals[(row.inspection_id, row.item_code, writer)].append(
+                    {"op_id": row.incoming_op_id, "field": row.field, "incoming": incoming})
             for row in connection.execute(select(
                     table.id, table.inspection_id, table.item_code,
                     *(table[name] for name in FIELDS), table.version, table.field_versions,
                     table.updated_by_id, table.updated_at,
-            ).where(tuple_(table.inspection_id, table.item_code).in_(sorted(
-                    {(op["inspection_id"], op["item_code"]) for op in self.ops
-                     if op["inspection_id"] in self.inspections
-                     and bad_character(op["item_code"]) is None})))):  # rejected in apply()
+            ).where(tuple_(table.inspection_id, table.item_code).in_(keys))):
                 self.observations[(row.inspection_id, row.item_code)] = _ObsState(
                     inspection_id=row.inspection_id, item_code=row.item_code, id=row.id,
                     values={name: getattr(row, name) for name in FIELDS}, version=row.version,
@@ -407,6 +441,8 @@ class _Batch:
         if (bad := bad_character(op["item_code"])) is not None:
             return self._reject(op, inspection, "invalid_field",
                                 f"'item_code' chứa ký tự không hợp lệ U+{ord(bad):04X}")
+        if op["type"] in PHOTO_OP_TYPES:
+            return self._apply_photo(op, inspection)
         item = self.items[inspection.checklist_version_id].get(op["item_code"])
         if item is None:
             return self._reject(op, inspection, "unknown_item")
@@ -466,37 +502,171 @@ class _Batch:
                         obs.dirty = True
                 else:
                     changed[name] = value
-            status = "conflict" if clashes else ("merged" if stale or superseded else "applied")
-        if changed or created:
+        held, reverted = ({}, {}) if created else self._judgement(
+            op_id, inspection.id, item.code, obs, base, cleaned, clashes, changed)
+        if not created:
+            status = ("conflict" if clashes or held
+                      else "merged" if stale or superseded else "applied")
+        if changed or created or reverted:
             obs.version += 1
             for name, value in changed.items():
+                before, meta = obs.values[name], obs.field_versions.get(name)
                 obs.values[name] = value
                 obs.field_versions[name] = {"version": obs.version, "by": [self.writer]}
                 if op_at is not None:
                     obs.field_versions[name]["at"] = op_at.isoformat()
+                if name in EXPLANATIONS and not created:
+                    obs.field_versions[name]["prev"] = self._prev(before, meta)
+            for name, prev in reverted.items():
+                # Back to the value it had before this writer's explanation (which now waits
+                # in the writer's Conflict): set at that version, by those writers.
+                obs.values[name] = prev.get("value")
+                obs.field_versions[name] = {"version": int(prev.get("version") or 0),
+                                            "by": list(prev.get("by") or [])}
             obs.updated_by_id = self.user_id
             obs.updated_at = self.now
             obs.dirty = True
-            if changed.keys() - {"note"}:  # a note alone does not change the score
+            if (changed.keys() | reverted.keys()) - {"note"}:  # a note alone does not score
                 self.changed_inspections.add(inspection.id)
         self.touched[key] = obs
 
         result = {"op_id": str(op_id), "status": status, "version": obs.version}
         if clashes:
+            self.conflict_items.add(key)  # teammates learn of the disagreement (feed "conflicts")
             result["conflicts"] = clashes
             # write() adds "folded" once it knows how many proposals each field holds
             self.conflict_results.extend(((inspection.id, item.code, name), result)
                                          for name in clashes)
+        if held:
+            result["held"] = sorted(held)
         if superseded:
             result["superseded"] = superseded
         payload = {**obs.payload(self.now, self.now_iso), "device_id": self.device_id,
                    "op_id": result["op_id"]}
         if clashes:
             payload["conflicts"] = clashes
+        if held:
+            payload["held"] = sorted(held)
+        if reverted:
+            payload["reverted"] = {name: obs.field_versions[name] for name in reverted}
         if superseded:
             payload["superseded"] = superseded
         self.change_rows.append({"inspection_id": inspection.id, "kind": "observation",
                                  "payload": payload, "author_id": self.user_id})
+        self._remember(op, inspection, result)
+        return result
+
+    def _judgement(self, op_id: uuid.UUID, inspection_id: int, item_code: str, obs: _ObsState,
+                   base: int, cleaned: dict, clashes: list[str],
+                   changed: dict) -> tuple[dict, dict]:
+        """Keep a result and the points or note that explain it together (JUDGEMENT).
+
+        When this op's result or points clash, its other judgement fields are not applied but
+        held in the Conflict (with the kept side's values, so the leader sees both), and an
+        explanation this writer applied after its base is taken back into the Conflict too
+        (``reverted``: the field returns to its value before the writer's edits). When this
+        writer already has a result or points waiting as a Conflict on the item (and its value
+        is not the one stored), the judgement fields it sends now wait with that proposal.
+        Returns (held fields {name: value}, reverted fields {name: previous meta}); ``changed``
+        loses the held fields.
+        """
+        held: dict = {}
+        reverted: dict = {}
+        clashing = [name for name in clashes if name in ("result", "points")]
+        waiting = [p for p in self.proposals.get((inspection_id, item_code, self.writer), [])
+                   if self.writer not in field_meta(obs.field_versions, p["field"])[1]]
+        if not clashing and not waiting:
+            return held, reverted
+        for name in JUDGEMENT:
+            if name in changed:
+                held[name] = changed.pop(name)
+        if clashing:
+            for name in EXPLANATIONS:
+                meta = obs.field_versions.get(name)
+                version, by = field_meta(obs.field_versions, name)
+                if (name not in cleaned and name not in clashes and isinstance(meta, dict)
+                        and isinstance(meta.get("prev"), dict) and version > base
+                        and by and by[0] == self.writer):
+                    held[name] = obs.values[name]
+                    reverted[name] = meta["prev"]
+            rows = self.conflict_rows[-len(clashes):]
+            for row in rows:
+                if row["field"] not in ("result", "points"):
+                    continue
+                others = {r["field"]: r["incoming_value"]["value"] for r in rows
+                          if r["field"] in JUDGEMENT and r is not row}
+                row["incoming_value"]["with"] = {**held, **others}
+                row["current_value"]["with"] = {
+                    name: (reverted[name].get("value") if name in reverted else obs.values[name])
+                    for name in JUDGEMENT if name != row["field"]}
+                self.proposals[(inspection_id, item_code, self.writer)].append(
+                    {"op_id": op_id, "field": row["field"], "incoming": row["incoming_value"]})
+        elif held:
+            for proposal in waiting:
+                proposal["incoming"]["with"] = {**(proposal["incoming"].get("with") or {}), **held}
+                self.proposal_updates[(proposal["op_id"], proposal["field"])] = proposal["incoming"]
+        if held or clashing:
+            self.conflict_items.add((inspection_id, item_code))
+        return held, reverted
+
+    def _prev(self, before, meta) -> dict:
+        """What to remember of a field's value before this writer changed it: the value before
+        the writer's whole run of edits (a second edit keeps the first one's ``prev``)."""
+        version, by = field_meta({"f": meta} if meta is not None else {}, "f")
+        if (isinstance(meta, dict) and by and by[0] == self.writer
+                and isinstance(meta.get("prev"), dict)):
+            return meta["prev"]
+        return {"value": before, "version": version, "by": by}
+
+    def _apply_photo(self, op: dict, inspection: Inspection) -> dict:
+        """photo.caption {fields: {photo: client UUID, caption}} and photo.delete {fields:
+        {photo}}: by the photo's author or the trip's leader, until the inspection is approved.
+        A deletion is audited with the photo's metadata (the file stays in the store)."""
+        try:
+            client_uuid = uuid.UUID(str(op["fields"].get("photo")))
+        except ValueError:
+            return self._reject(op, inspection, "invalid_field",
+                                "'photo' phải là mã (UUID) của ảnh")
+        photo = db.session.scalar(select(Photo).where(Photo.client_uuid == client_uuid,
+                                                      Photo.inspection_id == inspection.id))
+        deleting = op["type"] == "photo.delete"
+        if photo is None:
+            if deleting:  # already deleted (another device, an earlier try): nothing left to do
+                return self._photo_done(op, inspection, None)
+            return self._reject(op, inspection, "photo_not_found")
+        if inspection.is_locked:
+            return self._reject(op, inspection, "photo_locked")
+        if photo.author_id != self.user_id and not is_trip_leader(self.user, inspection.trip):
+            return self._reject(op, inspection, "forbidden",
+                                "Chỉ người chụp ảnh hoặc trưởng đoàn mới được sửa hay xoá ảnh.")
+        if deleting:
+            audit.record("photo.delete", photo, self.user, device_id=self.device_id,
+                         client_uuid=str(photo.client_uuid), item_code=photo.item_code,
+                         sha256=photo.sha256, caption=photo.caption, author_id=photo.author_id,
+                         captured_at=_iso(photo.captured_at))
+            payload = {"id": photo.id, "client_uuid": str(photo.client_uuid),
+                       "item_code": photo.item_code, "deleted": True}
+            db.session.execute(
+                update(Upload).where(Upload.photo_id == photo.id).values(photo_id=None))
+            db.session.delete(photo)
+        else:
+            try:
+                caption = _clean_caption(op["fields"].get("caption"))
+            except FieldError as exc:
+                return self._reject(op, inspection, "invalid_field", str(exc))
+            audit.record("photo.caption", photo, self.user, device_id=self.device_id,
+                         before=photo.caption, after=caption)
+            photo.caption = caption
+            payload = photo_data(photo)
+        return self._photo_done(op, inspection, payload)
+
+    def _photo_done(self, op: dict, inspection: Inspection, payload: dict | None) -> dict:
+        result = {"op_id": str(op["op_id"]), "status": "applied"}
+        if payload is not None:
+            self.change_rows.append({"inspection_id": inspection.id, "kind": "photo",
+                                     "payload": {**payload, "op_id": result["op_id"]},
+                                     "author_id": self.user_id})
+            self.changed_inspections.add(inspection.id)  # photos count for photo items
         self._remember(op, inspection, result)
         return result
 
@@ -526,7 +696,7 @@ class _Batch:
         if user_id != self.user_id:  # another account's op: say nothing about it
             return result
         result["original_status"] = original.get("status")
-        for key in ("version", "reason", "message", "conflicts", "superseded"):
+        for key in ("version", "reason", "message", "conflicts", "held", "superseded"):
             if original.get(key) is not None:
                 result[key] = original[key]
         return result
@@ -561,8 +731,18 @@ class _Batch:
         if self.conflict_rows:
             session.execute(Conflict.__table__.insert(), self.conflict_rows)
             _fold_conflicts({key for key, _ in self.conflict_results})
+        if self.proposal_updates:
+            table = Conflict.__table__
+            session.connection().execute(
+                table.update().where(table.c.incoming_op_id == bindparam("_op"),
+                                     table.c.field == bindparam("_field"))
+                .values(incoming_value=bindparam("_value")),
+                [{"_op": op_id, "_field": name, "_value": value}
+                 for (op_id, name), value in self.proposal_updates.items()])
         if self.late_rows:
             session.execute(LateSubmission.__table__.insert(), self.late_rows)
+        if self.conflict_items:
+            self.change_rows.extend(conflict_changes(self.conflict_items, self.user_id))
         log_changes(self.change_rows)
         self._reset_pending()
 
@@ -617,6 +797,19 @@ def _fold_conflicts(keys) -> None:
         connection.execute(table.delete().where(table.c.id.in_(drop)))
         connection.execute(table.update().where(table.c.id == bindparam("_id"))
                            .values(folded=bindparam("_folded")), firsts)
+
+
+def _clean_caption(value) -> str:
+    """A photo caption as stored (raises FieldError with a message for people)."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise FieldError("'caption' phải là chuỗi ký tự")
+    if len(value) > Photo.CAPTION_LIMIT:
+        raise FieldError(f"chú thích ảnh dài quá {Photo.CAPTION_LIMIT} ký tự")
+    if (bad := bad_character(value)) is not None:
+        raise FieldError(f"chú thích ảnh chứa ký tự không hợp lệ U+{ord(bad):04X}; hãy gõ lại")
+    return clean_text(value).strip()
 
 
 @dataclass(frozen=True)

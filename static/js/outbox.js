@@ -91,6 +91,37 @@ export function takeBatch(limit = 100) {
   });
 }
 
+/**
+ * What an attention entry is for the user: "rejected" (refused: unsent, export before
+ * dismissing), "late" (sent after approval: the server kept it for the leader; entries stored
+ * before this kind existed are "rejected" with reason "locked"), "conflict" or "photo".
+ */
+export function attentionKind(entry) {
+  if (entry.kind === "late" || (entry.kind === "rejected" && entry.reason === "locked")) return "late";
+  return entry.kind;
+}
+
+/**
+ * Queue a photo op (DESIGN §4 "Photo ops") inside an open transaction with the outbox: type
+ * "photo.caption" (extra {caption}) or "photo.delete". A caption op not yet sent takes the new
+ * caption (one op per photo, as saveField coalesces typing).
+ */
+export async function addPhotoOp(s, photo, type, extra = {}, at = new Date().toISOString()) {
+  const itemCode = photo.item_code || "photo";
+  const field = `${type}:${photo.client_uuid}`;
+  const fields = { photo: photo.client_uuid, ...extra };
+  const cursor = await request(s.outbox.index("field").openCursor(
+    IDBKeyRange.only([photo.inspection_id, itemCode, field]), "prev"));
+  if (cursor && !cursor.value.attempts) {
+    await request(cursor.update({ ...cursor.value, fields, at }));
+    return;
+  }
+  await request(s.outbox.add({
+    op_id: newId(), type, inspection_id: photo.inspection_id, item_code: itemCode, field,
+    base_version: 0, fields, at, attempts: 0,
+  }));
+}
+
 /** The op as the server's push contract wants it (device-only bookkeeping removed). */
 export function wireOp(op) {
   return {
@@ -103,7 +134,9 @@ export function wireOp(op) {
  * Apply the server's answers to a pushed batch. applied / merged / duplicate: the op leaves the
  * outbox and the field's base becomes the new version (ops queued after it on the same field
  * are rebased, since they were made on top of it). conflict: the op leaves the outbox and a
- * note is kept for the user (the leader resolves it). rejected: the op moves to the attention
+ * note is kept for the user (the leader resolves it; "held" lists the fields of the same
+ * judgement that wait with it). rejected with reason "locked": kept as "late" (the server
+ * stored it for the leader; dropped once the leader decided). rejected: the op moves to the attention
  * list with the server's message, never silently dropped. Ops without an answer stay queued.
  * Returns counts per status.
  */
@@ -124,10 +157,13 @@ export function applyPushResults(sentOps, results, now = new Date().toISOString(
       await request(s.outbox.delete(op.seq));
       const version = Number.isFinite(result.version) ? result.version : null;
       if (status === "rejected" || status === "conflict") {
+        // A change sent after approval is not refused: the server keeps it for the leader.
+        const kind = status === "rejected" && result.reason === "locked" ? "late" : status;
         await request(s.attention.put({
-          id: op.op_id, kind: status, op: wireOp(op), field: op.field,
+          id: op.op_id, kind, op: wireOp(op), field: op.field,
           inspection_id: op.inspection_id, item_code: op.item_code,
           reason: result.reason || null, message: result.message || null, at: now,
+          held: result.held || [], // fields waiting with this writer's result in conflict
           // How many other proposals for this field the server folded (it keeps the first and
           // the latest few for the leader).
           folded: (result.folded && result.folded[op.field]) || 0,

@@ -3,7 +3,7 @@
 // value — the user's unsent work is never overwritten by a download. No DOM.
 
 import { clearStores, getMeta, LOCKED, request, setMeta, STORES, transaction } from "./db.js";
-import { FIELDS } from "./outbox.js";
+import { FIELDS, addPhotoOp, attentionKind } from "./outbox.js";
 import {
   DEFAULT_RETENTION_DAYS, canDropFullImage, forgetReason, hasUnsent, isFinished, isUnsentPhoto,
 } from "./retention.js";
@@ -95,16 +95,34 @@ async function mergeObservation(s, inspectionId, incoming) {
   return changed;
 }
 
-/** Merge server photo metadata: a photo this device took is marked uploaded, others are listed. */
+/**
+ * Merge server photo metadata: a photo this device took is marked uploaded, others are listed;
+ * a caption changed elsewhere is taken unless this device has a caption op of it still to send;
+ * a photo deleted on the server (`deleted`) goes.
+ */
 async function mergePhoto(s, inspectionId, photo) {
   if (!photo.client_uuid) return;
   const local = await request(s.photos.get(photo.client_uuid));
+  if (photo.deleted) {
+    if (local) await request(s.photos.delete(photo.client_uuid));
+    return;
+  }
   if (local) {
-    if (local.status !== "done") {
+    let changed = false;
+    if (local.status !== "done" && local.status !== "remote") {
       local.status = "done";
       local.photo_id = photo.id;
-      await request(s.photos.put(local));
+      changed = true;
     }
+    if (photo.caption !== undefined && (local.caption || "") !== (photo.caption || "")) {
+      const unsent = await request(s.outbox.index("field").count(IDBKeyRange.only(
+        [inspectionId, local.item_code || "photo", `photo.caption:${local.client_uuid}`])));
+      if (!unsent) {
+        local.caption = photo.caption;
+        changed = true;
+      }
+    }
+    if (changed) await request(s.photos.put(local));
     return;
   }
   await request(s.photos.put({
@@ -130,7 +148,8 @@ function laterCursor(a, b) {
  * anyway: versions decide.
  */
 export function saveAssignments(payload) {
-  return transaction(["checklists", "assignments", "observations", "photos", "outbox", "meta"], "readwrite", async (s) => {
+  return transaction(["checklists", "assignments", "observations", "photos", "outbox", "meta", "attention"], "readwrite", async (s) => {
+    const attention = await request(s.attention.getAll());
     const forgottenRecord = await request(s.meta.get("forgotten"));
     const forgotten = forgottenRecord ? forgottenRecord.value : [];
     const left = forgotten.filter((f) => f.reason === "finished");
@@ -145,9 +164,11 @@ export function saveAssignments(payload) {
       stored.add(inspection.id);
       await request(s.assignments.put({
         id: inspection.id, inspection, previous_recommendations: entry.previous_recommendations || [],
+        conflicts: entry.conflicts || [], late_submissions: entry.late_submissions || [],
         cursor: entry.cursor ?? null, fetched_at: payload.server_time || new Date().toISOString(),
         unassigned: false,
       }));
+      await settleAttention(s, attention.filter((a) => a.inspection_id === inspection.id), entry);
       for (const observation of entry.observations || []) await mergeObservation(s, inspection.id, observation);
       for (const photo of entry.photos || []) await mergePhoto(s, inspection.id, photo);
     }
@@ -175,12 +196,33 @@ export function saveAssignments(payload) {
 }
 
 /**
+ * Drop the conflict flags and late-change entries the leader has decided (inside an open
+ * transaction): a conflict entry stays while its item has an open Conflict on the server, a
+ * late change while the server lists it as pending. `server`: {conflicts, late_submissions}.
+ */
+async function settleAttention(s, entries, server) {
+  const openItems = new Set((server.conflicts || []).map((c) => c.item_code));
+  const pendingLate = new Set((server.late_submissions || []).map((late) => late.op_id));
+  for (const entry of entries) {
+    const kind = attentionKind(entry);
+    if ((kind === "conflict" && !openItems.has(entry.item_code)) || (kind === "late" && !pendingLate.has(entry.id))) {
+      await request(s.attention.delete(entry.id));
+    }
+  }
+}
+
+/** The open conflicts of an item and who disagrees (for its card): [{field, current, incoming}]. */
+export function conflictsOf(assignment, itemCode) {
+  return ((assignment && assignment.conflicts) || []).filter((c) => c.item_code === itemCode);
+}
+
+/**
  * Apply pulled changes (teammates' edits, photos, inspection state) and move the cursor, in one
  * transaction. Returns {changed: Set of inspection ids touched, unknown: whether a change named
  * an inspection the device does not have (then the assignments must be fetched again)}.
  */
 export function applyChanges(changes, cursor) {
-  return transaction(["assignments", "observations", "photos", "outbox", "meta"], "readwrite", async (s) => {
+  return transaction(["assignments", "observations", "photos", "outbox", "meta", "attention"], "readwrite", async (s) => {
     const changed = new Set();
     let unknown = false;
     for (const change of changes || []) {
@@ -196,6 +238,22 @@ export function applyChanges(changes, cursor) {
       } else if (change.kind === "inspection") {
         assignment.inspection = { ...assignment.inspection, ...data, id: inspectionId };
         await request(s.assignments.put(assignment));
+        changed.add(inspectionId);
+      } else if (change.kind === "conflicts") {
+        // What is open on the item now (none: the leader decided): flags follow it.
+        assignment.conflicts = [...(assignment.conflicts || []).filter((c) => c.item_code !== data.item_code),
+          ...(data.open || [])];
+        await request(s.assignments.put(assignment));
+        const entries = (await request(s.attention.getAll())).filter((a) => a.inspection_id === inspectionId
+          && a.item_code === data.item_code);
+        await settleAttention(s, entries.filter((a) => attentionKind(a) === "conflict"), { conflicts: data.open || [] });
+        changed.add(inspectionId);
+      } else if (change.kind === "late_submission") {
+        if (data.status !== "pending") {
+          assignment.late_submissions = (assignment.late_submissions || []).filter((l) => l.op_id !== data.op_id);
+          await request(s.assignments.put(assignment));
+          await request(s.attention.delete(data.op_id));
+        }
         changed.add(inspectionId);
       }
     }
@@ -227,9 +285,10 @@ export function listAssignments() {
 
 /** One inspection with everything its page shows, or null when the device does not have it. */
 export function loadInspection(id) {
-  return transaction(["assignments", "checklists", "observations", "photos", "outbox", "attention"], "readonly", async (s) => {
+  return transaction(["assignments", "checklists", "observations", "photos", "outbox", "attention", "session"], "readonly", async (s) => {
     const assignment = await request(s.assignments.get(id));
     if (!assignment) return null;
+    const session = await request(s.session.get("current"));
     const checklist = await request(s.checklists.get(assignment.inspection.checklist_version_id));
     const observations = await request(s.observations.index("inspection_id").getAll(id));
     const photos = (await request(s.photos.index("inspection_id").getAll(id))).map(withBlobs);
@@ -239,6 +298,7 @@ export function loadInspection(id) {
       assignment, checklist: checklist ? checklist.document : null,
       observations: new Map(observations.map((o) => [o.item_code, o])),
       photos, unsentItems: new Set(outbox.map((op) => op.item_code)), attention,
+      me: session && session.user ? session.user.id : null,
     };
   });
 }
@@ -297,17 +357,56 @@ export function updatePhoto(clientUuid, changes) {
   });
 }
 
+/**
+ * Caption a photo on the device: the record takes the caption at once; a photo the server
+ * already holds also gets a "photo.caption" op (one still to upload sends it with the upload;
+ * sync.js queues the op when the caption changed after the upload began). Returns the photo.
+ */
+export function captionPhoto(clientUuid, caption, at = new Date().toISOString()) {
+  return transaction(["photos", "outbox"], "readwrite", async (s) => {
+    const photo = await request(s.photos.get(clientUuid));
+    if (!photo) return null;
+    photo.caption = caption;
+    await request(s.photos.put(photo));
+    if (photo.status === "done" || photo.status === "remote") await addPhotoOp(s, photo, "photo.caption", { caption }, at);
+    return photo;
+  });
+}
+
+/**
+ * Delete a photo on the device; one that may have reached the server (uploaded, uploading, a
+ * teammate's) also gets a "photo.delete" op, so it goes on the server and every tablet (the
+ * server keeps the deletion in its audit log). A refused photo's attention entry goes with it.
+ */
+export function deletePhoto(clientUuid, at = new Date().toISOString()) {
+  return transaction(["photos", "outbox", "attention"], "readwrite", async (s) => {
+    const photo = await request(s.photos.get(clientUuid));
+    if (!photo) return false;
+    await request(s.photos.delete(clientUuid));
+    await request(s.attention.delete(clientUuid));
+    const captions = await request(s.outbox.index("field").getAll(IDBKeyRange.only(
+      [photo.inspection_id, photo.item_code || "photo", `photo.caption:${clientUuid}`])));
+    for (const op of captions) if (!op.attempts) await request(s.outbox.delete(op.seq));
+    const mayBeOnServer = ["done", "remote", "uploading"].includes(photo.status) || Boolean(photo.upload_url);
+    if (mayBeOnServer && photo.status !== "refused") await addPhotoOp(s, photo, "photo.delete", {}, at);
+    return true;
+  });
+}
+
 /** Counts for the status bar: unsent ops, photos to upload, entries needing attention. */
 export function pendingCounts() {
   return transaction(["outbox", "photos", "attention"], "readonly", async (s) => {
     const ops = await request(s.outbox.count());
     const pending = await request(s.photos.index("status").count("pending"));
     const uploading = await request(s.photos.index("status").count("uploading"));
-    const attention = await request(s.attention.getAll());
+    const kinds = (await request(s.attention.getAll())).map(attentionKind);
     return {
       ops, photos: pending + uploading,
-      rejected: attention.filter((a) => a.kind !== "conflict").length,
-      conflicts: attention.filter((a) => a.kind === "conflict").length,
+      // Refused: still only on this device (export before dismissing).
+      rejected: kinds.filter((k) => k === "rejected" || k === "photo").length,
+      // Sent after approval: on the server, for the leader to accept or dismiss.
+      late: kinds.filter((k) => k === "late").length,
+      conflicts: kinds.filter((k) => k === "conflict").length,
     };
   });
 }
@@ -527,7 +626,8 @@ export function lockUnsentWork(reason, at = new Date().toISOString()) {
     const session = await request(s.session.get("current"));
     if (!session || !session.user) return null;
     const outbox = await request(s.outbox.getAll());
-    const attention = (await request(s.attention.getAll())).filter((a) => a.kind !== "conflict");
+    // Conflicts and late changes are on the server already: only refused work is set apart.
+    const attention = (await request(s.attention.getAll())).filter((a) => !["conflict", "late"].includes(attentionKind(a)));
     const refused = new Set(attention.filter((a) => a.kind === "photo").map((a) => a.id));
     const photos = (await request(s.photos.getAll())).filter((p) => isUnsentPhoto(p) || refused.has(p.client_uuid));
     const observations = [];

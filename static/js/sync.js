@@ -9,7 +9,7 @@ import { getMeta, request, setMeta, transaction } from "./db.js";
 import { applyPushResults, moveToAttention, takeBatch, wireOp } from "./outbox.js";
 import { isQuotaError, storageLevel } from "./retention.js";
 import {
-  applyChanges, deviceId, getSession, lockUnsentWork, markSessionExpired, noteQuotaError, pendingCounts,
+  applyChanges, captionPhoto, deviceId, getSession, lockUnsentWork, markSessionExpired, noteQuotaError, pendingCounts,
   photosToUpload, saveAssignments, saveSession, tidyStorage, updatePhoto,
 } from "./store.js";
 import { DEFAULT_CHUNK, TusHttpError, TusRefused, upload } from "./tus.js";
@@ -380,14 +380,17 @@ export class SyncEngine extends EventTarget {
         const result = await upload({
           endpoint: `${API_ROOT}/uploads`, blob: photo.blob, metadata, uploadUrl: photo.upload_url,
           chunkSize: this.chunkSize, send,
-          onCreated: (url) => updatePhoto(uuid, { upload_url: url }),
+          onCreated: (url) => updatePhoto(uuid, { upload_url: url, sent_caption: metadata.caption || "" }),
           onProgress: async (offset) => {
             await updatePhoto(uuid, { offset });
             this.update({ upload: { uuid, offset, size: photo.size } });
           },
         });
-        await updatePhoto(uuid, { status: "done", photo_id: result.photoId ? Number(result.photoId) : null,
+        const done = await updatePhoto(uuid, { status: "done", photo_id: result.photoId ? Number(result.photoId) : null,
           uploaded_at: new Date().toISOString(), sent_bytes: (photo.sent_bytes || 0) + sent });
+        // Captioned after the upload began: the server has the old caption; send the new one.
+        const sentCaption = done && done.sent_caption !== undefined ? done.sent_caption : (metadata.caption || "");
+        if (done && (done.caption || "") !== sentCaption) await captionPhoto(uuid, done.caption || "");
         this.dispatchEvent(new CustomEvent("data", { detail: { all: false, inspections: new Set([photo.inspection_id]) } }));
       } catch (err) {
         if (err instanceof TusRefused && !isCsrfError(err)) {

@@ -207,7 +207,8 @@ def test_the_same_field_with_different_values_keeps_both_as_a_conflict(demo, log
     assert conflict.incoming_value["device"] == "tablet-2"
     assert str(conflict.incoming_op_id) == conflicting["op_id"]
     assert conflict.author_id == user("inspector2").id
-    entry = db.session.scalar(select(ChangeLog).order_by(ChangeLog.id.desc()))
+    entry = db.session.scalar(select(ChangeLog).where(ChangeLog.kind == "observation")
+                              .order_by(ChangeLog.id.desc()))
     assert entry.payload["conflicts"] == ["value"]
 
 

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from inspection.extensions import db
-from inspection.models import AppliedOp, Inspection, LateSubmission, Observation
+from inspection.models import AppliedOp, Observation
 from inspection.web import fieldapp
 
 pytestmark = pytest.mark.browser
@@ -20,33 +20,32 @@ pytestmark = pytest.mark.browser
 
 def test_a_refused_change_is_kept_for_attention_and_dismissed_only_after_export(
         live_server, context, sign_in):
-    inspection_id = ha_lang_id(live_server)
     page = sign_in(context, "inspector1")
     context.set_offline(True)
     open_inspection(page)
     go_to_item(page, "CDDH.01").get_by_role("button", name="Đạt", exact=True).click()
     wait_unsent(page, 1)
 
-    def approve():  # meanwhile, in the office, the leader approves the inspection
-        inspection = db.session.get(Inspection, inspection_id)
-        inspection.submit()
-        inspection.approve()
-        db.session.commit()
+    # The server refuses the op (as it would a value it cannot take). A change sent after
+    # approval is not refused but kept for the leader: test_field_record.py.
+    def refuse(route):
+        ops = route.request.post_data_json["ops"]
+        route.fulfill(json={"results": [
+            {"op_id": op["op_id"], "status": "rejected", "reason": "invalid_field",
+             "message": "Giá trị không hợp lệ cho tiêu chí này"} for op in ops]})
 
-    live_server.query(approve)
+    page.route("**/api/v1/sync/push", refuse)
     context.set_offline(False)
     wait_unsent(page, 0)
     page.locator("#device-link .badge").wait_for()
     assert page.locator("#device-link .badge").inner_text() == "1"
-    # The page learnt the new state: it is read-only now, and the item says what happened.
-    page.locator(".notice:has-text('đã được duyệt')").wait_for()
+    assert page.locator("#sync-unsent").inner_text() == "Đã gửi hết · 1 bị từ chối"
     flag = go_to_item(page, "CDDH.01").locator(".flag-rejected")
-    assert "đã được duyệt" in flag.inner_text()
-    assert live_server.query(lambda: len(db.session.scalars(select(LateSubmission)).all())) == 1
+    assert "Giá trị không hợp lệ" in flag.inner_text()
 
     page.click("#device-link")
     entry = page.locator("#attention li.attention-rejected")
-    assert "Máy chủ trả lời: Cuộc kiểm tra đã được duyệt" in entry.inner_text()
+    assert "Máy chủ trả lời: Giá trị không hợp lệ" in entry.inner_text()
     assert entry.get_by_role("button", name="Bỏ qua").is_disabled()
     page.click("#logout")
     expect(page.locator("#logout-message")).to_contain_text("1 mục cần xử lý")

@@ -4,7 +4,8 @@ once and is killed once with a push in flight; three devices sync at the same mo
 the server holds exactly the union of
 all edits: every op recorded and applied once, every same-field clash a Conflict and no Conflict
 without one, no edit silently overwritten, every device showing the server's values, every photo
-stored once with its bytes. The simulation and its checks are scripts/chaos_sync.py (run it for
+stored once with its bytes, no note applied while its writer's result waits as a Conflict. The
+simulation and its checks are scripts/chaos_sync.py (run it for
 the figures); here it runs with a fixed seed against a real gunicorn on each test database.
 """
 import importlib.util
@@ -46,4 +47,8 @@ def test_thirty_devices_through_faults_and_a_crash_lose_and_duplicate_nothing(ap
     assert figures["ops made"] > 700
     assert figures["answers received"]["duplicate"] > 0
     assert figures["conflicts"] > 0 and figures["ops recorded"]["merged"] > 0
+    # A result and its note are one judgement: notes of inspectors whose result waits for the
+    # leader were held with it (and none applied meanwhile: verify's "explanation applied while
+    # its result waits").
+    assert figures["held fields"] > 0
     assert figures["photos taken"] == figures["photos stored"] > 15

@@ -7,7 +7,7 @@ import { backoffDelay } from "../../static/js/sync.js";
 import { encodeMetadata, upload } from "../../static/js/tus.js";
 import { fitWithin } from "../../static/js/photos.js";
 import { normaliseCode } from "../../static/js/checks.js";
-import { parseCount, parsePoints } from "../../static/js/ui/item.js";
+import { parseCount, parsePoints } from "../../static/js/ui/item/values.js";
 
 test("backoff doubles from 2 s and never exceeds 5 minutes", () => {
   const middle = () => 0.5; // no jitter

@@ -140,8 +140,11 @@ def test_a_conflict_and_the_other_fields_in_one_batch(demo):
     assert statuses(results) == ["conflict", "applied"]
     assert sorted(results[0]["conflicts"]) == ["points", "result"]
     found = obs(target, "CDDH.01")
-    assert (found.result, found.points, found.note) == ("pass", 2, "Thiếu minh chứng")
+    # The note explains the result in conflict: it waits with it (services.sync JUDGEMENT).
+    assert (found.result, found.points, found.note) == ("pass", 2, None)
+    assert results[0]["held"] == ["note"]
     assert sorted(c.field for c in conflicts()) == ["points", "result"]
+    assert obs(target, "CDDH.05").result == "pass"
 
 
 def test_another_accounts_op_id_says_nothing(demo):

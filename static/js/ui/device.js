@@ -5,7 +5,7 @@
 
 import { getMeta, setMeta } from "../db.js";
 import { loc, t } from "../i18n.js";
-import { dismissAttention, listAttention } from "../outbox.js";
+import { attentionKind, dismissAttention, listAttention } from "../outbox.js";
 import { DEFAULT_RETENTION_DAYS, storageLevel } from "../retention.js";
 import {
   clearQuotaError, exportUnsent, getSession, listAssignments, pendingCounts, storageUse,
@@ -108,20 +108,31 @@ export async function renderDevice(root, ctx) {
   }
 
   function describe(entry) {
+    const kind = attentionKind(entry);
     const unit = units.get(entry.inspection_id);
     const item = unit && unit.checklist
       ? unit.checklist.sections.flatMap((s) => s.items).find((i) => i.code === entry.item_code) : null;
+    const photoOp = entry.op && String(entry.op.type || "").startsWith("photo.");
     const what = entry.kind === "photo"
       ? t("device.att_photo", { file: entry.photo ? entry.photo.filename : "" })
-      : t("device.att_value", { field: t(`field.${entry.field}`, {}, entry.field || ""), value: formatValue(entry.op) });
+      : photoOp ? t(entry.op.type === "photo.delete" ? "device.att_photo_delete" : "device.att_photo_caption",
+        { caption: entry.op.fields.caption || "" })
+        : t("device.att_value", { field: t(`field.${entry.field}`, {}, entry.field || ""), value: formatValue(entry.op) });
     const exported = exportedAt && exportedAt >= entry.at;
-    const canDismiss = entry.kind === "conflict" || exported;
-    return h("li", { class: `attention attention-${entry.kind}`, dataset: { id: entry.id } },
-      h("p", {}, h("strong", { text: t(`device.kind_${entry.kind}`) }), ` · ${unit ? unit.name : `#${entry.inspection_id}`} · ${entry.item_code || ""}`,
+    // Conflicts and late changes are on the server (the leader decides): nothing to export.
+    const canDismiss = kind === "conflict" || kind === "late" || exported;
+    const note = {
+      conflict: t("device.conflict_note"),
+      late: t("device.late_note"),
+    }[kind];
+    return h("li", { class: `attention attention-${kind}`, dataset: { id: entry.id } },
+      h("p", {}, h("strong", { text: t(`device.kind_${kind}`) }), ` · ${unit ? unit.name : `#${entry.inspection_id}`} · ${entry.item_code || ""}`,
         item ? ` · ${loc(item, "title")}` : ""),
       h("p", { text: what }),
-      entry.kind === "conflict"
-        ? h("p", { class: "meta", text: t("device.conflict_note") })
+      entry.held && entry.held.length
+        ? h("p", { class: "meta held", text: t("device.held_note", { fields: entry.held.map((f) => t(`field.${f}`, {}, f)).join(", ") }) }) : null,
+      note
+        ? h("p", { class: "meta", text: note })
         : h("p", { class: "server-message", text: t("device.server_said", { message: entry.message || entry.reason || "" }) }),
       entry.kind === "conflict" && entry.folded > 0
         ? h("p", { class: "meta folded", text: t("conflict.folded", { n: entry.folded }) }) : null,
@@ -132,8 +143,9 @@ export async function renderDevice(root, ctx) {
     );
   }
 
-  const refused = attention.filter((a) => a.kind !== "conflict");
-  const conflicts = attention.filter((a) => a.kind === "conflict");
+  const refused = attention.filter((a) => ["rejected", "photo"].includes(attentionKind(a)));
+  const late = attention.filter((a) => attentionKind(a) === "late");
+  const conflicts = attention.filter((a) => attentionKind(a) === "conflict");
   root.replaceChildren(h("section", { class: "device" },
     h("nav", { class: "crumbs" }, h("a", { href: "#/", text: `← ${t("insp.back")}` })),
     h("h1", { text: t("device.title") }),
@@ -148,9 +160,13 @@ export async function renderDevice(root, ctx) {
       logoutMessage,
     ),
     h("section", { class: "card", id: "attention" },
-      h("h2", { text: t("device.attention_title", { n: refused.length }) }),
-      refused.length ? h("p", { class: "lead", text: t("device.attention_lead") }) : h("p", { text: t("device.attention_none") }),
+      // The same count as the header's badge: refused, kept for the leader, in conflict.
+      h("h2", { text: t("device.attention_title", { n: attention.length }) }),
+      refused.length ? h("p", { class: "lead", text: t("device.attention_lead") }) : null,
+      attention.length ? null : h("p", { text: t("device.attention_none") }),
       refused.length ? h("ul", { class: "attention-list" }, refused.map(describe)) : null,
+      late.length ? h("h3", { text: t("device.late_title", { n: late.length }) }) : null,
+      late.length ? h("ul", { class: "attention-list", id: "late-list" }, late.map(describe)) : null,
       conflicts.length ? h("h3", { text: t("device.conflicts_title", { n: conflicts.length }) }) : null,
       conflicts.length ? h("ul", { class: "attention-list" }, conflicts.map(describe)) : null,
     ),

@@ -1,0 +1,82 @@
+// The data behind the inspection page, without the DOM: what the device holds for one
+// inspection, with typing not yet committed laid over it, and everything computed from it.
+
+import { compileRules, computeRatio, countValues, failingChecks, indexItems, isAnswered, progress } from "../../checks.js";
+import { FIELDS } from "../../outbox.js";
+
+const LOCKED_STATES = new Set(["approved", "signed"]);
+
+/** The state of inspection `id` from store.loadInspection's `data`, with `drafts`' pending typing. */
+export function inspectionPage(id, data, drafts) {
+  const { checklist } = data;
+  const items = indexItems(checklist);
+
+  function withDrafts(map) {
+    // Typing not yet committed (the pause has not passed) must not flicker back to the old value.
+    for (const [code] of items) {
+      for (const field of FIELDS) {
+        const draft = drafts.pending(id, code, field);
+        if (draft === undefined) continue;
+        const obs = { ...(map.get(code) || { item_code: code }) };
+        obs[field] = draft;
+        map.set(code, obs);
+      }
+    }
+    return map;
+  }
+
+  const page = {
+    id, checklist, items,
+    compiled: compileRules(checklist),
+    sectionsByCode: new Map(checklist.sections.map((s) => [s.code, s])),
+
+    /** Take in what store.loadInspection read. */
+    load(fresh) {
+      page.assignment = fresh.assignment;
+      page.observations = withDrafts(fresh.observations);
+      page.photos = fresh.photos;
+      page.unsentItems = fresh.unsentItems;
+      page.attention = fresh.attention;
+      page.me = fresh.me ?? null;
+    },
+
+    /** Approved or signed: nothing can be changed any more. */
+    readOnly() {
+      return LOCKED_STATES.has(page.assignment.inspection.state);
+    },
+
+    /** A value typed or picked: the page shows it at once (the caller saves it). */
+    edit(code, field, value) {
+      const obs = { ...(page.observations.get(code) || { inspection_id: id, item_code: code }) };
+      obs[field] = value;
+      page.observations.set(code, obs);
+      page.unsentItems.add(code);
+    },
+
+    /** Progress, counts and failing checks. Cheap: runs per keystroke. */
+    computed() {
+      const counts = new Map();
+      for (const photo of page.photos) counts.set(photo.item_code, (counts.get(photo.item_code) || 0) + 1);
+      const values = countValues(checklist, page.observations);
+      return { done: progress(checklist, page.observations, counts), values, checks: failingChecks(page.compiled, values) };
+    },
+
+    /** What the card of item `code` shows (see ui/item.js update). */
+    cardState(code) {
+      const obs = page.observations.get(code) || {};
+      const { item } = items.get(code);
+      const photos = page.photos.filter((p) => p.item_code === code);
+      return {
+        obs, photos, unsent: page.unsentItems.has(code), readOnly: page.readOnly(),
+        attention: page.attention.filter((a) => a.item_code === code),
+        // Open conflicts on the item as the server last said (who keeps, who proposes).
+        disagreements: (page.assignment.conflicts || []).filter((c) => c.item_code === code),
+        me: page.me, team: page.assignment.inspection.team || [],
+        ratio: item.kind === "ratio" ? computeRatio(item, countValues(checklist, page.observations), obs) : null,
+        answered: isAnswered(item, obs, photos.length),
+      };
+    },
+  };
+  page.load(data);
+  return page;
+}
