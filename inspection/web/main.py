@@ -54,11 +54,13 @@ def home():
 def allowed_actions(inspection: Inspection) -> list[str]:
     """The state-machine actions the signed-in user could take on this inspection now."""
     actions = []
+    leader = is_trip_leader(current_user, inspection.trip)
     for action in USER_ACTIONS:  # signing happens through the minutes, not a button
         if not inspection.can(action):
             continue
-        permitted = (is_trip_leader(current_user, inspection.trip) if action in LEADER_ONLY
-                     else can_edit(current_user, inspection))
+        if action == "submit" and leader:  # the leader approves directly, not sends to himself
+            continue
+        permitted = leader if action in LEADER_ONLY else can_edit(current_user, inspection)
         if permitted:
             actions.append(action)
     return actions
@@ -71,7 +73,8 @@ def inspection_page(inspection_id: int):
     if request.method == "POST":
         try:
             transition_inspection(inspection, request.form.get("action", ""), current_user,
-                                  request.form.get("reason"))
+                                  request.form.get("reason"),
+                                  confirm_unanswered=request.form.get("confirm_unanswered") == "1")
         except ServiceError as exc:
             db.session.rollback()
             flash(exc.message(str(get_locale())), "error")
@@ -79,10 +82,6 @@ def inspection_page(inspection_id: int):
             db.session.commit()
             flash(_("Đã cập nhật trạng thái."), "success")
         return redirect(url_for("main.inspection_page", inspection_id=inspection.id))
-    history = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.object_type == "inspections",
-                                 AuditEvent.object_id == str(inspection.id))
-        .order_by(AuditEvent.id.desc()).limit(50)).all()
     observations = {o.item_code: o for o in db.session.scalars(
         select(Observation).where(Observation.inspection_id == inspection.id))}
     photos: dict[str | None, list[Photo]] = defaultdict(list)
@@ -90,18 +89,31 @@ def inspection_page(inspection_id: int):
         photos[photo.item_code].append(photo)
     users = {u.id: u for u in db.session.scalars(select(User))}
     is_leader = is_trip_leader(current_user, inspection.trip)
+    evaluation = evaluate_inspection(inspection)
+    actions = allowed_actions(inspection)
+    latest = minutes.latest_revision(inspection)
     return render_template(
-        "inspection.html", inspection=inspection, evaluation=evaluate_inspection(inspection),
-        actions=allowed_actions(inspection), history=history, observations=observations, photos=photos,
+        "inspection.html", inspection=inspection, evaluation=evaluation,
+        actions=actions, history=review.described_history(inspection),
+        observations=observations, photos=photos,
         users=users, is_leader=is_leader, editable=is_leader and inspection.state != InspectionState.signed,
         can_comment=inspection.state != InspectionState.signed and (
             is_leader or (current_user.role == Role.unitrep and current_user.unit_id == inspection.unit_id)),
-        conflicts=review.open_conflicts(inspection), late=review.pending_late_submissions(inspection),
+        conflicts=review.described_conflicts(inspection),
+        late=review.described_late_submissions(inspection),
+        unanswered=review.described_criteria(inspection, evaluation["score"]["not_assessed"])
+        if "approve" in actions else [],
+        approved_unanswered=review.described_criteria(inspection,
+                                                      inspection.approved_unanswered or []),
+        comments_after_build=bool(minutes.comments_after_build(latest, inspection)),
         findings=db.session.scalars(select(Finding).where(Finding.inspection_id == inspection.id)
                                     .order_by(Finding.position, Finding.id)).all(),
         recommendations=db.session.scalars(select(Recommendation).where(Recommendation.inspection_id == inspection.id)
                                            .order_by(Recommendation.position, Recommendation.id)).all(),
         blockers=review.approval_blockers(inspection) if inspection.can("approve") else [],
         minutes_revisions=minutes.revisions_of(inspection),
-        minutes_check=minutes.check_revision(minutes.latest_revision(inspection)),
+        minutes_check=minutes.check_revision(latest),
+        leader_signed=bool(latest and any(s.role == "leader" for s in latest.signatures)),
+        unit_signed=bool(latest and any(s.role == "unitrep" and s.signer_id == current_user.id
+                                        for s in latest.signatures)),
     )

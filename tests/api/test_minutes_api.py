@@ -86,8 +86,9 @@ def test_reopen_supersedes_and_the_next_build_is_a_new_revision(co_ngan_minutes,
     assert reopened.status_code == 200
     assert [r.status for r in db.session.query(MinutesRevision)] == ["superseded"]
     assert leader.get(f"/api/v1/inspections/{inspection.id}/minutes.pdf").status_code == 404
-    for action in ("submit", "approve"):
-        post(leader, f"/api/v1/inspections/{inspection.id}/transitions", json={"action": action})
+    approved = post(leader, f"/api/v1/inspections/{inspection.id}/transitions",
+                    json={"action": "approve", "confirm_unanswered": True, "reason": "Như lần trước"})
+    assert approved.status_code == 200  # the leader approves directly, without submitting
     second = post(leader, f"/api/v1/inspections/{inspection.id}/minutes").get_json()
     assert second["revision"] == 2 and second["document_number"].endswith("/BB-ĐKT")
 
@@ -132,8 +133,10 @@ def test_trip_minutes_are_signed_by_the_leader_then_each_visited_unit(demo, logi
     trip = create_trip(db.session.scalar(select(Plan)), "Kiểm tra lại năm 2022", day, day,
                        users["leader"], [users["inspector1"]], [unit_valid_on("01567", day), vinh_quy])
     for inspection in trip.inspections:
-        for action, who in (("start", "inspector1"), ("submit", "inspector1"), ("approve", "leader")):
+        for action, who in (("start", "inspector1"), ("submit", "inspector1")):
             transition_inspection(inspection, action, users[who])
+        transition_inspection(inspection, "approve", users["leader"], "Kiểm tra lại một phần",
+                              confirm_unanswered=True)
     first_unit, second_unit = sorted(trip.inspections, key=lambda i: i.unit.code)
     first_unit.meeting_start, first_unit.meeting_end = time(8, 0), time(10, 0)
     second_unit.meeting_start, second_unit.meeting_end = time(14, 0), time(16, 45)
