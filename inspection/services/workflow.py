@@ -102,6 +102,10 @@ def transition_inspection(
         from .minutes import supersede_for  # minutes builds on workflow, not the reverse
 
         supersede_for(inspection)
+    if action in ("approve", "reopen"):
+        from .scores import refresh_score
+
+        refresh_score(inspection)  # an approval's confirmation gives a partial score its class
     # Devices learn of the new state from the change feed (the field app locks approved work).
     from .sync import log_change
 

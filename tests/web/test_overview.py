@@ -178,7 +178,7 @@ def test_xlsx_export_opens_with_the_same_rows(demo, as_user):
     assert rows[0][0] == "inspection_id"
     assert sorted(r[4] for r in rows[1:]) == ["Huyện Hạ Lang", "Xã Cô Ngân", "Xã Vinh Quý"]
     co_ngan = next(r for r in rows if r[4] == "Xã Cô Ngân")
-    assert co_ngan[8] == "approved" and co_ngan[11] == 100 and co_ngan[12] == "A"
+    assert co_ngan[8] == "approved" and co_ngan[11] == 63 and co_ngan[12] == "D"
 
 
 def test_who_may_export(demo, as_user, client, form_token):
