@@ -151,3 +151,25 @@ def test_a_signed_out_transition_is_401_whatever_its_body(demo, client):
     for body in ({"action": "approve"}, {"action": "nonsense"}, {}):
         response = client.post(f"/api/v1/inspections/{inspection_id}/transitions", json=body)
         assert response.status_code == 401, body
+
+
+def test_the_evaluation_reports_criteria_assessed_and_no_class_on_a_partial_score(demo, login):
+    ids = ids_by_code()
+    score = login("leader").get(f"/api/v1/inspections/{ids['01561']}/evaluation").get_json()["score"]
+    assert 0 < score["assessed"] < score["items"]
+    assert score["partial"] is True and score["class"] is None  # submitted, nothing confirmed
+    assert len(score["not_assessed"]) == score["items"] - score["assessed"]
+
+
+def test_the_openapi_document_states_the_approval_contract(client):
+    spec = client.get("/api/openapi.json").get_json()
+    schemas = spec["components"]["schemas"]
+    transition = next(s for name, s in schemas.items() if name.startswith("Transition"))
+    assert transition["properties"]["confirm_unanswered"]["type"] == "boolean"
+    score = next(s for name, s in schemas.items() if name.startswith("Score"))
+    assert {"assessed", "items", "partial", "not_assessed"} <= set(score["properties"])
+    post = spec["paths"]["/api/v1/inspections/{inspection_id}/transitions"]["post"]
+    assert "unanswered" in post["responses"]["409"]["description"]
+    assert "confirm_unanswered" in post["description"]
+    sign = spec["paths"]["/api/v1/inspections/{target_id}/minutes/sign"]["post"]
+    assert any(p["name"] == "without_latest_comments" for p in sign["parameters"])

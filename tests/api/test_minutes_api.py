@@ -191,3 +191,27 @@ def test_the_meeting_times_are_kept_and_printed(demo, login, tmp_path):
     path.write_bytes(leader.get(url + ".pdf").data)
     again = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
     assert "08 giờ 00" in " ".join(again.split())
+
+
+def test_a_unit_comment_after_the_build_blocks_the_units_signature(co_ngan_minutes, login):
+    """The unit's voice: the PDF it would sign lacks its latest comment, so the signature is
+    refused with the reason, unless the representative confirms signing without it."""
+    inspection, leader = co_ngan_minutes
+    assert post(leader, f"/api/v1/inspections/{inspection.id}/minutes/sign").status_code == 200
+    from inspection.models import User
+    from inspection.services.review import save_unit_comments
+
+    unitrep_user = db.session.query(User).filter_by(username="unitrep").one()
+    save_unit_comments(inspection, unitrep_user, "Đơn vị đề nghị bổ sung số liệu.", inspection.revision)
+    db.session.commit()
+    unitrep = login("unitrep")
+    refused = post(unitrep, f"/api/v1/inspections/{inspection.id}/minutes/sign")
+    assert refused.status_code == 409
+    assert "chưa có trong biên bản" in refused.get_json()["message"]
+    assert refused.get_json()["errors"] == {"code": ["comments_after_build"]}
+    upload = post(unitrep, f"/api/v1/inspections/{inspection.id}/minutes/upload",
+                  data=b"%PDF-1.7 anything", content_type="application/pdf")
+    assert upload.status_code == 409  # refused before the file is even looked at
+    assert db.session.query(MinutesRevision).one().status == "final"
+    confirmed = post(unitrep, f"/api/v1/inspections/{inspection.id}/minutes/sign?without_latest_comments=1")
+    assert confirmed.status_code == 200 and confirmed.get_json()["status"] == "signed"
