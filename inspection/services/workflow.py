@@ -6,6 +6,7 @@ from ..models.inspections import TRANSITIONS
 from . import audit
 from .access import can_edit, is_trip_leader, require
 from .errors import Conflict, ValidationFailed
+from .text import clean_text
 
 STATE_LABELS_VI = {
     "planned": "đã lên kế hoạch",
@@ -63,6 +64,8 @@ def transition_inspection(
                 "Chưa thể duyệt: " + "; ".join(b["message_vi"] for b in blockers),
                 "Cannot approve yet: " + "; ".join(b["message_en"] for b in blockers),
                 blockers)
+    if reason is not None:  # kept on the inspection and printed in the minutes
+        reason = clean_text(reason, field="reason")
     unanswered: list[str] = []
     if action == "approve" and inspection.can("approve"):
         unanswered = unanswered_criteria(inspection)
