@@ -22,8 +22,9 @@ DEMO_PASSWORD = "demo1234"
 PLAN_NUMBER = "3199/KH-UBND"
 TRIP_DAY = date(2021, 10, 1)
 SERVE_URL = "http://127.0.0.1:5000"  # where scripts/serve.sh serves the demo
-DEMO_APPROVAL_REASON = ("Xã chưa cung cấp số liệu hồ sơ TTHC và văn bản; Đoàn thống nhất duyệt kết quả "
-                        "các tiêu chí đã đánh giá, số liệu còn thiếu đơn vị báo cáo bổ sung.")
+DEMO_APPROVAL_REASON = ("Xã chưa cung cấp số liệu hồ sơ TTHC và văn bản; Đoàn thống nhất duyệt "
+                        "kết quả các tiêu chí đã đánh giá, số liệu còn thiếu đơn vị báo cáo bổ "
+                        "sung.")
 
 # (username, full name, position, role); names are fictitious, the facts are the article's.
 ACCOUNTS = [

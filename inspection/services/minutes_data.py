@@ -293,7 +293,8 @@ def assessment_remark(score: Mapping, reason: str | None) -> str:
             f"{len(missing)} tiêu chí chưa được đánh giá ({', '.join(missing)}) không được tính "
             "điểm.")
     if reason:
-        text += f" Trưởng đoàn duyệt kết quả khi chưa đánh giá đủ, lý do: {_nfc(reason).rstrip('.')}."
+        reason = _nfc(reason).rstrip(".")
+        text += f" Trưởng đoàn duyệt kết quả khi chưa đánh giá đủ, lý do: {reason}."
     return text
 
 

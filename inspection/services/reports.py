@@ -17,10 +17,11 @@ era (3cap, 2cap: from the checklist). Only approved or signed inspections count;
 inspected twice in a year is ranked on its latest inspection. Order: fully assessed units
 first, then those approved with criteria not assessed (``partial``, with ``assessed`` of
 ``criteria``), so a partial assessment never ranks above a full one; within each, percent
-descending, then name; equal percents share a rank (1, 2, 2, 4). ``previous`` is the percent of the unit's latest
-earlier approved inspection; a unit with none of its own that was formed by merging others (the
-2025 reorganisation) takes the mean of the units it absorbed, each at its latest earlier
-inspection, followed back through earlier mergers. ``previous_detail`` lists what was used.
+descending, then name; equal percents share a rank (1, 2, 2, 4). ``previous`` is the percent of
+the unit's latest earlier approved inspection; a unit with none of its own that was formed by
+merging others (the 2025 reorganisation) takes the mean of the units it absorbed, each at its
+latest earlier inspection, followed back through earlier mergers. ``previous_detail`` lists
+what was used.
 """
 from __future__ import annotations
 
@@ -227,8 +228,8 @@ def _ranked_subquery(user: User, year: int, level: str, era: str, with_sections:
 def _ranked_rows(user: User, year: int, level: str, era: str, with_sections: bool = False) -> list:
     """Every ranked row (database rows), best first; ties by name, then code."""
     ranked = _ranked_subquery(user, year, level, era, with_sections)
-    return db.session.execute(select(ranked).order_by(ranked.c.partial.asc(), ranked.c.percent.desc(),
-                                                      ranked.c.name, ranked.c.code)).all()
+    order = (ranked.c.partial.asc(), ranked.c.percent.desc(), ranked.c.name, ranked.c.code)
+    return db.session.execute(select(ranked).order_by(*order)).all()
 
 
 def _indicators(row) -> dict:

@@ -158,8 +158,8 @@ def _parse_value(field: str, raw):
     if field == "result":
         value = str(raw or "").strip()
         if value not in words.RESULT_WORDS:
-            raise ValidationFailed("Hãy chọn một kết quả trong danh sách.", "Pick one of the results.",
-                                   {field: ["choice"]})
+            raise ValidationFailed("Hãy chọn một kết quả trong danh sách.",
+                                   "Pick one of the results.", {field: ["choice"]})
         return value
     if field in ("points", "value"):
         try:

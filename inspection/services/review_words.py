@@ -57,7 +57,8 @@ def value_words(item: Mapping | None, field: str, value: Any) -> tuple[str, str]
         return EMPTY
     if field == "result":
         return RESULT_WORDS.get(str(value), (str(value), str(value)))
-    if field in ("points", "value") and isinstance(value, int | float) and not isinstance(value, bool):
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if field in ("points", "value") and number:
         vi, en = number_words(value)
         if field == "points":
             return f"{vi} điểm", f"{en} points"
@@ -89,7 +90,8 @@ def local_time(moment: datetime | None) -> str:
     return moment.astimezone(LOCAL).strftime("%d/%m/%Y %H:%M")
 
 
-def describe_conflict(conflict: Any, items: Mapping[str, Mapping], users: Mapping[int, Any]) -> dict:
+def describe_conflict(conflict: Any, items: Mapping[str, Mapping],
+                      users: Mapping[int, Any]) -> dict:
     """A conflict side by side: the item, the field, the current value (and who set it) and the
     incoming one (who sent it, when)."""
     item = items.get(conflict.item_code)
@@ -97,7 +99,8 @@ def describe_conflict(conflict: Any, items: Mapping[str, Mapping], users: Mappin
     return {
         "id": conflict.id, "field": conflict.field, **item_title(items, conflict.item_code),
         **_pair("field", field_words(conflict.field)),
-        **_pair("current", value_words(item, conflict.field, (conflict.current_value or {}).get("value"))),
+        **_pair("current", value_words(item, conflict.field,
+                                       (conflict.current_value or {}).get("value"))),
         **_pair("incoming", value_words(item, conflict.field,
                                         (conflict.incoming_value or {}).get("value"))),
         "current_by": _name(users, current_by),

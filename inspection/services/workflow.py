@@ -16,6 +16,8 @@ STATE_LABELS_VI = {
     "signed": "đã ký",
 }
 LEADER_ONLY = {"approve", "sign", "reopen"}
+# What people may ask for; "sign" follows from the minutes' last signature (services.minutes).
+USER_ACTIONS = ("start", "submit", "approve", "reopen")
 REASON_LIMIT = 2000
 
 
@@ -23,8 +25,6 @@ class Unanswered(Conflict):
     """Approval asked for while criteria are not assessed, without confirming it (409)."""
 
     code = "unanswered"
-# What people may ask for; "sign" follows from the minutes' last signature (services.minutes).
-USER_ACTIONS = ("start", "submit", "approve", "reopen")
 
 
 def transition_inspection(
