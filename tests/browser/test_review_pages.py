@@ -115,3 +115,39 @@ def test_conflicts_read_in_words_and_a_result_is_picked(live_server, tablet):
     assert live_server.query(lambda: db.session.scalar(
         select(Conflict.resolution).where(Conflict.item_code == "CDDH.01"))) == \
         {"choice": "custom", "value": "partial"}
+
+
+def test_the_unit_is_told_its_latest_comment_is_not_in_the_minutes(live_server, tablet):
+    page, base = tablet, live_server.url
+    co_ngan = inspection_id(live_server, "01567")
+
+    def leader_signs_then_the_unit_comments():
+        from inspection.services.minutes import build_minutes, sign_minutes
+        from inspection.services.review import save_unit_comments
+        from inspection.services.workflow import transition_inspection
+
+        inspection = db.session.get(Inspection, co_ngan)
+        leader = db.session.scalar(select(User).where(User.username == "leader"))
+        unitrep = db.session.scalar(select(User).where(User.username == "unitrep"))
+        transition_inspection(inspection, "reopen", leader, "Bổ sung số liệu")
+        transition_inspection(inspection, "approve", leader, "Xã chưa có số liệu",
+                              confirm_unanswered=True)
+        build_minutes(inspection, leader, base)
+        sign_minutes(inspection, leader)
+        save_unit_comments(inspection, unitrep, "Đơn vị đề nghị ghi nhận số liệu quý IV.",
+                           inspection.revision)
+        db.session.commit()
+
+    live_server.query(leader_signs_then_the_unit_comments)
+    sign_in(page, base, "unitrep")
+    page.goto(f"{base}/inspections/{co_ngan}")
+    warning = page.locator("#comments-after-build").inner_text()
+    assert "Ý kiến mới nhất của đơn vị chưa có trong biên bản" in warning
+    shoot(page, "#minutes", "unit-comment-missing")
+    sign = page.locator("#minutes form", has=page.locator("button:has-text('Ký số trên máy chủ')"))
+    sign.locator("button").click()  # not confirmed: the browser holds it back
+    assert sign.locator("input[name=without_latest_comments]").evaluate("e => !e.validity.valid")
+    sign.locator("input[name=without_latest_comments]").check()
+    sign.locator("button").click()
+    page.wait_for_selector(".flash-success")
+    assert live_server.query(lambda: db.session.get(Inspection, co_ngan).state.value) == "signed"
