@@ -232,3 +232,19 @@ def test_unit_representative_writes_comments_but_nothing_else(demo, as_user, for
     assert db.session.query(Finding).count() == 0
     other = inspection("01561")
     assert client.get(f"/inspections/{other.id}").status_code == 404
+
+
+def test_the_review_reads_in_english_too(demo, as_user, login):
+    vinh_quy = inspection("01561")
+    add_conflict(vinh_quy, item_code="CDDH.01", field="result", current="pass", incoming="fail")
+    client = as_user("leader")
+    client.get("/lang/en?next=/")
+    page = client.get(f"/inspections/{vinh_quy.id}").get_data(as_text=True)
+    card = page[page.index('id="conflicts"'):page.index('id="results"')]
+    assert "Current value" in card and "<b>Met</b>" in card and "<b>Not met</b>" in card
+    assert "Result" in card and "Đạt" not in card.split("<select")[0]
+    api = login("leader")
+    refused = api.post(f"/api/v1/inspections/{vinh_quy.id}/transitions", json={"action": "approve"},
+                       headers={"X-CSRF-Token": api.csrf, "Accept-Language": "en"})
+    assert refused.get_json()["message"].startswith("Cannot approve yet: Unresolved conflict: ")
+    assert "current Met, incoming Not met" in refused.get_json()["message"]
