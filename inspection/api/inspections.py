@@ -46,12 +46,21 @@ class Transitions(MethodView):
     @blp.alt_response(401, schema="Error")
     @blp.alt_response(403, schema="Error")
     @blp.alt_response(404, schema="Error")
-    @blp.alt_response(409, schema="Error")
+    @blp.alt_response(409, schema="Error", description=(
+        "Not allowed in this state, approval blockers (open conflicts, failing error rules), "
+        "or code `unanswered`: criteria not assessed, their codes in `errors.items` "
+        "(repeat with `confirm_unanswered: true` and a `reason`)"))
+    @blp.alt_response(422, schema="Error")
     @commits
     def post(self, data, inspection_id):
-        """Start, submit, approve or reopen (with a reason) an inspection"""
+        """Start, submit, approve or reopen (with a reason) an inspection
+
+        Approving while criteria are not assessed answers 409 with code `unanswered` and their
+        codes in `errors.items`, unless `confirm_unanswered` is true and a `reason` is given.
+        """
         inspection = get_visible_inspection(current_user, db.session.get(Inspection, inspection_id))
-        transition_inspection(inspection, data["action"], current_user, data["reason"])
+        transition_inspection(inspection, data["action"], current_user, data["reason"],
+                              confirm_unanswered=data["confirm_unanswered"])
         return inspection
 
 

@@ -62,6 +62,16 @@ def _pdf_body() -> bytes:
     return data
 
 
+WITHOUT_COMMENTS = {"name": "without_latest_comments", "in": "query", "required": False,
+                    "schema": {"type": "string", "enum": ["0", "1"]},
+                    "description": "1: the unit's representative signs although the unit's "
+                                   "comments are newer than the minutes (else 409)"}
+
+
+def _without_latest_comments() -> bool:
+    return request.args.get("without_latest_comments") == "1"
+
+
 def _base_url() -> str:
     return minutes.public_url(request.host_url)
 
@@ -96,6 +106,7 @@ for kind in ("inspections", "trips"):
         return revision
 
     @blp.route(f"/{kind}/<int:target_id>/minutes/sign", methods=["POST"], endpoint=f"{noun}_sign")
+    @blp.doc(parameters=[WITHOUT_COMMENTS])
     @blp.response(200, MinutesRevisionSchema)
     @blp.alt_response(401, schema="Error")
     @blp.alt_response(403, schema="Error")
@@ -104,14 +115,19 @@ for kind in ("inspections", "trips"):
     @login_required_api
     @commits
     def sign(target_id, kind=kind):
-        """Sign the latest revision with the caller's key (leader first, then the unit)"""
+        """Sign the latest revision with the caller's key (leader first, then the unit)
+
+        A unit's representative is refused (409) while the unit's comments are newer than the
+        minutes, unless the query has `without_latest_comments=1`.
+        """
         target = _target(kind, target_id)
-        signature = minutes.sign_minutes(target, current_user)
+        signature = minutes.sign_minutes(target, current_user,
+                                         without_latest_comments=_without_latest_comments())
         return signature.revision
 
     @blp.route(f"/{kind}/<int:target_id>/minutes/upload", methods=["POST"],
                endpoint=f"{noun}_upload")
-    @blp.doc(requestBody=PDF_BODY)
+    @blp.doc(requestBody=PDF_BODY, parameters=[WITHOUT_COMMENTS])
     @blp.response(200, MinutesRevisionSchema)
     @blp.alt_response(400, schema="Error")
     @blp.alt_response(401, schema="Error")
@@ -123,9 +139,14 @@ for kind in ("inspections", "trips"):
     @login_required_api
     @commits
     def upload(target_id, kind=kind):
-        """Upload the final PDF signed with one's own certificate (USB token, remote signing)"""
+        """Upload the final PDF signed with one's own certificate (USB token, remote signing)
+
+        As for signing, `without_latest_comments=1` confirms a unit's signature on minutes
+        built before the unit's latest comments.
+        """
         target = _target(kind, target_id)
-        signature = minutes.accept_signed_upload(target, current_user, _pdf_body())
+        signature = minutes.accept_signed_upload(target, current_user, _pdf_body(),
+                                                 without_latest_comments=_without_latest_comments())
         return signature.revision
 
     @blp.route(f"/{kind}/<int:target_id>/minutes.pdf", methods=["GET"], endpoint=f"{noun}_pdf")

@@ -13,8 +13,10 @@ How items earn points (``max`` is the item's ``max_points``):
   ``scoring.ratio_method``: "proportional" = max × min(1, value / target), "threshold" = max
   when the target is met, else 0. A ratio without a target is informational (no points);
 - ``result: "na"`` takes an item out of the maximum; so does a ratio whose denominator is 0
-  ("không phát sinh": nothing happened to measure) or whose counts are not all entered;
-- an unanswered yesno/score item earns 0 but stays in the maximum;
+  ("không phát sinh": nothing happened to measure);
+- an unanswered yesno/score item, and a ratio with a target whose counts are not all entered
+  (unmeasurable), earn 0 but stay in the maximum: what was not assessed never raises the
+  percentage;
 - an optional section in which nothing was answered (e.g. no citizen survey held) is left out;
 - a section, item or repeat group whose condition (``relevant``) is false is not applicable: it
   leaves the maximum, earns nothing, offers no recommendation and does not count in progress. A
@@ -27,6 +29,13 @@ How items earn points (``max`` is the item's ``max_points``):
 Samples of repeat groups arrive as plain data (``samples``: group code -> list of field code ->
 value); when given, a group whose number of samples is outside its bounds is listed among the
 checks as a warning.
+
+Criteria are the items that can earn points (yesno, score, and ratios with a target) and
+apply (condition true, not "na", not "không phát sinh", section not skipped): ``items``
+counts them, ``assessed`` those with a result (or points) or a computed value, and
+``not_assessed`` lists the others. While ``assessed < items`` the score is ``partial`` and has
+no class, unless the leader's approval confirmed the criteria left unassessed
+(``confirmed_unanswered``): then the class is given, with ``partial`` still true.
 
 Because exclusions shrink the maximum, results are read as ``percent`` = total / max × 100,
 which is also what the class is taken from. Arithmetic is exact (fractions), so 27 of 30 points
@@ -53,12 +62,14 @@ _parse = functools.lru_cache(maxsize=4096)(rules.parse)
 
 
 def evaluate(template: Mapping, observations: Mapping[str, Mapping | None], *,
-             unit: Mapping | None = None, samples: Mapping | None = None) -> dict:
+             unit: Mapping | None = None, samples: Mapping | None = None,
+             confirmed_unanswered: bool = False) -> dict:
     """Score, checks, indicators, suggestions and progress of one inspection (see module doc).
 
     ``unit`` gives the unit's ``kind`` and ``level`` for conditions; ``samples`` the samples of
-    repeat groups. Raises ValueError for an observation whose result is not one of RESULTS or
-    None.
+    repeat groups; ``confirmed_unanswered`` that the approval confirmed the criteria not
+    assessed (a partial score then keeps its class). Raises ValueError for an observation whose
+    result is not one of RESULTS or None.
     """
     for code, obs in observations.items():
         result = (obs or {}).get("result")
@@ -68,7 +79,8 @@ def evaluate(template: Mapping, observations: Mapping[str, Mapping | None], *,
     found = applicability(template, observations, unit=unit, samples=samples)
     values = found["values"]
     recommend = _Recommender(template)
-    score, indicators, progress = _score(template, observations, values, recommend, found)
+    score, indicators, progress = _score(template, observations, values, recommend, found,
+                                         confirmed_unanswered)
     return {
         "score": score,
         "checks": _checks(template, items, values, recommend, unit=unit,
@@ -91,11 +103,13 @@ _NOT_APPLICABLE = {"result": "na"}  # how an item whose condition is false is as
 
 
 def _score(template: Mapping, observations: Mapping, values: Mapping,
-           recommend: _Recommender, found: Mapping) -> tuple[dict, list[dict], dict]:
+           recommend: _Recommender, found: Mapping,
+           confirmed_unanswered: bool = False) -> tuple[dict, list[dict], dict]:
     """Points per section and in total, the indicator of every ratio, and progress."""
     scoring = template["scoring"]
     sections, indicators, progress = [], [], []
     total = possible = Fraction(0)
+    criteria, not_assessed = 0, []
     off_sections = set(found["not_applicable"]["sections"])
     off_items = set(found["not_applicable"]["items"])
     for section in template["sections"]:
@@ -118,6 +132,10 @@ def _score(template: Mapping, observations: Mapping, values: Mapping,
                 continue
             points += outcome.points
             maximum += outcome.max
+            if outcome.criterion:
+                criteria += 1
+                if not outcome.assessed:
+                    not_assessed.append(item["code"])
             if outcome.flagged:
                 recommend.for_item(item, section["code"])
         total += points
@@ -133,10 +151,14 @@ def _score(template: Mapping, observations: Mapping, values: Mapping,
         })
     percent = _percent(total, possible)
     scaled = None if percent is None else percent / 100 * _exact(scoring["scale"])
+    partial = bool(not_assessed)
     score = {
         "total": _round(total, 2), "max": _round(possible, 2), "percent": _round(percent, 1),
-        "scaled": _round(scaled, 2), "class": _classify(percent, scoring["classes"]),
-        "sections": sections,
+        "scaled": _round(scaled, 2),
+        "class": None if partial and not confirmed_unanswered
+        else _classify(percent, scoring["classes"]),
+        "assessed": criteria - len(not_assessed), "items": criteria, "partial": partial,
+        "not_assessed": not_assessed, "sections": sections,
     }
     progress_total = {"answered": sum(p["answered"] for p in progress),
                       "total": sum(p["total"] for p in progress), "sections": progress}
@@ -177,6 +199,8 @@ class _Outcome:
     points: Fraction = Fraction(0)
     max: Fraction = Fraction(0)  # 0 when the item is out of the maximum (na, informational…)
     flagged: bool = False  # failed, partial or below target: its recommendations are offered
+    criterion: bool = False  # can earn points and applies: counted in score.items
+    assessed: bool = False  # a criterion with a result, points or a computed value
 
 
 def _assess_input(item: Mapping, obs: Mapping, scoring: Mapping) -> _Outcome:
@@ -187,6 +211,7 @@ def _assess_input(item: Mapping, obs: Mapping, scoring: Mapping) -> _Outcome:
         return _Outcome(flagged=flagged)
     full = _exact(item["max_points"])
     given = _number(obs.get("points")) if item["kind"] == "score" else None
+    assessed = result is not None or given is not None
     if given is not None:
         earned = min(max(given, Fraction(0)), full)
     elif result == "pass":
@@ -195,7 +220,7 @@ def _assess_input(item: Mapping, obs: Mapping, scoring: Mapping) -> _Outcome:
         earned = full * _exact(scoring["partial_factor"])
     else:  # fail, or not answered yet
         earned = Fraction(0)
-    return _Outcome(earned, full, flagged)
+    return _Outcome(earned, full, flagged, criterion=True, assessed=assessed)
 
 
 def _assess_ratio(item: Mapping, obs: Mapping, values: Mapping[str, Any],
@@ -223,14 +248,17 @@ def _assess_ratio(item: Mapping, obs: Mapping, values: Mapping[str, Any],
             met = value >= _exact(target["value"])
 
     earned = possible = Fraction(0)
-    if met is not None:  # a value and a target: the item is scored
+    scored = target is not None and status in ("computed", "missing")
+    if scored:  # a target, and a value or counts still to enter (those earn 0 meanwhile)
         possible = _exact(item["max_points"])
+    if met is not None:
         if scoring["ratio_method"] == "proportional":
             earned = possible * min(Fraction(1), value / _exact(target["value"]))
         else:
             earned = possible if met else Fraction(0)
     outcome = _Outcome(earned, possible,
-                       flagged=met is False or obs.get("result") in ("fail", "partial"))
+                       flagged=met is False or obs.get("result") in ("fail", "partial"),
+                       criterion=scored, assessed=status == "computed")
 
     indicator = {
         "code": item["code"], "indicator": item["indicator"],
@@ -239,7 +267,7 @@ def _assess_ratio(item: Mapping, obs: Mapping, values: Mapping[str, Any],
         "numerator": _plain(numerator), "denominator": _plain(denominator),
         "target": None if target is None else target["value"], "met": met,
         "status": status, "missing": sorted(missing) if status == "missing" else [],
-        "points": _round(outcome.points, 2) if outcome.max else None,
+        "points": _round(outcome.points, 2) if met is not None else None,
         "max_points": item["max_points"],
     }
     return outcome, indicator

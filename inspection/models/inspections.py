@@ -42,7 +42,9 @@ class InspectionState(enum.StrEnum):
 TRANSITIONS: dict[str, tuple[frozenset[InspectionState], InspectionState]] = {
     "start": (frozenset({InspectionState.planned}), InspectionState.in_progress),
     "submit": (frozenset({InspectionState.in_progress}), InspectionState.submitted),
-    "approve": (frozenset({InspectionState.submitted}), InspectionState.approved),
+    # The leader approves from in_progress too: he does not "send to the team leader" himself.
+    "approve": (frozenset({InspectionState.in_progress, InspectionState.submitted}),
+                InspectionState.approved),
     "sign": (frozenset({InspectionState.approved}), InspectionState.signed),
     "reopen": (
         frozenset({InspectionState.submitted, InspectionState.approved, InspectionState.signed}),
@@ -71,6 +73,12 @@ class Inspection(db.Model):
     revision: Mapped[int] = mapped_column(Integer, default=1)
     reopen_reason: Mapped[str | None] = mapped_column(Text)
     unit_comments: Mapped[str] = mapped_column(Text, default="")  # ý kiến của đơn vị
+    # When the unit's comments last changed: minutes built before it lack them.
+    unit_comments_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # An approval with criteria not assessed: the leader's reason and those criteria's codes
+    # (None when the approval found every criterion assessed; cleared on reopening).
+    approval_reason: Mapped[str | None] = mapped_column(Text)
+    approved_unanswered: Mapped[list | None] = mapped_column(JSON)
     # When the meeting at the unit began and ended (local time), printed in the minutes.
     meeting_start: Mapped[time | None] = mapped_column(Time)
     meeting_end: Mapped[time | None] = mapped_column(Time)
@@ -101,9 +109,21 @@ class Inspection(db.Model):
         """in_progress → submitted: the team hands its results to the leader."""
         self._move("submit")
 
-    def approve(self) -> None:
-        """submitted → approved: the leader accepts the merged results."""
+    def approve(self, unanswered: list[str] | None = None, reason: str | None = None) -> None:
+        """in_progress or submitted → approved: the leader accepts the merged results.
+
+        With criteria not assessed (``unanswered``), the leader's ``reason`` is required and
+        kept with their codes: the record says the approval knew."""
+        if unanswered and not (reason or "").strip():
+            raise ValueError("a reason is required to approve with criteria not assessed")
         self._move("approve")
+        self.approved_unanswered = list(unanswered) if unanswered else None
+        self.approval_reason = reason.strip() if unanswered else None
+
+    @property
+    def approval_confirmed_partial(self) -> bool:
+        """Whether the current approval confirmed criteria left not assessed."""
+        return self.is_locked and bool(self.approved_unanswered)
 
     def mark_signed(self) -> None:
         """approved → signed: the minutes carry every required signature."""
@@ -115,6 +135,7 @@ class Inspection(db.Model):
             raise ValueError("a reason is required to reopen an inspection")
         self._move("reopen")
         self.reopen_reason = reason.strip()
+        self.approved_unanswered = self.approval_reason = None  # the next approval decides anew
 
     @property
     def is_locked(self) -> bool:

@@ -10,7 +10,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -48,6 +59,11 @@ class InspectionScore(db.Model):
     sections: Mapped[list] = mapped_column(JSON, default=list)
     answered: Mapped[int] = mapped_column(Integer, default=0)
     items: Mapped[int] = mapped_column(Integer, default=0)
+    # Criteria assessed of the applicable ones (score.assessed / score.items); partial when
+    # fewer: the ranking says so and places the unit after the fully assessed ones.
+    assessed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    criteria: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    partial: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     on_time_rate: Mapped[float | None] = mapped_column(Float)
     on_time_target: Mapped[float | None] = mapped_column(Float)
     on_time_met: Mapped[bool | None] = mapped_column(Boolean)

@@ -163,6 +163,9 @@ class UnitPart:
     report_due: date | None = None  # "báo cáo kết quả khắc phục về Sở Nội vụ trước ngày …"
     report_to: str = "Sở Nội vụ"
     unit_comments: str = ""  # V. Ý kiến của đơn vị được kiểm tra
+    # Printed under the overall result when not every criterion was assessed: how many were,
+    # and the leader's reason for approving anyway (services.minutes_data.assessment_remark).
+    assessment_remark: str = ""
     photos: tuple[PhotoItem, ...] = ()
     signature: SignatureBlock | None = None  # the unit representative's block
 

@@ -408,10 +408,16 @@ class _Builder:
             if score.class_label:
                 text += f", xếp loại {clean(score.class_label)}"
             self.p("<b>" + esc(text + ".") + "</b>", "body")
+        self.assessment_remark(part)
         if part.chart:
             self.story.append(CondPageBreak(75 * mm))
             self.story.append(_chart(part.chart, self.data.chart_title))
             self.story.append(Spacer(1, 4))
+
+    def assessment_remark(self, part: UnitPart) -> None:
+        """The remark that not every criterion was assessed, and why the leader approved."""
+        if part.assessment_remark:
+            self.p("<i>" + esc(part.assessment_remark) + "</i>", "body")
 
     def section(self, n: int, section: SectionResult) -> None:
         heading = f"{n}. {clean(section.title)}"

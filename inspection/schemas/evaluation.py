@@ -29,7 +29,17 @@ class ScoreSchema(ma.Schema):
     max = F.Float()
     percent = F.Float(allow_none=True)
     scaled = F.Float(allow_none=True)
-    class_ = F.Nested(ClassSchema, data_key="class", attribute="class", allow_none=True)
+    class_ = F.Nested(ClassSchema, data_key="class", attribute="class", allow_none=True,
+                      metadata={"description": "null while assessed < items, unless the "
+                                               "approval confirmed the criteria not assessed"})
+    assessed = F.Integer(metadata={
+        "description": "criteria with a result, points or a computable value"})
+    items = F.Integer(metadata={"description": "applicable criteria (items that can earn "
+                                               "points: yesno, score, ratios with a target)"})
+    partial = F.Boolean(metadata={"description": "assessed < items; the percent counts the "
+                                                 "criteria not assessed as 0"})
+    not_assessed = F.List(F.String(), metadata={
+        "description": "codes of the applicable criteria not assessed, in checklist order"})
     sections = F.List(F.Nested(SectionScoreSchema))
 
 

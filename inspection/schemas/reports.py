@@ -218,6 +218,11 @@ class RankingRowSchema(ma.Schema):
     max = F.Float(metadata={"description": "Points possible"})
     percent = F.Float()
     class_ = F.Nested(GradeSchema, data_key="class", attribute="class", allow_none=True)
+    assessed = F.Integer(metadata={"description": "criteria assessed"})
+    criteria = F.Integer(metadata={"description": "applicable criteria"})
+    partial = F.Boolean(metadata={
+        "description": "approved with criteria not assessed (assessed < criteria): ranked after "
+                       "every fully assessed unit"})
     sections = F.List(F.Nested(SectionPointsSchema))
     previous = F.Float(allow_none=True, metadata={
         "description": "Percent at the unit's latest earlier inspection; for a unit formed by a "

@@ -22,6 +22,9 @@ DEMO_PASSWORD = "demo1234"
 PLAN_NUMBER = "3199/KH-UBND"
 TRIP_DAY = date(2021, 10, 1)
 SERVE_URL = "http://127.0.0.1:5000"  # where scripts/serve.sh serves the demo
+DEMO_APPROVAL_REASON = ("Xã chưa cung cấp số liệu hồ sơ TTHC và văn bản; Đoàn thống nhất duyệt "
+                        "kết quả các tiêu chí đã đánh giá, số liệu còn thiếu đơn vị báo cáo bổ "
+                        "sung.")
 
 # (username, full name, position, role); names are fictitious, the facts are the article's.
 ACCOUNTS = [
@@ -100,7 +103,10 @@ def seed_demo(with_minutes: bool = True) -> list[str]:
                 record_observation(inspection, item.code, {"result": "pass"}, author, refresh=False)
         transition_inspection(inspection, "submit", author)
     refresh_scores([i.id for i in trip.inspections])
-    transition_inspection(inspections["01567"], "approve", users["leader"])
+    # Only yes/no results were illustrated: the leader approves Cô Ngân knowing the rest is
+    # not assessed, and says why (printed in the minutes' remarks).
+    transition_inspection(inspections["01567"], "approve", users["leader"], DEMO_APPROVAL_REASON,
+                          confirm_unanswered=True)
     from .certificates import demo_signing
 
     if with_minutes and not demo_signing():
@@ -127,4 +133,4 @@ def seed_demo(with_minutes: bool = True) -> list[str]:
     return done
 
 
-__all__ = ["seed_demo", "DEMO_PASSWORD"]
+__all__ = ["seed_demo", "DEMO_PASSWORD", "DEMO_APPROVAL_REASON"]

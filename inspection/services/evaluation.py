@@ -29,4 +29,5 @@ def observations_by_code(inspection: Inspection) -> dict[str, dict]:
 def evaluate_inspection(inspection: Inspection) -> dict:
     """Score, consistency checks, indicators, suggestions and progress (DESIGN §4)."""
     return evaluate(inspection.checklist_version.document, observations_by_code(inspection),
-                    unit=unit_facts(inspection.unit))
+                    unit=unit_facts(inspection.unit),
+                    confirmed_unanswered=inspection.approval_confirmed_partial)

@@ -525,8 +525,8 @@ def write_trip_zip(trip: Trip, path: str | os.PathLike) -> dict:
             unit = inspection.unit.full_name if inspection else ""
             prefix = f"{inspection.unit.code}-{slug(unit)}" if inspection else "doan"
             signed = revision.signed_sha256 or revision.sha256
-            suffix = "-da-ky" if revision.signed_sha256 else ""
-            add(f"bien-ban/{prefix}-r{revision.revision}{suffix}.pdf", signed, "minutes", unit)
+            add(f"bien-ban/{prefix}-r{revision.revision}{_signed_suffix(revision)}.pdf",
+                signed, "minutes", unit)
         photos = db.session.scalars(select(Photo).where(Photo.inspection_id.in_(list(inspections)))
                                     .order_by(Photo.inspection_id, Photo.item_code, Photo.id)).all()
         for photo in photos:
@@ -539,3 +539,11 @@ def write_trip_zip(trip: Trip, path: str | os.PathLike) -> dict:
         archive.writestr(zipfile.ZipInfo("manifest.csv", date_time=datetime.now().timetuple()[:6]),
                          b"".join(csv_chunks(manifest)), compress_type=zipfile.ZIP_DEFLATED)
     return summary
+
+
+def _signed_suffix(revision) -> str:
+    """How far the file in the ZIP is signed: by everyone ("-da-ky"), by the leader only
+    ("-truong-doan-da-ky", waiting for the unit), or not yet ("")."""
+    if revision.status == "signed":
+        return "-da-ky"
+    return "-truong-doan-da-ky" if revision.signed_sha256 else ""

@@ -10,20 +10,25 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import (
     AuditEvent,
-    Conflict,
     Finding,
     Inspection,
-    LateSubmission,
     MinutesRevision,
     Observation,
     Photo,
     Recommendation,
+    Role,
     User,
 )
 from . import review
-from .access import may_build_minutes, may_comment, may_review, may_sign_minutes
+from .access import (
+    is_trip_leader,
+    may_build_minutes,
+    may_comment,
+    may_review,
+    may_sign_minutes,
+)
 from .evaluation import evaluate_inspection
-from .minutes import check_revision
+from .minutes import check_revision, comments_after_build
 from .minutes_verification import MinutesVerification
 from .revisions import revisions_of
 from .workflow import allowed_actions
@@ -39,21 +44,28 @@ class InspectionPage:
     evaluation: dict
     actions: list[str]  # state-machine buttons the user may press now
     blockers: list[dict]  # what stops approval (only when approval is the next move)
-    history: list[AuditEvent]
+    history: list[tuple[AuditEvent, dict]]  # newest first, each with its words
     observations: dict[str, Observation]
     photos: dict[str | None, list[Photo]]
     users: dict[int, User]
     editable: bool  # the leader may change the review (results, findings, recommendations)
     can_comment: bool  # the unit's comments may be written
-    conflicts: list[Conflict]
-    late: list[LateSubmission]
+    is_leader: bool
+    conflicts: list[dict]  # open conflicts in words (services.review_words)
+    late: list[dict]  # pending late changes in words
+    unanswered: list[dict]  # criteria not assessed, when approval is the next move
+    approved_unanswered: list[dict]  # those confirmed unassessed at approval
     findings: list[Finding]
     recommendations: list[Recommendation]
     minutes_revisions: list[MinutesRevision]
     minutes_latest: MinutesRevision | None  # the newest revision not superseded
     minutes_check: MinutesVerification | None
-    may_build_minutes: bool
+    comments_after_build: bool  # the unit's comments are newer than the latest minutes
+    leader_signed: bool
+    unit_signed: bool  # the signed-in representative signed the latest minutes
+    may_build_minutes: bool  # also again, once the unit commented after the leader signed
     may_sign_minutes: bool  # on the server, or by uploading a file signed elsewhere
+    confirm_without: bool  # a representative signs minutes without the unit's latest comments
 
     def context(self) -> dict:
         """The page's template variables."""
@@ -62,10 +74,6 @@ class InspectionPage:
 
 def inspection_page_data(user: User, inspection: Inspection) -> InspectionPage:
     """The inspection page for `user`, who may see `inspection` (checked by the caller)."""
-    history = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.object_type == "inspections",
-                                 AuditEvent.object_id == str(inspection.id))
-        .order_by(AuditEvent.id.desc()).limit(HISTORY_LENGTH)).all()
     observations = {o.item_code: o for o in db.session.scalars(
         select(Observation).where(Observation.inspection_id == inspection.id))}
     photos: dict[str | None, list[Photo]] = defaultdict(list)
@@ -75,18 +83,36 @@ def inspection_page_data(user: User, inspection: Inspection) -> InspectionPage:
     revisions = revisions_of(inspection)
     current = [r for r in revisions if not r.is_superseded]
     latest = current[-1] if current else None
+    evaluation = evaluate_inspection(inspection)
+    actions = allowed_actions(user, inspection)
+    leader = is_trip_leader(user, inspection.trip)
+    signatures = latest.signatures if latest is not None else []
+    leader_signed = any(s.role == "leader" for s in signatures)
+    unit_signed = any(s.role == "unitrep" and s.signer_id == user.id for s in signatures)
+    newer_comments = bool(comments_after_build(latest, inspection))
+    # The leader signs first, then each unit's representative (services.minutes checks it).
+    unit_turn = user.role == Role.unitrep and leader_signed and not unit_signed
     return InspectionPage(
-        inspection=inspection, evaluation=evaluate_inspection(inspection),
-        actions=allowed_actions(user, inspection),
+        inspection=inspection, evaluation=evaluation, actions=actions,
         blockers=review.approval_blockers(inspection) if inspection.can("approve") else [],
-        history=history, observations=observations, photos=photos,
+        history=review.described_history(inspection, HISTORY_LENGTH),
+        observations=observations, photos=photos,
         users={u.id: u for u in db.session.scalars(select(User))},
         editable=may_review(user, inspection), can_comment=may_comment(user, inspection),
-        conflicts=review.open_conflicts(inspection),
-        late=review.pending_late_submissions(inspection),
+        is_leader=leader,
+        conflicts=review.described_conflicts(inspection),
+        late=review.described_late_submissions(inspection),
+        unanswered=(review.described_criteria(inspection, evaluation["score"]["not_assessed"])
+                    if "approve" in actions else []),
+        approved_unanswered=review.described_criteria(inspection,
+                                                      inspection.approved_unanswered or []),
         findings=review.findings_of(inspection),
         recommendations=review.recommendations_of(inspection),
         minutes_revisions=revisions, minutes_latest=latest, minutes_check=check_revision(latest),
-        may_build_minutes=may_build_minutes(user, inspection),
-        may_sign_minutes=may_sign_minutes(user, inspection, latest),
+        comments_after_build=newer_comments, leader_signed=leader_signed, unit_signed=unit_signed,
+        may_build_minutes=(may_build_minutes(user, inspection)
+                           and (not leader_signed or newer_comments)),
+        may_sign_minutes=(may_sign_minutes(user, inspection, latest)
+                          and ((leader and not leader_signed) or unit_turn)),
+        confirm_without=unit_turn and newer_comments,
     )

@@ -43,6 +43,7 @@ from .minutes_verification import (
     trip_of,
     verify_minutes,
 )
+from .review_words import local_time
 from .revisions import latest_revision, revisions_of, supersede_all
 from .signing import SigningError, sign_pdf
 from .storage import StorageError, get_storage
@@ -162,6 +163,35 @@ def check_revision(revision: MinutesRevision | None) -> MinutesVerification | No
     return verify_minutes(pdf, revision=revision)
 
 
+def comments_after_build(revision: MinutesRevision | None, target: Inspection | Trip,
+                         unit_id: int | None = None) -> list[Inspection]:
+    """The inspections (of `unit_id`, or all) whose unit's comments changed after `revision`
+    was built: its PDF lacks them, and the leader should rebuild."""
+    if revision is None:
+        return []
+    built = aware(revision.created_at)
+    return [i for i in inspections_of(target)
+            if i.unit_comments_at is not None and aware(i.unit_comments_at) > built
+            and (unit_id is None or i.unit_id == unit_id)]
+
+
+def _require_latest_comments(revision: MinutesRevision, user: User, target: Inspection | Trip,
+                             without_latest_comments: bool) -> None:
+    """The unit's voice: its representative may not sign minutes that lack the unit's latest
+    comments, unless they confirm signing without them."""
+    newer = comments_after_build(revision, target, user.unit_id)
+    if newer and not without_latest_comments:
+        when = max(aware(i.unit_comments_at) for i in newer)
+        raise Conflict(
+            f"Ý kiến của đơn vị ghi lúc {local_time(when)} chưa có trong biên bản (lập lúc "
+            f"{local_time(revision.created_at)}). Đề nghị trưởng đoàn lập lại biên bản, hoặc xác "
+            "nhận ký biên bản không có ý kiến này.",
+            f"The unit's comments written at {local_time(when)} are not in the minutes (built "
+            f"at {local_time(revision.created_at)}). Ask the team leader to rebuild them, or "
+            "confirm signing without these comments.",
+            {"code": ["comments_after_build"]})
+
+
 def _signing_role(revision: MinutesRevision, user: User,
                   target: Inspection | Trip) -> tuple[str, str]:
     """(role, field) for this user's signature; leader first, then each unit representative."""
@@ -205,8 +235,10 @@ def _record_signature(revision: MinutesRevision, user: User, role: str, field: s
         certificate_sha256=report.certificate_sha256, file_sha256=revision.signed_sha256)
     db.session.add(signature)
     db.session.flush()
+    extra = ({"without_latest_comments": True}
+             if role == "unitrep" and comments_after_build(revision, target, user.unit_id) else {})
     audit.record("minutes.sign", revision, user, role=role, field=field,
-                 certificate_sha256=report.certificate_sha256)
+                 certificate_sha256=report.certificate_sha256, **extra)
     units_signed = {s.signer.unit_id for s in revision.signatures if s.role == "unitrep"}
     if all(i.unit_id in units_signed for i in inspections_of(target)):
         revision.mark_signed()
@@ -280,14 +312,17 @@ def _registration_of(user: User, sha256: str):
 
 
 def sign_minutes(target: Inspection | Trip, user: User, location: str = "",
-                 demo_key: bool = False) -> Signature:
+                 demo_key: bool = False, without_latest_comments: bool = False) -> Signature:
     """Add the user's signature with the key the server holds for them: the demo CA, in demo
     mode or when loading the demo data (`demo_key`). The key's certificate is registered to
-    the account (the server issued it to them)."""
+    the account (the server issued it to them). A unit's representative signing minutes built
+    before the unit's latest comments must confirm it (`without_latest_comments`)."""
     revision = latest_revision(target)
     if revision is None:
         raise NotFound("Chưa có biên bản để ký.", "There are no minutes to sign yet.")
     role, field = _signing_role(revision, user, target)
+    if role == "unitrep":
+        _require_latest_comments(revision, user, target, without_latest_comments)
     if not (demo_key or demo_signing()):
         raise Conflict("Máy chủ không giữ khóa ký của bạn: hãy tải biên bản về, "
                        "ký bằng chứng thư số của "
@@ -308,11 +343,15 @@ def sign_minutes(target: Inspection | Trip, user: User, location: str = "",
     return _record_signature(revision, user, role, field, signed, target)
 
 
-def accept_signed_upload(target: Inspection | Trip, user: User, signed: bytes) -> Signature:
-    """Accept a file signed with the user's own certificate (USB token, remote signing)."""
+def accept_signed_upload(target: Inspection | Trip, user: User, signed: bytes,
+                         without_latest_comments: bool = False) -> Signature:
+    """Accept a file signed with the user's own certificate (USB token, remote signing); the
+    unit's latest comments are required as for `sign_minutes`."""
     revision = latest_revision(target)
     if revision is None:
         raise NotFound("Chưa có biên bản để ký.", "There are no minutes to sign yet.")
     role, field = _signing_role(revision, user, target)
+    if role == "unitrep":
+        _require_latest_comments(revision, user, target, without_latest_comments)
     return _record_signature(revision, user, role, field, signed, target)
 

@@ -246,7 +246,8 @@ def _unit_part(inspection: Inspection, *, single: bool, index: int, start_time: 
     template = inspection.checklist_version.document
     observations = _observations(inspection)
     evaluation = scoring.evaluate(template, observations,
-                                  unit=scoring.unit_facts(inspection.unit))
+                                  unit=scoring.unit_facts(inspection.unit),
+                                  confirmed_unanswered=inspection.approval_confirmed_partial)
     year = inspection.trip.plan.year
     opening = "Hôm nay, vào hồi" if single else "Vào hồi"
     time_place = (f"{opening} {fmt_time(start_time)} {_date_long(inspection.scheduled_on)}, "
@@ -277,7 +278,23 @@ def _unit_part(inspection: Inspection, *, single: bool, index: int, start_time: 
         recommendations=tuple(RecommendationItem(_nfc(r.text), r.due_on) for r in recommendations),
         report_due=report_due or (max(due_dates) if due_dates else None),
         unit_comments=_nfc(inspection.unit_comments),
+        assessment_remark=assessment_remark(evaluation["score"], inspection.approval_reason),
         photos=_photos(inspection, photo_bytes), signature=signature)
+
+
+def assessment_remark(score: Mapping, reason: str | None) -> str:
+    """"Ghi chú: …" when criteria were left not assessed: how many of how many, which, and the
+    leader's reason for approving anyway (empty when every criterion was assessed)."""
+    if not score.get("partial"):
+        return ""
+    missing = score.get("not_assessed") or []
+    text = (f"Ghi chú: đã đánh giá {score['assessed']}/{score['items']} tiêu chí; "
+            f"{len(missing)} tiêu chí chưa được đánh giá ({', '.join(missing)}) không được tính "
+            "điểm.")
+    if reason:
+        reason = _nfc(reason).rstrip(".")
+        text += f" Trưởng đoàn duyệt kết quả khi chưa đánh giá đủ, lý do: {reason}."
+    return text
 
 
 def _common(trip: Trip) -> dict:

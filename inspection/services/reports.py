@@ -14,11 +14,14 @@ not see the whole province get only the rows they may see, with their rank in th
 
 Ranking rules: units are ranked per year (of the scheduled date), level (district, commune) and
 era (3cap, 2cap: from the checklist). Only approved or signed inspections count; a unit
-inspected twice in a year is ranked on its latest inspection. Order: percent descending, then
-name; equal percents share a rank (1, 2, 2, 4). ``previous`` is the percent of the unit's latest
-earlier approved inspection; a unit with none of its own that was formed by merging others (the
-2025 reorganisation) takes the mean of the units it absorbed, each at its latest earlier
-inspection, followed back through earlier mergers. ``previous_detail`` lists what was used.
+inspected twice in a year is ranked on its latest inspection. Order: fully assessed units
+first, then those approved with criteria not assessed (``partial``, with ``assessed`` of
+``criteria``), so a partial assessment never ranks above a full one; within each, percent
+descending, then name; equal percents share a rank (1, 2, 2, 4). ``previous`` is the percent of
+the unit's latest earlier approved inspection; a unit with none of its own that was formed by
+merging others (the 2025 reorganisation) takes the mean of the units it absorbed, each at its
+latest earlier inspection, followed back through earlier mergers. ``previous_detail`` lists
+what was used.
 """
 from __future__ import annotations
 
@@ -150,6 +153,7 @@ _RANKING_COLUMNS = (
     InspectionScore.era,
     InspectionScore.total, InspectionScore.max, InspectionScore.percent, InspectionScore.class_code,
     InspectionScore.class_vi, InspectionScore.class_en,
+    InspectionScore.assessed, InspectionScore.criteria, InspectionScore.partial,
     # As text, decoded below in one call: thousands of small json.loads calls cost more.
     cast(InspectionScore.sections, Text).label("sections"),
     InspectionScore.on_time_rate, InspectionScore.on_time_target, InspectionScore.on_time_met,
@@ -214,8 +218,9 @@ def _ranked_subquery(user: User, year: int, level: str, era: str, with_sections:
                          InspectionScore.percent.is_not(None), Inspection.state.in_(RANKED_STATES))
                   .subquery())
     columns = [c for c in _RANKING_COLUMNS if with_sections or c.key != "sections"]
-    ranked = (select(*columns,
-                     func.rank().over(order_by=InspectionScore.percent.desc()).label("rank"))
+    # A partial assessment is never ranked above a full one: full ones first, then partial.
+    ranked = (select(*columns, func.rank().over(
+        order_by=(InspectionScore.partial.asc(), InspectionScore.percent.desc())).label("rank"))
               .join(candidates, candidates.c.inspection_id == InspectionScore.inspection_id)
               .join(AdminUnit, AdminUnit.id == InspectionScore.unit_id)
               .where(candidates.c.newest == 1)
@@ -230,8 +235,8 @@ def _ranked_subquery(user: User, year: int, level: str, era: str, with_sections:
 def _ranked_rows(user: User, year: int, level: str, era: str, with_sections: bool = False) -> list:
     """Every ranked row (database rows), best first; ties by name, then code."""
     ranked = _ranked_subquery(user, year, level, era, with_sections)
-    return db.session.execute(select(ranked).order_by(ranked.c.percent.desc(), ranked.c.name,
-                                                      ranked.c.code)).all()
+    order = (ranked.c.partial.asc(), ranked.c.percent.desc(), ranked.c.name, ranked.c.code)
+    return db.session.execute(select(ranked).order_by(*order)).all()
 
 
 def _indicators(row) -> dict:
@@ -282,6 +287,7 @@ def _full_rows(found: list, level: str) -> list[dict]:
             "max": row.max,
             "percent": row.percent,
             "class": _grade(row),
+            "assessed": row.assessed, "criteria": row.criteria, "partial": row.partial,
             "sections": [{"code": code, "points": points, "max": maximum, "percent": percent}
                          for code, points, maximum, percent in sections],
             "previous": previous,
@@ -494,7 +500,8 @@ def inspection_list(user: User, filters: dict) -> tuple[list[dict], int]:
                     Trip.name, Plan.number, AdminUnit.id, AdminUnit.code, AdminUnit.kind,
                     AdminUnit.name,
                     InspectionScore.percent, InspectionScore.class_code, InspectionScore.class_vi,
-                    InspectionScore.class_en)
+                    InspectionScore.class_en, InspectionScore.assessed, InspectionScore.criteria,
+                    InspectionScore.partial)
              .join(Trip, Trip.id == Inspection.trip_id)
              .join(Plan, Plan.id == Trip.plan_id)
              .join(AdminUnit, AdminUnit.id == Inspection.unit_id)
@@ -509,6 +516,7 @@ def inspection_list(user: User, filters: dict) -> tuple[list[dict], int]:
         "id": r[0], "scheduled_on": r[1], "state": r[2].value, "trip_id": r[3], "trip": r[4],
         "plan": r[5], "unit": _unit(r[6], r[7], r[8], r[9]), "percent": r[10],
         "class": {"code": r[11], "vi": r[12], "en": r[13]} if r[11] else None,
+        "assessed": r[14], "criteria": r[15], "partial": r[16],
     } for r in rows], total
 
 

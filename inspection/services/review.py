@@ -10,18 +10,21 @@ from ..errors import Conflict as ConflictError
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import (
+    AuditEvent,
     Conflict,
     Finding,
     Inspection,
     InspectionState,
     LateStatus,
     LateSubmission,
+    Observation,
     Recommendation,
     Role,
     User,
 )
 from ..models.base import utcnow
 from . import audit
+from . import review_words as words
 from .access import is_trip_leader, require
 from .evaluation import evaluate_inspection
 from .feed import log_conflicts_settled, log_late_decided
@@ -85,17 +88,53 @@ def pending_late_submissions(inspection: Inspection) -> list[LateSubmission]:
                               .order_by(LateSubmission.id)).all()
 
 
+def _users() -> dict[int, User]:
+    return {u.id: u for u in db.session.scalars(select(User))}
+
+
+def _items(inspection: Inspection) -> dict:
+    return words.items_by_code(inspection.checklist_version.document)
+
+
+def described_conflicts(inspection: Inspection) -> list[dict]:
+    """The open conflicts in words (item title, current and incoming values, who, when)."""
+    items, users = _items(inspection), _users()
+    return [words.describe_conflict(c, items, users) for c in open_conflicts(inspection)]
+
+
+def described_late_submissions(inspection: Inspection) -> list[dict]:
+    """The pending late changes in words, each field's current value beside the one sent."""
+    items, users = _items(inspection), _users()
+    observations = {o.item_code: o for o in db.session.scalars(
+        select(Observation).where(Observation.inspection_id == inspection.id))}
+    return [words.describe_late(late, items, users, observations)
+            for late in pending_late_submissions(inspection)]
+
+
+def described_history(inspection: Inspection, limit: int = 50) -> list[tuple[AuditEvent, dict]]:
+    """The inspection's audit events, newest first, each with its description in words."""
+    items = _items(inspection)
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.object_type == "inspections",
+                                 AuditEvent.object_id == str(inspection.id))
+        .order_by(AuditEvent.id.desc()).limit(limit)).all()
+    return [(event, words.describe_event(event, items)) for event in events]
+
+
+def described_criteria(inspection: Inspection, codes: list[str]) -> list[dict]:
+    """Criteria named by code, with their titles (the unanswered list of an approval)."""
+    items = _items(inspection)
+    return [words.item_title(items, code) for code in codes]
+
+
 def approval_blockers(inspection: Inspection) -> list[dict]:
-    """What must be settled before approval: open conflicts and failing error-level rules."""
-    blockers = [{"kind": "conflict", "id": c.id, "item_code": c.item_code, "field": c.field,
-                 "message_vi": f"Xung đột chưa xử lý: {c.item_code} ({c.field})",
-                 "message_en": f"Unresolved conflict: {c.item_code} ({c.field})"}
-                for c in open_conflicts(inspection)]
+    """What must be settled before approval, in words: open conflicts and failing error-level
+    rules."""
+    blockers = [words.conflict_blocker(view) for view in described_conflicts(inspection)]
+    items = _items(inspection)
     for check in evaluate_inspection(inspection)["checks"]:
         if check["severity"] == "error" and check["status"] == "fail":
-            blockers.append({"kind": "rule", "id": check["rule_id"], "items": check["items"],
-                             "message_vi": f"{check['rule_id']}: {check['message_vi']}",
-                             "message_en": f"{check['rule_id']}: {check['message_en']}"})
+            blockers.append(words.rule_blocker(check, items))
     return blockers
 
 
@@ -159,6 +198,12 @@ def settle_same_judgement(conflict: Conflict, user: User, choice: str) -> None:
 
 def _parse_value(field: str, raw):
     """Form input for a field: numbers for points and value, text otherwise."""
+    if field == "result":
+        value = str(raw or "").strip()
+        if value not in words.RESULT_WORDS:
+            raise ValidationFailed("Hãy chọn một kết quả trong danh sách.",
+                                   "Pick one of the results.", {field: ["choice"]})
+        return value
     if field in ("points", "value"):
         try:
             return float(str(raw).replace(",", ".").strip())
@@ -293,6 +338,9 @@ def save_unit_comments(inspection: Inspection, user: User, text: str,
     if inspection.revision != expected_revision:
         raise ConflictError("Cuộc kiểm tra vừa được người khác cập nhật; hãy tải lại trang.",
                             "Someone else changed this inspection; reload the page.")
-    inspection.unit_comments = _text(text, "unit_comments") if (text or "").strip() else ""
+    comments = _text(text, "unit_comments") if (text or "").strip() else ""
+    if comments != inspection.unit_comments:
+        inspection.unit_comments_at = utcnow()  # minutes built before now lack them
+    inspection.unit_comments = comments
     inspection.revision += 1
     audit.record("inspection.unit_comments", inspection, user)

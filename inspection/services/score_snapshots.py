@@ -44,6 +44,9 @@ def snapshot_values(inspection: Inspection, evaluation: dict) -> dict:
                      for section in score["sections"]],
         "answered": evaluation["progress"]["answered"],
         "items": evaluation["progress"]["total"],
+        "assessed": score["assessed"],
+        "criteria": score["items"],
+        "partial": score["partial"],
         "computed_at": utcnow(),
     }
     found = {i["indicator"]: i for i in evaluation["indicators"]
@@ -107,8 +110,9 @@ def refresh_scores(inspection_ids: Iterable[int], batch: int = BATCH) -> int:
                     count = photos.get((inspection.id, item["code"]))
                     if item["kind"] == "photo" and count:
                         found.setdefault(item["code"], {})["value"] = count
-            values = snapshot_values(inspection, evaluate(document, found,
-                                                          unit=unit_facts(inspection.unit)))
+            values = snapshot_values(inspection, evaluate(
+                document, found, unit=unit_facts(inspection.unit),
+                confirmed_unanswered=inspection.approval_confirmed_partial))
             row = existing.get(inspection.id)
             if row is None:
                 db.session.add(InspectionScore(inspection_id=inspection.id, **values))

@@ -52,8 +52,10 @@ def inspection_page(inspection_id: int):
     inspection = get_visible_inspection(current_user, db.session.get(Inspection, inspection_id))
     if request.method == "POST":
         return run_action(
-            lambda: transition_inspection(inspection, request.form.get("action", ""), current_user,
-                                          request.form.get("reason")),
+            lambda: transition_inspection(
+                inspection, request.form.get("action", ""), current_user,
+                request.form.get("reason"),
+                confirm_unanswered=request.form.get("confirm_unanswered") == "1"),
             _("Đã cập nhật trạng thái."),
             url_for("main.inspection_page", inspection_id=inspection.id))
     page = inspection_page_data(current_user, inspection)

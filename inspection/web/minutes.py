@@ -37,17 +37,18 @@ def act(inspection_id: int, action: str):
             minutes.build_minutes(inspection, current_user, minutes.public_url(request.host_url),
                                   meeting)
         return _run(inspection, build, _("Đã lập biên bản."))
+    without = request.form.get("without_latest_comments") == "1"
     if action == "sign":
-        return _run(inspection, lambda: minutes.sign_minutes(inspection, current_user),
-                    _("Đã ký biên bản."))
+        return _run(inspection, lambda: minutes.sign_minutes(
+            inspection, current_user, without_latest_comments=without), _("Đã ký biên bản."))
     if action == "upload":
         upload = request.files.get("file")
         data = upload.read(MAX_PDF + 1) if upload else b""
         if not data or len(data) > MAX_PDF:
             flash(_("Hãy chọn tệp PDF đã ký (tối đa 30 MB)."), "error")
             return _back(inspection)
-        return _run(inspection,
-                    lambda: minutes.accept_signed_upload(inspection, current_user, data),
+        return _run(inspection, lambda: minutes.accept_signed_upload(
+            inspection, current_user, data, without_latest_comments=without),
                     _("Đã nhận tệp đã ký."))
     return _back(inspection)
 

@@ -92,8 +92,9 @@ def test_reopen_supersedes_and_the_next_build_is_a_new_revision(co_ngan_minutes,
     assert reopened.status_code == 200
     assert [r.status for r in db.session.query(MinutesRevision)] == ["superseded"]
     assert leader.get(f"/api/v1/inspections/{inspection.id}/minutes.pdf").status_code == 404
-    for action in ("submit", "approve"):
-        post(leader, f"/api/v1/inspections/{inspection.id}/transitions", json={"action": action})
+    approved = post(leader, f"/api/v1/inspections/{inspection.id}/transitions",
+                    json={"action": "approve", "confirm_unanswered": True, "reason": "Như lần trước"})
+    assert approved.status_code == 200  # the leader approves directly, without submitting
     second = post(leader, f"/api/v1/inspections/{inspection.id}/minutes").get_json()
     assert second["revision"] == 2 and second["document_number"].endswith("/BB-ĐKT")
 
@@ -141,9 +142,10 @@ def test_trip_minutes_are_signed_by_the_leader_then_each_visited_unit(demo, logi
                        users["leader"], [users["inspector1"]],
                        [unit_valid_on("01567", day), vinh_quy])
     for inspection in trip.inspections:
-        for action, who in (("start", "inspector1"), ("submit", "inspector1"),
-                            ("approve", "leader")):
+        for action, who in (("start", "inspector1"), ("submit", "inspector1")):
             transition_inspection(inspection, action, users[who])
+        transition_inspection(inspection, "approve", users["leader"], "Kiểm tra lại một phần",
+                              confirm_unanswered=True)
     first_unit, second_unit = sorted(trip.inspections, key=lambda i: i.unit.code)
     first_unit.meeting_start, first_unit.meeting_end = time(8, 0), time(10, 0)
     second_unit.meeting_start, second_unit.meeting_end = time(14, 0), time(16, 45)
@@ -200,3 +202,27 @@ def test_the_meeting_times_are_kept_and_printed(demo, login, tmp_path):
     path.write_bytes(leader.get(url + ".pdf").data)
     again = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
     assert "08 giờ 00" in " ".join(again.split())
+
+
+def test_a_unit_comment_after_the_build_blocks_the_units_signature(co_ngan_minutes, login):
+    """The unit's voice: the PDF it would sign lacks its latest comment, so the signature is
+    refused with the reason, unless the representative confirms signing without it."""
+    inspection, leader = co_ngan_minutes
+    assert post(leader, f"/api/v1/inspections/{inspection.id}/minutes/sign").status_code == 200
+    from inspection.models import User
+    from inspection.services.review import save_unit_comments
+
+    unitrep_user = db.session.query(User).filter_by(username="unitrep").one()
+    save_unit_comments(inspection, unitrep_user, "Đơn vị đề nghị bổ sung số liệu.", inspection.revision)
+    db.session.commit()
+    unitrep = login("unitrep")
+    refused = post(unitrep, f"/api/v1/inspections/{inspection.id}/minutes/sign")
+    assert refused.status_code == 409
+    assert "chưa có trong biên bản" in refused.get_json()["message"]
+    assert refused.get_json()["errors"] == {"code": ["comments_after_build"]}
+    upload = post(unitrep, f"/api/v1/inspections/{inspection.id}/minutes/upload",
+                  data=b"%PDF-1.7 anything", content_type="application/pdf")
+    assert upload.status_code == 409  # refused before the file is even looked at
+    assert db.session.query(MinutesRevision).one().status == "final"
+    confirmed = post(unitrep, f"/api/v1/inspections/{inspection.id}/minutes/sign?without_latest_comments=1")
+    assert confirmed.status_code == 200 and confirmed.get_json()["status"] == "signed"

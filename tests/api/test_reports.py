@@ -118,11 +118,11 @@ def test_demo_ranking_and_who_sees_what(demo, login):
     # Only approved inspections are ranked: Cô Ngân (approved), not Vinh Quý (submitted).
     rows = login("admin").get("/api/v1/reports/ranking?year=2021&level=commune").get_json()
     assert [r["unit"]["name"] for r in rows] == ["Cô Ngân"]
-    assert rows[0]["percent"] == 100.0 and rows[0]["class"]["code"] == "A"
-    assert rows[0]["previous"] is None
-    ranking = "/api/v1/reports/ranking?year=2021&level=commune"
-    assert login("unitrep").get(ranking).get_json()[0]["unit"]["name"] == "Cô Ngân"
-    assert login("inspector3").get(ranking).get_json() == []
+    # Only yes/no results were illustrated: 63 of 100 points, approved as a partial assessment.
+    assert rows[0]["percent"] == 63.0 and rows[0]["class"]["code"] == "D" and rows[0]["previous"] is None
+    assert rows[0]["partial"] and rows[0]["assessed"] < rows[0]["criteria"]
+    assert login("unitrep").get("/api/v1/reports/ranking?year=2021&level=commune").get_json()[0]["unit"]["name"] == "Cô Ngân"
+    assert login("inspector3").get("/api/v1/reports/ranking?year=2021&level=commune").get_json() == []
     assert len(login("unitrep").get("/api/v1/reports/recommendations").get_json()) == 1
     assert login("inspector3").get("/api/v1/reports/recommendations").get_json() == []
     counts = login("inspector1").get("/api/v1/reports/inspections").get_json()
@@ -138,3 +138,28 @@ def test_the_api_refuses_empty_filters_the_pages_ignore(demo, login, query):
     assert refused.status_code == 422
     assert "Giá trị không hợp lệ cho" in refused.get_json()["message"]
     assert leader.get(f"/overview/ranking?{query}").status_code == 200
+
+
+def test_a_partial_assessment_never_ranks_above_a_full_one(demo, login, form_token):
+    """Cô Ngân (approved with criteria not assessed, 63 %) and Vinh Quý, here fully assessed
+    with a lower percent: Vinh Quý ranks first, Cô Ngân after it, and the pages say why."""
+    from inspection.models import Inspection, InspectionScore, User
+    from inspection.services.workflow import transition_inspection
+
+    vinh_quy = next(i for i in db.session.query(Inspection) if i.unit.code == "01561")
+    leader = db.session.query(User).filter_by(username="leader").one()
+    transition_inspection(vinh_quy, "approve", leader, "Thử", confirm_unanswered=True)
+    db.session.flush()
+    # The ranking reads the snapshots: make Vinh Quý's a full assessment that scored less.
+    row = db.session.get(InspectionScore, vinh_quy.id)
+    row.percent, row.partial, row.assessed = 40.0, False, row.criteria
+    db.session.commit()
+    rows = login("admin").get("/api/v1/reports/ranking?year=2021&level=commune").get_json()
+    assert [(r["unit"]["name"], r["rank"], r["partial"]) for r in rows] == [
+        ("Vinh Quý", 1, False), ("Cô Ngân", 2, True)]
+    page = login("admin").get("/overview/ranking?year=2021&level=commune").get_data(as_text=True)
+    co_ngan = rows[1]
+    assert f"{co_ngan['assessed']}/{co_ngan['criteria']} tiêu chí đã đánh giá · đánh giá chưa đủ" in page
+    assert page.index("Xã Vinh Quý") < page.index("Xã Cô Ngân")
+    listed = login("admin").get("/overview/inspections").get_data(as_text=True)
+    assert f"{co_ngan['assessed']}/{co_ngan['criteria']} tiêu chí đã đánh giá" in listed

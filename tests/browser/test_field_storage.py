@@ -34,7 +34,8 @@ def move(live_server, unit_code: str, *actions: str, reason: str | None = None):
         inspection = db.session.get(Inspection, inspection_id_of(live_server, unit_code))
         leader = db.session.scalar(select(User).where(User.username == "leader"))
         for action in actions:
-            transition_inspection(inspection, action, leader, reason=reason)
+            transition_inspection(inspection, action, leader, reason=reason or "Duyệt thử",
+                                  confirm_unanswered=True)
         db.session.commit()
 
     live_server.query(run)

@@ -38,7 +38,7 @@ def test_webkit_frees_approved_photos_and_forgets_inspections_no_longer_assigned
         inspection = db.session.get(Inspection, inspection_id)
         leader = db.session.scalar(select(User).where(User.username == "leader"))
         for action in ("submit", "approve"):
-            transition_inspection(inspection, action, leader)
+            transition_inspection(inspection, action, leader, "Duyệt thử", confirm_unanswered=True)
         db.session.commit()
 
     live_server.query(approve)

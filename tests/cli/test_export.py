@@ -44,7 +44,7 @@ def test_sqlite_export_has_every_table_with_foreign_keys_and_full_text_search(
     percent = conn.execute("select s.percent from scores s join inspections i on i.id = "
                            "s.inspection_id "
                            "join units u on u.id = i.unit_id where u.code = '01567'").fetchone()[0]
-    assert percent == 100.0
+    assert percent == 63.0  # yes/no only: its ratios were never measured and count as 0
 
 
 def test_csv_and_xlsx_exports_from_the_command_line(demo, runner, tmp_path):
@@ -75,7 +75,9 @@ def test_refresh_scores_rebuilds_missing_snapshots(demo, runner):
     snapshots = {s.inspection_id: s for s in db.session.query(InspectionScore)}
     assert len(snapshots) == 3
     co_ngan = next(i for i in db.session.query(Inspection) if i.unit.code == "01567")
-    assert snapshots[co_ngan.id].percent == 100.0 and snapshots[co_ngan.id].class_code == "A"
+    assert snapshots[co_ngan.id].percent == 63.0 and snapshots[co_ngan.id].class_code == "D"
+    # Approved with criteria not assessed: the rebuilt snapshot keeps the confirmed class.
+    assert snapshots[co_ngan.id].partial and snapshots[co_ngan.id].assessed < snapshots[co_ngan.id].criteria
 
 
 def test_seed_synthetic_generates_a_province(app, runner):

@@ -60,7 +60,10 @@ def test_district_minutes_carry_the_published_figures(demo):
         in sections["CQS"].notes
     assert sections["TD"].skipped
     assert [b.label for b in part.chart] == ["CDDH", "TC", "TTHC", "TCBM", "CV", "TCC", "CQS"]
-    assert part.score.max_points and part.score.class_label.startswith("D")
+    # In progress with criteria not assessed: no class yet, and the remark says how many.
+    assert part.score.max_points and part.score.class_label == ""
+    assert part.assessment_remark.startswith("Ghi chú: đã đánh giá ")
+    assert "Trưởng đoàn duyệt" not in part.assessment_remark  # not approved: no reason
 
     words = flat(pdftotext(render_minutes(data)))
     for expected in ["Kiểm tra công tác cải cách hành chính năm 2021 tại UBND huyện Hạ Lang",
@@ -137,7 +140,11 @@ def test_trip_minutes_have_one_part_per_unit_district_first(demo):
     assert data.parts[1].signature.name == "Nông Văn Én"
     assert "04 bản" in data.closing and "mỗi đơn vị được kiểm tra giữ 01 bản" in data.closing
     assert data.qr_url == f"https://cchc.example.vn/minutes/verify?trip={trip.id}"
-    assert data.parts[1].score.percent == 100.0  # every yes/no item passed in the demo
+    # Every yes/no item passed in the demo, but its ratios were never measured: they count as
+    # 0, not as out of the maximum (the reported 63/63 = 100 %).
+    assert (data.parts[1].score.points, data.parts[1].score.max_points) == (63, 100)
+    assert data.parts[1].score.class_label.startswith("D")  # approval confirmed the rest
+    assert "lý do: Xã chưa cung cấp số liệu" in data.parts[1].assessment_remark
 
     words = flat(pdftotext(render_minutes(data)))
     for expected in ["PHẦN 1. UBND HUYỆN HẠ LANG", "PHẦN 2. UBND XÃ CÔ NGÂN",

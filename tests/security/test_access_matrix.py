@@ -196,7 +196,7 @@ def move(inspection: Inspection, member: User, leader: User, approve: bool = Tru
     transition_inspection(inspection, "start", member)
     transition_inspection(inspection, "submit", member)
     if approve:
-        transition_inspection(inspection, "approve", leader)
+        transition_inspection(inspection, "approve", leader, "Duyệt thử", confirm_unanswered=True)
 
 
 def fill_side(login, approved: Inspection, submitted: Inspection, later: Inspection, leader: User,
@@ -519,7 +519,7 @@ ROUTES: dict[tuple[str, str], Probe] = {
     # The leader's review: approval, conflicts, late submissions, corrections, findings,
     # recommendations, follow-up of the last visit's; the unit's comments; the unit's report.
     ("POST", "/inspections/<int:inspection_id>"): Probe(
-        TRIP_LEADER, "submitted", ids(inspection_id="submitted"), send=form(action="approve")),
+        TRIP_LEADER, "submitted", ids(inspection_id="submitted"), send=form(action="approve", confirm_unanswered="1", reason="Duyệt thử")),
     ("POST", "/inspections/<int:inspection_id>/conflicts/<int:conflict_id>"): Probe(
         TRIP_LEADER, "approved", ids(inspection_id="approved", conflict_id="conflict"),
         send=form(choice="current")),

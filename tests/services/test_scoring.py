@@ -168,8 +168,48 @@ def test_missing_counts_leave_the_ratio_uncomputed():
     b03, b04 = (by_code(got["indicators"])[code] for code in ("B.03", "B.04"))
     assert (b03["status"], b03["missing"], b03["value"]) == ("missing", ["B.02"], None)
     assert b04["missing"] == ["B.02", "B.05"]
-    assert section(got, "B")["max"] == 0
+    # Unmeasurable, not out of the question: B.03 keeps its 60 points in the maximum, earns 0.
+    assert (section(got, "B")["points"], section(got, "B")["max"]) == (0, 60)
+    assert b03["points"] is None
+    assert "B.03" in got["score"]["not_assessed"]
     assert got["checks"] == []  # unknown for lack of values: not shown
+
+
+def test_missing_counts_never_raise_the_percentage():
+    # What was reported: ratios whose counts were never entered left the maximum, so a unit
+    # with few answers scored 100 %. Whatever the missing count turns out to be, the score
+    # without it is never higher.
+    answered = {"A.01": {"result": "pass"}, "A.02": {"points": 20}}
+    without = evaluate(MINIMAL, {**answered, **counts(B_01=40)})["score"]
+    assert without["percent"] < 100
+    for on_time in range(0, 41, 4):
+        entered = evaluate(MINIMAL, {**answered, **counts(B_01=40, B_02=on_time)})["score"]
+        assert without["percent"] <= entered["percent"]
+        assert without["max"] == entered["max"]
+
+
+def test_criteria_assessed_and_the_class_of_a_partial_score():
+    all_pass = {"A.01": {"result": "pass"}, "A.02": {"points": 20},
+                **counts(B_01=40, B_02=40)}
+    full = evaluate(MINIMAL, all_pass)["score"]
+    assert (full["assessed"], full["items"], full["partial"], full["not_assessed"]) == \
+        (3, 3, False, [])
+    assert full["class"] is not None
+
+    half = {"A.01": {"result": "pass"}, **counts(B_01=40)}
+    partial = evaluate(MINIMAL, half)["score"]
+    assert (partial["assessed"], partial["items"], partial["partial"]) == (1, 3, True)
+    assert partial["not_assessed"] == ["A.02", "B.03"]
+    assert partial["class"] is None  # no class on a partial assessment...
+    confirmed = evaluate(MINIMAL, half, confirmed_unanswered=True)["score"]
+    assert confirmed["class"] is not None and confirmed["partial"]  # ...unless approval confirmed
+    assert confirmed["percent"] == partial["percent"]
+
+
+def test_not_applicable_and_no_cases_are_not_criteria():
+    got = evaluate(MINIMAL, {"A.01": {"result": "na"}, "A.02": {"points": 10},
+                             **counts(B_01=0, B_02=0)})["score"]
+    assert (got["assessed"], got["items"], got["partial"]) == (1, 1, False)
 
 
 def test_informational_ratio_sums_its_denominator_and_earns_nothing():
@@ -254,7 +294,9 @@ def test_optional_section_left_out_until_something_is_answered():
 def test_nothing_answered():
     got = evaluate(MINIMAL, {})
     assert (got["score"]["total"], got["score"]["max"], got["score"]["percent"]) == (0, 40, 0.0)
-    assert got["score"]["class"]["code"] == "D"
+    assert (got["score"]["assessed"], got["score"]["items"]) == (0, 2)
+    assert got["score"]["class"] is None  # nothing assessed: no class yet
+    assert evaluate(MINIMAL, {}, confirmed_unanswered=True)["score"]["class"]["code"] == "D"
     assert got["checks"] == [] and got["suggestions"] == []
 
 

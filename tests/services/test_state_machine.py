@@ -8,6 +8,7 @@ S = InspectionState
 ALLOWED = {
     ("start", S.planned): S.in_progress,
     ("submit", S.in_progress): S.submitted,
+    ("approve", S.in_progress): S.approved,  # the leader approves directly
     ("approve", S.submitted): S.approved,
     ("sign", S.approved): S.signed,
     ("reopen", S.submitted): S.in_progress,
@@ -46,6 +47,20 @@ def test_reopen_needs_a_reason_and_keeps_it():
     assert inspection.state == S.approved
     inspection.reopen("  Số liệu sai  ")
     assert inspection.reopen_reason == "Số liệu sai"
+
+
+def test_approving_with_criteria_not_assessed_keeps_the_reason_until_reopened():
+    inspection = Inspection(state=S.in_progress, revision=1)
+    with pytest.raises(ValueError):
+        inspection.approve(unanswered=["TTHC.05"], reason="  ")
+    assert inspection.state == S.in_progress
+    inspection.approve(unanswered=["TTHC.05"], reason=" Đơn vị không có hồ sơ ")
+    assert (inspection.approved_unanswered, inspection.approval_reason) == \
+        (["TTHC.05"], "Đơn vị không có hồ sơ")
+    assert inspection.approval_confirmed_partial
+    inspection.reopen("Bổ sung số liệu")
+    assert inspection.approved_unanswered is None and inspection.approval_reason is None
+    assert not inspection.approval_confirmed_partial
 
 
 def test_the_whole_path_to_signed_and_back():

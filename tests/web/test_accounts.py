@@ -212,7 +212,7 @@ def test_hạ_lang_districts_representative_of_2021_sees_comments_and_cosigns(de
     assert commented.status_code == 302
     leader_user, member = user("leader"), user("inspector1")
     transition_inspection(district, "submit", member)
-    transition_inspection(district, "approve", leader_user)
+    transition_inspection(district, "approve", leader_user, "Duyệt thử", confirm_unanswered=True)
     db.session.commit()
     leader = login("leader")
     url = f"/api/v1/inspections/{district.id}/minutes"

@@ -55,3 +55,69 @@ def test_leader_builds_and_both_sign_on_the_page_then_anyone_verifies(demo, app,
         as_text=True)
     assert revision.document_number in landing and revision.signed_sha256 in landing
     assert "Đã ký đủ" in landing and "Nguyễn Văn An" in landing
+
+
+def _co_ngan_built_and_leader_signed(app, form_token):
+    """Cô Ngân's minutes built and signed by the leader; the leader's and unit's clients."""
+    co_ngan = next(i for i in db.session.query(Inspection) if i.unit.code == "01567")
+    page = f"/inspections/{co_ngan.id}"
+    leader = app.test_client()
+    sign_in(leader, form_token, "leader")
+    leader.post(f"{page}/minutes/build", data={"csrf_token": form_token(leader, page)})
+    leader.post(f"{page}/minutes/sign", data={"csrf_token": form_token(leader, page)})
+    unitrep = app.test_client()
+    sign_in(unitrep, form_token, "unitrep")
+    return co_ngan, page, leader, unitrep
+
+
+def test_after_the_leaders_signature_the_page_waits_for_the_unit(demo, app, form_token, instance_pki):
+    co_ngan, page, leader, unitrep = _co_ngan_built_and_leader_signed(app, form_token)
+    shown = leader.get(page).get_data(as_text=True)
+    assert "chờ đơn vị ký biên bản" in shown
+    assert "đang chờ chữ ký của đơn vị được kiểm tra" in shown
+    minutes = shown[shown.index('id="minutes"'):shown.index('id="comments"')]
+    # Nothing the leader can still do on these minutes: no signing, no upload, no rebuild.
+    assert "Ký số trên máy chủ" not in minutes and "Lập lại biên bản" not in minutes
+    assert f'action="/inspections/{co_ngan.id}/minutes/upload"' not in minutes
+    unit_page = unitrep.get(page).get_data(as_text=True)
+    assert "Ký số trên máy chủ" in unit_page[unit_page.index('id="minutes"'):]
+
+
+def test_a_unit_comment_after_the_build_blocks_the_units_signature(demo, app, form_token,
+                                                                   instance_pki):
+    co_ngan, page, leader, unitrep = _co_ngan_built_and_leader_signed(app, form_token)
+    unitrep.post(f"{page}/comments", data={"csrf_token": form_token(unitrep, page),
+                                           "text": "Đơn vị đề nghị ghi nhận số liệu quý IV.",
+                                           "revision": str(db.session.get(Inspection, co_ngan.id).revision)})
+    refused = unitrep.post(f"{page}/minutes/sign", data={"csrf_token": form_token(unitrep, page)},
+                           follow_redirects=True).get_data(as_text=True)
+    assert "chưa có trong biên bản" in refused and "lập lại biên bản" in refused
+    revision = db.session.query(MinutesRevision).one()
+    assert revision.status == "final" and len(revision.signatures) == 1
+    assert 'name="without_latest_comments"' in refused
+    # The leader is told to rebuild, and may again.
+    told = leader.get(page).get_data(as_text=True)
+    assert "Đơn vị đã ghi ý kiến sau khi lập biên bản" in told and "Lập lại biên bản" in told
+    # The representative may still sign, saying so explicitly; the audit keeps that.
+    unitrep.post(f"{page}/minutes/sign", data={"csrf_token": form_token(unitrep, page),
+                                               "without_latest_comments": "1"})
+    db.session.expire_all()
+    revision = db.session.query(MinutesRevision).one()
+    assert revision.status == "signed"
+    from inspection.models import AuditEvent
+
+    event = db.session.query(AuditEvent).filter_by(action="minutes.sign").order_by(AuditEvent.id.desc()).first()
+    assert event.details["without_latest_comments"] is True
+
+
+def test_rebuilt_minutes_carry_the_comment_and_the_unit_signs_them(demo, app, form_token,
+                                                                  instance_pki):
+    co_ngan, page, leader, unitrep = _co_ngan_built_and_leader_signed(app, form_token)
+    unitrep.post(f"{page}/comments", data={"csrf_token": form_token(unitrep, page),
+                                           "text": "Đơn vị nhất trí.",
+                                           "revision": str(db.session.get(Inspection, co_ngan.id).revision)})
+    leader.post(f"{page}/minutes/build", data={"csrf_token": form_token(leader, page)})
+    leader.post(f"{page}/minutes/sign", data={"csrf_token": form_token(leader, page)})
+    unitrep.post(f"{page}/minutes/sign", data={"csrf_token": form_token(unitrep, page)})
+    latest = db.session.query(MinutesRevision).order_by(MinutesRevision.revision.desc()).first()
+    assert latest.revision == 2 and latest.status == "signed"

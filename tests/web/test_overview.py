@@ -186,7 +186,7 @@ def test_xlsx_export_opens_with_the_same_rows(demo, as_user):
     assert rows[0][0] == "inspection_id"
     assert sorted(r[4] for r in rows[1:]) == ["Huyện Hạ Lang", "Xã Cô Ngân", "Xã Vinh Quý"]
     co_ngan = next(r for r in rows if r[4] == "Xã Cô Ngân")
-    assert co_ngan[8] == "approved" and co_ngan[11] == 100 and co_ngan[12] == "A"
+    assert co_ngan[8] == "approved" and co_ngan[11] == 63 and co_ngan[12] == "D"
 
 
 def test_who_may_export(demo, as_user, client, form_token):
@@ -242,3 +242,25 @@ def test_trip_archive_is_for_admin_and_the_trip_leader(demo, as_user):
     status, html = page(as_user("inspector1"), f"/overview/trips/{trip_id}/archive.zip")
     assert status == 403 and "Chỉ quản trị viên và trưởng đoàn" in html
     assert page(as_user("admin"), "/overview/trips/9999/archive.zip")[0] == 404
+
+
+def test_the_trip_archive_names_a_half_signed_pdf_as_such(demo, as_user):
+    """Signed by the leader only, the file is "-truong-doan-da-ky"; "-da-ky" only once the unit
+    has signed too."""
+    from inspection.services.storage import get_storage
+
+    storage = get_storage()
+    co_ngan = inspection_of("01567")
+    minutes = MinutesRevision(inspection_id=co_ngan.id, revision=1, document_number="01/BB-ĐKT",
+                              sha256=storage.put_bytes(b"%PDF-1.7\nfinal"), created_by_id=user("leader").id,
+                              signed_sha256=storage.put_bytes(b"%PDF-1.7\nleader"), status="final")
+    db.session.add(minutes)
+    db.session.commit()
+    url = f"/overview/trips/{co_ngan.trip_id}/archive.zip"
+    names = zipfile.ZipFile(io.BytesIO(as_user("leader").get(url).get_data())).namelist()
+    assert "bien-ban/01567-xa-co-ngan-r1-truong-doan-da-ky.pdf" in names
+    assert not any(n.endswith("-r1-da-ky.pdf") for n in names)
+    minutes.status = "signed"
+    db.session.commit()
+    names = zipfile.ZipFile(io.BytesIO(as_user("leader").get(url).get_data())).namelist()
+    assert "bien-ban/01567-xa-co-ngan-r1-da-ky.pdf" in names
