@@ -312,7 +312,9 @@ def test_the_leader_sees_the_note_that_comes_with_a_proposal(disagreement, clien
     assert response.status_code in (200, 302)
     page = client.get(f"/inspections/{disagreement}").get_data(as_text=True)
     assert "Đi kèm đề xuất (áp dụng cùng nếu chọn giá trị mới gửi):" in page
-    assert "note <b>Chưa niêm yết</b>" in page
+    card = page[page.index('id="conflicts"'):page.index('id="results"')]
+    # In words, beside the result it explains: the field's name, not its code.
+    assert "Ghi chú: Chưa niêm yết" in card and "note" not in card
 
 
 def test_every_clash_tells_the_team_not_only_judgements(demo):
