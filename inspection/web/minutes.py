@@ -1,26 +1,31 @@
-"""Minutes on the office pages: build, sign, upload a signed file, and the public verification page."""
+"""Minutes on the office pages: build, sign, upload a signed file (an inspection's, or a whole
+trip's on the trip page), and the public verification page."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..extensions import db
-from ..models import Inspection
+from ..models import Inspection, InspectionState, Trip, TripRole
 from ..services import minutes
-from ..services.access import get_visible_inspection
-from ..services.errors import ServiceError
+from ..services.access import can_view, get_visible_inspection, is_trip_leader, trips_query
+from ..services.errors import NotFound, ServiceError
+from ..services.minutes_details import build_with_details, parse_details
 from ..services.minutes_verification import verify_minutes
+from ..services.planning import trip_is_locked
 from . import form_id
 
 bp = Blueprint("minutes", __name__)
 MAX_PDF = 30 * 1024 * 1024
 
 
-def _back(inspection: Inspection):
-    return redirect(url_for("main.inspection_page", inspection_id=inspection.id, _anchor="minutes"))
+def _back(target: Inspection | Trip):
+    if isinstance(target, Trip):
+        return redirect(url_for("minutes.trip_page", trip_id=target.id, _anchor="minutes"))
+    return redirect(url_for("main.inspection_page", inspection_id=target.id, _anchor="minutes"))
 
 
-def _run(inspection: Inspection, action, message: str):
+def _run(target: Inspection | Trip, action, message: str):
     try:
         action()
     except ServiceError as exc:
@@ -29,31 +34,78 @@ def _run(inspection: Inspection, action, message: str):
     else:
         db.session.commit()
         flash(message, "success")
-    return _back(inspection)
+    return _back(target)
 
 
-@bp.post("/inspections/<int:inspection_id>/minutes/<action>")
-@login_required
-def act(inspection_id: int, action: str):
-    inspection = get_visible_inspection(current_user, db.session.get(Inspection, inspection_id))
+def _form_details(with_officials: bool):
+    """The minutes form's details (officials only on an inspection's form)."""
+    form = request.form
+    return parse_details(form.get("report_due"),
+                         form.getlist("official_name") if with_officials else None,
+                         form.getlist("official_position") if with_officials else None,
+                         form.get("recipients"))
+
+
+def _act(target: Inspection | Trip, action: str):
+    """Build (with the form's details), sign or upload the minutes of an inspection or a trip."""
     if action == "build":
         def build():
-            meeting = minutes.parse_meeting_times(request.form.get("start_time"),
-                                                  request.form.get("end_time"))
-            minutes.build_minutes(inspection, current_user, minutes.public_url(request.host_url),
-                                  meeting)
-        return _run(inspection, build, _("Đã lập biên bản."))
+            meeting = None
+            if isinstance(target, Inspection):
+                meeting = minutes.parse_meeting_times(request.form.get("start_time"),
+                                                      request.form.get("end_time"))
+            build_with_details(target, current_user, minutes.public_url(request.host_url),
+                               _form_details(isinstance(target, Inspection)), meeting)
+        return _run(target, build, _("Đã lập biên bản."))
     if action == "sign":
-        return _run(inspection, lambda: minutes.sign_minutes(inspection, current_user), _("Đã ký biên bản."))
+        return _run(target, lambda: minutes.sign_minutes(target, current_user), _("Đã ký biên bản."))
     if action == "upload":
         upload = request.files.get("file")
         data = upload.read(MAX_PDF + 1) if upload else b""
         if not data or len(data) > MAX_PDF:
             flash(_("Hãy chọn tệp PDF đã ký (tối đa 30 MB)."), "error")
-            return _back(inspection)
-        return _run(inspection, lambda: minutes.accept_signed_upload(inspection, current_user, data),
+            return _back(target)
+        return _run(target, lambda: minutes.accept_signed_upload(target, current_user, data),
                     _("Đã nhận tệp đã ký."))
-    return _back(inspection)
+    return _back(target)
+
+
+@bp.post("/inspections/<int:inspection_id>/minutes/<action>")
+@login_required
+def act(inspection_id: int, action: str):
+    return _act(get_visible_inspection(current_user, db.session.get(Inspection, inspection_id)), action)
+
+
+def _visible_trip(trip_id: int) -> Trip:
+    """The trip if the user may see it (as the trip minutes' API does); else 404."""
+    trip = db.session.get(Trip, trip_id)
+    if trip is None or db.session.scalar(trips_query(current_user).where(Trip.id == trip.id)) is None:
+        raise NotFound("Không tìm thấy đợt kiểm tra.", "Trip not found.")
+    return trip
+
+
+@bp.get("/trips/<int:trip_id>")
+@login_required
+def trip_page(trip_id: int):
+    """A trip: its team, decision and units, and the trip minutes (one document for the whole
+    trip) to build, sign, upload and download like an inspection's."""
+    trip = _visible_trip(trip_id)
+    revisions = minutes.revisions_of(trip)
+    order = {TripRole.leader: 0, TripRole.member: 1, TripRole.secretary: 2}
+    return render_template(
+        "trip.html", trip=trip, minutes_revisions=revisions,
+        team=sorted(trip.members, key=lambda m: (order.get(m.role, 9), m.id)),
+        visible=lambda inspection: can_view(current_user, inspection),
+        minutes_check=minutes.check_revision(minutes.latest_revision(trip)),
+        is_leader=is_trip_leader(current_user, trip),
+        all_approved=all(i.state == InspectionState.approved for i in trip.inspections),
+        locked=trip_is_locked(trip))
+
+
+@bp.post("/trips/<int:trip_id>/minutes/<action>")
+@login_required
+def trip_act(trip_id: int, action: str):
+    return _act(_visible_trip(trip_id), action)
 
 
 @bp.route("/minutes/verify", methods=["GET", "POST"])
