@@ -559,23 +559,23 @@ class _Builder:
         already asks for the report (a library text "… trước ngày .../.../....") gets the
         deadline written into it, and no second reporting item is added."""
         self.p(esc(f"Đoàn kiểm tra đề nghị {clean(part.unit_name)}:"), "body")
-        n = 0
+        items = []
         reported = False
         for rec in part.recommendations:
             text = " ".join(lines_of(rec.text))
             if not text:
                 continue
-            n += 1
             if _REPORT_ITEM.search(text):
                 reported = True
                 text = _BLANK_DATE.sub(fmt_date(part.report_due), text)
             if rec.due_on is not None:
                 text = text.rstrip(" .;") + f" (thời hạn: {fmt_date(rec.due_on)})"
-            self.p(esc(f"{n}. {text.rstrip(' .;')};"), "item")
+            items.append(text.rstrip(" .;"))
         if not reported:
-            n += 1
-            self.p(esc(f"{n}. Báo cáo kết quả khắc phục về {clean(part.report_to)} trước "
-                       f"ngày {fmt_date(part.report_due)}."), "item")
+            items.append(f"Báo cáo kết quả khắc phục về {clean(part.report_to)} trước "
+                         f"ngày {fmt_date(part.report_due)}")
+        for n, text in enumerate(items, 1):
+            self.p(esc(f"{n}. {text}{'.' if n == len(items) else ';'}"), "item")
 
     def comments(self, part: UnitPart) -> None:
         lines = lines_of(part.unit_comments)
