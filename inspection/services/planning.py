@@ -221,10 +221,12 @@ def update_plan(plan: Plan, by: User, number: str, title: str, issuer: str, issu
 
 def update_trip(trip: Trip, by: User, *, name: str, starts_on, ends_on, place: str,
                 decision: str, decision_number: str, decision_date, leader: User | None,
-                members: list[User], secretary: User | None = None) -> dict[str, list]:
+                members: list[User], secretary: User | None = None,
+                add_units: list[AdminUnit] = ()) -> dict[str, list]:
     """Correct a trip and its team (the secretariat) until its minutes are signed; audited
-    with what changed. Inspections scheduled outside the new dates move to its first day.
-    Returns the changes ({} when nothing did)."""
+    with what changed. Inspections scheduled outside the new dates move to its first day;
+    `add_units` are visited too (a planned inspection each; units are never removed here, as
+    their inspections may hold results). Returns the changes ({} when nothing did)."""
     if trip_is_locked(trip):
         raise Conflict(LOCKED_VI, LOCKED_EN)
     errors: dict[str, list[str]] = {}
@@ -240,10 +242,15 @@ def update_trip(trip: Trip, by: User, *, name: str, starts_on, ends_on, place: s
     if start and end and end < start:
         errors["ends_on"] = ["Ngày kết thúc trước ngày bắt đầu."]
     _team_errors(errors, leader, members, secretary)
+    visited = {i.unit_id for i in trip.inspections}
+    new_units = [u for u in dict.fromkeys(add_units) if u.id not in visited]
     if start:
         stale = [i.unit.full_name for i in trip.inspections if not i.unit.is_valid_on(start)]
         if stale:
             errors["starts_on"] = ["Đơn vị không còn hiệu lực vào ngày này: " + ", ".join(stale)]
+        stale_new = [u.full_name for u in new_units if not u.is_valid_on(start)]
+        if stale_new:
+            errors["units"] = ["Đơn vị không còn hiệu lực vào ngày kiểm tra: " + ", ".join(stale_new)]
     if errors:
         raise ValidationFailed("Không lưu được đợt kiểm tra; kiểm tra các trường bị đánh dấu.",
                                "The trip could not be saved.", errors)
@@ -262,6 +269,11 @@ def update_trip(trip: Trip, by: User, *, name: str, starts_on, ends_on, place: s
     for user_id, (user, role) in wanted.items():
         if user_id not in before:
             trip.members.append(TripMember(user=user, role=role))
+    for unit in new_units:
+        trip.inspections.append(Inspection(unit=unit, checklist_version=checklist_for(unit, start),
+                                           scheduled_on=start))
+    if new_units:
+        changes["units_added"] = [None, [u.code for u in new_units]]
     after = {user_id: role.value for user_id, (_, role) in wanted.items()}
     if after != before:
         changes["team"] = [{str(k): v for k, v in sorted(before.items())},

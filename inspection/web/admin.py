@@ -262,8 +262,7 @@ def trips():
             flash(_("Đã tạo đợt kiểm tra “%(name)s”.", name=trip.name), "success")
             return redirect(url_for("admin.trips"))
     people = _team_candidates()
-    units = db.session.scalars(select(AdminUnit).where(AdminUnit.level != UnitLevel.province)
-                               .order_by(AdminUnit.valid_from.desc(), AdminUnit.level, AdminUnit.name)).all()
+    units = _visitable_units()
     return render_template("admin/trips.html",
                            trips=db.session.scalars(select(Trip).order_by(Trip.starts_on.desc())).all(),
                            plans=db.session.scalars(select(Plan).order_by(Plan.issued_on.desc())).all(),
@@ -273,6 +272,11 @@ def trips():
 def _team_candidates() -> list[User]:
     return db.session.scalars(select(User).where(User.role.in_([Role.leader, Role.inspector]))
                               .order_by(User.full_name)).all()
+
+
+def _visitable_units() -> list[AdminUnit]:
+    return db.session.scalars(select(AdminUnit).where(AdminUnit.level != UnitLevel.province)
+                              .order_by(AdminUnit.valid_from.desc(), AdminUnit.level, AdminUnit.name)).all()
 
 
 def _provinces() -> list[AdminUnit]:
@@ -321,7 +325,8 @@ def trip_page(trip_id: int):
                 decision_date=form.get("decision_date", ""),
                 leader=db.session.get(User, form_id(form.get("leader_id"), 0)),
                 members=_by_ids(User, form.getlist("member_ids")),
-                secretary=db.session.get(User, form_id(form.get("secretary_id"), 0)))
+                secretary=db.session.get(User, form_id(form.get("secretary_id"), 0)),
+                add_units=_by_ids(AdminUnit, form.getlist("unit_ids")))
         except ServiceError as exc:
             errors, status = _refused(exc), exc.status
         else:
@@ -339,9 +344,12 @@ def trip_page(trip_id: int):
                 "secretary_id": next((str(k) for k, v in roles.items() if v == "secretary"), ""),
                 "member_ids": [str(k) for k, v in roles.items() if v == "member"]}
     else:
-        form = {**form.to_dict(), "member_ids": form.getlist("member_ids")}
+        form = {**form.to_dict(), "member_ids": form.getlist("member_ids"),
+                "unit_ids": form.getlist("unit_ids")}
+    visited = {i.unit_id for i in trip.inspections}
+    units = [u for u in _visitable_units() if u.id not in visited and u.is_valid_on(trip.starts_on)]
     return render_template("admin/trip.html", trip=trip, people=_team_candidates(), errors=errors,
-                           form=form, locked=trip_is_locked(trip)), status
+                           form=form, locked=trip_is_locked(trip), units=units), status
 
 
 @bp.route("/checklists", methods=["GET", "POST"])

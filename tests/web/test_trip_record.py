@@ -71,7 +71,8 @@ def test_the_secretariat_corrects_the_trip_its_team_and_decision_and_it_is_audit
     answer = admin.post(page, data=trip_form(
         trip, csrf_token=form_token(admin, page), decision_number="1521/QĐ-UBND",
         decision_date="2021-09-27", secretary_id=str(user("inspector3").id),
-        member_ids=[str(user("inspector1").id)]))
+        member_ids=[str(user("inspector1").id)],
+        unit_ids=[str(unit_valid_on("01555", trip.starts_on).id)]))
     assert answer.status_code == 302
     db.session.expire_all()
     trip = demo_trip()
@@ -84,6 +85,10 @@ def test_the_secretariat_corrects_the_trip_its_team_and_decision_and_it_is_audit
     assert event.details["changes"]["decision_number"] == ["1520/QĐ-UBND", "1521/QĐ-UBND"]
     assert event.details["changes"]["decision_date"] == ["2021-09-24", "2021-09-27"]
     assert "team" in event.details["changes"]
+    assert event.details["changes"]["units_added"] == [None, ["01555"]]
+    added = next(i for i in trip.inspections if i.unit.code == "01555")
+    assert (added.state, added.scheduled_on) == (InspectionState.planned, date(2021, 10, 1))
+    assert added.checklist_version is not None
 
     trip_page = admin.get(f"/trips/{trip.id}").get_data(as_text=True)
     assert "Số 1521/QĐ-UBND ngày 27/09/2021" in trip_page
