@@ -3,6 +3,7 @@ leader writes the minutes form (officials present, deadline, recipients) and bui
 downloads a whole trip's minutes on the trip page."""
 from __future__ import annotations
 
+import io
 import subprocess
 from datetime import date
 
@@ -244,6 +245,12 @@ def test_the_trip_page_builds_signs_and_downloads_the_trip_minutes(demo, app, fo
     assert "Căn cứ Quyết định số 1600/QĐ-UBND ngày 01/10/2021" in words
     assert words.count("trước ngày 15/01/2022.") == 2  # one deadline, for each unit
     assert "Nơi nhận: - Như trên; - UBND tỉnh Cao Bằng (b/c)." in words
+
+    unsigned = leader.get(f"/api/v1/trips/{trip.id}/minutes.pdf").data
+    refused = leader.post(f"{page}/minutes/upload", data={
+        "csrf_token": form_token(leader, page), "file": (io.BytesIO(unsigned), "bb.pdf")},
+        content_type="multipart/form-data", follow_redirects=True).get_data(as_text=True)
+    assert "Không chấp nhận tệp đã ký" in refused and "tệp không có chữ ký mới" in refused
 
     leader.post(f"{page}/minutes/sign", data={"csrf_token": form_token(leader, page)})
     early = unitrep.get(page).get_data(as_text=True)
