@@ -78,6 +78,9 @@ class Defaults:
     # Tablets forget an inspection this many days after its minutes were signed (once nothing of
     # it is unsent); GET /assignments tells them the number and no longer lists such inspections.
     DEVICE_RETENTION_DAYS = 30
+    # The minutes sum up the criteria without a result in one line per area; True lists each
+    # as a "Chưa đánh giá" row of the area's table instead.
+    MINUTES_LIST_UNASSESSED = False
 
 
 ENV_KEYS = {
@@ -89,8 +92,9 @@ ENV_KEYS = {
     "PUBLIC_URL": "PUBLIC_URL",
     "TRUSTED_PROXIES": "TRUSTED_PROXIES",
     "DEVICE_RETENTION_DAYS": "DEVICE_RETENTION_DAYS",
+    "MINUTES_LIST_UNASSESSED": "MINUTES_LIST_UNASSESSED",
 }
-BOOLEAN_KEYS = {"SESSION_COOKIE_SECURE", "DEMO"}
+BOOLEAN_KEYS = {"SESSION_COOKIE_SECURE", "DEMO", "MINUTES_LIST_UNASSESSED"}
 # Whole numbers ≥ 0; anything else stops the start with a message naming the variable.
 COUNT_KEYS = {"TRUSTED_PROXIES", "DEVICE_RETENTION_DAYS"}
 

@@ -10,6 +10,7 @@ from ..models import Inspection, Trip
 from ..schemas.minutes import MinutesRevisionSchema, VerificationSchema
 from ..services import minutes
 from ..services.access import get_visible_inspection, trips_query
+from ..services.minutes_details import build_with_details, parse_details
 from ..services.minutes_verification import verify_minutes
 from .guards import login_required_api
 from .parsing import Blueprint
@@ -21,21 +22,55 @@ PDF_BODY = {"required": True, "content": {"application/pdf": {
     "schema": {"type": "string", "format": "binary", "minLength": 1}}}}
 
 TIME = {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$", "example": "08:00"}
+DETAILS = {
+    "report_due": {"type": "string", "format": "date", "nullable": True,
+                   "description": "The one deadline to report the remedies (empty clears it)"},
+    "recipients": {"type": "string", "maxLength": 2000,
+                   "description": "The 'Nơi nhận' block, one recipient a line ('' prints none)"},
+}
+OFFICIAL = {"type": "object", "required": ["name"], "properties": {
+    "name": {"type": "string", "maxLength": 200}, "position": {"type": "string", "maxLength": 200}}}
 MEETING_BODY = {"required": False, "content": {"application/json": {"schema": {
-    "type": "object", "properties": {"start_time": TIME, "end_time": TIME},
-    "description": "When the meeting at the unit began and ended (kept on the inspection and "
-                   "printed; a trip's minutes print each inspection's)"}}}}
+    "type": "object", "properties": {
+        "start_time": TIME, "end_time": TIME, **DETAILS,
+        "officials": {"type": "array", "maxItems": 20, "items": OFFICIAL,
+                      "description": "The unit's officials present (section I.2)"}},
+    "description": "When the meeting at the unit began and ended, the officials present, the "
+                   "reporting deadline and the recipients: kept on the inspection and printed; "
+                   "a key left out keeps what is kept"}}}}
+TRIP_BODY = {"required": False, "content": {"application/json": {"schema": {
+    "type": "object", "properties": DETAILS,
+    "description": "The trip minutes' reporting deadline and recipients, kept on the trip"}}}}
 
 
-def _meeting_times() -> tuple | None:
-    """Optional {"start_time": "08:00", "end_time": "11:30"} body of an inspection's build."""
+def _build_body(kind: str) -> tuple:
+    """(meeting times, MinutesDetails) from the optional JSON body of a build."""
     body = request.get_json(silent=True) if request.content_length else None
     if body is None:
-        return None
-    if not isinstance(body, dict) or not all(
-            isinstance(body.get(k), str | None) for k in ("start_time", "end_time")):
-        abort(422, message="Giờ làm việc phải là chuỗi HH:MM.", errors={"json": ["HH:MM strings"]})
-    return minutes.parse_meeting_times(body.get("start_time"), body.get("end_time"))
+        return None, None
+    keys = ("report_due", "recipients") + (
+        ("start_time", "end_time") if kind == "inspections" else ())
+    if not isinstance(body, dict) or not all(isinstance(body.get(k), str | None) for k in keys):
+        abort(422, message="Giờ làm việc, hạn báo cáo và nơi nhận phải là chuỗi.",
+              errors={"json": ["strings expected"]})
+    officials = body.get("officials") if kind == "inspections" else None
+    if officials is not None and not (
+            isinstance(officials, list) and all(
+                isinstance(o, dict) and isinstance(o.get("name"), str)
+                and isinstance(o.get("position", ""), str) for o in officials)):
+        abort(422, message="Người dự họp phải là danh sách {name, position}.",
+              errors={"json": {"officials": ["a list of {name, position}"]}})
+    meeting = None
+    if kind == "inspections" and ("start_time" in body or "end_time" in body):
+        meeting = minutes.parse_meeting_times(body.get("start_time"), body.get("end_time"))
+    if "report_due" in body and body["report_due"] is None:
+        body["report_due"] = ""
+    details = parse_details(body.get("report_due"),
+                            [o["name"] for o in officials] if officials is not None else None,
+                            ([o.get("position", "") for o in officials]
+                             if officials is not None else None),
+                            body.get("recipients"))
+    return meeting, details
 
 
 def _target(kind: str, target_id: int):
@@ -89,7 +124,7 @@ for kind in ("inspections", "trips"):
         return minutes.revisions_of(_target(kind, target_id))
 
     @blp.route(f"/{kind}/<int:target_id>/minutes", methods=["POST"], endpoint=f"{noun}_build")
-    @blp.doc(**({"requestBody": MEETING_BODY} if kind == "inspections" else {}))
+    @blp.doc(requestBody=MEETING_BODY if kind == "inspections" else TRIP_BODY)
     @blp.response(201, MinutesRevisionSchema)
     @blp.alt_response(401, schema="Error")
     @blp.alt_response(403, schema="Error")
@@ -101,8 +136,8 @@ for kind in ("inspections", "trips"):
     def build(target_id, kind=kind):
         """Compile a new revision of the minutes (team leader; results approved)"""
         target = _target(kind, target_id)
-        meeting = _meeting_times() if kind == "inspections" else None
-        revision = minutes.build_minutes(target, current_user, _base_url(), meeting)
+        meeting, details = _build_body(kind)
+        revision = build_with_details(target, current_user, _base_url(), details, meeting)
         return revision
 
     @blp.route(f"/{kind}/<int:target_id>/minutes/sign", methods=["POST"], endpoint=f"{noun}_sign")

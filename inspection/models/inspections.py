@@ -82,6 +82,12 @@ class Inspection(db.Model):
     # When the meeting at the unit began and ended (local time), printed in the minutes.
     meeting_start: Mapped[time | None] = mapped_column(Time)
     meeting_end: Mapped[time | None] = mapped_column(Time)
+    # Written on the minutes form: the deadline to report the remedies (over the trip's), the
+    # unit's officials present at the meeting ([{"name", "position"}], section I.2) and the
+    # recipients block (Nơi nhận), one recipient a line.
+    report_due: Mapped[date | None] = mapped_column(Date)
+    unit_officials: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    recipients: Mapped[str] = mapped_column(Text, default="", server_default="")
     state_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()
 

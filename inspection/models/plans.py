@@ -45,7 +45,13 @@ class Trip(db.Model):
     name: Mapped[str] = mapped_column(String(300))
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
-    decision: Mapped[str] = mapped_column(Text, default="")  # QĐ thành lập đoàn
+    decision: Mapped[str] = mapped_column(Text, default="")  # QĐ thành lập đoàn: what it is
+    decision_number: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    decision_date: Mapped[date | None] = mapped_column(Date)
+    # The trip minutes' deadline to report the remedies (an inspection's own wins in its
+    # minutes) and their recipients block (Nơi nhận), one recipient a line.
+    report_due: Mapped[date | None] = mapped_column(Date)
+    recipients: Mapped[str] = mapped_column(Text, default="", server_default="")
     place: Mapped[str] = mapped_column(String(200), default="")
 
     plan: Mapped[Plan] = relationship(back_populates="trips")

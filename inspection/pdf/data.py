@@ -92,6 +92,9 @@ class SectionResult:
     rates: tuple[RateRow, ...] = ()
     notes: tuple[str, ...] = ()  # free-text observations of the team for this section
     skipped: bool = False  # optional section not assessed (e.g. no citizen survey held)
+    # Codes of the criteria without a result that are not rows of `criteria`: printed as one
+    # line ("Chưa đánh giá 3 tiêu chí: TC.02, TC.03, TC.05.").
+    unassessed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,9 @@ class PhotoItem:
     latitude: float | None = None
     longitude: float | None = None
     item_code: str = ""
+    item_title: str = ""  # the checklist item the photo documents
+    place: str = ""  # where it was taken: "trụ sở UBND xã Cô Ngân"
+    visit_date: date | None = None  # the day of the visit: a photo taken another day is flagged
 
 
 @dataclass(frozen=True)
@@ -153,7 +159,7 @@ class UnitPart:
 
     unit_name: str  # as written in the text: "UBND huyện Hạ Lang"
     time_place: str  # "Hôm nay, vào hồi 08 giờ 00 ngày 01 tháng 10 năm 2021, tại …"
-    representatives: tuple[Person, ...] = ()
+    representatives: tuple[Person, ...] = ()  # the unit's officials present (section I.2)
     sections: tuple[SectionResult, ...] = ()
     score: ScoreSummary | None = None
     chart: tuple[ChartBar, ...] = ()
@@ -190,6 +196,7 @@ class MinutesData:
     show_date_line: bool = True  # Mẫu 1.9 may put place and date in the body only
     revision: int | None = None  # printed beside the QR code when given
     issuing_body_bold_from: int = 1  # lines from this index on are bold
+    recipients: tuple[str, ...] = ()  # "Nơi nhận:" block, one recipient a line (optional)
 
     @property
     def is_trip(self) -> bool:

@@ -168,6 +168,11 @@ def fmt_datetime(moment: datetime | None) -> str:
     return f"{moment:%d/%m/%Y %H:%M}"
 
 
+def local_date(moment: datetime) -> date:
+    """The calendar day in Vietnam of a moment (naive values are taken as already local)."""
+    return (moment.astimezone(VN_TZ) if moment.tzinfo is not None else moment).date()
+
+
 def fmt_gps(latitude: float | None, longitude: float | None) -> str:
     """22,70610° B, 106,68950° Đ (B/N = Bắc/Nam, Đ/T = Đông/Tây)."""
     if latitude is None or longitude is None:
@@ -218,6 +223,11 @@ def _styles() -> dict[str, ParagraphStyle]:
     s["small"] = ParagraphStyle("small", s["plain"], fontSize=10, leading=12.5,
                                 alignment=TA_LEFT, spaceAfter=0)
     s["pageno"] = ParagraphStyle("pageno", s["center"], fontSize=13)
+    s["recipients_h"] = ParagraphStyle("recipients_h", s["plain"], fontSize=12, leading=14,
+                                       alignment=TA_LEFT, spaceAfter=0)
+    s["recipients"] = ParagraphStyle("recipients", s["plain"], fontSize=11, leading=13,
+                                     alignment=TA_LEFT, spaceAfter=0)
+    s["caption_flag"] = ParagraphStyle("caption_flag", s["caption_i"], fontName=FONT_BI)
     return s
 
 
@@ -435,6 +445,18 @@ class _Builder:
         for note in section.notes:
             for line in lines_of(note):
                 self.p(esc("- " + line), "item")
+        self.unassessed(section)
+
+    def unassessed(self, section: SectionResult) -> None:
+        """One line for the criteria without a result, however many they are."""
+        codes = [clean(code) for code in section.unassessed if clean(code).strip()]
+        if not codes:
+            return
+        if section.skipped:
+            text = f"- Lĩnh vực không đánh giá trong đợt kiểm tra ({len(codes)} tiêu chí)."
+        else:
+            text = f"- Chưa đánh giá {len(codes)} tiêu chí: {', '.join(codes)}."
+        self.p("<i>" + esc(text) + "</i>", "item")
 
     def _table(self, rows: list, widths: list[float], extra: list | None = None) -> None:
         table = Table(rows, colWidths=widths, repeatRows=1)
@@ -547,19 +569,27 @@ class _Builder:
             self.p(esc("- " + line), "item")
 
     def recommendations(self, part: UnitPart) -> None:
+        """The numbered recommendations, then the one reporting deadline: a recommendation that
+        already asks for the report (a library text "… trước ngày .../.../....") gets the
+        deadline written into it, and no second reporting item is added."""
         self.p(esc(f"Đoàn kiểm tra đề nghị {clean(part.unit_name)}:"), "body")
-        n = 0
+        items = []
+        reported = False
         for rec in part.recommendations:
             text = " ".join(lines_of(rec.text))
             if not text:
                 continue
-            n += 1
+            if _REPORT_ITEM.search(text):
+                reported = True
+                text = _BLANK_DATE.sub(fmt_date(part.report_due), text)
             if rec.due_on is not None:
                 text = text.rstrip(" .;") + f" (thời hạn: {fmt_date(rec.due_on)})"
-            self.p(esc(f"{n}. {text.rstrip(' .;')};"), "item")
-        n += 1
-        self.p(esc(f"{n}. Báo cáo kết quả khắc phục về {clean(part.report_to)} trước "
-                   f"ngày {fmt_date(part.report_due)}."), "item")
+            items.append(text.rstrip(" .;"))
+        if not reported:
+            items.append(f"Báo cáo kết quả khắc phục về {clean(part.report_to)} trước "
+                         f"ngày {fmt_date(part.report_due)}")
+        for n, text in enumerate(items, 1):
+            self.p(esc(f"{n}. {text}{'.' if n == len(items) else ';'}"), "item")
 
     def comments(self, part: UnitPart) -> None:
         lines = lines_of(part.unit_comments)
@@ -616,6 +646,18 @@ class _Builder:
         closing = [Paragraph(esc(line), self.s["body"]) for line in lines_of(d.closing)]
         # The closing sentence, the signatures and the QR code stay on one page.
         self.story.append(KeepTogether(closing + [Spacer(1, 6), table] + self._qr()))
+        self.recipients()
+
+    def recipients(self) -> None:
+        """The optional "Nơi nhận:" block (Decree 30: 12 pt bold italic, the list in 11 pt)."""
+        lines = [line for text in self.data.recipients for line in lines_of(text)]
+        if not lines:
+            return
+        block = [Spacer(1, 8), Paragraph("<b><i>Nơi nhận:</i></b>", self.s["recipients_h"])]
+        block += [Paragraph(esc(f"- {line.rstrip(' ;.')};" if n < len(lines) else
+                                f"- {line.rstrip(' ;.')}."), self.s["recipients"])
+                  for n, line in enumerate(lines, 1)]
+        self.story.append(KeepTogether(block))
 
     def _signature_parts(self, block: SignatureBlock | None) -> tuple:
         """(title lines, stamp space holding the signature field, name) of one block."""
@@ -675,18 +717,25 @@ class _Builder:
         image = _photo_flowable(photo, TEXT_W / 2 - 10 * mm, 62 * mm)
         cell.append(image if image is not None else
                     Paragraph("(Không đọc được tệp ảnh)", s["caption_i"]))
+        cell.append(Spacer(1, 2))
+        item = " – ".join(filter(None, (clean(photo.item_code).strip(),
+                                        clean(photo.item_title).strip())))
+        if item:
+            cell.append(Paragraph("<b>" + esc(item) + "</b>", s["caption"]))
         caption = clean(photo.caption).strip()
-        if photo.item_code:
-            caption = f"{caption} ({clean(photo.item_code)})" if caption else clean(photo.item_code)
         if caption:
-            cell.append(Spacer(1, 2))
             cell.append(Paragraph(esc(caption), s["caption"]))
+        place = clean(photo.place).strip()
+        gps = fmt_gps(photo.latitude, photo.longitude)
+        if place or gps:
+            where = f"{place} ({gps})" if place and gps else place or gps
+            cell.append(Paragraph(esc("Nơi chụp: " + where), s["caption_i"]))
         if photo.captured_at is not None:
             cell.append(Paragraph(esc("Chụp lúc: " + fmt_datetime(photo.captured_at)),
                                   s["caption_i"]))
-        gps = fmt_gps(photo.latitude, photo.longitude)
-        if gps:
-            cell.append(Paragraph(esc("Tọa độ: " + gps), s["caption_i"]))
+            if photo.visit_date is not None and local_date(photo.captured_at) != photo.visit_date:
+                cell.append(Paragraph(esc(f"Lưu ý: ảnh chụp ngày khác ngày kiểm tra "
+                                          f"({fmt_date(photo.visit_date)})."), s["caption_flag"]))
         return cell
 
     def build(self) -> list:
@@ -705,6 +754,11 @@ class _Builder:
         self.signatures()
         self.appendix()
         return self.story
+
+
+# A recommendation asking for the remedies' report, and the blank date it leaves to fill.
+_REPORT_ITEM = re.compile(r"báo cáo kết quả khắc phục", re.IGNORECASE)
+_BLANK_DATE = re.compile(r"(?:\.{2,}|…+)\s*/\s*(?:\.{2,}|…+)\s*/\s*(?:\.{2,}|…+)")
 
 
 def _person_line(person: Person) -> str:

@@ -44,6 +44,11 @@ HA_LANG_FIGURES = {
 }
 HA_LANG_RESULTS = {"CQS.01": "pass"}
 HA_LANG_TEXTS = {"CQS.02": "TCVN ISO 9001:2015"}
+# The team's decision: number and date are illustrative (the article does not give them).
+DECISION_NUMBER, DECISION_DATE = "1520/QĐ-UBND", date(2021, 9, 24)
+CO_NGAN_OFFICIALS = [{"name": "Nông Văn Én", "position": "Chủ tịch UBND xã Cô Ngân"},
+                     {"name": "Lương Thị Hoa", "position": "Công chức Văn phòng - Thống kê xã"}]
+CO_NGAN_RECIPIENTS = "Như trên\nUBND huyện Hạ Lang\nLưu: VT, Đoàn kiểm tra"
 
 
 def seed_demo(with_minutes: bool = True) -> list[str]:
@@ -83,8 +88,12 @@ def seed_demo(with_minutes: bool = True) -> list[str]:
                        [ha_lang, co_ngan, vinh_quy], place="Hạ Lang",
                        decision="Quyết định thành lập Đoàn kiểm tra công tác CCHC năm 2021 của "
                                 "UBND tỉnh Cao Bằng",
-                       by=users["admin"])
+                       by=users["admin"], decision_number=DECISION_NUMBER,
+                       decision_date=DECISION_DATE)
     inspections = {i.unit.code: i for i in trip.inspections}
+    # Written on Cô Ngân's minutes form: the officials at the meeting and the recipients.
+    inspections["01567"].unit_officials = CO_NGAN_OFFICIALS
+    inspections["01567"].recipients = CO_NGAN_RECIPIENTS
     district = inspections["048"]
     transition_inspection(district, "start", users["inspector1"])
     for code, value in HA_LANG_FIGURES.items():

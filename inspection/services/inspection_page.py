@@ -17,6 +17,7 @@ from ..models import (
     Photo,
     Recommendation,
     Role,
+    Trip,
     User,
 )
 from . import review
@@ -85,13 +86,8 @@ def inspection_page_data(user: User, inspection: Inspection) -> InspectionPage:
     latest = current[-1] if current else None
     evaluation = evaluate_inspection(inspection)
     actions = allowed_actions(user, inspection)
-    leader = is_trip_leader(user, inspection.trip)
-    signatures = latest.signatures if latest is not None else []
-    leader_signed = any(s.role == "leader" for s in signatures)
-    unit_signed = any(s.role == "unitrep" and s.signer_id == user.id for s in signatures)
-    newer_comments = bool(comments_after_build(latest, inspection))
-    # The leader signs first, then each unit's representative (services.minutes checks it).
-    unit_turn = user.role == Role.unitrep and leader_signed and not unit_signed
+    offers = minutes_offers(user, inspection, latest, may_build_minutes(user, inspection),
+                            may_sign_minutes(user, inspection, latest))
     return InspectionPage(
         inspection=inspection, evaluation=evaluation, actions=actions,
         blockers=review.approval_blockers(inspection) if inspection.can("approve") else [],
@@ -99,7 +95,7 @@ def inspection_page_data(user: User, inspection: Inspection) -> InspectionPage:
         observations=observations, photos=photos,
         users={u.id: u for u in db.session.scalars(select(User))},
         editable=may_review(user, inspection), can_comment=may_comment(user, inspection),
-        is_leader=leader,
+        is_leader=is_trip_leader(user, inspection.trip),
         conflicts=review.described_conflicts(inspection),
         late=review.described_late_submissions(inspection),
         unanswered=(review.described_criteria(inspection, evaluation["score"]["not_assessed"])
@@ -109,10 +105,26 @@ def inspection_page_data(user: User, inspection: Inspection) -> InspectionPage:
         findings=review.findings_of(inspection),
         recommendations=review.recommendations_of(inspection),
         minutes_revisions=revisions, minutes_latest=latest, minutes_check=check_revision(latest),
-        comments_after_build=newer_comments, leader_signed=leader_signed, unit_signed=unit_signed,
-        may_build_minutes=(may_build_minutes(user, inspection)
-                           and (not leader_signed or newer_comments)),
-        may_sign_minutes=(may_sign_minutes(user, inspection, latest)
-                          and ((leader and not leader_signed) or unit_turn)),
-        confirm_without=unit_turn and newer_comments,
+        **offers,
     )
+
+
+def minutes_offers(user: User, target: Inspection | Trip, latest: MinutesRevision | None,
+                   may_build: bool, may_sign: bool) -> dict:
+    """What the minutes card offers `user` on an inspection's or a trip's page, given whether
+    their role and the state allow building and signing at all (`may_build`, `may_sign`): the
+    leader builds until he signed (or again when the unit commented since), signs first, then
+    each unit's representative signs, confirming when the minutes lack the unit's latest
+    comments."""
+    signatures = latest.signatures if latest is not None else []
+    leader = is_trip_leader(user, target if isinstance(target, Trip) else target.trip)
+    leader_signed = any(s.role == "leader" for s in signatures)
+    unit_signed = any(s.role == "unitrep" and s.signer_id == user.id for s in signatures)
+    newer_comments = bool(comments_after_build(latest, target))
+    unit_turn = user.role == Role.unitrep and leader_signed and not unit_signed
+    return {"comments_after_build": newer_comments, "leader_signed": leader_signed,
+            "unit_signed": unit_signed,
+            "may_build_minutes": may_build and (not leader_signed or newer_comments),
+            "may_sign_minutes": may_sign and ((leader and not leader_signed) or unit_turn),
+            "confirm_without": unit_turn and bool(comments_after_build(latest, target,
+                                                                       user.unit_id))}

@@ -114,11 +114,13 @@ def build_minutes(target: Inspection | Trip, user: User, base_url: str,
     number = previous[-1].document_number if previous else _next_document_number()
     revision_no = (previous[-1].revision + 1) if previous else 1
     storage = get_storage()
+    listed = bool(current_app.config.get("MINUTES_LIST_UNASSESSED"))
     if isinstance(target, Inspection):
         data = minutes_data_for_inspection(target, base_url, document_number=number,
-                                           revision=revision_no)
+                                           revision=revision_no, list_unassessed=listed)
     else:
-        data = minutes_data_for_trip(target, base_url, document_number=number, revision=revision_no)
+        data = minutes_data_for_trip(target, base_url, document_number=number, revision=revision_no,
+                                     list_unassessed=listed)
     pdf = render_minutes(data)
     revision = MinutesRevision(
         inspection_id=target.id if isinstance(target, Inspection) else None,

@@ -12,6 +12,7 @@ parts, with no database: benchmarks and tests use them directly.
 from __future__ import annotations
 
 import importlib
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, time
@@ -65,13 +66,17 @@ def _nfc(text: str | None) -> str:
 # --- pure helpers ------------------------------------------------------------------------
 
 def sections_from_evaluation(template: Mapping, observations: Mapping[str, Mapping | None],
-                             evaluation: Mapping) -> tuple[SectionResult, ...]:
+                             evaluation: Mapping, *, list_unassessed: bool = False
+                             ) -> tuple[SectionResult, ...]:
     """One SectionResult per checklist section, in checklist order.
 
-    yes/no and score items become criteria rows (all of them, "Chưa đánh giá" when not
-    answered); counts with a value (or marked not applicable) become count rows; ratios become
-    rate rows unless their counts are not entered yet (then they are out of the score too);
-    text items and observation notes of counts become notes. Photo items are left to the
+    yes/no and score items become criteria rows; those not answered are summed up in one line
+    per section (`SectionResult.unassessed`), or listed as "Chưa đánh giá" rows when
+    `list_unassessed` (the MINUTES_LIST_UNASSESSED setting). A section not assessed at all
+    (optional, nothing answered) lists none. Counts with a value (or marked not applicable)
+    become count rows; ratios become rate rows unless their counts are not entered yet (then
+    they are out of the score too); text items and observation notes of counts become notes,
+    under the item's title without its guidance ("(ví dụ …)"). Photo items are left to the
     appendix.
     """
     indicators = {i["code"]: i for i in evaluation.get("indicators", [])}
@@ -79,13 +84,19 @@ def sections_from_evaluation(template: Mapping, observations: Mapping[str, Mappi
     partial = Fraction(str(template.get("scoring", {}).get("partial_factor", 0.5)))
     sections = []
     for section in template["sections"]:
-        criteria, counts, rates, notes = [], [], [], []
+        summary = scored.get(section["code"], {})
+        skipped = bool(summary.get("skipped"))
+        criteria, counts, rates, notes, unassessed = [], [], [], [], []
         for item in section["items"]:
             obs = observations.get(item["code"]) or {}
             kind = item["kind"]
-            title = item.get("title_vi", item["code"])
+            title = answer_label(item.get("title_vi", item["code"]))
             if kind in ("yesno", "score"):
-                criteria.append(_criterion(item, obs, partial))
+                row = _criterion(item, obs, partial)
+                if row.result == NOT_ASSESSED and (skipped or not list_unassessed):
+                    unassessed.append(row.code)
+                else:
+                    criteria.append(row)
             elif kind == "count":
                 if obs.get("value") is None and obs.get("result") != "na":
                     continue
@@ -108,13 +119,23 @@ def sections_from_evaluation(template: Mapping, observations: Mapping[str, Mappi
                     notes.append(f"{title}: {text}")
             if kind in ("text", "photo") and _nfc(obs.get("note")):
                 notes.append(f"{title}: {_nfc(obs.get('note'))}")
-        summary = scored.get(section["code"], {})
         sections.append(SectionResult(
             code=section["code"], title=section.get("title_vi", section["code"]),
             points=summary.get("points"), max_points=summary.get("max"),
             criteria=tuple(criteria), counts=tuple(counts), rates=tuple(rates),
-            notes=tuple(notes), skipped=bool(summary.get("skipped"))))
+            notes=tuple(notes), skipped=skipped, unassessed=tuple(unassessed)))
     return tuple(sections)
+
+
+# Guidance written into an item's title for the inspector: "(ví dụ TCVN ISO 9001:2015)".
+_GUIDANCE = re.compile(r"\s*\((?:ví dụ|vd\.?|chẳng hạn|e\.g\.)[^()]*\)", re.IGNORECASE)
+
+
+def answer_label(title: str) -> str:
+    """An item's title as the label of its answer in the minutes, without the guidance meant
+    for the inspector: "Phiên bản tiêu chuẩn áp dụng (ví dụ TCVN ISO 9001:2015)" →
+    "Phiên bản tiêu chuẩn áp dụng"."""
+    return _GUIDANCE.sub("", _nfc(title)).strip()
 
 
 def _criterion(item: Mapping, obs: Mapping, partial: Fraction) -> CriterionRow:
@@ -214,12 +235,16 @@ def _storage_reader() -> Callable[[Photo], PhotoItem | None] | None:
     return read
 
 
-def _photos(inspection: Inspection, photo_bytes: PhotoBytes | None) -> tuple[PhotoItem, ...]:
+def _photos(inspection: Inspection, photo_bytes: PhotoBytes | None,
+            place: str = "") -> tuple[PhotoItem, ...]:
     photos = db.session.scalars(select(Photo).where(Photo.inspection_id == inspection.id)
                                 .order_by(Photo.captured_at, Photo.id)).all()
     if not photos:
         return ()
     storage_path = None if photo_bytes is not None else _storage_reader()
+    titles = {item["code"]: answer_label(item.get("title_vi", item["code"]))
+              for section in inspection.checklist_version.document["sections"]
+              for item in section["items"]}
     items = []
     for photo in photos:
         data = path = None
@@ -235,13 +260,24 @@ def _photos(inspection: Inspection, photo_bytes: PhotoBytes | None) -> tuple[Pho
             captured = captured.replace(tzinfo=UTC)
         items.append(PhotoItem(caption=_nfc(photo.caption), data=data, path=path,
                                captured_at=captured, latitude=photo.latitude,
-                               longitude=photo.longitude, item_code=photo.item_code or ""))
+                               longitude=photo.longitude, item_code=photo.item_code or "",
+                               item_title=titles.get(photo.item_code or "", ""), place=place,
+                               visit_date=inspection.scheduled_on))
     return tuple(items)
+
+
+def _officials(inspection: Inspection) -> list[Person]:
+    """The unit's officials present, as written on the minutes form."""
+    people = []
+    for row in inspection.unit_officials or []:
+        if isinstance(row, Mapping) and _nfc(row.get("name")):
+            people.append(Person(_nfc(row.get("name")), _nfc(row.get("position"))))
+    return people
 
 
 def _unit_part(inspection: Inspection, *, single: bool, index: int, start_time: time | None,
                report_due: date | None, photo_bytes: PhotoBytes | None,
-               team_name: str) -> UnitPart:
+               team_name: str, list_unassessed: bool = False) -> UnitPart:
     unit_name = unit_title(inspection.unit)
     template = inspection.checklist_version.document
     observations = _observations(inspection)
@@ -254,32 +290,38 @@ def _unit_part(inspection: Inspection, *, single: bool, index: int, start_time: 
                   f"tại trụ sở {unit_name}, {team_name} tiến hành kiểm tra công tác cải cách "
                   f"hành chính năm {year} tại {unit_name} như sau:")
 
-    reps = _representatives(inspection)
-    representatives = tuple(Person(_nfc(u.full_name), _nfc(u.position)) for u in reps)
-    first = reps[0] if reps else None
-    position = _nfc(first.position) if first else ""
+    # Section I.2 names the officials written on the minutes form; without them, the unit's
+    # accounts. The signature block is the representative's account (who signs), else the
+    # first official present.
+    reps = [Person(_nfc(u.full_name), _nfc(u.position)) for u in _representatives(inspection)]
+    officials = _officials(inspection)
+    representatives = tuple(officials or reps)
+    first = reps[0] if reps else (officials[0] if officials else None)
+    position = first.position if first else ""
     if single:
         heading = ("ĐẠI DIỆN ĐƠN VỊ ĐƯỢC KIỂM TRA",) + ((position.upper(),) if position else ())
     else:
         heading = (f"ĐẠI DIỆN {unit_name.upper()}",)
         if position and unit_name.upper() not in position.upper():
             heading += (position.upper(),)
-    signature = SignatureBlock(heading, _nfc(first.full_name) if first else "", unit_field(index))
+    signature = SignatureBlock(heading, first.name if first else "", unit_field(index))
 
     findings = findings_of(inspection)
     recommendations = recommendations_of(inspection)
     due_dates = [r.due_on for r in recommendations if r.due_on is not None]
     return UnitPart(
         unit_name=unit_name, time_place=time_place, representatives=representatives,
-        sections=sections_from_evaluation(template, observations, evaluation),
+        sections=sections_from_evaluation(template, observations, evaluation,
+                                          list_unassessed=list_unassessed),
         score=score_from_evaluation(evaluation), chart=chart_from_evaluation(evaluation),
         strengths=tuple(_nfc(f.text) for f in findings if f.kind == "strength"),
         weaknesses=tuple(_nfc(f.text) for f in findings if f.kind == "weakness"),
         recommendations=tuple(RecommendationItem(_nfc(r.text), r.due_on) for r in recommendations),
-        report_due=report_due or (max(due_dates) if due_dates else None),
+        report_due=(report_due or inspection.report_due or inspection.trip.report_due
+                    or (max(due_dates) if due_dates else None)),
         unit_comments=_nfc(inspection.unit_comments),
         assessment_remark=assessment_remark(evaluation["score"], inspection.approval_reason),
-        photos=_photos(inspection, photo_bytes), signature=signature)
+        photos=_photos(inspection, photo_bytes, f"trụ sở {unit_name}"), signature=signature)
 
 
 def assessment_remark(score: Mapping, reason: str | None) -> str:
@@ -309,10 +351,9 @@ def _common(trip: Trip) -> dict:
     line = (f"Căn cứ Kế hoạch số {_nfc(plan.number)} ngày {plan.issued_on:%d/%m/%Y} "
             f"của {_nfc(plan.issuer)}")
     basis.append(line + (f" về {about};" if about else ";"))
-    if _nfc(trip.decision):
-        decision = _nfc(trip.decision)
-        decision = decision[:1].upper() + decision[1:]
-        basis.append(f"Căn cứ {decision};")
+    decision = decision_basis(trip.decision, trip.decision_number, trip.decision_date)
+    if decision:
+        basis.append(decision)
     leader = trip.leader
     return {
         "issuing_body": (f"UBND {province_name}".upper().strip() if province else "UBND TỈNH",
@@ -324,6 +365,25 @@ def _common(trip: Trip) -> dict:
         "team_name": ("Đoàn kiểm tra công tác cải cách hành chính"
                       + (f" {province_name}" if province_name else "")),
     }
+
+
+def decision_basis(text: str | None, number: str | None, issued_on: date | None) -> str:
+    """The "Căn cứ Quyết định số 1520/QĐ-UBND ngày 20/09/2021 …;" line of the team's decision
+    (Quyết định thành lập Đoàn), "" when nothing of it is recorded. `text` says what the
+    decision is ("Quyết định thành lập Đoàn kiểm tra … của UBND tỉnh Cao Bằng")."""
+    text, number = _nfc(text).rstrip(" ;."), _nfc(number)
+    if not number and issued_on is None:
+        return f"Căn cứ {text[:1].upper()}{text[1:]};" if text else ""
+    rest = re.sub(r"^quyết định\s*", "", text, flags=re.IGNORECASE)
+    rest = re.sub(r"^số\s+\S+\s*", "", rest, flags=re.IGNORECASE) if number else rest
+    line = "Căn cứ Quyết định"
+    if number:
+        line += f" số {number}"
+    if issued_on is not None:
+        line += f" ngày {issued_on:%d/%m/%Y}"
+    if rest.lower().startswith("thành lập"):
+        rest = "về việc " + rest
+    return f"{line} {rest or 'về việc thành lập Đoàn kiểm tra'};"
 
 
 def _qr_url(base_url: str, **query) -> str:
@@ -348,13 +408,16 @@ def minutes_data_for_inspection(inspection: Inspection, base_url: str, *,
                                 revision: int | None = None,
                                 photo_bytes: PhotoBytes | None = None,
                                 start_time: time | None = None, end_time: time | None = None,
-                                report_due: date | None = None) -> MinutesData:
+                                report_due: date | None = None,
+                                list_unassessed: bool = False) -> MinutesData:
     """The minutes of one inspected unit.
 
     `base_url` (e.g. "https://cchc.caobang.gov.vn") makes the QR code lead to
     `{base_url}/minutes/verify?inspection=ID&revision=N`; "" leaves the QR code out.
     The start and end of the meeting default to those kept on the inspection; unknown, they
-    print as "… giờ …". `report_due` defaults to the latest due date of the recommendations.
+    print as "… giờ …". `report_due` defaults to the one written on the minutes form (the
+    inspection's, else the trip's), else the latest due date of the recommendations.
+    `list_unassessed` lists unanswered criteria as rows instead of one line per section.
     """
     trip = inspection.trip
     start_time = start_time or inspection.meeting_start
@@ -362,7 +425,7 @@ def minutes_data_for_inspection(inspection: Inspection, base_url: str, *,
     common = _common(trip)
     part = _unit_part(inspection, single=True, index=1, start_time=start_time,
                       report_due=report_due, photo_bytes=photo_bytes,
-                      team_name=common.pop("team_name"))
+                      team_name=common.pop("team_name"), list_unassessed=list_unassessed)
     return MinutesData(
         **common, document_number=_nfc(document_number) or DEFAULT_NUMBER,
         place=_nfc(trip.place) or _nfc(inspection.unit.name), date=inspection.scheduled_on,
@@ -370,7 +433,7 @@ def minutes_data_for_inspection(inspection: Inspection, base_url: str, *,
                  f"tại {part.unit_name}"),
         parts=(part,), closing=CLOSING_ONE.format(end=fmt_time(end_time)),
         qr_url=_qr_url(base_url, inspection=inspection.id, revision=revision),
-        revision=revision)
+        revision=revision, recipients=recipient_lines(inspection.recipients))
 
 
 def _last_end(inspections: list[Inspection]) -> time | None:
@@ -383,7 +446,8 @@ def _last_end(inspections: list[Inspection]) -> time | None:
 def minutes_data_for_trip(trip: Trip, base_url: str, *, document_number: str = DEFAULT_NUMBER,
                           revision: int | None = None, photo_bytes: PhotoBytes | None = None,
                           inspections: Iterable[Inspection] | None = None,
-                          report_due: date | None = None) -> MinutesData:
+                          report_due: date | None = None,
+                          list_unassessed: bool = False) -> MinutesData:
     """One document for a whole trip (e.g. Hạ Lang district and its communes): one part per
     inspected unit, in the trip's order (district first), team and signatures once.
 
@@ -398,8 +462,10 @@ def minutes_data_for_trip(trip: Trip, base_url: str, *, document_number: str = D
                                i.scheduled_on, i.id))
     common = _common(trip)
     team_name = common.pop("team_name")
+    report_due = report_due or trip.report_due  # the trip minutes' deadline, for every unit
     parts = tuple(_unit_part(inspection, single=False, index=n, start_time=inspection.meeting_start,
-                             report_due=report_due, photo_bytes=photo_bytes, team_name=team_name)
+                             report_due=report_due, photo_bytes=photo_bytes, team_name=team_name,
+                             list_unassessed=list_unassessed)
                   for n, inspection in enumerate(chosen, 1))
     return MinutesData(
         **common, document_number=_nfc(document_number) or DEFAULT_NUMBER,
@@ -409,10 +475,18 @@ def minutes_data_for_trip(trip: Trip, base_url: str, *, document_number: str = D
         parts=parts,
         closing=CLOSING_TRIP.format(end=fmt_time(_last_end(chosen)), day=_date_long(trip.ends_on),
                                     copies=len(parts) + 1),
-        qr_url=_qr_url(base_url, trip=trip.id, revision=revision), revision=revision)
+        qr_url=_qr_url(base_url, trip=trip.id, revision=revision), revision=revision,
+        recipients=recipient_lines(trip.recipients))
+
+
+def recipient_lines(text: str | None) -> tuple[str, ...]:
+    """The "Nơi nhận" block's lines: one recipient a line, leading dashes dropped."""
+    return tuple(line for line in (_nfc(raw).lstrip("-–• ").strip()
+                                   for raw in (text or "").splitlines()) if line)
 
 
 __all__ = [
-    "chart_from_evaluation", "minutes_data_for_inspection", "minutes_data_for_trip",
+    "answer_label", "chart_from_evaluation", "decision_basis", "recipient_lines",
+    "minutes_data_for_inspection", "minutes_data_for_trip",
     "score_from_evaluation", "sections_from_evaluation", "unit_title",
 ]

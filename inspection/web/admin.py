@@ -38,7 +38,14 @@ from ..services.checklists import (
     upload_checklist,
     workbook_filename,
 )
-from ..services.planning import create_plan, create_trip
+from ..services.planning import (
+    create_plan,
+    create_trip,
+    plan_is_locked,
+    trip_is_locked,
+    update_plan,
+    update_trip,
+)
 from ..services.text import clean_text
 from ..services.units import save_unit, units_by_level
 from ..sessions import keep_session
@@ -245,8 +252,7 @@ def plans():
 
 
 def _plans_page(errors, form):
-    provinces = db.session.scalars(
-        select(AdminUnit).where(AdminUnit.level == UnitLevel.province)).all()
+    provinces = _provinces()
     plans = db.session.scalars(select(Plan).order_by(Plan.issued_on.desc())).all()
     return render_template("admin/plans.html", plans=plans,
                            provinces=provinces, errors=errors, form=form), (422 if errors else 200)
@@ -268,7 +274,11 @@ def trips():
                                form.get("ends_on", ""), leader,
                                _by_ids(User, form.getlist("member_ids")),
                                _by_ids(AdminUnit, form.getlist("unit_ids")), form.get("place", ""),
-                               form.get("decision", ""), by=current_user)
+                               form.get("decision", ""), by=current_user,
+                               decision_number=form.get("decision_number", ""),
+                               decision_date=form.get("decision_date", ""),
+                               secretary=db.session.get(User, form_id(form.get("secretary_id"),
+                                                                      0)))
 
         return run_action(create,
                           lambda trip: _("Đã tạo đợt kiểm tra “%(name)s”.", name=trip.name),
@@ -278,16 +288,99 @@ def trips():
 
 
 def _trips_page(errors, form):
-    people = db.session.scalars(select(User).where(User.role.in_([Role.leader, Role.inspector]))
-                                .order_by(User.full_name)).all()
-    units = db.session.scalars(select(AdminUnit).where(AdminUnit.level != UnitLevel.province)
-                               .order_by(AdminUnit.valid_from.desc(), AdminUnit.level,
-                                         AdminUnit.name)).all()
-    return render_template("admin/trips.html",
-                           trips=db.session.scalars(select(Trip).order_by(Trip.starts_on.desc())).all(),
-                           plans=db.session.scalars(select(Plan).order_by(Plan.issued_on.desc())).all(),
-                           people=people, units=units, errors=errors,
-                           form=form), (422 if errors else 200)
+    people = _team_candidates()
+    units = _visitable_units()
+    trips = db.session.scalars(select(Trip).order_by(Trip.starts_on.desc())).all()
+    plans = db.session.scalars(select(Plan).order_by(Plan.issued_on.desc())).all()
+    return render_template("admin/trips.html", trips=trips, plans=plans, people=people,
+                           units=units, errors=errors, form=form), (422 if errors else 200)
+
+
+def _team_candidates() -> list[User]:
+    return db.session.scalars(select(User).where(User.role.in_([Role.leader, Role.inspector]))
+                              .order_by(User.full_name)).all()
+
+
+def _visitable_units() -> list[AdminUnit]:
+    return db.session.scalars(select(AdminUnit).where(AdminUnit.level != UnitLevel.province)
+                              .order_by(AdminUnit.valid_from.desc(), AdminUnit.level,
+                                        AdminUnit.name)).all()
+
+
+def _provinces() -> list[AdminUnit]:
+    return db.session.scalars(
+        select(AdminUnit).where(AdminUnit.level == UnitLevel.province)).all()
+
+
+@bp.route("/plans/<int:plan_id>", methods=["GET", "POST"])
+def plan_page(plan_id: int):
+    """Correct a plan until minutes citing it are signed (audited)."""
+    plan = db.session.get(Plan, plan_id) or abort(404)
+    if request.method == "POST":
+        form = request.form
+        province = db.session.get(AdminUnit, form_id(form.get("province_id"), 0))
+        return run_action(
+            lambda: update_plan(plan, current_user, form.get("number", ""), form.get("title", ""),
+                                form.get("issuer", ""), form.get("issued_on", ""),
+                                form.get("year", ""), province),
+            lambda changes: (_("Đã lưu kế hoạch %(number)s.", number=plan.number) if changes
+                             else _("Không có gì thay đổi.")),
+            url_for("admin.plan_page", plan_id=plan.id),
+            refused=lambda exc: _plan_page(plan, _errors(exc), form, exc.status))
+    return _plan_page(plan, {}, {}, 200)
+
+
+def _plan_page(plan: Plan, errors: dict, form, status: int):
+    form = form or {"number": plan.number, "title": plan.title, "issuer": plan.issuer,
+                    "issued_on": plan.issued_on.isoformat(), "year": str(plan.year),
+                    "province_id": str(plan.province_id or "")}
+    return render_template("admin/plan.html", plan=plan, provinces=_provinces(), errors=errors,
+                           form=form, locked=plan_is_locked(plan)), status
+
+
+@bp.route("/trips/<int:trip_id>", methods=["GET", "POST"])
+def trip_page(trip_id: int):
+    """Correct a trip, its team (leader, members, secretary) and the team's decision (number,
+    date) until its minutes are signed (audited)."""
+    trip = db.session.get(Trip, trip_id) or abort(404)
+    if request.method == "POST":
+        form = request.form
+        return run_action(
+            lambda: update_trip(
+                trip, current_user, name=form.get("name", ""),
+                starts_on=form.get("starts_on", ""), ends_on=form.get("ends_on", ""),
+                place=form.get("place", ""), decision=form.get("decision", ""),
+                decision_number=form.get("decision_number", ""),
+                decision_date=form.get("decision_date", ""),
+                leader=db.session.get(User, form_id(form.get("leader_id"), 0)),
+                members=_by_ids(User, form.getlist("member_ids")),
+                secretary=db.session.get(User, form_id(form.get("secretary_id"), 0)),
+                add_units=_by_ids(AdminUnit, form.getlist("unit_ids"))),
+            lambda changes: (_("Đã lưu đợt kiểm tra “%(name)s”.", name=trip.name) if changes
+                             else _("Không có gì thay đổi.")),
+            url_for("admin.trip_page", trip_id=trip.id),
+            refused=lambda exc: _trip_page(trip, _errors(exc), form, exc.status))
+    return _trip_page(trip, {}, None, 200)
+
+
+def _trip_page(trip: Trip, errors: dict, form, status: int):
+    if not form:
+        roles = {m.user_id: m.role.value for m in trip.members}
+        form = {"name": trip.name, "starts_on": trip.starts_on.isoformat(),
+                "ends_on": trip.ends_on.isoformat(), "place": trip.place,
+                "decision": trip.decision, "decision_number": trip.decision_number,
+                "decision_date": trip.decision_date.isoformat() if trip.decision_date else "",
+                "leader_id": next((str(k) for k, v in roles.items() if v == "leader"), ""),
+                "secretary_id": next((str(k) for k, v in roles.items() if v == "secretary"), ""),
+                "member_ids": [str(k) for k, v in roles.items() if v == "member"]}
+    else:
+        form = {**form.to_dict(), "member_ids": form.getlist("member_ids"),
+                "unit_ids": form.getlist("unit_ids")}
+    visited = {i.unit_id for i in trip.inspections}
+    units = [u for u in _visitable_units()
+             if u.id not in visited and u.is_valid_on(trip.starts_on)]
+    return render_template("admin/trip.html", trip=trip, people=_team_candidates(), errors=errors,
+                           form=form, locked=trip_is_locked(trip), units=units), status
 
 
 @bp.route("/checklists", methods=["GET", "POST"])

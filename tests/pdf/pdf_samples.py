@@ -95,7 +95,9 @@ def ha_lang_part(index: int = 1, photos: tuple[PhotoItem, ...] = (), **overrides
 def sample_photos(count: int = 3) -> tuple[PhotoItem, ...]:
     return tuple(PhotoItem(caption=f"Bộ phận Một cửa huyện Hạ Lang, ảnh {n + 1}", data=jpeg(),
                            captured_at=datetime(2021, 10, 1, 9, 15 + n, tzinfo=VN),
-                           latitude=22.7061, longitude=106.6895, item_code="TTHC.42")
+                           latitude=22.7061, longitude=106.6895, item_code="TTHC.42",
+                           item_title="Bộ phận Một cửa bố trí đúng quy định",
+                           place="trụ sở UBND huyện Hạ Lang", visit_date=date(2021, 10, 1))
                  for n in range(count))
 
 

@@ -78,8 +78,9 @@ def test_text_extraction_shows_the_exact_vietnamese_text(minutes_pdf):
         "ĐẠI DIỆN ĐƠN VỊ ĐƯỢC KIỂM TRA", "TRƯỞNG ĐOÀN KIỂM TRA", "Hoàng Văn Bình",
         "PHỤ LỤC: ẢNH MINH CHỨNG", "(Kèm theo Biên bản số 05/BB-ĐKT ngày 01 tháng 10 năm 2021)",
         # the third photo is alone on its row (two photos side by side interleave their lines)
-        "Bộ phận Một cửa huyện Hạ Lang, ảnh 3 (TTHC.42)",
-        "Chụp lúc: 01/10/2021 09:17 Tọa độ: 22,70610° B, 106,68950° Đ",
+        "TTHC.42 – Bộ phận Một cửa bố trí đúng quy định Bộ phận Một cửa huyện Hạ Lang, ảnh 3 "
+        "Nơi chụp: trụ sở UBND huyện Hạ Lang (22,70610° B, 106,68950° Đ) "
+        "Chụp lúc: 01/10/2021 09:17",
         "https://cchc.example.vn/minutes/verify?inspection=1&revision=1",
     ]:
         assert expected in words, expected

@@ -454,6 +454,15 @@ ROUTES: dict[tuple[str, str], Probe] = {
     ("POST", "/admin/plans"): Probe(ADMIN_ONLY, send=form(number="")),
     ("GET", "/admin/trips"): Probe(ADMIN_ONLY),
     ("POST", "/admin/trips"): Probe(ADMIN_ONLY, send=form(name="")),
+    # Correcting a plan or a trip and its team (sent empty: 422, nothing changed).
+    ("GET", "/admin/plans/<int:plan_id>"): Probe(
+        ADMIN_ONLY, args=lambda s: {"plan_id": db.session.get(Trip, s.later_trip).plan_id}),
+    ("POST", "/admin/plans/<int:plan_id>"): Probe(
+        ADMIN_ONLY, args=lambda s: {"plan_id": db.session.get(Trip, s.later_trip).plan_id},
+        send=form(number="")),
+    ("GET", "/admin/trips/<int:trip_id>"): Probe(ADMIN_ONLY, args=ids(trip_id="later_trip")),
+    ("POST", "/admin/trips/<int:trip_id>"): Probe(ADMIN_ONLY, args=ids(trip_id="later_trip"),
+                                                  send=form(name="")),
     ("GET", "/admin/checklists"): Probe(ADMIN_ONLY),
     ("POST", "/admin/checklists"): Probe(ADMIN_ONLY),
     ("GET", "/admin/checklists/<int:version_id>"): Probe(ADMIN_ONLY, args=draft_checklist),
@@ -575,6 +584,10 @@ ROUTES: dict[tuple[str, str], Probe] = {
         LEADER_OR_UNIT, "later_trip", ids(target_id="later_trip"), send=unsigned_pdf),
     ("GET", "/overview/trips/<int:trip_id>/archive.zip"): Probe(
         ARCHIVE, "later_trip", ids(trip_id="later_trip")),
+    # The trip page with the trip minutes: whoever sees the trip; building on it is the leader's.
+    ("GET", "/trips/<int:trip_id>"): Probe(VIEWERS, "later_trip", ids(trip_id="later_trip")),
+    ("POST", "/trips/<int:trip_id>/minutes/<action>"): Probe(
+        TRIP_LEADER, "later_trip", lambda s: {"trip_id": s.later_trip, "action": "build"}),
 }
 
 
