@@ -27,11 +27,11 @@ import json
 from collections import defaultdict
 from contextlib import contextmanager
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Text, and_, case, cast, false, func, or_, select
 
 from ..extensions import db
+from ..localtime import VIETNAM_TZ
 from ..models import (
     AdminUnit,
     ChecklistVersion,
@@ -56,7 +56,7 @@ INDICATORS = (
     ("online_share", "online", "Tỷ lệ hồ sơ tiếp nhận trực tuyến", "Dossiers received online"),
     ("signed_share", "signed", "Tỷ lệ văn bản đi ký số", "Outgoing documents digitally signed"),
 )
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+LOCAL_TZ = VIETNAM_TZ
 
 
 def local_today() -> date:

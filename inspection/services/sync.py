@@ -93,12 +93,25 @@ MAX_AGREEING_WRITERS = 20
 # without bound. Every op is still recorded (AppliedOp) and answered "conflict".
 KEEP_LATEST_CONFLICTS = 4
 
-REJECT_MESSAGES = {
-    "not_found": "Không tìm thấy cuộc kiểm tra (hoặc bạn không có quyền xem).",
-    "forbidden": "Chỉ thành viên đoàn kiểm tra mới được ghi kết quả.",
-    "unknown_item": "Không có tiêu chí '{item_code}' trong danh mục của cuộc kiểm tra.",
-    "locked": "Cuộc kiểm tra đã được duyệt hoặc ký: thay đổi được lưu để trưởng đoàn xem xét.",
+REJECT_MESSAGES = {  # (Vietnamese, English): the field app shows them as they come
+    "not_found": ("Không tìm thấy cuộc kiểm tra (hoặc bạn không có quyền xem).",
+                  "Inspection not found (or you may not see it)."),
+    "forbidden": ("Chỉ thành viên đoàn kiểm tra mới được ghi kết quả.",
+                  "Only members of the inspection team may record results."),
+    "unknown_item": ("Không có tiêu chí '{item_code}' trong danh mục của cuộc kiểm tra.",
+                     "There is no criterion '{item_code}' in this inspection's checklist."),
+    "locked": ("Cuộc kiểm tra đã được duyệt hoặc ký: thay đổi được lưu để trưởng đoàn xem xét.",
+               "The inspection is approved or signed: the change is kept for the team leader to decide."),
 }
+
+
+def reject_message(reason: str, item_code: str | None) -> str:
+    """A rejected op's message in the request's language."""
+    from flask import has_request_context
+    from flask_babel import get_locale
+
+    english = has_request_context() and str(get_locale()) == "en"
+    return REJECT_MESSAGES[reason][english].format(item_code=item_code)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -580,7 +593,7 @@ class _Batch:
     def _reject(self, op: dict, inspection: Inspection | None, reason: str,
                 message: str | None = None) -> dict:
         result = {"op_id": str(op["op_id"]), "status": "rejected", "reason": reason,
-                  "message": message or REJECT_MESSAGES[reason].format(item_code=op["item_code"])}
+                  "message": message or reject_message(reason, op["item_code"])}
         self._remember(op, inspection, result)
         return result
 

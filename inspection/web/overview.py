@@ -25,6 +25,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..extensions import db
+from ..localtime import VIETNAM_TZ
 from ..models import Recommendation, Role, Trip, TripMember, TripRole
 from ..schemas.reports import (
     EXPORT_TABLES,
@@ -141,9 +142,9 @@ def export_table(table: str, fmt: str):
         raise ValidationFailed(f"Định dạng “{fmt}” không được hỗ trợ (csv, xlsx).",
                                f"Format “{fmt}” is not supported (csv, xlsx).")
     filters = ExportQuerySchema().load(request.args)
-    rows = export.table_rows(current_user._get_current_object(), table, filters)
+    rows = export.table_rows(current_user._get_current_object(), table, filters, str(get_locale()))
     db.session.commit()  # the audit event
-    stamp = datetime.now().strftime("%Y%m%d-%H%M")
+    stamp = datetime.now(VIETNAM_TZ).strftime("%Y%m%d-%H%M")
     name = f"cchc-{table}-{stamp}.{fmt}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
     if fmt == "csv":
