@@ -17,6 +17,8 @@ from .inspections import (
     Observation,
     Photo,
     Recommendation,
+    RecommendationEvidence,
+    RecommendationMoveRefused,
 )
 from .minutes import MinutesRevision, Signature
 from .plans import Plan, Trip, TripMember, TripRole
@@ -30,6 +32,6 @@ __all__ = [
     "ChecklistTemplate", "ChecklistUpload", "ChecklistVersion", "Conflict", "Finding", "Inspection",
     "InspectionScore", "InspectionState", "InvalidAccountChange", "InvalidTransition",
     "LateSubmission", "MinutesRevision", "Observation",
-    "Photo", "Plan", "Recommendation", "Role", "Signature", "Trip", "TripMember", "TripRole",
+    "Photo", "Plan", "Recommendation", "RecommendationEvidence", "RecommendationMoveRefused", "Role", "Signature", "Trip", "TripMember", "TripRole",
     "UnitLevel", "Upload", "User", "UserCertificate", "unit_merges",
 ]

@@ -127,3 +127,64 @@ def test_exports_have_readable_headers_and_labels_with_codes_kept(demo, as_user)
     row = next(r for r in rows[1:] if r[header.index("Unit")] == "Xã Cô Ngân")
     assert row[state:state + 2] == ["approved", "Approved"] and row[grade:grade + 2] == ["A", "Good"]
     assert header[header.index("Level (code)") + 1] == "Level"
+
+
+def test_the_unit_reports_a_recommendation_done_with_a_picture_then_withdraws_and_replies(demo, as_user, form_token):
+    from PIL import Image
+
+    from inspection.models import Recommendation
+    from inspection.services.review import add_recommendation
+
+    leader = db.session.query(User).filter_by(username="leader").one()
+    co_ngan = next(i for i in db.session.query(Inspection) if i.unit.code == "01567")
+    rec = add_recommendation(co_ngan, leader, "Bố trí máy tra cứu thủ tục.", "2022-03-31")
+    db.session.commit()
+    client = as_user("unitrep")
+    url = "/overview/recommendations"
+    html = client.get(url).get_data(as_text=True)
+    assert "Báo đã thực hiện…" in html and 'name="confirm"' in html and 'type="file"' in html
+
+    # Without the confirmation nothing changes, and the page says why.
+    response = client.post(f"{url}/{rec.id}/done", data={"csrf_token": form_token(client, url), "note": "Đã bố trí."})
+    assert response.status_code == 302
+    assert "Hãy đánh dấu xác nhận" in client.get(url).get_data(as_text=True)
+    assert db.session.get(Recommendation, rec.id).status == "open"
+
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 48), (20, 120, 200)).save(picture, "JPEG")
+    response = client.post(f"{url}/{rec.id}/done", content_type="multipart/form-data", data={
+        "csrf_token": form_token(client, url), "note": "Đã bố trí 01 máy tra cứu tại bộ phận một cửa.",
+        "confirm": "yes", "files": (io.BytesIO(picture.getvalue()), "may-tra-cuu.jpg")})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"#rec-{rec.id}")
+    html = client.get(url).get_data(as_text=True)
+    row = text_of(html[html.index(f'id="rec-{rec.id}"'):])
+    assert "Đơn vị báo đã thực hiện" in row and "Đã bố trí 01 máy tra cứu tại bộ phận một cửa." in row
+    assert "Rút lại báo cáo" in row
+    evidence = db.session.get(Recommendation, rec.id).evidence[0]
+    link = f"{url}/{rec.id}/evidence/{evidence.id}"
+    assert link in html
+    file = client.get(link, buffered=True)
+    assert file.status_code == 200 and file.data == picture.getvalue() and file.mimetype == "image/jpeg"
+    assert client.get(link + "?thumb=1", buffered=True).data.startswith(b"\xff\xd8")
+
+    # The leader sees the report on the list too, and may open the picture.
+    client.post("/logout", data={"csrf_token": form_token(client, "/")})
+    leader_client = as_user("leader")
+    assert "Đã bố trí 01 máy tra cứu" in leader_client.get(url).get_data(as_text=True)
+    opened = leader_client.get(link, buffered=True)
+    assert opened.status_code == 200 and opened.data == picture.getvalue()
+    leader_client.post("/logout", data={"csrf_token": form_token(leader_client, "/")})
+
+    client = as_user("unitrep")
+    client.post(f"{url}/{rec.id}/undo", data={"csrf_token": form_token(client, url)})
+    saved = db.session.get(Recommendation, rec.id)
+    assert (saved.status, saved.report_note, saved.evidence) == ("open", None, [])
+    assert "Đã rút lại báo cáo" in client.get(url).get_data(as_text=True)
+
+    client.post(f"{url}/{rec.id}/reply", data={"csrf_token": form_token(client, url),
+                                              "reply": "Đơn vị đang chờ kinh phí, dự kiến xong tháng 6/2022."})
+    html = client.get(url).get_data(as_text=True)
+    assert "Phản hồi của đơn vị" in html and "dự kiến xong tháng 6/2022" in html
+    client.get("/lang/en")
+    html = client.get(url).get_data(as_text=True)
+    assert "Report done…" in html and "Edit the reply" in html and "The unit's reply" in text_of(html)

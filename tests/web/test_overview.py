@@ -144,7 +144,7 @@ def test_unit_representative_reports_a_recommendation_done(demo, as_user, form_t
     html = page(client, "/overview/recommendations")[1]
     assert "Báo đã thực hiện" in html and "Quá hạn" in html
     client.post(f"/overview/recommendations/{recommendation.id}/done",
-                data={"csrf_token": form_token(client, "/overview/recommendations")})
+                data={"csrf_token": form_token(client, "/overview/recommendations"), "confirm": "yes"})
     assert db.session.get(Recommendation, recommendation.id).status == "done"
 
 
