@@ -83,7 +83,7 @@ def test_ranking_page_lists_units_in_the_independently_computed_order(demo, as_u
     table = html[html.index("<tbody>"):]
     names = re.findall(r'<td class="unit">Xã ([^<]+)<small', table)
     assert names == [e["name"] for e in expected]
-    assert f"{len(expected)} đơn vị" in html
+    assert f"Số đơn vị: {len(expected)}" in html
     # The chart is an accessible SVG drawn on the server, coloured by class through CSS classes.
     svg = html[html.index("<svg"):html.index("</svg>")]
     assert 'role="img"' in svg and "<title" in svg and "<desc" in svg
