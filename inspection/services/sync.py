@@ -105,13 +105,17 @@ REJECT_MESSAGES = {  # (Vietnamese, English): the field app shows them as they c
 }
 
 
-def reject_message(reason: str, item_code: str | None) -> str:
-    """A rejected op's message in the request's language."""
+def request_language() -> str:
+    """The language of the request being served ("vi" outside a request)."""
     from flask import has_request_context
     from flask_babel import get_locale
 
-    english = has_request_context() and str(get_locale()) == "en"
-    return REJECT_MESSAGES[reason][english].format(item_code=item_code)
+    return str(get_locale()) if has_request_context() else "vi"
+
+
+def reject_message(reason: str, item_code: str | None) -> str:
+    """A rejected op's message in the request's language."""
+    return REJECT_MESSAGES[reason][request_language() == "en"].format(item_code=item_code)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -490,17 +494,19 @@ class _Batch:
         if not access[1]:
             return self._reject(op, inspection, "forbidden")
         if (bad := bad_character(op["item_code"])) is not None:
-            return self._reject(op, inspection, "invalid_field",
-                                f"'item_code' chứa ký tự không hợp lệ U+{ord(bad):04X}")
+            return self._reject(op, inspection, "invalid_field", FieldError(
+                f"'item_code' chứa ký tự không hợp lệ U+{ord(bad):04X}",
+                f"'item_code' holds an invalid character U+{ord(bad):04X}").message(request_language()))
         item = self.items[inspection.checklist_version_id].get(op["item_code"])
         if item is None:
             return self._reject(op, inspection, "unknown_item")
         try:
             cleaned = clean_fields(item, op["fields"])
             if not cleaned:
-                raise FieldError("không có trường nào để ghi (result, points, value, text, note)")
+                raise FieldError("không có trường nào để ghi (result, points, value, text, note)",
+                                 "no field to record (result, points, value, text, note)")
         except FieldError as exc:
-            return self._reject(op, inspection, "invalid_field", str(exc))
+            return self._reject(op, inspection, "invalid_field", exc.message(request_language()))
         if inspection.is_locked:
             self.late_rows.append({
                 "inspection_id": inspection.id, "op_id": op_id, "author_id": self.user_id,

@@ -93,6 +93,13 @@ def test_sync_rejections_come_in_the_app_language(demo, login):
     vietnamese = client.post("/api/v1/sync/push", json=body, headers={"X-CSRF-Token": client.csrf,
                                                                         "Accept-Language": "vi"}).get_json()
     assert vietnamese["results"][0]["message"].startswith("Không tìm thấy cuộc kiểm tra")
+    district = next(i for i in db.session.query(Inspection) if i.unit.code == "048")
+    op.update(op_id="7d0c6a55-6f0e-4c39-9d7e-0d5f3f0c1a03", inspection_id=district.id, item_code="TTHC.20",
+              fields={"value": "một trăm"})
+    english = client.post("/api/v1/sync/push", json=body, headers={"X-CSRF-Token": client.csrf,
+                                                                     "Accept-Language": "en"}).get_json()
+    assert english["results"][0]["reason"] == "invalid_field"
+    assert english["results"][0]["message"] == "'value' must be a number"
 
 
 def _csv(client, url):
