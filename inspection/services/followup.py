@@ -27,6 +27,7 @@ from ..models import Inspection, Recommendation, RecommendationEvidence, Recomme
 from . import audit
 from .errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from .review import require_editable, require_leader
+from .text import clean_text, repair_text
 
 RESULTS = ("done", "partly", "not_done")
 STATUS_AFTER = {"done": "verified", "partly": "open", "not_done": "open"}
@@ -101,8 +102,8 @@ REPLY_LIMIT = 5000
 
 
 def _clean_text(text: str | None, limit: int, field: str) -> str | None:
-    text = unicodedata.normalize("NFC", (text or "").strip())
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    """NFC, no control characters, trimmed; refused (422) with a refused character or too long."""
+    text = clean_text((text or "").strip(), field=field).strip()
     if len(text) > limit:
         raise ValidationFailed(f"Nội dung dài quá {limit} ký tự.", f"Text over {limit} characters.",
                                {field: ["too long"]})
@@ -183,11 +184,13 @@ def store_evidence(recommendation: Recommendation, user: User, files: list) -> l
     known = {e.sha256 for e in recommendation.evidence}
     added = []
     for upload in files:
-        name = unicodedata.normalize("NFC", upload.filename)[:255]
+        # The name as shown on the page: its last part, one line, nothing a database refuses.
+        raw = upload.filename.replace("\\", "/").rsplit("/", 1)[-1]
+        name = clean_text(repair_text(raw), single_line=True).strip()[:255] or "evidence"
         data = upload.stream.read(limit + 1)
         if len(data) > limit:
-            raise ValidationFailed(f"Tệp “{name}” lớn quá {limit // (1024 * 1024)} MB.",
-                                   f"File “{name}” is over {limit // (1024 * 1024)} MB.", {"files": [name]})
+            raise ValidationFailed(f"Tệp “{name}” lớn quá {limit / 1048576:g} MB.",
+                                   f"File “{name}” is over {limit / 1048576:g} MB.", {"files": [name]})
         try:
             with decode_slot():
                 info = inspect_image(io.BytesIO(data))

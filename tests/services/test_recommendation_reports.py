@@ -185,3 +185,14 @@ def test_evidence_is_seen_by_who_sees_the_inspection(recs):
         get_visible_evidence(user("inspector3"), rec.id, evidence.id)
     with pytest.raises(NotFound):  # under another recommendation's id
         get_visible_evidence(user("admin"), recs[1].id, evidence.id)
+
+
+def test_hostile_names_and_notes_never_reach_the_database_as_they_are(recs):
+    rep = user("unitrep")
+    with pytest.raises(ValidationFailed):  # an unpaired surrogate in the note: refused, nothing changes
+        report_done(recs[0], rep, "Đã làm \ud800", [upload(picture())])
+    assert recs[0].status == "open" and recs[0].evidence == []
+    report_done(recs[0], rep, "Đã làm.\x00", [upload(picture(), "C:\\Users\\Én\\ảnh\ud800\n1.jpg")])
+    db.session.commit()
+    assert recs[0].report_note == "Đã làm."
+    assert recs[0].evidence[0].filename == "ảnh\ufffd 1.jpg"
