@@ -195,3 +195,28 @@ def test_the_unit_reports_a_recommendation_done_with_a_picture_then_withdraws_an
     client.get("/lang/en")
     html = client.get(url).get_data(as_text=True)
     assert "Report done…" in html and "Edit the reply" in html and "The unit's reply" in text_of(html)
+
+
+def test_the_leader_of_the_next_visit_sees_what_the_unit_reported(demo, as_user, form_token):
+    from PIL import Image
+    from werkzeug.datastructures import FileStorage
+
+    from inspection.models import Plan
+    from inspection.services.followup import report_done
+    from inspection.services.planning import create_trip
+    from inspection.services.review import add_recommendation
+
+    users = {u.username: u for u in db.session.query(User)}
+    co_ngan = next(i for i in db.session.query(Inspection) if i.unit.code == "01567")
+    rec = add_recommendation(co_ngan, users["leader"], "Bố trí máy tra cứu thủ tục.", "2022-03-31")
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 120, 20)).save(picture, "PNG")
+    picture.seek(0)
+    report_done(rec, users["unitrep"], "Đã bố trí máy tra cứu.", [FileStorage(stream=picture, filename="may.png")])
+    later = create_trip(db.session.query(Plan).one(), "Kiểm tra năm 2022", "2022-10-03", "2022-10-03", users["leader"],
+                        [users["inspector1"]], [co_ngan.unit]).inspections[0]
+    db.session.commit()
+    html = as_user("leader").get(f"/inspections/{later.id}").get_data(as_text=True)
+    panel = html[html.index('id="followup"'):]
+    assert "Đơn vị báo đã thực hiện" in text_of(panel) and "Đã bố trí máy tra cứu." in panel
+    assert f"/overview/recommendations/{rec.id}/evidence/{rec.evidence[0].id}" in panel
