@@ -465,19 +465,22 @@ def write_sqlite(path: str | os.PathLike, batch: int = 5000, progress: Callable[
          convert=lambda r: (*r[:10], _iso(r[10])))
     load("recommendations", {"id": int, "inspection_id": int, "unit_id": int, "text": str, "item_codes": str,
                              "due_on": str, "status": str, "followed_up_in_id": int, "follow_up_result": str,
-                             "follow_up_evidence": str},
+                             "follow_up_evidence": str, "reported_at": str, "report_note": str,
+                             "unit_reply": str},
          select(Recommendation.id, Recommendation.inspection_id, Recommendation.unit_id, Recommendation.text,
                 Recommendation.item_codes, Recommendation.due_on, Recommendation.status,
                 Recommendation.followed_up_in_id, Recommendation.follow_up_result,
-                Recommendation.follow_up_evidence).order_by(Recommendation.id),
+                Recommendation.follow_up_evidence, Recommendation.reported_at, Recommendation.report_note,
+                Recommendation.unit_reply).order_by(Recommendation.id),
          foreign_keys=[("inspection_id", "inspections", "id"), ("unit_id", "units", "id"),
                        ("followed_up_in_id", "inspections", "id")],
-         convert=lambda r: (*r[:4], " ".join(r[4] or []), _iso(r[5]), *r[6:]))
+         convert=lambda r: (*r[:4], " ".join(r[4] or []), _iso(r[5]), *r[6:10], _iso(r[10]), *r[11:]))
     load("findings", {"id": int, "inspection_id": int, "kind": str, "text": str},
          select(Finding.id, Finding.inspection_id, Finding.kind, Finding.text).order_by(Finding.id),
          foreign_keys=[("inspection_id", "inspections", "id")])
 
-    for table, columns in (("observations", ["note", "text"]), ("recommendations", ["text", "follow_up_evidence"]),
+    for table, columns in (("observations", ["note", "text"]),
+                           ("recommendations", ["text", "follow_up_evidence", "report_note", "unit_reply"]),
                            ("findings", ["text"])):
         out[table].enable_fts(columns, create_triggers=False, tokenize="unicode61 remove_diacritics 2")
     for table, column in (("inspections", "unit_id"), ("inspections", "trip_id"), ("observations", "inspection_id"),
