@@ -24,7 +24,7 @@ from pathlib import Path
 from sqlalchemy import and_, select
 
 from ..extensions import db
-from ..localtime import iso_local
+from ..localtime import VIETNAM_TZ, iso_local
 from ..models import (
     AdminUnit,
     ChecklistTemplate,
@@ -596,6 +596,6 @@ def write_trip_zip(trip: Trip, path: str | os.PathLike) -> dict:
             name = (f"anh/{inspection.unit.code}-{slug(inspection.unit.full_name)}/"
                     f"{photo.item_code or 'chung'}-{photo.id}.{extension}")
             add(name, photo.sha256, "photo", inspection.unit.full_name, photo.caption, photo.captured_at)
-        archive.writestr(zipfile.ZipInfo("manifest.csv", date_time=datetime.now().timetuple()[:6]),
+        archive.writestr(zipfile.ZipInfo("manifest.csv", date_time=datetime.now(VIETNAM_TZ).timetuple()[:6]),
                          b"".join(csv_chunks(manifest)), compress_type=zipfile.ZIP_DEFLATED)
     return summary
