@@ -299,8 +299,7 @@ def _minutes_commands(app: Flask) -> None:
         """Check a minutes PDF with the same rule as the verification page: every signature
         intact, trusted, by the account that must sign its box, nothing else changed; exit 0
         only if the minutes are fully signed."""
-        from zoneinfo import ZoneInfo
-
+        from .localtime import local_moment
         from .services.minutes_verification import verify_minutes
 
         try:
@@ -325,7 +324,7 @@ def _minutes_commands(app: Flask) -> None:
             click.echo("Không phải biên bản do hệ thống này lập / not minutes issued here")
         for n, check in enumerate(result.signatures, 1):
             report = check.report
-            when = report.signing_time.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime(
+            when = local_moment(report.signing_time).strftime(
                 "%d/%m/%Y %H:%M:%S %z") if report.signing_time else "?"
             click.echo(f"Chữ ký {n} / signature {n}: {report.field_name}"
                        + (f" ({both(check.slot.label)})" if check.slot else ""))
@@ -377,7 +376,9 @@ def _data_commands(app: Flask) -> None:
                   type=click.Choice(["inspections", "observations", "indicators",
                                      "recommendations"]),
                   default="inspections", show_default=True, help="Table for csv and xlsx")
-    def export_command(out: Path, fmt: str, table: str):
+    @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
+                  help="Language of the csv and xlsx headers and labels (codes keep their own columns)")
+    def export_command(out: Path, fmt: str, table: str, lang: str):
         """Export the data: an SQLite analysis database, or one table as CSV or XLSX."""
         import time
 
@@ -389,7 +390,7 @@ def _data_commands(app: Flask) -> None:
                                          n: click.echo(f"  {name}: {n}", err=True))
             summary = ", ".join(f"{name} {n}" for name, n in counts.items())
         else:
-            rows = export.TABLES[table](None, {})
+            rows = export.labelled(export.TABLES[table](None, {}), lang)
             if fmt == "csv":
                 with open(out, "wb") as f:
                     f.writelines(export.csv_chunks(rows))

@@ -57,6 +57,9 @@ class Defaults:
         "api_minutes.verify": 31 * 1024 * 1024,
         "minutes.act": 31 * 1024 * 1024, "minutes.verify": 31 * 1024 * 1024,
         "admin.checklists": 6 * 1024 * 1024,  # a 5 MB workbook or JSON (the service says more)
+        # A unit's report on a recommendation: a note and a few evidence pictures (each within
+        # MAX_PHOTO_BYTES; the service says more).
+        "overview.recommendation_done": 31 * 1024 * 1024,
     }
     # Seconds a client may take to send a (non-streamed) body under gevent workers (then 408).
     BODY_READ_TIMEOUT = 60

@@ -18,6 +18,7 @@ from .inspections import (
     Observation,
     Photo,
     Recommendation,
+    RecommendationEvidence,
     RecommendationStatus,
 )
 from .minutes import MinutesRevision, MinutesStatus, Signature
@@ -32,7 +33,7 @@ __all__ = [
     "ChecklistTemplate", "ChecklistUpload", "ChecklistVersion", "Conflict", "Finding", "Inspection",
     "InspectionScore", "InspectionState", "InvalidAccountChange", "InvalidTransition",
     "LateStatus", "LateSubmission", "MinutesRevision", "MinutesStatus", "Observation",
-    "Photo", "Plan", "Recommendation", "RecommendationStatus", "Role",
+    "Photo", "Plan", "Recommendation", "RecommendationEvidence", "RecommendationStatus", "Role",
     "Signature", "Trip", "TripMember", "TripRole",
     "UnitLevel", "Upload", "User", "UserCertificate", "unit_merges",
 ]

@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import created_at_column, next_state, utcnow
+from .base import InvalidTransition, created_at_column, next_state, utcnow
 from .checklists import ChecklistVersion
 from .plans import Trip
 from .units import AdminUnit
@@ -311,6 +311,7 @@ _OWED_OR_JUDGED = frozenset(RecommendationStatus)
 RECOMMENDATION_TRANSITIONS: dict[str, tuple[frozenset[RecommendationStatus],
                                              RecommendationStatus]] = {
     "report_done": (frozenset({RecommendationStatus.open}), RecommendationStatus.done),
+    "undo_report": (frozenset({RecommendationStatus.done}), RecommendationStatus.open),
     "verify": (_OWED_OR_JUDGED, RecommendationStatus.verified),
     "keep_open": (_OWED_OR_JUDGED, RecommendationStatus.open),
 }
@@ -339,8 +340,24 @@ class Recommendation(db.Model):
     follow_up_result: Mapped[str | None] = mapped_column(String(20))  # done | partly | not_done
     follow_up_evidence: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = created_at_column()
+    # The unit's report that it carried the recommendation out (open → done), with a note and
+    # evidence files; withdrawn (done → open) until a later inspection verifies it.
+    reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    report_note: Mapped[str | None] = mapped_column(Text)
+    # The unit's reply in words (e.g. what it is doing, why it needs more time), at any time
+    # until the recommendation is verified.
+    unit_reply: Mapped[str | None] = mapped_column(Text)
+    unit_reply_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    unit_reply_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     unit: Mapped[AdminUnit] = relationship()
+    reported_by: Mapped[User | None] = relationship(foreign_keys=[reported_by_id])
+    unit_reply_by: Mapped[User | None] = relationship(foreign_keys=[unit_reply_by_id])
+    evidence: Mapped[list[RecommendationEvidence]] = relationship(
+        order_by="RecommendationEvidence.id", cascade="all, delete-orphan",
+        back_populates="recommendation")
+
 
     def can(self, action: str) -> bool:
         """Whether the state machine allows this action now."""
@@ -350,9 +367,42 @@ class Recommendation(db.Model):
         self.status = next_state(RECOMMENDATION_TRANSITIONS, action, self.status,
                                  "a recommendation")
 
-    def report_done(self) -> None:
-        """open → done: the unit's representative reports it carried out."""
+    def can_report_done(self) -> bool:
+        """Whether the unit may report it carried out now (it is open)."""
+        return self.can("report_done")
+
+    def can_undo_report(self) -> bool:
+        """Whether the unit may withdraw its report now (done, not verified yet)."""
+        return self.can("undo_report")
+
+    def can_reply(self) -> bool:
+        """Whether the unit may still reply in words (until it is verified)."""
+        return self.status != RecommendationStatus.verified
+
+    def report_done(self, by: User, note: str | None) -> None:
+        """open → done: the unit says it carried the recommendation out (the next inspection
+        verifies it)."""
         self._move("report_done")
+        self.reported_at = utcnow()
+        self.reported_by_id = by.id
+        self.report_note = note
+
+    def undo_report(self) -> None:
+        """done → open: the unit withdraws its report (its note and evidence files go with it);
+        refused once a later inspection verified the recommendation."""
+        self._move("undo_report")
+        self.reported_at = None
+        self.reported_by_id = None
+        self.report_note = None
+        self.evidence.clear()
+
+    def reply(self, by: User, text: str | None) -> None:
+        """The unit's reply in words (empty removes it); refused once verified."""
+        if not self.can_reply():
+            raise InvalidTransition("reply", self.status, "a recommendation")
+        self.unit_reply = text or None
+        self.unit_reply_at = utcnow() if text else None
+        self.unit_reply_by_id = by.id if text else None
 
     def follow_up(self, result: str, inspection_id: int, evidence: str | None) -> None:
         """A later inspection's judgement: ``done`` → verified; ``partly`` or ``not_done`` →
@@ -361,3 +411,26 @@ class Recommendation(db.Model):
         self.follow_up_result = result
         self.follow_up_evidence = evidence
         self.followed_up_in_id = inspection_id
+
+
+class RecommendationEvidence(db.Model):
+    """A file the unit attached to its report that a recommendation was carried out. The bytes
+    are in the content-addressed store (by SHA-256, once however often they are attached),
+    checked like photos (JPEG, PNG or WebP within the photo limits)."""
+
+    __tablename__ = "recommendation_evidence"
+    __table_args__ = (UniqueConstraint("recommendation_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recommendation_id: Mapped[int] = mapped_column(
+        ForeignKey("recommendations.id", ondelete="CASCADE"))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(50))
+    size: Mapped[int] = mapped_column(BigInteger)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = created_at_column()
+
+    recommendation: Mapped[Recommendation] = relationship(back_populates="evidence")

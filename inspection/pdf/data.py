@@ -131,7 +131,7 @@ class PhotoItem:
     caption: str = ""
     data: bytes | None = None
     path: str | None = None
-    captured_at: datetime | None = None
+    captured_at: datetime | None = None  # a moment (naive = UTC, as stored); printed in Vietnam time
     latitude: float | None = None
     longitude: float | None = None
     item_code: str = ""

@@ -21,7 +21,6 @@ import unicodedata
 from datetime import date, datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
-from zoneinfo import ZoneInfo
 
 from reportlab import rl_config
 from reportlab.graphics.barcode.qr import QrCodeWidget
@@ -50,6 +49,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from ..localtime import format_datetime, local_date
 from .data import (
     ChartBar,
     MinutesData,
@@ -67,7 +67,6 @@ rl_config.useA85 = 0
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FONT = "MinutesSerif"
 FONT_B, FONT_I, FONT_BI = FONT + "-Bold", FONT + "-Italic", FONT + "-BoldItalic"
-VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 PAGE_W, PAGE_H = A4
 MARGIN_TOP, MARGIN_BOTTOM, MARGIN_LEFT, MARGIN_RIGHT = 20 * mm, 20 * mm, 30 * mm, 15 * mm
@@ -160,17 +159,8 @@ def fmt_date(day: date | None) -> str:
 
 
 def fmt_datetime(moment: datetime | None) -> str:
-    """01/10/2021 09:15 in Vietnam time (naive values are taken as already local)."""
-    if moment is None:
-        return ""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(VN_TZ)
-    return f"{moment:%d/%m/%Y %H:%M}"
-
-
-def local_date(moment: datetime) -> date:
-    """The calendar day in Vietnam of a moment (naive values are taken as already local)."""
-    return (moment.astimezone(VN_TZ) if moment.tzinfo is not None else moment).date()
+    """01/10/2021 09:15 in Vietnam time (a stored moment; naive values are UTC, as stored)."""
+    return format_datetime(moment)
 
 
 def fmt_gps(latitude: float | None, longitude: float | None) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from ..errors import ValidationFailed
+from ..localtime import iso_local
 from ..models.base import MAX_ID
 
 F = ma.fields
@@ -247,6 +248,13 @@ class IndicatorSummarySchema(ma.Schema):
     judged = F.Integer(metadata={"description": "Units with a value and a target"})
 
 
+class EvidenceFileSchema(ma.Schema):
+    id = F.Integer()
+    filename = F.String()
+    size = F.Integer(metadata={"description": "Bytes"})
+    content_type = F.String(metadata={"description": "image/jpeg | image/png | image/webp"})
+
+
 class RecommendationRowSchema(ma.Schema):
     id = F.Integer()
     unit = F.Nested(ReportUnitSchema)
@@ -262,6 +270,18 @@ class RecommendationRowSchema(ma.Schema):
     follow_up_evidence = F.String(allow_none=True)
     followed_up_in_id = F.Integer(allow_none=True)
     followed_up_on = F.Date(allow_none=True)
+    reported_at = F.Function(lambda row: iso_local(row.get("reported_at")), allow_none=True, metadata={
+        "type": "string", "format": "date-time",
+        "description": "When the unit reported it done (Vietnam time, +07:00); null unless status is done "
+                       "or verified after a report"})
+    reported_by = F.String(allow_none=True, metadata={"description": "Who reported it done (full name)"})
+    report_note = F.String(allow_none=True, metadata={"description": "The unit's note with its report"})
+    evidence = F.List(F.Nested(EvidenceFileSchema), metadata={
+        "description": "The unit's evidence pictures; listed only to those who may open them "
+                       "(GET /overview/recommendations/{id}/evidence/{evidence_id})"})
+    unit_reply = F.String(allow_none=True, metadata={"description": "The unit's reply in words"})
+    unit_reply_at = F.Function(lambda row: iso_local(row.get("unit_reply_at")), allow_none=True,
+                               metadata={"type": "string", "format": "date-time"})
 
 
 class StateCountSchema(ma.Schema):

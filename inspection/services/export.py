@@ -25,6 +25,7 @@ from sqlalchemy import and_, select
 
 from ..errors import NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
+from ..localtime import VIETNAM_TZ, iso_local
 from ..models import (
     AdminUnit,
     ChecklistTemplate,
@@ -101,10 +102,9 @@ def inspection_rows(condition, filters: dict) -> Iterator[list]:
             if score else ""
         yield [r[0], r[1], r[2], r[3], f"{r[4]} {r[5]}", r[6], r[7], r[8], r[9].value,
                score and score.total, score and score.max, score and score.percent,
-               score and score.class_code, sections, score and score.answered,
-               score and score.items,
-               score and score.on_time_rate, score and score.online_share,
-               score and score.signed_share]
+               Coded(score.class_code, score.class_vi, score.class_en) if score and score.class_code else None,
+               sections, score and score.answered, score and score.items,
+               score and score.on_time_rate, score and score.online_share, score and score.signed_share]
 
 
 def observation_rows(condition, filters: dict) -> Iterator[list]:
@@ -136,8 +136,8 @@ def indicator_rows(condition, filters: dict) -> Iterator[list]:
              .join(AdminUnit, AdminUnit.id == InspectionScore.unit_id)
              .order_by(InspectionScore.scheduled_on, InspectionScore.inspection_id))
     for score, code, kind, name in _rows(query):
-        for indicator, prefix, _vi, _en in INDICATORS:
-            yield [score.inspection_id, code, f"{kind} {name}", score.scheduled_on, indicator,
+        for indicator, prefix, vi, en in INDICATORS:
+            yield [score.inspection_id, code, f"{kind} {name}", score.scheduled_on, Coded(indicator, vi, en),
                    getattr(score, value_column(prefix)), getattr(score, f"{prefix}_target"),
                    getattr(score, f"{prefix}_met")]
 
@@ -169,14 +169,126 @@ TABLES: dict[str, Callable[[object, dict], Iterator[list]]] = {
 }
 
 
-def table_rows(user: User, table: str, filters: dict) -> Iterator[list]:
-    """The rows of an export table the user may take (PermissionDenied, NotFound)."""
+def table_rows(user: User, table: str, filters: dict, locale: str = "vi") -> Iterator[list]:
+    """The rows of an export table the user may take (PermissionDenied, NotFound): headers and
+    labels in `locale`, codes in their own columns (``labelled``)."""
     if table not in TABLES:
         raise NotFound(f"Không có bảng “{table}” để xuất (dùng: {', '.join(TABLES)}).",
                                f"No table “{table}” to export (use: {', '.join(TABLES)}).")
     condition = export_condition(user)
     audit.record("export." + table, user, user, filters={k: str(v) for k, v in filters.items()})
-    return TABLES[table](condition, filters)
+    return labelled(TABLES[table](condition, filters), locale)
+
+
+# ---------------------------------------------------------------------------------------------
+# Headers and labels people read; codes for machines
+
+
+class Coded:
+    """A coded cell whose labels come with it (a checklist's class names, an indicator's title)."""
+
+    __slots__ = ("code", "vi", "en")
+
+    def __init__(self, code: str, vi: str | None, en: str | None):
+        self.code, self.vi, self.en = code, vi or code, en or vi or code
+
+
+# The title of every column, (Vietnamese, English).
+COLUMN_TITLES: dict[str, tuple[str, str]] = {
+    "inspection_id": ("Số hiệu cuộc kiểm tra", "Inspection no."),
+    "recommendation_id": ("Số hiệu kiến nghị", "Recommendation no."),
+    "plan": ("Kế hoạch", "Plan"),
+    "trip": ("Đợt kiểm tra", "Inspection trip"),
+    "unit_code": ("Mã đơn vị", "Unit code"),
+    "unit": ("Đơn vị", "Unit"),
+    "level": ("Cấp", "Level"),
+    "era": ("Mô hình", "Model"),
+    "scheduled_on": ("Ngày kiểm tra", "Inspection date"),
+    "inspected_on": ("Ngày kiểm tra", "Inspection date"),
+    "state": ("Trạng thái", "State"),
+    "points": ("Điểm", "Points"),
+    "max_points": ("Điểm tối đa", "Maximum points"),
+    "percent": ("Tỷ lệ điểm (%)", "Score (%)"),
+    "class": ("Xếp loại", "Class"),
+    "sections": ("Điểm từng lĩnh vực", "Points per area"),
+    "answered": ("Số tiêu chí đã ghi nhận", "Criteria answered"),
+    "items": ("Số tiêu chí", "Criteria"),
+    "on_time_rate": ("Tỷ lệ hồ sơ giải quyết đúng hạn (%)", "Dossiers resolved on time (%)"),
+    "online_share": ("Tỷ lệ hồ sơ tiếp nhận trực tuyến (%)", "Dossiers received online (%)"),
+    "signed_share": ("Tỷ lệ văn bản đi ký số (%)", "Outgoing documents digitally signed (%)"),
+    "item_code": ("Mã tiêu chí", "Criterion code"),
+    "result": ("Kết quả", "Result"),
+    "value": ("Giá trị", "Value"),
+    "text": ("Nội dung", "Text"),
+    "note": ("Ghi chú", "Note"),
+    "version": ("Phiên bản", "Version"),
+    "updated_by": ("Người ghi", "Entered by"),
+    "updated_at": ("Thời điểm ghi (giờ Việt Nam)", "Entered at (Vietnam time)"),
+    "indicator": ("Chỉ tiêu", "Indicator"),
+    "target": ("Mục tiêu (%)", "Target (%)"),
+    "met": ("Đạt mục tiêu", "Target met"),
+    "due_on": ("Hạn thực hiện", "Due date"),
+    "status": ("Trạng thái", "Status"),
+    "overdue": ("Quá hạn", "Overdue"),
+    "follow_up_result": ("Kết quả theo dõi", "Follow-up result"),
+    "follow_up_evidence": ("Bằng chứng theo dõi", "Follow-up evidence"),
+    "followed_up_in_id": ("Theo dõi tại cuộc kiểm tra số", "Followed up at inspection no."),
+}
+YES_NO = {True: ("Có", "Yes"), False: ("Không", "No")}
+# Coded columns: the code stays in its column (for machines), a label column follows it.
+CODE_LABELS: dict[str, dict] = {
+    "level": {"province": ("Tỉnh", "Province"), "district": ("Huyện", "District"), "commune": ("Xã", "Commune")},
+    "era": {"3cap": ("Mô hình 3 cấp", "Three-level model"), "2cap": ("Mô hình 2 cấp", "Two-level model")},
+    "state": {"planned": ("Đã lên kế hoạch", "Planned"), "in_progress": ("Đang kiểm tra", "In progress"),
+              "submitted": ("Đã gửi trưởng đoàn", "Submitted to the leader"), "approved": ("Đã duyệt", "Approved"),
+              "signed": ("Đã ký", "Signed")},
+    "class": {},
+    "result": {"pass": ("Đạt", "Met"), "partial": ("Đạt một phần", "Partly met"), "fail": ("Không đạt", "Not met"),
+               "na": ("Không áp dụng", "Not applicable")},
+    "indicator": {},
+    "met": YES_NO,
+    "status": {"open": ("Chưa hoàn thành", "Not yet carried out"),
+               "done": ("Đơn vị báo đã thực hiện", "Reported done by the unit"),
+               "verified": ("Đã xác nhận hoàn thành", "Verified as carried out")},
+    "overdue": YES_NO,
+    "follow_up_result": {"done": ("Đã thực hiện", "Carried out"), "partly": ("Thực hiện một phần", "Partly carried out"),
+                         "not_done": ("Chưa thực hiện", "Not carried out")},
+}
+CODE_SUFFIX = (" (mã)", " (code)")
+
+
+def column_titles(keys: list[str], locale: str = "vi") -> list[str]:
+    """The header people read: each column's title in `locale`; a coded column has two, the
+    code's (“Trạng thái (mã)”) then the label's (“Trạng thái”)."""
+    en = locale == "en"
+    titles = []
+    for key in keys:
+        title = COLUMN_TITLES.get(key, (key, key))[en]
+        titles.extend([title + CODE_SUFFIX[en], title] if key in CODE_LABELS else [title])
+    return titles
+
+
+def labelled(rows: Iterable[list], locale: str = "vi") -> Iterator[list]:
+    """An export table for people and machines: the header row of column keys becomes titles in
+    `locale`; each coded value keeps its code and gains a label in `locale` beside it."""
+    en = locale == "en"
+    iterator = iter(rows)
+    keys = next(iterator, [])
+    yield column_titles(keys, locale)
+    coded = [CODE_LABELS.get(key) for key in keys]
+    for row in iterator:
+        out = []
+        for labels, value in zip(coded, row, strict=True):
+            if labels is None:
+                out.append(value)
+            elif value is None:
+                out.extend([None, None])
+            elif isinstance(value, Coded):
+                out.extend([value.code, value.en if en else value.vi])
+            else:
+                pair = labels.get(value)
+                out.extend([value, pair[en] if pair else value])
+        yield out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -198,10 +310,8 @@ def _cell(value):
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds")
-    if isinstance(value, date):
-        return value.isoformat()
+    if isinstance(value, date):  # a moment in Vietnam time with its offset (+07:00)
+        return iso_local(value)
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str):
@@ -259,8 +369,8 @@ def _xlsx_cell(worksheet, value):
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds")
+    if isinstance(value, datetime):  # Excel has no time zones: the text, with its +07:00
+        return iso_local(value)
     if not isinstance(value, str):
         return value
     cell = WriteOnlyCell(worksheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
@@ -387,25 +497,25 @@ def write_sqlite(path: str | os.PathLike, batch: int = 5000,
          .outerjoin(User, User.id == Observation.updated_by_id).order_by(Observation.id),
          foreign_keys=[("inspection_id", "inspections", "id")],
          convert=lambda r: (*r[:10], _iso(r[10])))
-    load("recommendations",
-         {"id": int, "inspection_id": int, "unit_id": int, "text": str, "item_codes": str,
-                             "due_on": str, "status": str, "followed_up_in_id": int,
-                             "follow_up_result": str,
-                             "follow_up_evidence": str},
-         select(Recommendation.id, Recommendation.inspection_id, Recommendation.unit_id,
-                Recommendation.text,
+    load("recommendations", {"id": int, "inspection_id": int, "unit_id": int, "text": str, "item_codes": str,
+                             "due_on": str, "status": str, "followed_up_in_id": int, "follow_up_result": str,
+                             "follow_up_evidence": str, "reported_at": str, "report_note": str,
+                             "unit_reply": str},
+         select(Recommendation.id, Recommendation.inspection_id, Recommendation.unit_id, Recommendation.text,
                 Recommendation.item_codes, Recommendation.due_on, Recommendation.status,
                 Recommendation.followed_up_in_id, Recommendation.follow_up_result,
-                Recommendation.follow_up_evidence).order_by(Recommendation.id),
+                Recommendation.follow_up_evidence, Recommendation.reported_at, Recommendation.report_note,
+                Recommendation.unit_reply).order_by(Recommendation.id),
          foreign_keys=[("inspection_id", "inspections", "id"), ("unit_id", "units", "id"),
                        ("followed_up_in_id", "inspections", "id")],
-         convert=lambda r: (*r[:4], " ".join(r[4] or []), _iso(r[5]), r[6].value, *r[7:]))
+         convert=lambda r: (*r[:4], " ".join(r[4] or []), _iso(r[5]), r[6].value, *r[7:10],
+                            _iso(r[10]), *r[11:]))
     load("findings", {"id": int, "inspection_id": int, "kind": str, "text": str},
          select(Finding.id, Finding.inspection_id, Finding.kind, Finding.text).order_by(Finding.id),
          foreign_keys=[("inspection_id", "inspections", "id")])
 
     for table, columns in (("observations", ["note", "text"]),
-                           ("recommendations", ["text", "follow_up_evidence"]),
+                           ("recommendations", ["text", "follow_up_evidence", "report_note", "unit_reply"]),
                            ("findings", ["text"])):
         out[table].enable_fts(columns, create_triggers=False,
                               tokenize="unicode61 remove_diacritics 2")
@@ -453,7 +563,7 @@ def _load_sections(out, counts: dict, progress, batch: int) -> None:
 
 
 def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
+    return iso_local(value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -534,9 +644,8 @@ def write_trip_zip(trip: Trip, path: str | os.PathLike) -> dict:
             extension = {"image/png": "png", "image/webp": "webp"}.get(photo.content_type, "jpg")
             name = (f"anh/{inspection.unit.code}-{slug(inspection.unit.full_name)}/"
                     f"{photo.item_code or 'chung'}-{photo.id}.{extension}")
-            add(name, photo.sha256, "photo", inspection.unit.full_name, photo.caption,
-                photo.captured_at)
-        archive.writestr(zipfile.ZipInfo("manifest.csv", date_time=datetime.now().timetuple()[:6]),
+            add(name, photo.sha256, "photo", inspection.unit.full_name, photo.caption, photo.captured_at)
+        archive.writestr(zipfile.ZipInfo("manifest.csv", date_time=datetime.now(VIETNAM_TZ).timetuple()[:6]),
                          b"".join(csv_chunks(manifest)), compress_type=zipfile.ZIP_DEFLATED)
     return summary
 

@@ -30,12 +30,13 @@ import json
 from collections import defaultdict
 from contextlib import contextmanager
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Text, and_, case, cast, false, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from ..errors import PermissionDenied
 from ..extensions import db
+from ..localtime import VIETNAM_TZ
 from ..models import (
     AdminUnit,
     ChecklistVersion,
@@ -60,7 +61,7 @@ INDICATORS = (
     ("online_share", "online", "Tỷ lệ hồ sơ tiếp nhận trực tuyến", "Dossiers received online"),
     ("signed_share", "signed", "Tỷ lệ văn bản đi ký số", "Outgoing documents digitally signed"),
 )
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+LOCAL_TZ = VIETNAM_TZ
 
 
 def local_today() -> date:
@@ -553,6 +554,9 @@ def recommendation_list(user: User, filters: dict, today: date | None = None,
     if paged:
         page, per_page = filters.get("page", 1), filters.get("per_page", 100)
         query = query.limit(per_page).offset((page - 1) * per_page)
+    query = query.options(selectinload(Recommendation.evidence), selectinload(Recommendation.reported_by))
+    from .followup import may_see  # (followup reads the reports' visibility too)
+
     rows = []
     for rec, inspected_on, trip, code, kind, name, followed_up_on in db.session.execute(query):
         rows.append({
@@ -561,6 +565,11 @@ def recommendation_list(user: User, filters: dict, today: date | None = None,
             "inspection_id": rec.inspection_id, "inspected_on": inspected_on, "trip": trip,
             "follow_up_result": rec.follow_up_result, "follow_up_evidence": rec.follow_up_evidence,
             "followed_up_in_id": rec.followed_up_in_id, "followed_up_on": followed_up_on,
+            "reported_at": rec.reported_at, "report_note": rec.report_note,
+            "reported_by": rec.reported_by.full_name if rec.reported_by else None,
+            "unit_reply": rec.unit_reply, "unit_reply_at": rec.unit_reply_at,
+            "evidence": [{"id": e.id, "filename": e.filename, "size": e.size, "content_type": e.content_type}
+                         for e in rec.evidence] if rec.evidence and may_see(user, rec) else [],
         })
     return rows, total
 

@@ -9,11 +9,10 @@ other.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
+from ..localtime import format_datetime
 
 FIELD_WORDS = {
     "result": ("Kết quả", "Result"),
@@ -84,11 +83,7 @@ def _name(users: Mapping[int, Any], user_id: int | None) -> str:
 
 def local_time(moment: datetime | None) -> str:
     """dd/mm/yyyy HH:MM in Vietnam's time (what the pages show)."""
-    if moment is None:
-        return ""
-    if moment.tzinfo is None:  # SQLite gives stored UTC times back without a zone
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(LOCAL).strftime("%d/%m/%Y %H:%M")
+    return format_datetime(moment)
 
 
 def _with_words(item: Mapping | None, values: Mapping | None) -> tuple[str, str]:

@@ -23,7 +23,6 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
@@ -36,6 +35,7 @@ from pyhanko.sign import signers, timestamps
 from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
+from ..localtime import VIETNAM_TZ
 from ..pdf.data import LEADER_FIELD
 from ..pdf.minutes import FONT, register_fonts
 from .certinfo import certificate_sha256, name_attr
@@ -43,7 +43,7 @@ from .stamp_font import stamp_font_engine
 
 log = logging.getLogger(__name__)
 
-VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+VN_TZ = VIETNAM_TZ
 STAMP_FONT_SIZE = 9
 STAMP_LEADING = 12  # an int: pyHanko's layout does exact fractions
 STAMP_PADDING = 5

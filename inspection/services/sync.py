@@ -95,14 +95,34 @@ MAX_AGREEING_WRITERS = 20
 # without bound. Every op is still recorded (AppliedOp) and answered "conflict".
 KEEP_LATEST_CONFLICTS = 4
 
-REJECT_MESSAGES = {
-    "not_found": "Không tìm thấy cuộc kiểm tra (hoặc bạn không có quyền xem).",
-    "forbidden": "Chỉ thành viên đoàn kiểm tra mới được ghi kết quả.",
-    "unknown_item": "Không có tiêu chí '{item_code}' trong danh mục của cuộc kiểm tra.",
-    "locked": "Cuộc kiểm tra đã được duyệt hoặc ký: thay đổi được lưu để trưởng đoàn xem xét.",
-    "photo_locked": "Cuộc kiểm tra đã được duyệt hoặc ký: không sửa hay xoá ảnh được nữa.",
-    "photo_not_found": "Không tìm thấy ảnh này trong cuộc kiểm tra (có thể đã bị xoá).",
+REJECT_MESSAGES = {  # (Vietnamese, English): the field app shows them as they come
+    "not_found": ("Không tìm thấy cuộc kiểm tra (hoặc bạn không có quyền xem).",
+                  "Inspection not found (or you may not see it)."),
+    "forbidden": ("Chỉ thành viên đoàn kiểm tra mới được ghi kết quả.",
+                  "Only members of the inspection team may record results."),
+    "unknown_item": ("Không có tiêu chí '{item_code}' trong danh mục của cuộc kiểm tra.",
+                     "There is no criterion '{item_code}' in this inspection's checklist."),
+    "locked": ("Cuộc kiểm tra đã được duyệt hoặc ký: thay đổi được lưu để trưởng đoàn xem xét.",
+               "The inspection is approved or signed: the change is kept for the team leader to decide."),
+    "photo_locked": ("Cuộc kiểm tra đã được duyệt hoặc ký: không sửa hay xoá ảnh được nữa.",
+                     "The inspection is approved or signed: its photos can no longer be changed "
+                     "or deleted."),
+    "photo_not_found": ("Không tìm thấy ảnh này trong cuộc kiểm tra (có thể đã bị xoá).",
+                        "This photo is not in the inspection (it may have been deleted)."),
 }
+
+
+def request_language() -> str:
+    """The language of the request being served ("vi" outside a request)."""
+    from flask import has_request_context
+    from flask_babel import get_locale
+
+    return str(get_locale()) if has_request_context() else "vi"
+
+
+def reject_message(reason: str, item_code: str | None) -> str:
+    """A rejected op's message in the request's language."""
+    return REJECT_MESSAGES[reason][request_language() == "en"].format(item_code=item_code)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -439,8 +459,9 @@ class _Batch:
         if not access[1]:
             return self._reject(op, inspection, "forbidden")
         if (bad := bad_character(op["item_code"])) is not None:
-            return self._reject(op, inspection, "invalid_field",
-                                f"'item_code' chứa ký tự không hợp lệ U+{ord(bad):04X}")
+            return self._reject(op, inspection, "invalid_field", FieldError(
+                f"'item_code' chứa ký tự không hợp lệ U+{ord(bad):04X}",
+                f"'item_code' holds an invalid character U+{ord(bad):04X}").message(request_language()))
         if op["type"] in PHOTO_OP_TYPES:
             return self._apply_photo(op, inspection)
         item = self.items[inspection.checklist_version_id].get(op["item_code"])
@@ -449,9 +470,10 @@ class _Batch:
         try:
             cleaned = clean_fields(item, op["fields"])
             if not cleaned:
-                raise FieldError("không có trường nào để ghi (result, points, value, text, note)")
+                raise FieldError("không có trường nào để ghi (result, points, value, text, note)",
+                                 "no field to record (result, points, value, text, note)")
         except FieldError as exc:
-            return self._reject(op, inspection, "invalid_field", str(exc))
+            return self._reject(op, inspection, "invalid_field", exc.message(request_language()))
         if inspection.is_locked:
             self.late_rows.append({
                 "inspection_id": inspection.id, "op_id": op_id, "author_id": self.user_id,
@@ -625,8 +647,9 @@ class _Batch:
         try:
             client_uuid = uuid.UUID(str(op["fields"].get("photo")))
         except ValueError:
-            return self._reject(op, inspection, "invalid_field",
-                                "'photo' phải là mã (UUID) của ảnh")
+            return self._reject(op, inspection, "invalid_field", FieldError(
+                "'photo' phải là mã (UUID) của ảnh",
+                "'photo' must be the photo's id (UUID)").message(request_language()))
         photo = db.session.scalar(select(Photo).where(Photo.client_uuid == client_uuid,
                                                       Photo.inspection_id == inspection.id))
         deleting = op["type"] == "photo.delete"
@@ -637,8 +660,10 @@ class _Batch:
         if inspection.is_locked:
             return self._reject(op, inspection, "photo_locked")
         if photo.author_id != self.user_id and not is_trip_leader(self.user, inspection.trip):
-            return self._reject(op, inspection, "forbidden",
-                                "Chỉ người chụp ảnh hoặc trưởng đoàn mới được sửa hay xoá ảnh.")
+            return self._reject(op, inspection, "forbidden", FieldError(
+                "Chỉ người chụp ảnh hoặc trưởng đoàn mới được sửa hay xoá ảnh.",
+                "Only the photo's author or the team leader may change or delete it.",
+            ).message(request_language()))
         if deleting:
             audit.record("photo.delete", photo, self.user, device_id=self.device_id,
                          client_uuid=str(photo.client_uuid), item_code=photo.item_code,
@@ -653,7 +678,8 @@ class _Batch:
             try:
                 caption = _clean_caption(op["fields"].get("caption"))
             except FieldError as exc:
-                return self._reject(op, inspection, "invalid_field", str(exc))
+                return self._reject(op, inspection, "invalid_field",
+                                    exc.message(request_language()))
             audit.record("photo.caption", photo, self.user, device_id=self.device_id,
                          before=photo.caption, after=caption)
             photo.caption = caption
@@ -678,7 +704,7 @@ class _Batch:
     def _reject(self, op: dict, inspection: Inspection | None, reason: str,
                 message: str | None = None) -> dict:
         result = {"op_id": str(op["op_id"]), "status": "rejected", "reason": reason,
-                  "message": message or REJECT_MESSAGES[reason].format(item_code=op["item_code"])}
+                  "message": message or reject_message(reason, op["item_code"])}
         self._remember(op, inspection, result)
         return result
 
@@ -804,11 +830,13 @@ def _clean_caption(value) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise FieldError("'caption' phải là chuỗi ký tự")
+        raise FieldError("'caption' phải là chuỗi ký tự", "'caption' must be text")
     if len(value) > Photo.CAPTION_LIMIT:
-        raise FieldError(f"chú thích ảnh dài quá {Photo.CAPTION_LIMIT} ký tự")
+        raise FieldError(f"chú thích ảnh dài quá {Photo.CAPTION_LIMIT} ký tự",
+                         f"the caption is over {Photo.CAPTION_LIMIT} characters")
     if (bad := bad_character(value)) is not None:
-        raise FieldError(f"chú thích ảnh chứa ký tự không hợp lệ U+{ord(bad):04X}; hãy gõ lại")
+        raise FieldError(f"chú thích ảnh chứa ký tự không hợp lệ U+{ord(bad):04X}; hãy gõ lại",
+                         f"the caption holds an invalid character U+{ord(bad):04X}; type it again")
     return clean_text(value).strip()
 
 

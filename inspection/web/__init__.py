@@ -3,11 +3,8 @@ from flask import Flask
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 
-
-def N_(message: str) -> str:
-    """Mark a message for extraction; it is translated where it is shown."""
-    return message
-
+from ..localtime import format_date, format_datetime
+from .i18n import N_
 
 ROLE_LABELS = {
     "admin": N_("Quản trị"),
@@ -60,6 +57,21 @@ def init_web(app: Flask) -> None:
         get = record.get if isinstance(record, dict) else lambda key: getattr(record, key, None)
         return (str(get_locale()) == "en" and get(f"{field}_en")) or get(f"{field}_vi") or ""
 
+    @app.template_global()
+    def describe_activity(events):
+        """Audit events with their sentence in the page's language (``web.activity``)."""
+        from .activity import describe
+
+        return describe(list(events))
+
+    @app.template_global()
+    def class_label(cls) -> str:
+        """A class (xếp loại) in the page's language: “Yếu” or “Poor” (also inside imported macros,
+        which do not see the context's ``current_locale``)."""
+        if not cls:
+            return ""
+        return (str(get_locale()) == "en" and cls.get("en")) or cls.get("vi") or cls.get("code") or ""
+
     @app.template_filter("num")
     def number(value, decimals: int = 1):
         """A number in the page's language: 1.081 and 86,5 in Vietnamese; 1,081 and 86.5 in
@@ -69,14 +81,6 @@ def init_web(app: Flask) -> None:
         pattern = "#,##0" + ("." + "0" * decimals if decimals and value != int(value) else "")
         return format_decimal(value, format=pattern)
 
-    @app.template_filter("vndate")
-    def vndate(value):
-        return value.strftime("%d/%m/%Y") if value else ""
-
-    @app.template_filter("vndatetime")
-    def vndatetime(value):
-        from zoneinfo import ZoneInfo
-
-        if not value:
-            return ""
-        return value.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%d/%m/%Y %H:%M")
+    # Every date on a page goes through these two (one time zone: ``inspection.localtime``).
+    app.add_template_filter(format_date, "vndate")
+    app.add_template_filter(format_datetime, "vndatetime")

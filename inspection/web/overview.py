@@ -14,6 +14,7 @@ from flask import (
     Response,
     render_template,
     request,
+    send_file,
     stream_with_context,
     url_for,
 )
@@ -24,6 +25,7 @@ from sqlalchemy import select
 
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
+from ..localtime import VIETNAM_TZ
 from ..models import Recommendation, Role, Trip, TripMember, TripRole
 from ..schemas.reports import (
     EXPORT_TABLES,
@@ -32,8 +34,7 @@ from ..schemas.reports import (
     RankingPageQuerySchema,
     RecommendationQuerySchema,
 )
-from ..services import export, reports
-from ..services.followup import report_done
+from ..services import export, followup, reports
 from . import charts
 from .actions import run_action
 
@@ -127,19 +128,65 @@ def recommendations():
                            is_unitrep=current_user.role == Role.unitrep)
 
 
-@bp.post("/recommendations/<int:recommendation_id>/done")
-def recommendation_done(recommendation_id: int):
-    """The unit reports a recommendation done; the team confirms it at the next inspection."""
+def _recommendation(recommendation_id: int) -> Recommendation:
     recommendation = db.session.get(Recommendation, recommendation_id)
     if recommendation is None:
         raise NotFound("Không tìm thấy kiến nghị.", "Recommendation not found.")
-    back = (request.form.get("back") if (request.form.get("back") or "").startswith("/overview/")
-            else url_for("overview.recommendations"))
-    return run_action(lambda: report_done(recommendation, current_user, request.form.get("note")),
-                      _("Đã báo cáo kiến nghị đã thực hiện; "
-                        "đoàn kiểm tra sẽ xác nhận ở lần kiểm tra sau."),
-                      # one the user may not see: 404 as for an unknown id
-                      back, raises=(NotFound,))
+    return recommendation
+
+
+def _act_on_recommendation(recommendation_id: int, act, success: str):
+    """Run one of the unit's actions on a recommendation, flash its outcome and go back to the
+    list (a recommendation the user may not see is the same 404 page as an unknown id)."""
+    recommendation = _recommendation(recommendation_id)
+    back = request.form.get("back") or ""
+    target = (back if back.startswith("/overview/") and not back.startswith("//")
+              else url_for("overview.recommendations"))
+    return run_action(lambda: act(recommendation), success,
+                      f"{target}#rec-{recommendation_id}" if "#" not in target else target,
+                      raises=(NotFound,))
+
+
+@bp.post("/recommendations/<int:recommendation_id>/done")
+def recommendation_done(recommendation_id: int):
+    """The unit reports a recommendation carried out: confirmation, note, evidence files."""
+    return _act_on_recommendation(recommendation_id, lambda rec: followup.report_done(
+        rec, current_user, request.form.get("note"), request.files.getlist("files"),
+        confirmed=request.form.get("confirm") == "yes"),
+        _("Đã báo cáo kiến nghị đã thực hiện; đoàn kiểm tra sẽ xác nhận ở lần kiểm tra sau."))
+
+
+@bp.post("/recommendations/<int:recommendation_id>/undo")
+def recommendation_undo(recommendation_id: int):
+    """The unit withdraws its report while no inspection has verified it."""
+    return _act_on_recommendation(recommendation_id, lambda rec: followup.undo_report(rec, current_user),
+                                  _("Đã rút lại báo cáo; kiến nghị trở lại trạng thái chưa hoàn thành."))
+
+
+@bp.post("/recommendations/<int:recommendation_id>/reply")
+def recommendation_reply(recommendation_id: int):
+    """The unit's reply in words to a recommendation."""
+    return _act_on_recommendation(recommendation_id, lambda rec: followup.reply_to(
+        rec, current_user, request.form.get("reply")), _("Đã lưu phản hồi của đơn vị."))
+
+
+@bp.get("/recommendations/<int:recommendation_id>/evidence/<int:evidence_id>")
+def recommendation_evidence(recommendation_id: int, evidence_id: int):
+    """An evidence file of a unit's report (``?thumb=1``: its thumbnail)."""
+    from ..services.photos import THUMB_SUFFIX, FileMissing
+    from ..services.storage import get_storage
+
+    evidence = followup.get_visible_evidence(current_user, recommendation_id, evidence_id)
+    thumb = request.args.get("thumb") == "1"
+    path = get_storage().path_for(evidence.sha256, THUMB_SUFFIX if thumb else "")
+    if not path.is_file():
+        raise FileMissing("Tệp bằng chứng không còn trên máy chủ.", "The evidence file is missing.")
+    response = send_file(path, mimetype="image/jpeg" if thumb else evidence.content_type, conditional=True,
+                         etag=evidence.sha256 + ("-thumb" if thumb else ""), max_age=None,
+                         download_name=evidence.filename if not thumb else None)
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.headers.pop("Expires", None)
+    return response
 
 
 @bp.get("/export/<table>.<fmt>")
@@ -149,9 +196,9 @@ def export_table(table: str, fmt: str):
         raise ValidationFailed(f"Định dạng “{fmt}” không được hỗ trợ (csv, xlsx).",
                                f"Format “{fmt}” is not supported (csv, xlsx).")
     filters = ExportQuerySchema().load(request.args)
-    rows = export.table_rows(current_user._get_current_object(), table, filters)
-    db.session.commit()  # by hand: the audit event is kept before the rows stream out
-    stamp = datetime.now().strftime("%Y%m%d-%H%M")
+    rows = export.table_rows(current_user._get_current_object(), table, filters, str(get_locale()))
+    db.session.commit()  # the audit event
+    stamp = datetime.now(VIETNAM_TZ).strftime("%Y%m%d-%H%M")
     name = f"cchc-{table}-{stamp}.{fmt}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
     if fmt == "csv":

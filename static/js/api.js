@@ -2,6 +2,8 @@
 // and out, and two kinds of failure the rest of the app tells apart: NetworkError (no signal:
 // retry later, nothing is wrong) and ApiError (the server answered with an error). No DOM.
 
+import { getLanguage } from "./i18n.js";
+
 export const API_ROOT = "/api/v1";
 const DEFAULT_TIMEOUT_MS = 30000; // a stalled mobile connection must not hang a sync for ever
 
@@ -39,7 +41,8 @@ export class ApiError extends Error {
  */
 export async function apiFetch(path, { method = "GET", headers = {}, body, json, timeoutMs = DEFAULT_TIMEOUT_MS } = {}) {
   const url = path.startsWith("/") ? path : `${API_ROOT}/${path}`;
-  const allHeaders = { Accept: "application/json", ...headers };
+  // The server answers in the app's language (its messages are shown as they come), not the browser's.
+  const allHeaders = { Accept: "application/json", "Accept-Language": getLanguage(), ...headers };
   if (csrfToken) allHeaders["X-CSRF-Token"] = csrfToken;
   if (json !== undefined) {
     allHeaders["Content-Type"] = "application/json";

@@ -64,6 +64,31 @@ def test_csv_and_xlsx_exports_from_the_command_line(demo, runner, tmp_path):
     rows = sum(1 for _row in workbook.active.iter_rows(values_only=True))
     workbook.close()
     assert rows - 1 == db.session.query(Observation).count()
+    english = tmp_path / "inspections-en.csv"
+    assert runner.invoke(args=["export", "--format", "csv", "--lang", "en", str(english)]).exit_code == 0
+    header = next(csv.reader(english.read_bytes().decode("utf-8-sig").splitlines()))
+    assert header[:3] == ["Inspection no.", "Plan", "Inspection trip"] and "State (code)" in header
+
+
+def test_the_analysis_database_keeps_the_units_reports_and_replies(demo, runner, tmp_path):
+    from inspection.models import User
+    from inspection.services.followup import reply_to, report_done
+    from inspection.services.review import add_recommendation
+
+    users = {u.username: u for u in db.session.query(User)}
+    co_ngan = next(i for i in db.session.query(Inspection) if i.unit.code == "01567")
+    done = add_recommendation(co_ngan, users["leader"], "Bố trí máy tra cứu.", "2022-03-31")
+    waiting = add_recommendation(co_ngan, users["leader"], "Ký số văn bản đi.", "2022-06-30")
+    report_done(done, users["unitrep"], "Đã bố trí máy tra cứu tại bộ phận một cửa.")
+    reply_to(waiting, users["unitrep"], "Đang chờ chứng thư số.")
+    db.session.commit()
+    out = tmp_path / "cchc.db"
+    assert runner.invoke(args=["export", "--format", "sqlite", str(out)]).exit_code == 0
+    conn = sqlite3.connect(out)
+    rows = dict(conn.execute("select text, reported_at from recommendations").fetchall())
+    assert rows["Bố trí máy tra cứu."].endswith("+07:00") and rows["Ký số văn bản đi."] is None
+    hits = conn.execute("select count(*) from recommendations_fts where recommendations_fts match 'chung thu'").fetchone()
+    assert hits[0] == 1
 
 
 def test_refresh_scores_rebuilds_missing_snapshots(demo, runner):

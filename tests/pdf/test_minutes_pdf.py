@@ -6,7 +6,7 @@ import io
 import subprocess
 import unicodedata
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from pdf_samples import RECOMMENDATIONS, flat, ha_lang_minutes, ha_lang_part, jpeg, pdftotext
@@ -172,7 +172,7 @@ def test_unreadable_photos_and_empty_parts_do_not_break_the_document(tmp_path):
     on_disk = tmp_path / "ok.jpg"
     on_disk.write_bytes(jpeg(300, 400))
     from_path = PhotoItem(caption="Ảnh từ tệp", path=str(on_disk),
-                          captured_at=datetime(2021, 10, 1, 10, 0))
+                          captured_at=datetime(2021, 10, 1, 3, 0, tzinfo=UTC))  # 10:00 in Vietnam
     part = UnitPart(unit_name="UBND xã Vinh Quý", time_place="Vào hồi … giờ …",
                     sections=(SectionResult("TD", "Tác động", skipped=True,
                                             counts=(CountRow("TD.01", "Số người", None, "người"),

@@ -54,6 +54,8 @@ from inspection.models import (
     Observation,
     Plan,
     Recommendation,
+    RecommendationEvidence,
+    RecommendationStatus,
     Role,
     Trip,
     TripMember,
@@ -68,6 +70,7 @@ from inspection.services.demo_pki import DemoPKI
 from inspection.services.minutes import build_minutes
 from inspection.services.planning import create_trip
 from inspection.services.review import add_finding, add_recommendation
+from inspection.services.storage import put_bytes
 from inspection.services.units import unit_valid_on
 from inspection.services.workflow import transition_inspection
 
@@ -151,6 +154,8 @@ class Side:
     rec_to_delete: int
     rec_to_follow_up: int
     rec_to_report: int
+    rec_with_evidence: int  # reported done by the unit, with an evidence picture
+    evidence: int
     upload: str  # unfinished, started by `uploader`
     upload_bytes: bytes
     uploader: int
@@ -205,10 +210,14 @@ def fill_side(login, approved: Inspection, submitted: Inspection, later: Inspect
     and, as the team member, a photo uploaded and another upload started."""
     finding = add_finding(approved, leader, "weakness", "Chưa niêm yết đủ thủ tục hành chính.")
     due = date(approved.scheduled_on.year + 1, 3, 31)
-    recommendations = [add_recommendation(approved, leader, f"Kiến nghị {n}",
-                                          due) for n in range(4)]
-    conflict = Conflict(inspection_id=approved.id, item_code="TTHC.20", field="value",
-                        base_version=1, current_value={"value": 50, "by": None},
+    recommendations = [add_recommendation(approved, leader, f"Kiến nghị {n}", due) for n in range(5)]
+    evidence_bytes = jpeg(tuple(c // 2 for c in colour))
+    evidence = RecommendationEvidence(sha256=put_bytes(evidence_bytes), filename="bang-niem-yet.jpg",
+                                      content_type="image/jpeg", size=len(evidence_bytes), width=64, height=48)
+    recommendations[4].evidence.append(evidence)
+    recommendations[4].status = RecommendationStatus.done
+    conflict = Conflict(inspection_id=approved.id, item_code="TTHC.20", field="value", base_version=1,
+                        current_value={"value": 50, "by": None},
                         incoming_value={"value": 55, "by": member.id},
                         incoming_op_id=uuid.uuid4(), author_id=member.id)
     late = LateSubmission(inspection_id=approved.id, op_id=uuid.uuid4(), author_id=member.id,
@@ -232,7 +241,8 @@ def fill_side(login, approved: Inspection, submitted: Inspection, later: Inspect
         later_trip=later.trip_id, photo=int(sent.headers["Photo-Id"]), conflict=conflict.id,
         late=late.id, finding=finding.id, rec_to_update=recommendations[0].id,
         rec_to_delete=recommendations[1].id, rec_to_follow_up=recommendations[2].id,
-        rec_to_report=recommendations[3].id, upload=pending.headers["Location"].rsplit("/", 1)[1],
+        rec_to_report=recommendations[3].id, rec_with_evidence=recommendations[4].id, evidence=evidence.id,
+        upload=pending.headers["Location"].rsplit("/", 1)[1],
         upload_bytes=pending_bytes, uploader=member.id)
 
 
@@ -557,8 +567,15 @@ ROUTES: dict[tuple[str, str], Probe] = {
     ("POST", "/inspections/<int:inspection_id>/comments"): Probe(
         LEADER_OR_UNIT, "approved", ids(inspection_id="approved"), send=unit_comments),
     ("POST", "/overview/recommendations/<int:recommendation_id>/done"): Probe(
-        UNIT_REPORTS, "approved", ids(recommendation_id="rec_to_report"),
-        send=form(note="Đã làm.")),
+        UNIT_REPORTS, "approved", ids(recommendation_id="rec_to_report"), send=form(note="Đã làm.", confirm="yes")),
+    # (after the report above: the representative withdraws it, then replies in words)
+    ("POST", "/overview/recommendations/<int:recommendation_id>/undo"): Probe(
+        UNIT_REPORTS, "approved", ids(recommendation_id="rec_to_report")),
+    ("POST", "/overview/recommendations/<int:recommendation_id>/reply"): Probe(
+        UNIT_REPORTS, "approved", ids(recommendation_id="rec_to_report"), send=form(reply="Đang bố trí kinh phí.")),
+    # The unit's evidence files: whoever sees the inspection that made the recommendation.
+    ("GET", "/overview/recommendations/<int:recommendation_id>/evidence/<int:evidence_id>"): Probe(
+        VIEWERS, "approved", ids(recommendation_id="rec_with_evidence", evidence_id="evidence")),
 
     # An inspection's minutes: the leader builds and signs first, the unit's representative
     # second (signing before the leader is a 409, after the check).
@@ -804,7 +821,7 @@ def test_export_takes_only_its_own_tables_and_formats(demo, login):
     for username in ("admin", "leader"):
         client = login(username)
         works = client.get("/overview/export/inspections.csv", buffered=True)
-        assert works.status_code == 200 and works.data.startswith(b"\xef\xbb\xbfinspection_id")
+        assert works.status_code == 200 and works.data.decode("utf-8").startswith("\ufeffSố hiệu cuộc kiểm tra")
         for path, status in [
             ("/overview/export/users.csv", 404),
             ("/overview/export/audit_events.xlsx", 404),

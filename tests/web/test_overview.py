@@ -85,7 +85,7 @@ def test_ranking_page_lists_units_in_the_independently_computed_order(demo, as_u
     table = html[html.index("<tbody>"):]
     names = re.findall(r'<td class="unit">Xã ([^<]+)<small', table)
     assert names == [e["name"] for e in expected]
-    assert f"{len(expected)} đơn vị" in html
+    assert f"Số đơn vị: {len(expected)}" in html
     # The chart is an accessible SVG drawn on the server, coloured by class through CSS classes.
     svg = html[html.index("<svg"):html.index("</svg>")]
     assert 'role="img"' in svg and "<title" in svg and "<desc" in svg
@@ -152,7 +152,7 @@ def test_unit_representative_reports_a_recommendation_done(demo, as_user, form_t
     html = page(client, "/overview/recommendations")[1]
     assert "Báo đã thực hiện" in html and "Quá hạn" in html
     client.post(f"/overview/recommendations/{recommendation.id}/done",
-                data={"csrf_token": form_token(client, "/overview/recommendations")})
+                data={"csrf_token": form_token(client, "/overview/recommendations"), "confirm": "yes"})
     assert db.session.get(Recommendation, recommendation.id).status == "done"
 
 
@@ -165,7 +165,8 @@ def test_csv_export_has_a_bom_and_every_row(demo, as_user):
     body = response.get_data()
     assert body.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
-    assert rows[0][:5] == ["inspection_id", "unit_code", "unit", "scheduled_on", "item_code"]
+    assert rows[0][:6] == ["Số hiệu cuộc kiểm tra", "Mã đơn vị", "Đơn vị", "Ngày kiểm tra", "Mã tiêu chí",
+                           "Kết quả (mã)"]
     assert len(rows) - 1 == db.session.query(Observation).count()
     recs = list(csv.reader(io.StringIO(client.get("/overview/export/recommendations.csv?year=2024")
                                        .get_data().decode("utf-8-sig"))))
@@ -183,10 +184,13 @@ def test_xlsx_export_opens_with_the_same_rows(demo, as_user):
     workbook = load_workbook(io.BytesIO(response.get_data()), read_only=True)
     rows = list(workbook.active.iter_rows(values_only=True))
     workbook.close()
-    assert rows[0][0] == "inspection_id"
-    assert sorted(r[4] for r in rows[1:]) == ["Huyện Hạ Lang", "Xã Cô Ngân", "Xã Vinh Quý"]
-    co_ngan = next(r for r in rows if r[4] == "Xã Cô Ngân")
-    assert co_ngan[8] == "approved" and co_ngan[11] == 63 and co_ngan[12] == "D"
+    header = rows[0]
+    assert header[0] == "Số hiệu cuộc kiểm tra"
+    unit, state, percent, grade = (header.index(t) for t in ("Đơn vị", "Trạng thái (mã)", "Tỷ lệ điểm (%)", "Xếp loại (mã)"))
+    assert sorted(r[unit] for r in rows[1:]) == ["Huyện Hạ Lang", "Xã Cô Ngân", "Xã Vinh Quý"]
+    co_ngan = next(r for r in rows if r[unit] == "Xã Cô Ngân")
+    assert co_ngan[state:state + 2] == ("approved", "Đã duyệt") and co_ngan[percent] == 63
+    assert co_ngan[grade:grade + 2] == ("D", "Yếu")
 
 
 def test_who_may_export(demo, as_user, client, form_token):
