@@ -5,7 +5,7 @@ import hashlib
 import io
 
 import pytest
-from inspection.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from inspection.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from PIL import Image
 from werkzeug.datastructures import FileStorage
 
