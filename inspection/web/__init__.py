@@ -39,6 +39,7 @@ def init_web(app: Flask) -> None:
 
     for module in (auth, main, account, admin, review, minutes, fieldapp, followup, overview):
         app.register_blueprint(module.bp)
+    app.view_functions["static"] = fieldapp.static_file  # JavaScript and CSS minified
 
     @app.context_processor
     def helpers():

@@ -5,9 +5,14 @@ serves its shell, its manifest, and its service worker from /app/ so that the wo
 /app/. The worker's VERSION and PRECACHE list are written into it here, at request time: VERSION
 is a hash of the bytes of every precached file, so any change to the app shell makes a new
 worker with a new cache, and nobody has to remember to bump a number.
+
+JavaScript and CSS under static/ are served minified (rjsmin, rcssmin: comments and spaces
+removed, the code unchanged), computed once per file version: the sources stay commented for
+people, and what a tablet downloads and keeps is about a third smaller.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -15,7 +20,10 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, redirect, request
+import rcssmin
+import rjsmin
+from flask import Blueprint, Response, abort, current_app, redirect, request
+from werkzeug.security import safe_join
 
 bp = Blueprint("fieldapp", __name__)
 
@@ -32,6 +40,8 @@ IMPORT_RE = re.compile(r"""(?:\bfrom\s*|\bimport\s*\(?\s*)["'](\.{1,2}/[^"']+\.j
 VERSION_MARK = 'const VERSION = "__VERSION__";'
 PRECACHE_MARK = 'const PRECACHE = ["__PRECACHE__"];'
 NO_CACHE = {"Cache-Control": "no-cache"}
+MINIFIED_TYPES = {".js": "text/javascript", ".css": "text/css"}
+MINIFIERS = f"rjsmin {rjsmin.__version__}, rcssmin {rcssmin.__version__}"
 
 
 @dataclass(frozen=True)
@@ -78,7 +88,7 @@ def build_precache(static_dir: Path) -> Precache:
         files[f"/static/{relative}"] = static_dir / relative
     for icon in sorted((static_dir / ICONS_DIR).glob("*.png")):
         files[f"/static/{ICONS_DIR}/{icon.name}"] = icon
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(MINIFIERS.encode())  # another minifier may serve other bytes
     # The worker's own code is part of the version too: a fix to it must also renew the cache.
     for url, path in [*files.items(), ("/app/sw.js", static_dir / WORKER)]:
         digest.update(url.encode() + b"\0" + path.read_bytes() + b"\0")
@@ -91,6 +101,37 @@ def precache_for(static_dir: str) -> Precache:
         if static_dir not in _precache:
             _precache[static_dir] = build_precache(Path(static_dir))
         return _precache[static_dir]
+
+
+@functools.lru_cache(maxsize=256)
+def _minify(path: str, mtime_ns: int, size: int) -> bytes:
+    """The minified bytes of one version of a file (the cache key changes with the file)."""
+    source = Path(path).read_text(encoding="utf-8")
+    text = rjsmin.jsmin(source) if path.endswith(".js") else rcssmin.cssmin(source)
+    return text.encode("utf-8")
+
+
+def served_bytes(path: Path) -> bytes:
+    """What the server sends for a static file: JavaScript and CSS minified, the rest as is."""
+    if path.suffix not in MINIFIED_TYPES:
+        return path.read_bytes()
+    stat = path.stat()
+    return _minify(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+def static_file(filename: str):
+    """The app's static route (`/static/<filename>`): JavaScript and CSS minified and
+    revalidated by ETag (no-cache), other files as Flask serves them."""
+    suffix = Path(filename).suffix
+    if suffix not in MINIFIED_TYPES:
+        return current_app.send_static_file(filename)
+    path = safe_join(current_app.static_folder, filename)
+    if path is None or not Path(path).is_file():
+        abort(404)
+    response = Response(served_bytes(Path(path)), mimetype=MINIFIED_TYPES[suffix],
+                        headers=NO_CACHE)
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 def render_worker(source: str, cache: Precache) -> str:
