@@ -11,6 +11,7 @@ from inspection.models import (
     MinutesStatus,
     Recommendation,
     RecommendationStatus,
+    User,
 )
 from inspection.models.inspections import LATE_TRANSITIONS, RECOMMENDATION_TRANSITIONS
 from inspection.models.minutes import MINUTES_TRANSITIONS
@@ -48,6 +49,7 @@ def test_a_superseded_revision_stays_superseded():
 R = RecommendationStatus
 RECOMMENDATION_ALLOWED = {
     ("report_done", R.open): R.done,
+    ("undo_report", R.done): R.open,  # the unit withdraws its report until it is verified
     ("verify", R.open): R.verified,
     ("verify", R.done): R.verified,
     ("verify", R.verified): R.verified,  # the same inspection confirms its follow-up again
@@ -61,7 +63,9 @@ RESULT_FOR = {"verify": "done", "keep_open": "not_done"}
 
 def act_on_recommendation(recommendation: Recommendation, action: str) -> None:
     if action == "report_done":
-        recommendation.report_done()
+        recommendation.report_done(User(id=3), "Đã niêm yết")
+    elif action == "undo_report":
+        recommendation.undo_report()
     else:
         recommendation.follow_up(RESULT_FOR[action], 7, "Đã xem hồ sơ")
 

@@ -68,13 +68,15 @@ def test_activity_list_reads_as_sentences_in_vietnam_time(demo, as_user):
     events = text_of(client.get("/").get_data(as_text=True))
     assert "Phạm Thu Hà approved the results of Xã Cô Ngân" in events and "Phạm Thu Hà signed in" in events
     history = text_of(client.get(f"/inspections/{co_ngan.id}").get_data(as_text=True))
-    assert "approved the results of Xã Cô Ngân" in history and " set" not in history
+    # The inspection's own history says what happened to it, in English too.
+    assert "Phạm Thu Hà · Approved the results" in history and " set" not in history
 
 
 def test_english_mode_names_classes_and_units_of_measure_in_english(demo, as_user):
     client = as_user("admin", "en")
     ranking = text_of(client.get("/overview/ranking").get_data(as_text=True))
-    assert "Good" in ranking and "Tốt" not in ranking
+    # The demo's communes are approved as partial assessments (class D: Poor).
+    assert "Poor" in ranking and "Yếu" not in ranking
     district = next(i for i in db.session.query(Inspection) if i.unit.code == "048")
     page = text_of(client.get(f"/inspections/{district.id}").get_data(as_text=True))
     assert "dossiers" in page and "hồ sơ" not in page
@@ -132,7 +134,7 @@ def test_exports_have_readable_headers_and_labels_with_codes_kept(demo, as_user)
     assert header[:3] == ["Inspection no.", "Plan", "Inspection trip"]
     state, grade = header.index("State (code)"), header.index("Class (code)")
     row = next(r for r in rows[1:] if r[header.index("Unit")] == "Xã Cô Ngân")
-    assert row[state:state + 2] == ["approved", "Approved"] and row[grade:grade + 2] == ["A", "Good"]
+    assert row[state:state + 2] == ["approved", "Approved"] and row[grade:grade + 2] == ["D", "Poor"]
     assert header[header.index("Level (code)") + 1] == "Level"
 
 

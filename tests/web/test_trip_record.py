@@ -220,8 +220,12 @@ def test_the_trip_page_builds_signs_and_downloads_the_trip_minutes(demo, app, fo
                        [unit_valid_on("01561", day), unit_valid_on("01567", day)],
                        decision_number="1600/QĐ-UBND", decision_date=date(2021, 10, 1))
     for inspection in trip.inspections:
-        for action, who in (("start", "inspector1"), ("submit", "inspector1"), ("approve", "leader")):
+        for action, who in (("start", "inspector1"), ("submit", "inspector1")):
             transition_inspection(inspection, action, user(who))
+        # Only some criteria were filled in: the leader confirms approving with the rest
+        # unassessed, with a reason.
+        transition_inspection(inspection, "approve", user("leader"), "Kiểm tra một phần",
+                              confirm_unanswered=True)
     db.session.commit()
     page = f"/trips/{trip.id}"
 
