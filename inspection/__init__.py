@@ -79,7 +79,8 @@ def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     # The field app sends its own language choice with every API request: its messages are shown
     # to the person as they come, so that choice wins over the office pages' cookie.
-    asked = request.accept_languages.best_match(languages) if request.path.startswith("/api/") else None
+    asked = (request.accept_languages.best_match(languages)
+             if request.path.startswith("/api/") else None)
     chosen = request.cookies.get("lang") or session.get("lang")
     if asked:
         return asked

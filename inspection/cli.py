@@ -377,7 +377,8 @@ def _data_commands(app: Flask) -> None:
                                      "recommendations"]),
                   default="inspections", show_default=True, help="Table for csv and xlsx")
     @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
-                  help="Language of the csv and xlsx headers and labels (codes keep their own columns)")
+                  help="Language of the csv and xlsx headers and labels "
+                       "(codes keep their own columns)")
     def export_command(out: Path, fmt: str, table: str, lang: str):
         """Export the data: an SQLite analysis database, or one table as CSV or XLSX."""
         import time

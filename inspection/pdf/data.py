@@ -131,7 +131,8 @@ class PhotoItem:
     caption: str = ""
     data: bytes | None = None
     path: str | None = None
-    captured_at: datetime | None = None  # a moment (naive = UTC, as stored); printed in Vietnam time
+    # a moment (naive = UTC, as stored); printed in Vietnam time
+    captured_at: datetime | None = None
     latitude: float | None = None
     longitude: float | None = None
     item_code: str = ""

@@ -270,12 +270,15 @@ class RecommendationRowSchema(ma.Schema):
     follow_up_evidence = F.String(allow_none=True)
     followed_up_in_id = F.Integer(allow_none=True)
     followed_up_on = F.Date(allow_none=True)
-    reported_at = F.Function(lambda row: iso_local(row.get("reported_at")), allow_none=True, metadata={
-        "type": "string", "format": "date-time",
-        "description": "When the unit reported it done (Vietnam time, +07:00); null unless status is done "
-                       "or verified after a report"})
-    reported_by = F.String(allow_none=True, metadata={"description": "Who reported it done (full name)"})
-    report_note = F.String(allow_none=True, metadata={"description": "The unit's note with its report"})
+    reported_at = F.Function(lambda row: iso_local(row.get("reported_at")), allow_none=True,
+                             metadata={"type": "string", "format": "date-time",
+                                       "description": "When the unit reported it done (Vietnam "
+                                                      "time, +07:00); null unless status is done "
+                                                      "or verified after a report"})
+    reported_by = F.String(allow_none=True,
+                           metadata={"description": "Who reported it done (full name)"})
+    report_note = F.String(allow_none=True,
+                           metadata={"description": "The unit's note with its report"})
     evidence = F.List(F.Nested(EvidenceFileSchema), metadata={
         "description": "The unit's evidence pictures; listed only to those who may open them "
                        "(GET /overview/recommendations/{id}/evidence/{evidence_id})"})

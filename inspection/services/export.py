@@ -102,9 +102,11 @@ def inspection_rows(condition, filters: dict) -> Iterator[list]:
             if score else ""
         yield [r[0], r[1], r[2], r[3], f"{r[4]} {r[5]}", r[6], r[7], r[8], r[9].value,
                score and score.total, score and score.max, score and score.percent,
-               Coded(score.class_code, score.class_vi, score.class_en) if score and score.class_code else None,
+               (Coded(score.class_code, score.class_vi, score.class_en)
+                if score and score.class_code else None),
                sections, score and score.answered, score and score.items,
-               score and score.on_time_rate, score and score.online_share, score and score.signed_share]
+               score and score.on_time_rate, score and score.online_share,
+               score and score.signed_share]
 
 
 def observation_rows(condition, filters: dict) -> Iterator[list]:
@@ -137,7 +139,8 @@ def indicator_rows(condition, filters: dict) -> Iterator[list]:
              .order_by(InspectionScore.scheduled_on, InspectionScore.inspection_id))
     for score, code, kind, name in _rows(query):
         for indicator, prefix, vi, en in INDICATORS:
-            yield [score.inspection_id, code, f"{kind} {name}", score.scheduled_on, Coded(indicator, vi, en),
+            yield [score.inspection_id, code, f"{kind} {name}", score.scheduled_on,
+                   Coded(indicator, vi, en),
                    getattr(score, value_column(prefix)), getattr(score, f"{prefix}_target"),
                    getattr(score, f"{prefix}_met")]
 
@@ -237,13 +240,18 @@ COLUMN_TITLES: dict[str, tuple[str, str]] = {
 YES_NO = {True: ("Có", "Yes"), False: ("Không", "No")}
 # Coded columns: the code stays in its column (for machines), a label column follows it.
 CODE_LABELS: dict[str, dict] = {
-    "level": {"province": ("Tỉnh", "Province"), "district": ("Huyện", "District"), "commune": ("Xã", "Commune")},
-    "era": {"3cap": ("Mô hình 3 cấp", "Three-level model"), "2cap": ("Mô hình 2 cấp", "Two-level model")},
-    "state": {"planned": ("Đã lên kế hoạch", "Planned"), "in_progress": ("Đang kiểm tra", "In progress"),
-              "submitted": ("Đã gửi trưởng đoàn", "Submitted to the leader"), "approved": ("Đã duyệt", "Approved"),
+    "level": {"province": ("Tỉnh", "Province"), "district": ("Huyện", "District"),
+              "commune": ("Xã", "Commune")},
+    "era": {"3cap": ("Mô hình 3 cấp", "Three-level model"),
+            "2cap": ("Mô hình 2 cấp", "Two-level model")},
+    "state": {"planned": ("Đã lên kế hoạch", "Planned"),
+              "in_progress": ("Đang kiểm tra", "In progress"),
+              "submitted": ("Đã gửi trưởng đoàn", "Submitted to the leader"),
+              "approved": ("Đã duyệt", "Approved"),
               "signed": ("Đã ký", "Signed")},
     "class": {},
-    "result": {"pass": ("Đạt", "Met"), "partial": ("Đạt một phần", "Partly met"), "fail": ("Không đạt", "Not met"),
+    "result": {"pass": ("Đạt", "Met"), "partial": ("Đạt một phần", "Partly met"),
+               "fail": ("Không đạt", "Not met"),
                "na": ("Không áp dụng", "Not applicable")},
     "indicator": {},
     "met": YES_NO,
@@ -251,7 +259,8 @@ CODE_LABELS: dict[str, dict] = {
                "done": ("Đơn vị báo đã thực hiện", "Reported done by the unit"),
                "verified": ("Đã xác nhận hoàn thành", "Verified as carried out")},
     "overdue": YES_NO,
-    "follow_up_result": {"done": ("Đã thực hiện", "Carried out"), "partly": ("Thực hiện một phần", "Partly carried out"),
+    "follow_up_result": {"done": ("Đã thực hiện", "Carried out"),
+                         "partly": ("Thực hiện một phần", "Partly carried out"),
                          "not_done": ("Chưa thực hiện", "Not carried out")},
 }
 CODE_SUFFIX = (" (mã)", " (code)")
@@ -497,14 +506,17 @@ def write_sqlite(path: str | os.PathLike, batch: int = 5000,
          .outerjoin(User, User.id == Observation.updated_by_id).order_by(Observation.id),
          foreign_keys=[("inspection_id", "inspections", "id")],
          convert=lambda r: (*r[:10], _iso(r[10])))
-    load("recommendations", {"id": int, "inspection_id": int, "unit_id": int, "text": str, "item_codes": str,
-                             "due_on": str, "status": str, "followed_up_in_id": int, "follow_up_result": str,
+    load("recommendations", {"id": int, "inspection_id": int, "unit_id": int, "text": str,
+                             "item_codes": str, "due_on": str, "status": str,
+                             "followed_up_in_id": int, "follow_up_result": str,
                              "follow_up_evidence": str, "reported_at": str, "report_note": str,
                              "unit_reply": str},
-         select(Recommendation.id, Recommendation.inspection_id, Recommendation.unit_id, Recommendation.text,
+         select(Recommendation.id, Recommendation.inspection_id, Recommendation.unit_id,
+                Recommendation.text,
                 Recommendation.item_codes, Recommendation.due_on, Recommendation.status,
                 Recommendation.followed_up_in_id, Recommendation.follow_up_result,
-                Recommendation.follow_up_evidence, Recommendation.reported_at, Recommendation.report_note,
+                Recommendation.follow_up_evidence, Recommendation.reported_at,
+                Recommendation.report_note,
                 Recommendation.unit_reply).order_by(Recommendation.id),
          foreign_keys=[("inspection_id", "inspections", "id"), ("unit_id", "units", "id"),
                        ("followed_up_in_id", "inspections", "id")],
@@ -515,7 +527,8 @@ def write_sqlite(path: str | os.PathLike, batch: int = 5000,
          foreign_keys=[("inspection_id", "inspections", "id")])
 
     for table, columns in (("observations", ["note", "text"]),
-                           ("recommendations", ["text", "follow_up_evidence", "report_note", "unit_reply"]),
+                           ("recommendations", ["text", "follow_up_evidence", "report_note",
+                                                "unit_reply"]),
                            ("findings", ["text"])):
         out[table].enable_fts(columns, create_triggers=False,
                               tokenize="unicode61 remove_diacritics 2")
@@ -644,8 +657,10 @@ def write_trip_zip(trip: Trip, path: str | os.PathLike) -> dict:
             extension = {"image/png": "png", "image/webp": "webp"}.get(photo.content_type, "jpg")
             name = (f"anh/{inspection.unit.code}-{slug(inspection.unit.full_name)}/"
                     f"{photo.item_code or 'chung'}-{photo.id}.{extension}")
-            add(name, photo.sha256, "photo", inspection.unit.full_name, photo.caption, photo.captured_at)
-        archive.writestr(zipfile.ZipInfo("manifest.csv", date_time=datetime.now(VIETNAM_TZ).timetuple()[:6]),
+            add(name, photo.sha256, "photo", inspection.unit.full_name, photo.caption,
+                photo.captured_at)
+        archive.writestr(zipfile.ZipInfo("manifest.csv",
+                                         date_time=datetime.now(VIETNAM_TZ).timetuple()[:6]),
                          b"".join(csv_chunks(manifest)), compress_type=zipfile.ZIP_DEFLATED)
     return summary
 

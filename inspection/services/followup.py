@@ -2,7 +2,8 @@
 
 A recommendation (kiến nghị) moves ``open → done → verified``:
 
-- ``open``: made at an inspection; it is *overdue* when its due date has passed and it is still open;
+- ``open``: made at an inspection; it is *overdue* when its due date has passed and it is still
+  open;
 - ``done``: the unit's representative reports it carried it out (not yet checked), after a
   confirmation, with a note and evidence files (checked and stored like photos); the report can
   be withdrawn (back to ``open``) until it is verified. The unit may also reply in words;
@@ -139,7 +140,8 @@ def require_unit_representative(recommendation: Recommendation, user: User) -> N
     if not may_see(user, recommendation):
         raise NotFound("Không tìm thấy kiến nghị.", "Recommendation not found.")
     raise PermissionDenied("Chỉ đại diện đơn vị được kiểm tra được báo cáo hoặc trả lời kiến nghị.",
-                           "Only the inspected unit's representative may report on or reply to a recommendation.")
+                           "Only the inspected unit's representative may report on or reply to "
+                           "a recommendation.")
 
 
 def may_see(user: User, recommendation: Recommendation) -> bool:
@@ -169,7 +171,8 @@ def may_see(user: User, recommendation: Recommendation) -> bool:
 def _refused(exc: InvalidTransition) -> Conflict:
     messages = {
         "report_done": ("Chỉ báo cáo được kiến nghị đang mở (chưa báo cáo, chưa được xác nhận).",
-                        "Only an open recommendation (not yet reported, not verified) can be reported done."),
+                        "Only an open recommendation (not yet reported, not verified) can be "
+                        "reported done."),
         "undo_report": ("Chỉ rút lại được báo cáo chưa được đoàn kiểm tra xác nhận.",
                         "A report can be withdrawn only until an inspection has verified it."),
         "reply": ("Kiến nghị đã được xác nhận hoàn thành; không trả lời thêm được.",
@@ -179,7 +182,8 @@ def _refused(exc: InvalidTransition) -> Conflict:
     return Conflict(vi, en)
 
 
-def store_evidence(recommendation: Recommendation, user: User, files: list) -> list[RecommendationEvidence]:
+def store_evidence(recommendation: Recommendation, user: User,
+                   files: list) -> list[RecommendationEvidence]:
     """Check and store the evidence files of a report: the photo rules (JPEG, PNG or WebP, at
     most MAX_PHOTO_BYTES and MAX_PHOTO_PIXELS, no decompression bomb), the bytes kept once by
     SHA-256 with a thumbnail; the same file twice on one recommendation is kept once."""
@@ -202,19 +206,23 @@ def store_evidence(recommendation: Recommendation, user: User, files: list) -> l
         data = upload.stream.read(limit + 1)
         if len(data) > limit:
             raise ValidationFailed(f"Tệp “{name}” lớn quá {limit / 1048576:g} MB.",
-                                   f"File “{name}” is over {limit / 1048576:g} MB.", {"files": [name]})
+                                   f"File “{name}” is over {limit / 1048576:g} MB.",
+                                   {"files": [name]})
         try:
             with decode_slot():
                 info = inspect_image(io.BytesIO(data))
         except InvalidImage as exc:
-            raise ValidationFailed(f"Tệp “{name}”: {exc.message_vi}", f"File “{name}”: {exc.message_en}", {"files": [name]}) from exc
+            raise ValidationFailed(f"Tệp “{name}”: {exc.message_vi}",
+                                   f"File “{name}”: {exc.message_en}",
+                                   {"files": [name]}) from exc
         sha256 = store.put_bytes(data)
         if not store.exists(sha256, THUMB_SUFFIX):
             store.put_derived(sha256, THUMB_SUFFIX, info.thumbnail)
         if sha256 in known:
             continue
         known.add(sha256)
-        evidence = RecommendationEvidence(sha256=sha256, filename=name, content_type=info.content_type,
+        evidence = RecommendationEvidence(sha256=sha256, filename=name,
+                                          content_type=info.content_type,
                                           size=len(data), width=info.width, height=info.height,
                                           uploaded_by_id=user.id)
         recommendation.evidence.append(evidence)
@@ -222,8 +230,8 @@ def store_evidence(recommendation: Recommendation, user: User, files: list) -> l
     return added
 
 
-def report_done(recommendation: Recommendation, user: User, note: str | None = None, files: list | None = None,
-                confirmed: bool = True) -> Recommendation:
+def report_done(recommendation: Recommendation, user: User, note: str | None = None,
+                files: list | None = None, confirmed: bool = True) -> Recommendation:
     """The unit's representative reports an open recommendation carried out (open → done), with
     a note and evidence files, after confirming it.
 
@@ -234,8 +242,10 @@ def report_done(recommendation: Recommendation, user: User, note: str | None = N
     if not recommendation.can_report_done():
         raise _refused(InvalidTransition("report_done", recommendation.status, "a recommendation"))
     if not confirmed:
-        raise ValidationFailed("Hãy đánh dấu xác nhận rằng đơn vị đã thực hiện kiến nghị trước khi gửi báo cáo.",
-                               "Tick the confirmation that the unit carried the recommendation out before reporting.",
+        raise ValidationFailed("Hãy đánh dấu xác nhận rằng đơn vị đã thực hiện kiến nghị "
+                               "trước khi gửi báo cáo.",
+                               "Tick the confirmation that the unit carried the recommendation "
+                               "out before reporting.",
                                {"confirm": ["required"]})
     note = _clean_text(note, EVIDENCE_LIMIT, "note")
     added = store_evidence(recommendation, user, files or [])
@@ -252,8 +262,10 @@ def undo_report(recommendation: Recommendation, user: User) -> Recommendation:
     require_unit_representative(recommendation, user)
     if not recommendation.can_undo_report():
         raise _refused(InvalidTransition("undo_report", recommendation.status, "a recommendation"))
-    before = {"note": recommendation.report_note or "", "evidence": [e.sha256 for e in recommendation.evidence],
-              "reported_at": recommendation.reported_at.isoformat() if recommendation.reported_at else None}
+    before = {"note": recommendation.report_note or "",
+              "evidence": [e.sha256 for e in recommendation.evidence],
+              "reported_at": (recommendation.reported_at.isoformat()
+                              if recommendation.reported_at else None)}
     recommendation.undo_report()
     audit.record("recommendation.report_undone", recommendation, user, before=before)
     db.session.flush()
@@ -273,9 +285,11 @@ def reply_to(recommendation: Recommendation, user: User, text: str | None) -> Re
     return recommendation
 
 
-def get_visible_evidence(user: User, recommendation_id: int, evidence_id: int) -> RecommendationEvidence:
+def get_visible_evidence(user: User, recommendation_id: int,
+                         evidence_id: int) -> RecommendationEvidence:
     """An evidence file the user may open (the same 404 for another's as for none)."""
     evidence = db.session.get(RecommendationEvidence, evidence_id)
-    if evidence is None or evidence.recommendation_id != recommendation_id or not may_see(user, evidence.recommendation):
+    if (evidence is None or evidence.recommendation_id != recommendation_id
+            or not may_see(user, evidence.recommendation)):
         raise NotFound("Không tìm thấy tệp bằng chứng.", "Evidence file not found.")
     return evidence

@@ -45,7 +45,8 @@ def clean_fields(item: ChecklistItem, fields: dict) -> dict:
     for name, value in fields.items():
         if name not in Observation.FIELDS:
             if bad_character(name) is not None:  # never echo a character that cannot be stored
-                raise FieldError("tên trường chứa ký tự không hợp lệ", "a field name holds an invalid character")
+                raise FieldError("tên trường chứa ký tự không hợp lệ",
+                                 "a field name holds an invalid character")
             raise FieldError(f"trường không hợp lệ '{name}'", f"unknown field '{name}'")
         if value is None:
             cleaned[name] = None
@@ -55,13 +56,15 @@ def clean_fields(item: ChecklistItem, fields: dict) -> dict:
                                  f"invalid result '{value}' (pass, partial, fail, na)")
             cleaned[name] = value
         elif name in ("points", "value"):
-            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            if (isinstance(value, bool) or not isinstance(value, int | float)
+                    or not math.isfinite(value)):
                 raise FieldError(f"'{name}' phải là số", f"'{name}' must be a number")
             if value < 0:
                 raise FieldError(f"'{name}' không được âm", f"'{name}' cannot be negative")
             if name == "points" and item.max_points is not None and value > item.max_points:
                 raise FieldError(f"điểm vượt tối đa {item.max_points:g} của tiêu chí {item.code}",
-                                 f"points over the maximum {item.max_points:g} of criterion {item.code}")
+                                 f"points over the maximum {item.max_points:g} "
+                                 f"of criterion {item.code}")
             if name == "value" and item.kind == "count" and value != int(value):
                 raise FieldError(f"{item.code} là số đếm: phải là số nguyên",
                                  f"{item.code} is a count: it must be a whole number")
@@ -70,7 +73,8 @@ def clean_fields(item: ChecklistItem, fields: dict) -> dict:
             if not isinstance(value, str):
                 raise FieldError(f"'{name}' phải là chuỗi ký tự", f"'{name}' must be text")
             if len(value) > TEXT_LIMIT:
-                raise FieldError(f"'{name}' dài quá {TEXT_LIMIT} ký tự", f"'{name}' is over {TEXT_LIMIT} characters")
+                raise FieldError(f"'{name}' dài quá {TEXT_LIMIT} ký tự",
+                                 f"'{name}' is over {TEXT_LIMIT} characters")
             if (bad := bad_character(value)) is not None:
                 raise FieldError(f"'{name}' chứa ký tự không hợp lệ U+{ord(bad):04X} "
                                  "(nửa cặp UTF-16 hoặc ký tự không dùng); hãy gõ lại",

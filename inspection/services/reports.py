@@ -554,7 +554,8 @@ def recommendation_list(user: User, filters: dict, today: date | None = None,
     if paged:
         page, per_page = filters.get("page", 1), filters.get("per_page", 100)
         query = query.limit(per_page).offset((page - 1) * per_page)
-    query = query.options(selectinload(Recommendation.evidence), selectinload(Recommendation.reported_by))
+    query = query.options(selectinload(Recommendation.evidence),
+                          selectinload(Recommendation.reported_by))
     from .followup import may_see  # (followup reads the reports' visibility too)
 
     rows = []
@@ -568,7 +569,8 @@ def recommendation_list(user: User, filters: dict, today: date | None = None,
             "reported_at": rec.reported_at, "report_note": rec.report_note,
             "reported_by": rec.reported_by.full_name if rec.reported_by else None,
             "unit_reply": rec.unit_reply, "unit_reply_at": rec.unit_reply_at,
-            "evidence": [{"id": e.id, "filename": e.filename, "size": e.size, "content_type": e.content_type}
+            "evidence": [{"id": e.id, "filename": e.filename, "size": e.size,
+                          "content_type": e.content_type}
                          for e in rec.evidence] if rec.evidence and may_see(user, rec) else [],
         })
     return rows, total

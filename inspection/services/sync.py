@@ -103,7 +103,8 @@ REJECT_MESSAGES = {  # (Vietnamese, English): the field app shows them as they c
     "unknown_item": ("Không có tiêu chí '{item_code}' trong danh mục của cuộc kiểm tra.",
                      "There is no criterion '{item_code}' in this inspection's checklist."),
     "locked": ("Cuộc kiểm tra đã được duyệt hoặc ký: thay đổi được lưu để trưởng đoàn xem xét.",
-               "The inspection is approved or signed: the change is kept for the team leader to decide."),
+               "The inspection is approved or signed: the change is kept for the team leader "
+               "to decide."),
     "photo_locked": ("Cuộc kiểm tra đã được duyệt hoặc ký: không sửa hay xoá ảnh được nữa.",
                      "The inspection is approved or signed: its photos can no longer be changed "
                      "or deleted."),
@@ -461,7 +462,8 @@ class _Batch:
         if (bad := bad_character(op["item_code"])) is not None:
             return self._reject(op, inspection, "invalid_field", FieldError(
                 f"'item_code' chứa ký tự không hợp lệ U+{ord(bad):04X}",
-                f"'item_code' holds an invalid character U+{ord(bad):04X}").message(request_language()))
+                f"'item_code' holds an invalid character U+{ord(bad):04X}",
+            ).message(request_language()))
         if op["type"] in PHOTO_OP_TYPES:
             return self._apply_photo(op, inspection)
         item = self.items[inspection.checklist_version_id].get(op["item_code"])

@@ -71,7 +71,8 @@ def init_web(app: Flask) -> None:
         which do not see the context's ``current_locale``)."""
         if not cls:
             return ""
-        return (str(get_locale()) == "en" and cls.get("en")) or cls.get("vi") or cls.get("code") or ""
+        return ((str(get_locale()) == "en" and cls.get("en"))
+                or cls.get("vi") or cls.get("code") or "")
 
     @app.template_filter("num")
     def number(value, decimals: int = 1):

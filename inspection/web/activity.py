@@ -128,10 +128,12 @@ def describe(events: list[AuditEvent]) -> list[tuple[AuditEvent, Markup]]:
         details = event.details or {}
         sentence = ACTIVITY.get(event.action)
         if sentence is None:
-            text = escape(_("thao tác “%(action)s”", action=event.action.replace("_", " ").replace(".", " · ")))
+            text = escape(_("thao tác “%(action)s”",
+                            action=event.action.replace("_", " ").replace(".", " · ")))
         else:
             text = escape(_(sentence)) if "%(" not in sentence else Markup(_(
                 sentence, object=Markup("<b>%s</b>") % (name or _("(đã xoá)")),
-                item=escape(details.get("item_code", "")), revision=escape(details.get("revision", ""))))
+                item=escape(details.get("item_code", "")),
+                revision=escape(details.get("revision", ""))))
         described.append((event, text))
     return described

@@ -159,8 +159,10 @@ def recommendation_done(recommendation_id: int):
 @bp.post("/recommendations/<int:recommendation_id>/undo")
 def recommendation_undo(recommendation_id: int):
     """The unit withdraws its report while no inspection has verified it."""
-    return _act_on_recommendation(recommendation_id, lambda rec: followup.undo_report(rec, current_user),
-                                  _("Đã rút lại báo cáo; kiến nghị trở lại trạng thái chưa hoàn thành."))
+    return _act_on_recommendation(recommendation_id,
+                                  lambda rec: followup.undo_report(rec, current_user),
+                                  _("Đã rút lại báo cáo; kiến nghị trở lại trạng thái "
+                                    "chưa hoàn thành."))
 
 
 @bp.post("/recommendations/<int:recommendation_id>/reply")
@@ -181,7 +183,8 @@ def recommendation_evidence(recommendation_id: int, evidence_id: int):
     path = get_storage().path_for(evidence.sha256, THUMB_SUFFIX if thumb else "")
     if not path.is_file():
         raise FileMissing("Tệp bằng chứng không còn trên máy chủ.", "The evidence file is missing.")
-    response = send_file(path, mimetype="image/jpeg" if thumb else evidence.content_type, conditional=True,
+    response = send_file(path, mimetype="image/jpeg" if thumb else evidence.content_type,
+                         conditional=True,
                          etag=evidence.sha256 + ("-thumb" if thumb else ""), max_age=None,
                          download_name=evidence.filename if not thumb else None)
     response.headers["Cache-Control"] = "private, no-cache"

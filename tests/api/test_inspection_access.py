@@ -156,7 +156,8 @@ def test_a_signed_out_transition_is_401_whatever_its_body(demo, client):
 
 def test_the_evaluation_reports_criteria_assessed_and_no_class_on_a_partial_score(demo, login):
     ids = ids_by_code()
-    score = login("leader").get(f"/api/v1/inspections/{ids['01561']}/evaluation").get_json()["score"]
+    score = (login("leader").get(f"/api/v1/inspections/{ids['01561']}/evaluation")
+             .get_json()["score"])
     assert 0 < score["assessed"] < score["items"]
     assert score["partial"] is True and score["class"] is None  # submitted, nothing confirmed
     assert len(score["not_assessed"]) == score["items"] - score["assessed"]

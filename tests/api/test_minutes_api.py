@@ -93,7 +93,8 @@ def test_reopen_supersedes_and_the_next_build_is_a_new_revision(co_ngan_minutes,
     assert [r.status for r in db.session.query(MinutesRevision)] == ["superseded"]
     assert leader.get(f"/api/v1/inspections/{inspection.id}/minutes.pdf").status_code == 404
     approved = post(leader, f"/api/v1/inspections/{inspection.id}/transitions",
-                    json={"action": "approve", "confirm_unanswered": True, "reason": "Như lần trước"})
+                    json={"action": "approve", "confirm_unanswered": True,
+                          "reason": "Như lần trước"})
     assert approved.status_code == 200  # the leader approves directly, without submitting
     second = post(leader, f"/api/v1/inspections/{inspection.id}/minutes").get_json()
     assert second["revision"] == 2 and second["document_number"].endswith("/BB-ĐKT")
@@ -213,7 +214,8 @@ def test_a_unit_comment_after_the_build_blocks_the_units_signature(co_ngan_minut
     from inspection.services.review import save_unit_comments
 
     unitrep_user = db.session.query(User).filter_by(username="unitrep").one()
-    save_unit_comments(inspection, unitrep_user, "Đơn vị đề nghị bổ sung số liệu.", inspection.revision)
+    save_unit_comments(inspection, unitrep_user, "Đơn vị đề nghị bổ sung số liệu.",
+                       inspection.revision)
     db.session.commit()
     unitrep = login("unitrep")
     refused = post(unitrep, f"/api/v1/inspections/{inspection.id}/minutes/sign")
@@ -224,5 +226,6 @@ def test_a_unit_comment_after_the_build_blocks_the_units_signature(co_ngan_minut
                   data=b"%PDF-1.7 anything", content_type="application/pdf")
     assert upload.status_code == 409  # refused before the file is even looked at
     assert db.session.query(MinutesRevision).one().status == "final"
-    confirmed = post(unitrep, f"/api/v1/inspections/{inspection.id}/minutes/sign?without_latest_comments=1")
+    confirmed = post(unitrep,
+                     f"/api/v1/inspections/{inspection.id}/minutes/sign?without_latest_comments=1")
     assert confirmed.status_code == 200 and confirmed.get_json()["status"] == "signed"

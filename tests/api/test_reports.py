@@ -119,10 +119,13 @@ def test_demo_ranking_and_who_sees_what(demo, login):
     rows = login("admin").get("/api/v1/reports/ranking?year=2021&level=commune").get_json()
     assert [r["unit"]["name"] for r in rows] == ["Cô Ngân"]
     # Only yes/no results were illustrated: 63 of 100 points, approved as a partial assessment.
-    assert rows[0]["percent"] == 63.0 and rows[0]["class"]["code"] == "D" and rows[0]["previous"] is None
+    assert (rows[0]["percent"] == 63.0 and rows[0]["class"]["code"] == "D"
+            and rows[0]["previous"] is None)
     assert rows[0]["partial"] and rows[0]["assessed"] < rows[0]["criteria"]
-    assert login("unitrep").get("/api/v1/reports/ranking?year=2021&level=commune").get_json()[0]["unit"]["name"] == "Cô Ngân"
-    assert login("inspector3").get("/api/v1/reports/ranking?year=2021&level=commune").get_json() == []
+    assert (login("unitrep").get("/api/v1/reports/ranking?year=2021&level=commune")
+            .get_json()[0]["unit"]["name"] == "Cô Ngân")
+    assert (login("inspector3").get("/api/v1/reports/ranking?year=2021&level=commune")
+            .get_json() == [])
     assert len(login("unitrep").get("/api/v1/reports/recommendations").get_json()) == 1
     assert login("inspector3").get("/api/v1/reports/recommendations").get_json() == []
     counts = login("inspector1").get("/api/v1/reports/inspections").get_json()
@@ -159,7 +162,8 @@ def test_a_partial_assessment_never_ranks_above_a_full_one(demo, login, form_tok
         ("Vinh Quý", 1, False), ("Cô Ngân", 2, True)]
     page = login("admin").get("/overview/ranking?year=2021&level=commune").get_data(as_text=True)
     co_ngan = rows[1]
-    assert f"{co_ngan['assessed']}/{co_ngan['criteria']} tiêu chí đã đánh giá · đánh giá chưa đủ" in page
+    assert (f"{co_ngan['assessed']}/{co_ngan['criteria']} tiêu chí đã đánh giá "
+            "· đánh giá chưa đủ" in page)
     assert page.index("Xã Vinh Quý") < page.index("Xã Cô Ngân")
     listed = login("admin").get("/overview/inspections").get_data(as_text=True)
     assert f"{co_ngan['assessed']}/{co_ngan['criteria']} tiêu chí đã đánh giá" in listed

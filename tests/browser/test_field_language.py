@@ -10,7 +10,8 @@ from playwright.sync_api import expect
     ("en", "vi-VN", "Wrong username or password."),
     ("vi", "en-US", "Sai tên đăng nhập hoặc mật khẩu."),
 ])
-def test_a_refused_sign_in_reads_in_the_apps_language(live_server, browser, app_language, browser_locale, expected):
+def test_a_refused_sign_in_reads_in_the_apps_language(live_server, browser, app_language,
+                                                      browser_locale, expected):
     context = browser.new_context(locale=browser_locale)
     context.add_init_script(f"localStorage.setItem('cchc-lang', '{app_language}')")
     page = context.new_page()

@@ -38,7 +38,8 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 def pressed(card) -> list[str]:
-    return [b.get_attribute("data-result") for b in card.locator("button.result[aria-pressed='true']").all()]
+    return [b.get_attribute("data-result")
+            for b in card.locator("button.result[aria-pressed='true']").all()]
 
 
 def test_a_tapped_result_stays_pressed_at_once_online_and_offline(live_server, context, sign_in):
@@ -83,12 +84,14 @@ def test_the_consistency_panel_never_shows_null(live_server, context, sign_in):
 
 
 @pytest.mark.parametrize("width,height", [(1024, 768), (800, 1280)])
-def test_offline_the_header_stays_one_line_and_covers_nothing(live_server, browser, sign_in, width, height):
+def test_offline_the_header_stays_one_line_and_covers_nothing(live_server, browser, sign_in,
+                                                              width, height):
     context = browser.new_context(viewport={"width": width, "height": height})
     try:
         page = sign_in(context, "inspector1")
         open_inspection(page)
-        online_height = page.locator("#statusbar, header.statusbar, .statusbar").first.bounding_box()["height"]
+        online_height = (page.locator("#statusbar, header.statusbar, .statusbar").first
+                         .bounding_box()["height"])
         context.set_offline(True)
         go_to_item(page, "CDDH.01").get_by_role("button", name="Đạt", exact=True).click()
         wait_unsent(page, 1)
@@ -101,7 +104,8 @@ def test_offline_the_header_stays_one_line_and_covers_nothing(live_server, brows
         tops = page.evaluate("""() => [...document.querySelectorAll(
             '.statusbar .brand, #sync-online, #sync-unsent, #sync-error, .bar-actions')]
             .filter((e) => e.offsetParent !== null)
-            .map((e) => Math.round(e.getBoundingClientRect().top + e.getBoundingClientRect().height / 2))""")
+            .map((e) => Math.round(e.getBoundingClientRect().top
+                + e.getBoundingClientRect().height / 2))""")
         assert max(tops) - min(tops) <= 4, tops
         # The card's title is below the bar, not under it.
         page.evaluate("window.scrollTo(0, 0)")
@@ -121,7 +125,8 @@ def _user_id(username):
     return db.session.scalar(select(User.id).where(User.username == username))
 
 
-def test_a_disagreement_is_shown_to_both_and_goes_once_the_leader_decides(live_server, browser, sign_in):
+def test_a_disagreement_is_shown_to_both_and_goes_once_the_leader_decides(live_server, browser,
+                                                                          sign_in):
     inspection_id = ha_lang_id(live_server)
     first_context, second_context = browser.new_context(), browser.new_context()
     try:
@@ -153,8 +158,10 @@ def test_a_disagreement_is_shown_to_both_and_goes_once_the_leader_decides(live_s
         wait_unsent(proposer, 0)
 
         flag = go_to_item(proposer, "CDDH.05").locator(".flag-conflict").first
-        expect(flag).to_contain_text("Bạn đề xuất kết quả “Không đạt”, khác với “Đạt” của Trần Thị Bình")
-        expect(go_to_item(proposer, "CDDH.05").locator(".flag-conflict").first).to_contain_text("Chưa công khai kết quả")
+        expect(flag).to_contain_text(
+            "Bạn đề xuất kết quả “Không đạt”, khác với “Đạt” của Trần Thị Bình")
+        expect(go_to_item(proposer, "CDDH.05").locator(".flag-conflict").first).to_contain_text(
+            "Chưa công khai kết quả")
         # The note waits with the result: not applied on the server.
         note = live_server.query(lambda: db.session.scalar(select(Observation.note).where(
             Observation.inspection_id == inspection_id, Observation.item_code == "CDDH.05")))
@@ -162,7 +169,8 @@ def test_a_disagreement_is_shown_to_both_and_goes_once_the_leader_decides(live_s
         # The bar's words and the badge agree.
         badge = proposer.locator("#device-link .badge")
         expect(badge).to_have_text("2")
-        expect(proposer.locator("#sync-unsent")).to_have_text("Đã gửi hết · 2 xung đột chờ trưởng đoàn")
+        expect(proposer.locator("#sync-unsent")).to_have_text(
+            "Đã gửi hết · 2 xung đột chờ trưởng đoàn")
 
         # inspector1, whose value was kept, learns at the next sync that a teammate disagreed.
         sync_and_wait(kept)
@@ -188,16 +196,19 @@ def test_a_disagreement_is_shown_to_both_and_goes_once_the_leader_decides(live_s
         # The decision applied the result with its note, and both tablets show them.
         for page in (proposer, kept):
             card = go_to_item(page, "CDDH.05")
-            expect(card.locator("button.result[aria-pressed='true']")).to_have_attribute("data-result", "fail")
+            expect(card.locator("button.result[aria-pressed='true']")).to_have_attribute(
+                "data-result", "fail")
             expect(card.locator("textarea.note")).to_have_value("Chưa công khai kết quả")
         proposer.click("#device-link")
-        expect(proposer.locator("#attention")).not_to_contain_text("Xung đột chờ trưởng đoàn quyết định")
+        expect(proposer.locator("#attention")).not_to_contain_text(
+            "Xung đột chờ trưởng đoàn quyết định")
     finally:
         first_context.close()
         second_context.close()
 
 
-def test_a_change_sent_after_approval_is_kept_for_the_leader_not_refused(live_server, context, sign_in):
+def test_a_change_sent_after_approval_is_kept_for_the_leader_not_refused(live_server, context,
+                                                                         sign_in):
     inspection_id = ha_lang_id(live_server)
     page = sign_in(context, "inspector1")
     context.set_offline(True)
@@ -224,7 +235,8 @@ def test_a_change_sent_after_approval_is_kept_for_the_leader_not_refused(live_se
     entry = page.locator("#late-list li.attention-late")
     expect(entry).to_contain_text("Chờ trưởng đoàn xem xét")
     expect(entry).not_to_contain_text("Bị từ chối")
-    expect(page.locator("#attention")).to_contain_text("Gửi sau khi đã duyệt, chờ trưởng đoàn xem xét (1)")
+    expect(page.locator("#attention")).to_contain_text(
+        "Gửi sau khi đã duyệt, chờ trưởng đoàn xem xét (1)")
     page.set_viewport_size({"width": 1024, "height": 768})
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(DOCS / "screenshot-record-field-late.png"))
@@ -249,7 +261,8 @@ def test_a_change_sent_after_approval_is_kept_for_the_leader_not_refused(live_se
     expect(page.locator("#sync-unsent")).to_have_text("Đã gửi hết")
 
 
-def test_a_photo_is_captioned_and_deleted_until_approval(live_server, context, sign_in, camera_jpeg, tmp_path):
+def test_a_photo_is_captioned_and_deleted_until_approval(live_server, context, sign_in,
+                                                         camera_jpeg, tmp_path):
     inspection_id = ha_lang_id(live_server)
     page = sign_in(context, "inspector1")
     open_inspection(page)
@@ -282,7 +295,8 @@ def test_a_photo_is_captioned_and_deleted_until_approval(live_server, context, s
     expect(card.locator(".thumb-caption")).to_have_text("Bảng niêm yết thủ tục tại bộ phận một cửa")
     wait_unsent(page, 0)
     sync_and_wait(page)
-    assert live_server.query(photo_rows) == [(client_uuid, "Bảng niêm yết thủ tục tại bộ phận một cửa")]
+    assert live_server.query(photo_rows) == \
+        [(client_uuid, "Bảng niêm yết thủ tục tại bộ phận một cửa")]
 
     # Delete it (asked first), offline: it goes from the device now and from the server later.
     context.set_offline(True)
@@ -306,7 +320,8 @@ def test_photos_of_an_approved_inspection_cannot_be_changed(live_server, context
 
     def add_photo():
         db.session.add(Photo(client_uuid=uuid.uuid4(), inspection_id=co_ngan, item_code="TC.02",
-                             sha256="cd" * 32, size=10, width=10, height=10, content_type="image/jpeg",
+                             sha256="cd" * 32, size=10, width=10, height=10,
+                             content_type="image/jpeg",
                              caption="Biên bản", author_id=_user_id("inspector1")))
         db.session.commit()
 
@@ -321,7 +336,8 @@ def test_photos_of_an_approved_inspection_cannot_be_changed(live_server, context
     # An op sent anyway (an older tablet) is refused with the reason.
     answer = live_server.query(lambda: apply_ops(
         db.session.scalar(select(User).where(User.username == "inspector1")), "t",
-        [{"op_id": uuid.uuid4(), "type": "photo.delete", "inspection_id": co_ngan, "item_code": "TC.02",
+        [{"op_id": uuid.uuid4(), "type": "photo.delete", "inspection_id": co_ngan,
+          "item_code": "TC.02",
           "base_version": 0, "fields": {"photo": str(db.session.scalar(select(Photo.client_uuid)))},
           "at": None}]))
     assert answer[0]["reason"] == "photo_locked"

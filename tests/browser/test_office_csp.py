@@ -106,9 +106,11 @@ def demo_ids(live_server) -> dict:
             select(AdminUnit.code, Inspection.id).join(Inspection,
                                                        Inspection.unit_id == AdminUnit.id)).all())
         return {"inspections": inspections,
-                "version": db.session.scalar(select(ChecklistVersion.id).order_by(ChecklistVersion.id)),
+                "version": db.session.scalar(select(ChecklistVersion.id)
+                                             .order_by(ChecklistVersion.id)),
                 "unitrep": db.session.scalar(select(User.id).where(User.username == "unitrep")),
-                "trip": db.session.scalar(select(Trip.id)), "plan": db.session.scalar(select(Plan.id))}
+                "trip": db.session.scalar(select(Trip.id)),
+                "plan": db.session.scalar(select(Plan.id))}
 
     return live_server.query(read)
 
@@ -130,10 +132,11 @@ def test_office_pages_raise_no_csp_violation_for_any_role(live_server, context):
                   "/admin/users", "/admin/units", "/admin/plans", "/admin/trips",
                   "/admin/checklists",
                   f"/admin/checklists/{ids['version']}", f"/admin/users/{ids['unitrep']}",
-                  "/minutes/verify", "/account", f"/trips/{ids['trip']}", f"/admin/trips/{ids['trip']}",
+                  "/minutes/verify", "/account", f"/trips/{ids['trip']}",
+                  f"/admin/trips/{ids['trip']}",
                   f"/admin/plans/{ids['plan']}"],
-        "leader": ["/", *(f"/inspections/{i}" for i in inspections.values()), *OVERVIEW, "/minutes/verify",
-                   "/account", f"/trips/{ids['trip']}"],
+        "leader": ["/", *(f"/inspections/{i}" for i in inspections.values()), *OVERVIEW,
+                   "/minutes/verify", "/account", f"/trips/{ids['trip']}"],
         "unitrep": ["/", f"/inspections/{co_ngan}", *OVERVIEW, "/minutes/verify", "/account",
                     f"/trips/{ids['trip']}"],
     }

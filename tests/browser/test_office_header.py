@@ -29,7 +29,8 @@ def test_the_header_is_one_row_on_a_tablet(live_server, browser, width, height):
             "els => els.map(e => { const r = e.getBoundingClientRect(); "
             "return [e.textContent.trim(), r.top, r.bottom, r.left, r.right]; })")
         for text, top, bottom, left, right in boxes:
-            assert top >= 0 and bottom <= ONE_ROW and left >= 0 and right <= width, (language, text, top, right)
+            assert top >= 0 and bottom <= ONE_ROW and left >= 0 and right <= width, (
+                language, text, top, right)
         lefts = sorted((left, right, text) for text, _t, _b, left, right in boxes)
         for (_l1, right1, text1), (left2, _r2, text2) in zip(lefts, lefts[1:], strict=False):
             assert right1 <= left2 + 1, f"{text1!r} overlaps {text2!r}"

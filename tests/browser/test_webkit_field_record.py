@@ -17,14 +17,17 @@ from inspection.models import Observation
 
 pytestmark = [pytest.mark.browser, pytest.mark.webkit]
 
-PRESSED = "return [...document.querySelectorAll(arguments[0] + ' button.result[aria-pressed=true]')].map((b) => b.dataset.result)"
+PRESSED = ("return [...document.querySelectorAll(arguments[0] + "
+           "' button.result[aria-pressed=true]')].map((b) => b.dataset.result)")
 BAR = """const bar = document.querySelector('.statusbar').getBoundingClientRect();
-    const tops = [...document.querySelectorAll('.statusbar .brand, #sync-online, #sync-unsent, .bar-actions')]
+    const tops = [...document.querySelectorAll(
+        '.statusbar .brand, #sync-online, #sync-unsent, .bar-actions')]
       .map((e) => e.getBoundingClientRect()).map((r) => Math.round(r.top + r.height / 2));
     return {height: bar.height, spread: Math.max(...tops) - Math.min(...tops)};"""
 
 
-def test_offline_a_tapped_result_stays_pressed_and_the_header_one_line(live_server, webkit, webkit_sign_in):
+def test_offline_a_tapped_result_stays_pressed_and_the_header_one_line(live_server, webkit,
+                                                                       webkit_sign_in):
     inspection_id = ha_lang_id(live_server)
     page = webkit_sign_in(webkit, "inspector1")
     webkit_open_inspection(page)
@@ -38,7 +41,8 @@ def test_offline_a_tapped_result_stays_pressed_and_the_header_one_line(live_serv
     assert page.evaluate(PRESSED, card) == ["fail"]  # and after the save
     page.click("#sync-now")  # it tries, cannot reach the server, and says so in the bar
     page.wait_until("return document.querySelector('#sync-error').textContent === arguments[0]",
-                    "Không kết nối được máy chủ; sẽ thử lại.", message="the bar never said the server is out of reach")
+                    "Không kết nối được máy chủ; sẽ thử lại.",
+                    message="the bar never said the server is out of reach")
     bar = page.evaluate(BAR)
     assert bar["height"] <= max(66, online_bar["height"] + 1), bar
     assert bar["spread"] <= 4, bar

@@ -65,7 +65,8 @@ def test_csv_and_xlsx_exports_from_the_command_line(demo, runner, tmp_path):
     workbook.close()
     assert rows - 1 == db.session.query(Observation).count()
     english = tmp_path / "inspections-en.csv"
-    assert runner.invoke(args=["export", "--format", "csv", "--lang", "en", str(english)]).exit_code == 0
+    assert runner.invoke(args=["export", "--format", "csv", "--lang", "en",
+                               str(english)]).exit_code == 0
     header = next(csv.reader(english.read_bytes().decode("utf-8-sig").splitlines()))
     assert header[:3] == ["Inspection no.", "Plan", "Inspection trip"] and "State (code)" in header
 
@@ -87,7 +88,8 @@ def test_the_analysis_database_keeps_the_units_reports_and_replies(demo, runner,
     conn = sqlite3.connect(out)
     rows = dict(conn.execute("select text, reported_at from recommendations").fetchall())
     assert rows["Bố trí máy tra cứu."].endswith("+07:00") and rows["Ký số văn bản đi."] is None
-    hits = conn.execute("select count(*) from recommendations_fts where recommendations_fts match 'chung thu'").fetchone()
+    hits = conn.execute("select count(*) from recommendations_fts "
+                        "where recommendations_fts match 'chung thu'").fetchone()
     assert hits[0] == 1
 
 
@@ -102,7 +104,8 @@ def test_refresh_scores_rebuilds_missing_snapshots(demo, runner):
     co_ngan = next(i for i in db.session.query(Inspection) if i.unit.code == "01567")
     assert snapshots[co_ngan.id].percent == 63.0 and snapshots[co_ngan.id].class_code == "D"
     # Approved with criteria not assessed: the rebuilt snapshot keeps the confirmed class.
-    assert snapshots[co_ngan.id].partial and snapshots[co_ngan.id].assessed < snapshots[co_ngan.id].criteria
+    assert (snapshots[co_ngan.id].partial
+            and snapshots[co_ngan.id].assessed < snapshots[co_ngan.id].criteria)
 
 
 def test_seed_synthetic_generates_a_province(app, runner):

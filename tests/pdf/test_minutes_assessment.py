@@ -31,4 +31,5 @@ def test_the_demo_approval_reason_reaches_co_ngans_minutes(demo):
     text = flat(pdftotext(render_minutes(minutes_data_for_inspection(co_ngan, "https://x.vn/"))))
     reason = DEMO_APPROVAL_REASON.rstrip(".")
     assert f"Trưởng đoàn duyệt kết quả khi chưa đánh giá đủ, lý do: {reason}." in text
-    assert "Kết quả chung: đạt 63/100 điểm (63%), xếp loại D – Yếu" in text, text[text.index("Kết quả chung"):][:80]
+    assert "Kết quả chung: đạt 63/100 điểm (63%), xếp loại D – Yếu" in text, \
+        text[text.index("Kết quả chung"):][:80]

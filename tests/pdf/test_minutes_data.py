@@ -26,9 +26,11 @@ def test_district_minutes_carry_the_published_figures(demo):
     assert (data.place, data.date) == ("Hạ Lang", date(2021, 10, 1))
     assert data.summary == "Kiểm tra công tác cải cách hành chính năm 2021 tại UBND huyện Hạ Lang"
     assert data.legal_basis[0] == ("Căn cứ Kế hoạch số 3199/KH-UBND ngày 22/12/2020 của UBND tỉnh "
-                                   "Cao Bằng về cải cách hành chính nhà nước tỉnh Cao Bằng năm 2021;")
-    assert data.legal_basis[1] == ("Căn cứ Quyết định số 1520/QĐ-UBND ngày 24/09/2021 về việc thành lập "
-                                   "Đoàn kiểm tra công tác CCHC năm 2021 của UBND tỉnh Cao Bằng;")
+                                   "Cao Bằng về cải cách hành chính nhà nước tỉnh Cao Bằng "
+                                   "năm 2021;")
+    assert data.legal_basis[1] == ("Căn cứ Quyết định số 1520/QĐ-UBND ngày 24/09/2021 về việc "
+                                   "thành lập Đoàn kiểm tra công tác CCHC năm 2021 của UBND "
+                                   "tỉnh Cao Bằng;")
     assert [(p.name, p.position, p.role) for p in data.team] == [
         ("Nguyễn Văn An", "Phó Giám đốc Sở Nội vụ", "Trưởng đoàn"),
         ("Trần Thị Bình", "Chuyên viên Sở Nội vụ", "Thành viên"),

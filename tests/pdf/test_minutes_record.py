@@ -30,7 +30,8 @@ def inspection_of(code: str) -> Inspection:
 def words_of(inspection: Inspection, *, raw: bool = False, **options) -> str:
     """The minutes' words on one line; `raw` keeps the drawing order (the photos' cells one
     after the other, where the layout mode interleaves two cells side by side)."""
-    pdf = render_minutes(minutes_data_for_inspection(inspection, "", photo_bytes=lambda photo: jpeg(),
+    pdf = render_minutes(minutes_data_for_inspection(inspection, "",
+                                                     photo_bytes=lambda photo: jpeg(),
                                                      **options))
     if raw:
         return flat(subprocess.run(["pdftotext", "-raw", "-", "-"], input=pdf, capture_output=True,
@@ -110,7 +111,8 @@ def test_answers_are_printed_without_the_guidance_meant_for_the_inspector(demo):
     assert "Phiên bản tiêu chuẩn áp dụng: TCVN ISO 9001:2015" in words
     assert "ví dụ TCVN" not in words
     assert answer_label("Số hồ sơ (vd. hồ sơ đất đai) tồn đọng") == "Số hồ sơ tồn đọng"
-    assert answer_label("Tổng số cán bộ (và viên chức nếu có)") == "Tổng số cán bộ (và viên chức nếu có)"
+    assert answer_label("Tổng số cán bộ (và viên chức nếu có)") == \
+        "Tổng số cán bộ (và viên chức nếu có)"
 
 
 def test_unassessed_criteria_are_one_line_per_area_unless_listed(demo):

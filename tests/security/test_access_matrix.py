@@ -210,13 +210,17 @@ def fill_side(login, approved: Inspection, submitted: Inspection, later: Inspect
     and, as the team member, a photo uploaded and another upload started."""
     finding = add_finding(approved, leader, "weakness", "Chưa niêm yết đủ thủ tục hành chính.")
     due = date(approved.scheduled_on.year + 1, 3, 31)
-    recommendations = [add_recommendation(approved, leader, f"Kiến nghị {n}", due) for n in range(5)]
+    recommendations = [add_recommendation(approved, leader, f"Kiến nghị {n}", due)
+                       for n in range(5)]
     evidence_bytes = jpeg(tuple(c // 2 for c in colour))
-    evidence = RecommendationEvidence(sha256=put_bytes(evidence_bytes), filename="bang-niem-yet.jpg",
-                                      content_type="image/jpeg", size=len(evidence_bytes), width=64, height=48)
+    evidence = RecommendationEvidence(sha256=put_bytes(evidence_bytes),
+                                      filename="bang-niem-yet.jpg",
+                                      content_type="image/jpeg", size=len(evidence_bytes),
+                                      width=64, height=48)
     recommendations[4].evidence.append(evidence)
     recommendations[4].status = RecommendationStatus.done
-    conflict = Conflict(inspection_id=approved.id, item_code="TTHC.20", field="value", base_version=1,
+    conflict = Conflict(inspection_id=approved.id, item_code="TTHC.20", field="value",
+                        base_version=1,
                         current_value={"value": 50, "by": None},
                         incoming_value={"value": 55, "by": member.id},
                         incoming_op_id=uuid.uuid4(), author_id=member.id)
@@ -241,7 +245,8 @@ def fill_side(login, approved: Inspection, submitted: Inspection, later: Inspect
         later_trip=later.trip_id, photo=int(sent.headers["Photo-Id"]), conflict=conflict.id,
         late=late.id, finding=finding.id, rec_to_update=recommendations[0].id,
         rec_to_delete=recommendations[1].id, rec_to_follow_up=recommendations[2].id,
-        rec_to_report=recommendations[3].id, rec_with_evidence=recommendations[4].id, evidence=evidence.id,
+        rec_to_report=recommendations[3].id, rec_with_evidence=recommendations[4].id,
+        evidence=evidence.id,
         upload=pending.headers["Location"].rsplit("/", 1)[1],
         upload_bytes=pending_bytes, uploader=member.id)
 
@@ -538,7 +543,8 @@ ROUTES: dict[tuple[str, str], Probe] = {
     # The leader's review: approval, conflicts, late submissions, corrections, findings,
     # recommendations, follow-up of the last visit's; the unit's comments; the unit's report.
     ("POST", "/inspections/<int:inspection_id>"): Probe(
-        TRIP_LEADER, "submitted", ids(inspection_id="submitted"), send=form(action="approve", confirm_unanswered="1", reason="Duyệt thử")),
+        TRIP_LEADER, "submitted", ids(inspection_id="submitted"),
+        send=form(action="approve", confirm_unanswered="1", reason="Duyệt thử")),
     ("POST", "/inspections/<int:inspection_id>/conflicts/<int:conflict_id>"): Probe(
         TRIP_LEADER, "approved", ids(inspection_id="approved", conflict_id="conflict"),
         send=form(choice="current")),
@@ -567,12 +573,14 @@ ROUTES: dict[tuple[str, str], Probe] = {
     ("POST", "/inspections/<int:inspection_id>/comments"): Probe(
         LEADER_OR_UNIT, "approved", ids(inspection_id="approved"), send=unit_comments),
     ("POST", "/overview/recommendations/<int:recommendation_id>/done"): Probe(
-        UNIT_REPORTS, "approved", ids(recommendation_id="rec_to_report"), send=form(note="Đã làm.", confirm="yes")),
+        UNIT_REPORTS, "approved", ids(recommendation_id="rec_to_report"),
+        send=form(note="Đã làm.", confirm="yes")),
     # (after the report above: the representative withdraws it, then replies in words)
     ("POST", "/overview/recommendations/<int:recommendation_id>/undo"): Probe(
         UNIT_REPORTS, "approved", ids(recommendation_id="rec_to_report")),
     ("POST", "/overview/recommendations/<int:recommendation_id>/reply"): Probe(
-        UNIT_REPORTS, "approved", ids(recommendation_id="rec_to_report"), send=form(reply="Đang bố trí kinh phí.")),
+        UNIT_REPORTS, "approved", ids(recommendation_id="rec_to_report"),
+        send=form(reply="Đang bố trí kinh phí.")),
     # The unit's evidence files: whoever sees the inspection that made the recommendation.
     ("GET", "/overview/recommendations/<int:recommendation_id>/evidence/<int:evidence_id>"): Probe(
         VIEWERS, "approved", ids(recommendation_id="rec_with_evidence", evidence_id="evidence")),
@@ -821,7 +829,8 @@ def test_export_takes_only_its_own_tables_and_formats(demo, login):
     for username in ("admin", "leader"):
         client = login(username)
         works = client.get("/overview/export/inspections.csv", buffered=True)
-        assert works.status_code == 200 and works.data.decode("utf-8").startswith("\ufeffSố hiệu cuộc kiểm tra")
+        assert (works.status_code == 200
+                and works.data.decode("utf-8").startswith("\ufeffSố hiệu cuộc kiểm tra"))
         for path, status in [
             ("/overview/export/users.csv", 404),
             ("/overview/export/audit_events.xlsx", 404),

@@ -346,7 +346,8 @@ def test_minutes_pdf_prints_hostile_text_literally(hostile_inspection, tmp_path)
     inspection, leader, _ = hostile_inspection
     url = f"/inspections/{inspection.id}"
     leader.posted(url, action="approve", confirm_unanswered="1", reason="Duyệt thử")
-    ranking = leader.page("/overview/ranking?year=2021&level=commune")  # approved: ranked, in the chart
+    # approved: ranked, in the chart
+    ranking = leader.page("/overview/ranking?year=2021&level=commune")
     assert_safe(ranking)
     assert ranking.count(shown(UNIT_NAME)) >= 2
     assert_safe(leader.posted(f"{url}/minutes/build"))

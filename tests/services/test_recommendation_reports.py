@@ -5,10 +5,10 @@ import hashlib
 import io
 
 import pytest
-from inspection.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from PIL import Image
 from werkzeug.datastructures import FileStorage
 
+from inspection.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from inspection.extensions import db
 from inspection.models import Inspection, InvalidTransition, Recommendation, User
 from inspection.services import storage
@@ -39,18 +39,21 @@ def act(recommendation: Recommendation, action: str) -> None:
         recommendation.reply(who, "Đang bố trí kinh phí.")
 
 
-@pytest.mark.parametrize("action,status", [(a, s) for a in ("report_done", "undo_report", "reply") for s in STATUSES])
+@pytest.mark.parametrize("action,status", [(a, s) for a in ("report_done", "undo_report", "reply")
+                                           for s in STATUSES])
 def test_every_recommendation_move_is_allowed_or_refused_as_designed(action, status):
     recommendation = Recommendation(status=status, text="Kiến nghị")
     if (action, status) in ALLOWED:
         act(recommendation, action)
         assert recommendation.status == ALLOWED[(action, status)]
         if action == "report_done":
-            assert recommendation.reported_at is not None and recommendation.report_note == "Đã niêm yết."
+            assert (recommendation.reported_at is not None
+                    and recommendation.report_note == "Đã niêm yết.")
         if action == "undo_report":
             assert recommendation.reported_at is None and recommendation.report_note is None
         if action == "reply":
-            assert recommendation.unit_reply == "Đang bố trí kinh phí." and recommendation.unit_reply_at is not None
+            assert (recommendation.unit_reply == "Đang bố trí kinh phí."
+                    and recommendation.unit_reply_at is not None)
     else:
         with pytest.raises(InvalidTransition):
             act(recommendation, action)
@@ -58,14 +61,15 @@ def test_every_recommendation_move_is_allowed_or_refused_as_designed(action, sta
         assert recommendation.unit_reply is None
 
 
-# -- the services ------------------------------------------------------------------------------------
+# -- the services ----------------------------------------------------------------------------------
 
 def user(name):
     return db.session.query(User).filter_by(username=name).one()
 
 
 def inspection_of(code, year=2021):
-    return next(i for i in db.session.query(Inspection) if i.unit.code == code and i.scheduled_on.year == year)
+    return next(i for i in db.session.query(Inspection) if i.unit.code == code
+                and i.scheduled_on.year == year)
 
 
 def picture(colour=(200, 40, 40), fmt="JPEG") -> bytes:
@@ -81,8 +85,10 @@ def upload(data: bytes, name="bang-niem-yet.jpg") -> FileStorage:
 @pytest.fixture
 def recs(demo):
     leader = user("leader")
-    made = [add_recommendation(inspection_of("01567"), leader, "Niêm yết đầy đủ thủ tục hành chính.", "2022-03-31"),
-            add_recommendation(inspection_of("01561"), leader, "Cập nhật hồ sơ một cửa điện tử.", None)]
+    made = [add_recommendation(inspection_of("01567"), leader,
+                               "Niêm yết đầy đủ thủ tục hành chính.", "2022-03-31"),
+            add_recommendation(inspection_of("01561"), leader,
+                               "Cập nhật hồ sơ một cửa điện tử.", None)]
     db.session.commit()
     return made
 
@@ -94,16 +100,18 @@ def test_a_report_needs_the_confirmation_and_keeps_note_and_pictures_once(recs):
         report_done(rec, rep, "Đã niêm yết.", [upload(picture())], confirmed=False)
     assert "xác nhận" in refused.value.message_vi and rec.status == "open" and rec.evidence == []
     data = picture()
-    report_done(rec, rep, "  Đã niêm yết bổ sung 12 thủ tục.  ", [upload(data), upload(data, "lan-2.jpg"),
-                                                                   upload(picture((0, 90, 0), "PNG"), "so.png")])
+    report_done(rec, rep, "  Đã niêm yết bổ sung 12 thủ tục.  ",
+                [upload(data), upload(data, "lan-2.jpg"),
+                 upload(picture((0, 90, 0), "PNG"), "so.png")])
     db.session.commit()
     assert rec.status == "done" and rec.report_note == "Đã niêm yết bổ sung 12 thủ tục."
     assert rec.reported_by_id == rep.id and rec.reported_at is not None
     # The same bytes twice are one file; each is stored once under its SHA-256 with a thumbnail.
-    assert [(e.filename, e.content_type) for e in rec.evidence] == [("bang-niem-yet.jpg", "image/jpeg"),
-                                                                     ("so.png", "image/png")]
+    assert [(e.filename, e.content_type) for e in rec.evidence] == \
+        [("bang-niem-yet.jpg", "image/jpeg"), ("so.png", "image/png")]
     first = rec.evidence[0]
-    assert first.sha256 == hashlib.sha256(data).hexdigest() and storage.path_for(first.sha256).read_bytes() == data
+    assert (first.sha256 == hashlib.sha256(data).hexdigest()
+            and storage.path_for(first.sha256).read_bytes() == data)
     assert storage.exists(first.sha256, "-thumb480.jpg")
     with pytest.raises(Conflict):  # already reported
         report_done(rec, rep, "Lần nữa.")
@@ -145,8 +153,9 @@ def test_the_unit_withdraws_its_report_until_an_inspection_verifies_it(recs):
         undo_report(rec, rep)
     report_done(rec, rep, "Đã niêm yết lại.")
     leader = user("leader")
-    later = create_trip(db.session.query(Inspection).first().trip.plan, "Kiểm tra 2022", "2022-10-03", "2022-10-03",
-                        leader, [user("inspector1")], [rec.unit]).inspections[0]
+    later = create_trip(db.session.query(Inspection).first().trip.plan, "Kiểm tra 2022",
+                        "2022-10-03", "2022-10-03", leader, [user("inspector1")],
+                        [rec.unit]).inspections[0]
     record_follow_up(rec, later, leader, "done", "Đã xem bảng niêm yết.")
     with pytest.raises(Conflict) as refused:
         undo_report(rec, rep)
@@ -155,7 +164,8 @@ def test_the_unit_withdraws_its_report_until_an_inspection_verifies_it(recs):
 
 def test_only_the_units_representative_speaks_for_the_unit(recs):
     co_ngan, vinh_quy = recs
-    with pytest.raises(PermissionDenied):  # the leader sees it, but only the unit reports and replies
+    # the leader sees it, but only the unit reports and replies
+    with pytest.raises(PermissionDenied):
         reply_to(co_ngan, user("leader"), "Trả lời thay.")
     with pytest.raises(NotFound):  # Cô Ngân's representative does not see Vinh Quý's at all
         reply_to(vinh_quy, user("unitrep"), "Trả lời.")
@@ -189,7 +199,8 @@ def test_evidence_is_seen_by_who_sees_the_inspection(recs):
 
 def test_hostile_names_and_notes_never_reach_the_database_as_they_are(recs):
     rep = user("unitrep")
-    with pytest.raises(ValidationFailed):  # an unpaired surrogate in the note: refused, nothing changes
+    # an unpaired surrogate in the note: refused, nothing changes
+    with pytest.raises(ValidationFailed):
         report_done(recs[0], rep, "Đã làm \ud800", [upload(picture())])
     assert recs[0].status == "open" and recs[0].evidence == []
     report_done(recs[0], rep, "Đã làm.\x00", [upload(picture(), "C:\\Users\\Én\\ảnh\ud800\n1.jpg")])

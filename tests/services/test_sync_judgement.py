@@ -70,7 +70,8 @@ def disagreement(demo):
 def test_a_note_sent_with_a_result_in_conflict_waits_with_it(disagreement):
     [result] = run("inspector2", "b", [
         op(disagreement, "TC.02", {"result": "fail", "note": "Chưa niêm yết thủ tục"})])
-    assert (result["status"], result["conflicts"], result["held"]) == ("conflict", ["result"], ["note"])
+    assert (result["status"], result["conflicts"], result["held"]) == \
+        ("conflict", ["result"], ["note"])
     found = obs(disagreement, "TC.02")
     # The minutes can no longer print "Đạt" next to a note saying the criterion is not met.
     assert (found.result, found.note) == ("pass", None)
@@ -93,7 +94,8 @@ def test_a_note_typed_after_the_result_in_the_same_push_waits_too(disagreement):
 def test_a_later_note_waits_and_the_leaders_choice_applies_both(disagreement):
     [first] = run("inspector2", "b", [op(disagreement, "TC.02", {"result": "fail"})])
     # A later push (the next sync) of the same inspector's note, then an edit of it.
-    run("inspector2", "b", [op(disagreement, "TC.02", {"note": "Thiếu hồ sơ"}, base=first["version"])])
+    run("inspector2", "b", [op(disagreement, "TC.02", {"note": "Thiếu hồ sơ"},
+                               base=first["version"])])
     [again] = run("inspector2", "b", [op(disagreement, "TC.02", {"note": "Thiếu 3 hồ sơ"},
                                          base=first["version"])])
     assert again["held"] == ["note"]
@@ -134,7 +136,8 @@ def test_a_note_applied_before_its_result_clashed_is_taken_back(disagreement):
     # else wrote a note: no clash), then its result clashes with inspector1's. The note goes
     # back to what it was and waits in the Conflict with the result it explains.
     results = run("inspector2", "b", [op(disagreement, "TC.02", {"note": "Không đạt: thiếu"})])
-    assert results[0]["status"] == "merged" and obs(disagreement, "TC.02").note == "Không đạt: thiếu"
+    assert (results[0]["status"] == "merged"
+            and obs(disagreement, "TC.02").note == "Không đạt: thiếu")
     [result] = run("inspector2", "b", [op(disagreement, "TC.02", {"result": "fail"})])
     assert result["status"] == "conflict" and result["held"] == ["note"]
     found = obs(disagreement, "TC.02")
@@ -142,17 +145,20 @@ def test_a_note_applied_before_its_result_clashed_is_taken_back(disagreement):
     [conflict] = open_conflicts(disagreement)
     assert conflict.incoming_value["with"] == {"note": "Không đạt: thiếu"}
     assert conflict.current_value["with"]["note"] is None
-    [entry] = [c for c in feed(disagreement, "observation") if c["data"].get("op_id") == result["op_id"]]
+    [entry] = [c for c in feed(disagreement, "observation")
+               if c["data"].get("op_id") == result["op_id"]]
     assert entry["data"]["note"] is None and "note" in entry["data"]["reverted"]
     # A note of inspector1 (whose result is kept) applies as usual.
-    [kept] = run("inspector1", "a", [op(disagreement, "TC.02", {"note": "Đã niêm yết"}, base=found.version)])
+    [kept] = run("inspector1", "a", [op(disagreement, "TC.02", {"note": "Đã niêm yết"},
+                                        base=found.version)])
     assert kept["status"] == "applied" and obs(disagreement, "TC.02").note == "Đã niêm yết"
 
 
 def test_result_and_points_in_conflict_are_one_decision(demo):
     target = inspection().id
     run("inspector1", "a", [op(target, "CDDH.01", {"result": "pass", "points": 2})])
-    run("inspector2", "b", [op(target, "CDDH.01", {"result": "fail", "points": 0, "note": "Thiếu"})])
+    run("inspector2", "b", [op(target, "CDDH.01",
+                               {"result": "fail", "points": 0, "note": "Thiếu"})])
     conflicts = open_conflicts(target)
     assert sorted(c.field for c in conflicts) == ["points", "result"]
     result_conflict = next(c for c in conflicts if c.field == "result")
@@ -200,7 +206,8 @@ def test_tablets_learn_what_is_open_and_when_it_is_settled(disagreement):
 def test_a_late_change_is_listed_until_the_leader_decides(demo):
     approved = inspection("01567")
     before = obs(approved.id, "TC.02")
-    [result] = run("inspector1", "a", [op(approved.id, "TC.02", {"result": "fail"}, base=before.version)])
+    [result] = run("inspector1", "a", [op(approved.id, "TC.02", {"result": "fail"},
+                                          base=before.version)])
     assert (result["status"], result["reason"]) == ("rejected", "locked")
     mine = next(a for a in assignments_for(user("inspector1"))["assignments"]
                 if a["inspection"]["id"] == approved.id)
@@ -235,7 +242,8 @@ def photo_op(target, photo, kind, **fields):
 def test_a_photo_is_captioned_and_the_team_sees_it(demo):
     target = inspection()
     photo = add_photo(target)
-    [result] = run("inspector1", "a", [photo_op(target, photo, "photo.caption", caption=" Bảng niêm yết ")])
+    [result] = run("inspector1", "a", [photo_op(target, photo, "photo.caption",
+                                                caption=" Bảng niêm yết ")])
     assert result["status"] == "applied"
     db.session.expire_all()
     assert db.session.get(Photo, photo.id).caption == "Bảng niêm yết"
@@ -258,7 +266,8 @@ def test_a_photo_is_deleted_before_approval_and_the_audit_keeps_it(demo):
     db.session.expire_all()
     assert db.session.get(Photo, photo_id) is None
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "photo.delete"))
-    assert (event.object_id, event.user_id, event.device_id) == (str(photo_id), user("leader").id, "l")
+    assert (event.object_id, event.user_id, event.device_id) == \
+        (str(photo_id), user("leader").id, "l")
     assert event.details["caption"] == "Ảnh nhầm" and event.details["sha256"] == "ab" * 32
     [change] = [c for c in feed(target.id, "photo") if c["data"].get("deleted")]
     assert change["data"]["client_uuid"] == client_uuid
@@ -284,7 +293,8 @@ def test_a_bad_photo_op_is_rejected_with_a_reason(demo):
     photo = add_photo(target)
     results = run("inspector1", "a", [
         op(target.id, "TC.06", {"photo": "not-a-uuid"}, op_type="photo.caption"),
-        op(target.id, "TC.06", {"photo": str(uuid.uuid4()), "caption": "x"}, op_type="photo.caption"),
+        op(target.id, "TC.06", {"photo": str(uuid.uuid4()), "caption": "x"},
+           op_type="photo.caption"),
         photo_op(target, photo, "photo.caption", caption=12),
         photo_op(target, photo, "photo.caption", caption="x" * 2001),
     ])
@@ -301,7 +311,8 @@ def test_the_assignments_answer_carries_open_conflicts_and_late_changes(disagree
     entry = next(a for a in answer["assignments"] if a["inspection"]["id"] == disagreement)
     [conflict] = entry["conflicts"]
     assert conflict["current"]["with"] == {"points": None, "note": None}
-    assert (conflict["incoming"]["value"], conflict["incoming"]["with"]) == ("fail", {"note": "Không đạt"})
+    assert (conflict["incoming"]["value"], conflict["incoming"]["with"]) == \
+        ("fail", {"note": "Không đạt"})
     assert entry["late_submissions"] == []
 
 
@@ -325,4 +336,5 @@ def test_every_clash_tells_the_team_not_only_judgements(demo):
     [entry] = feed(target, "conflicts")
     assert entry["data"]["item_code"] == "TTHC.20"
     [shown] = entry["data"]["open"]
-    assert (shown["field"], shown["current"]["value"], shown["incoming"]["value"]) == ("value", 1081, 1000)
+    assert (shown["field"], shown["current"]["value"], shown["incoming"]["value"]) == \
+        ("value", 1081, 1000)

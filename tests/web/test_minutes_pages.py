@@ -70,7 +70,8 @@ def _co_ngan_built_and_leader_signed(app, form_token):
     return co_ngan, page, leader, unitrep
 
 
-def test_after_the_leaders_signature_the_page_waits_for_the_unit(demo, app, form_token, instance_pki):
+def test_after_the_leaders_signature_the_page_waits_for_the_unit(demo, app, form_token,
+                                                                 instance_pki):
     co_ngan, page, leader, unitrep = _co_ngan_built_and_leader_signed(app, form_token)
     shown = leader.get(page).get_data(as_text=True)
     assert "chờ đơn vị ký biên bản" in shown
@@ -86,9 +87,10 @@ def test_after_the_leaders_signature_the_page_waits_for_the_unit(demo, app, form
 def test_a_unit_comment_after_the_build_blocks_the_units_signature(demo, app, form_token,
                                                                    instance_pki):
     co_ngan, page, leader, unitrep = _co_ngan_built_and_leader_signed(app, form_token)
-    unitrep.post(f"{page}/comments", data={"csrf_token": form_token(unitrep, page),
-                                           "text": "Đơn vị đề nghị ghi nhận số liệu quý IV.",
-                                           "revision": str(db.session.get(Inspection, co_ngan.id).revision)})
+    unitrep.post(f"{page}/comments",
+                 data={"csrf_token": form_token(unitrep, page),
+                       "text": "Đơn vị đề nghị ghi nhận số liệu quý IV.",
+                       "revision": str(db.session.get(Inspection, co_ngan.id).revision)})
     refused = unitrep.post(f"{page}/minutes/sign", data={"csrf_token": form_token(unitrep, page)},
                            follow_redirects=True).get_data(as_text=True)
     assert "chưa có trong biên bản" in refused and "lập lại biên bản" in refused
@@ -106,16 +108,18 @@ def test_a_unit_comment_after_the_build_blocks_the_units_signature(demo, app, fo
     assert revision.status == "signed"
     from inspection.models import AuditEvent
 
-    event = db.session.query(AuditEvent).filter_by(action="minutes.sign").order_by(AuditEvent.id.desc()).first()
+    event = (db.session.query(AuditEvent).filter_by(action="minutes.sign")
+             .order_by(AuditEvent.id.desc()).first())
     assert event.details["without_latest_comments"] is True
 
 
 def test_rebuilt_minutes_carry_the_comment_and_the_unit_signs_them(demo, app, form_token,
                                                                   instance_pki):
     co_ngan, page, leader, unitrep = _co_ngan_built_and_leader_signed(app, form_token)
-    unitrep.post(f"{page}/comments", data={"csrf_token": form_token(unitrep, page),
-                                           "text": "Đơn vị nhất trí.",
-                                           "revision": str(db.session.get(Inspection, co_ngan.id).revision)})
+    unitrep.post(f"{page}/comments",
+                 data={"csrf_token": form_token(unitrep, page),
+                       "text": "Đơn vị nhất trí.",
+                       "revision": str(db.session.get(Inspection, co_ngan.id).revision)})
     leader.post(f"{page}/minutes/build", data={"csrf_token": form_token(leader, page)})
     leader.post(f"{page}/minutes/sign", data={"csrf_token": form_token(leader, page)})
     unitrep.post(f"{page}/minutes/sign", data={"csrf_token": form_token(unitrep, page)})

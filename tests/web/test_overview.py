@@ -152,7 +152,8 @@ def test_unit_representative_reports_a_recommendation_done(demo, as_user, form_t
     html = page(client, "/overview/recommendations")[1]
     assert "Báo đã thực hiện" in html and "Quá hạn" in html
     client.post(f"/overview/recommendations/{recommendation.id}/done",
-                data={"csrf_token": form_token(client, "/overview/recommendations"), "confirm": "yes"})
+                data={"csrf_token": form_token(client, "/overview/recommendations"),
+                      "confirm": "yes"})
     assert db.session.get(Recommendation, recommendation.id).status == "done"
 
 
@@ -165,8 +166,8 @@ def test_csv_export_has_a_bom_and_every_row(demo, as_user):
     body = response.get_data()
     assert body.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
-    assert rows[0][:6] == ["Số hiệu cuộc kiểm tra", "Mã đơn vị", "Đơn vị", "Ngày kiểm tra", "Mã tiêu chí",
-                           "Kết quả (mã)"]
+    assert rows[0][:6] == ["Số hiệu cuộc kiểm tra", "Mã đơn vị", "Đơn vị", "Ngày kiểm tra",
+                           "Mã tiêu chí", "Kết quả (mã)"]
     assert len(rows) - 1 == db.session.query(Observation).count()
     recs = list(csv.reader(io.StringIO(client.get("/overview/export/recommendations.csv?year=2024")
                                        .get_data().decode("utf-8-sig"))))
@@ -186,7 +187,8 @@ def test_xlsx_export_opens_with_the_same_rows(demo, as_user):
     workbook.close()
     header = rows[0]
     assert header[0] == "Số hiệu cuộc kiểm tra"
-    unit, state, percent, grade = (header.index(t) for t in ("Đơn vị", "Trạng thái (mã)", "Tỷ lệ điểm (%)", "Xếp loại (mã)"))
+    unit, state, percent, grade = (header.index(t) for t in ("Đơn vị", "Trạng thái (mã)",
+                                                             "Tỷ lệ điểm (%)", "Xếp loại (mã)"))
     assert sorted(r[unit] for r in rows[1:]) == ["Huyện Hạ Lang", "Xã Cô Ngân", "Xã Vinh Quý"]
     co_ngan = next(r for r in rows if r[unit] == "Xã Cô Ngân")
     assert co_ngan[state:state + 2] == ("approved", "Đã duyệt") and co_ngan[percent] == 63
@@ -256,7 +258,8 @@ def test_the_trip_archive_names_a_half_signed_pdf_as_such(demo, as_user):
     storage = get_storage()
     co_ngan = inspection_of("01567")
     minutes = MinutesRevision(inspection_id=co_ngan.id, revision=1, document_number="01/BB-ĐKT",
-                              sha256=storage.put_bytes(b"%PDF-1.7\nfinal"), created_by_id=user("leader").id,
+                              sha256=storage.put_bytes(b"%PDF-1.7\nfinal"),
+                              created_by_id=user("leader").id,
                               signed_sha256=storage.put_bytes(b"%PDF-1.7\nleader"), status="final")
     db.session.add(minutes)
     db.session.commit()

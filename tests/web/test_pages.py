@@ -146,7 +146,8 @@ def test_leader_approves_on_the_inspection_page(demo, client, form_token):
     page = client.get(url).get_data(as_text=True)
     assert "Duyệt kết quả" in page
     response = client.post(url, data={"action": "approve", "confirm_unanswered": "1",
-                                      "reason": "Xã chưa có số liệu", "csrf_token": form_token(client, url)})
+                                      "reason": "Xã chưa có số liệu",
+                                      "csrf_token": form_token(client, url)})
     assert response.status_code == 302
     assert "Đã duyệt" in client.get(url).get_data(as_text=True)
 

@@ -60,7 +60,8 @@ def test_open_conflict_blocks_approval_until_the_leader_picks_a_value(
     assert refused.get_json()["errors"][0]["kind"] == "conflict"
     # In words: the item's title, the field, both values with their unit.
     assert ("Xung đột chưa xử lý: Tổng số hồ sơ TTHC tiếp nhận trong kỳ (kể cả kỳ trước chuyển "
-            "sang) (TTHC.20), số liệu: hiện tại 50 hồ sơ, mới gửi 55 hồ sơ") in refused.get_json()["message"]
+            "sang) (TTHC.20), số liệu: hiện tại 50 hồ sơ, mới gửi 55 hồ sơ"
+            in refused.get_json()["message"])
 
     client = as_user("leader")
     page_url = f"/inspections/{vinh_quy.id}"
@@ -72,29 +73,36 @@ def test_open_conflict_blocks_approval_until_the_leader_picks_a_value(
     assert "Giá trị hiện tại" in conflict_card and "Giá trị mới gửi" in conflict_card
     assert "Lê Minh Cường" in conflict_card  # inspector2 sent the incoming value
     assert "value:" not in conflict_card and "· value" not in conflict_card
-    response = post(client, form_token, f"{page_url}/conflicts/{conflict.id}", page_url, choice="incoming")
+    response = post(client, form_token, f"{page_url}/conflicts/{conflict.id}", page_url,
+                    choice="incoming")
     assert response.status_code == 302
     assert db.session.get(Conflict, conflict.id).resolved_at is not None
-    assert db.session.query(Observation).filter_by(inspection_id=vinh_quy.id, item_code="TTHC.20").one().value == 55
+    assert db.session.query(Observation).filter_by(inspection_id=vinh_quy.id,
+                                                   item_code="TTHC.20").one().value == 55
     approved = api.post(f"/api/v1/inspections/{vinh_quy.id}/transitions",
-                        json={"action": "approve", "confirm_unanswered": True, "reason": "Đủ căn cứ"},
+                        json={"action": "approve", "confirm_unanswered": True,
+                              "reason": "Đủ căn cứ"},
                         headers={"X-CSRF-Token": api.csrf})
     assert approved.status_code == 200
 
 
 def test_a_result_conflict_is_settled_with_a_picker_not_free_text(demo, as_user, form_token):
     vinh_quy = inspection("01561")
-    conflict = add_conflict(vinh_quy, item_code="CDDH.01", field="result", current="pass", incoming="fail")
+    conflict = add_conflict(vinh_quy, item_code="CDDH.01", field="result", current="pass",
+                            incoming="fail")
     client = as_user("leader")
     page_url = f"/inspections/{vinh_quy.id}"
     page = client.get(page_url).get_data(as_text=True)
     card = page[page.index('id="conflicts"'):page.index('id="results"')]
     assert "<b>Đạt</b>" in card and "<b>Không đạt</b>" in card  # not "pass … fail"
-    assert '<select name="custom">' in card and '<option value="partial">Đạt một phần</option>' in card
-    post(client, form_token, f"{page_url}/conflicts/{conflict.id}", page_url, choice="custom", custom="đạt")
+    assert ('<select name="custom">' in card
+            and '<option value="partial">Đạt một phần</option>' in card)
+    post(client, form_token, f"{page_url}/conflicts/{conflict.id}", page_url, choice="custom",
+         custom="đạt")
     assert db.session.get(Conflict, conflict.id).resolved_at is None  # not a result: refused
     assert "Hãy chọn một kết quả trong danh sách." in client.get(page_url).get_data(as_text=True)
-    post(client, form_token, f"{page_url}/conflicts/{conflict.id}", page_url, choice="custom", custom="partial")
+    post(client, form_token, f"{page_url}/conflicts/{conflict.id}", page_url, choice="custom",
+         custom="partial")
     assert db.session.get(Conflict, conflict.id).resolved_at is not None
     assert db.session.query(Observation).filter_by(inspection_id=vinh_quy.id,
                                                    item_code="CDDH.01").one().result == "partial"
@@ -111,11 +119,13 @@ def test_approval_with_unanswered_criteria_on_the_page(demo, as_user, form_token
     assert 'name="confirm_unanswered"' in page
     post(client, form_token, page_url, page_url, action="approve")  # no confirmation
     assert db.session.get(Inspection, vinh_quy.id).state.value == "submitted"
-    assert "Muốn duyệt khi chưa đủ, hãy xác nhận và nêu lý do." in client.get(page_url).get_data(as_text=True)
+    assert ("Muốn duyệt khi chưa đủ, hãy xác nhận và nêu lý do."
+            in client.get(page_url).get_data(as_text=True))
     post(client, form_token, page_url, page_url, action="approve", confirm_unanswered="1",
          reason="Xã chưa có số liệu hồ sơ")
     approved = db.session.get(Inspection, vinh_quy.id)
-    assert approved.state.value == "approved" and approved.approval_reason == "Xã chưa có số liệu hồ sơ"
+    assert (approved.state.value == "approved"
+            and approved.approval_reason == "Xã chưa có số liệu hồ sơ")
     page = client.get(page_url).get_data(as_text=True)
     record = page[page.index('id="approval-reason"'):]
     assert "Xã chưa có số liệu hồ sơ" in record and "tiêu chí chưa đánh giá" in record
@@ -148,9 +158,10 @@ def test_history_and_late_changes_in_words(demo, as_user, form_token):
     assert author.full_name in late and "result =" not in late
     ha_lang = inspection("048")
     page_url = f"/inspections/{ha_lang.id}"
-    observation = db.session.query(Observation).filter_by(inspection_id=ha_lang.id, item_code="TTHC.20").one()
-    post(client, form_token, f"{page_url}/observations", page_url, item_code="TTHC.20", field="value",
-         value="1082", version=str(observation.version))
+    observation = db.session.query(Observation).filter_by(inspection_id=ha_lang.id,
+                                                          item_code="TTHC.20").one()
+    post(client, form_token, f"{page_url}/observations", page_url, item_code="TTHC.20",
+         field="value", value="1082", version=str(observation.version))
     history = client.get(page_url).get_data(as_text=True)
     history = history[history.index("Lịch sử"):]
     assert "Sửa kết quả ghi nhận: Tổng số hồ sơ TTHC tiếp nhận trong kỳ" in history

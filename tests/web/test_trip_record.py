@@ -180,8 +180,9 @@ def test_the_minutes_form_keeps_the_officials_deadline_and_recipients_and_prints
         "recipients": "Như trên\n\nSở Nội vụ"})
     db.session.expire_all()
     co_ngan = inspection_of("01567")
-    assert co_ngan.unit_officials == [{"name": "Nông Văn Én", "position": "Chủ tịch UBND xã"},
-                                      {"name": "Hà Thị Lan", "position": "Công chức Tư pháp - Hộ tịch"}]
+    assert co_ngan.unit_officials == [
+        {"name": "Nông Văn Én", "position": "Chủ tịch UBND xã"},
+        {"name": "Hà Thị Lan", "position": "Công chức Tư pháp - Hộ tịch"}]
     assert (co_ngan.report_due, co_ngan.recipients) == (date(2021, 12, 15), "Như trên\nSở Nội vụ")
     assert db.session.query(AuditEvent).filter_by(action="minutes.details").count() == 1
     words = pdf_words(leader.get(f"/api/v1/inspections/{co_ngan.id}/minutes.pdf").data)
@@ -198,7 +199,8 @@ def test_the_api_build_takes_the_same_details_and_refuses_a_bad_body(demo, login
     bad = leader.post(url, json={"officials": [{"position": "Chủ tịch"}]}, headers=headers)
     assert bad.status_code == 422
     bad_date = leader.post(url, json={"report_due": "15/12/2021"}, headers=headers)
-    assert bad_date.status_code == 422 and "Hạn báo cáo không hợp lệ" in bad_date.get_json()["message"]
+    assert (bad_date.status_code == 422
+            and "Hạn báo cáo không hợp lệ" in bad_date.get_json()["message"])
     ok = leader.post(url, json={"report_due": "2021-12-31", "recipients": "Như trên",
                                 "officials": [{"name": "Nông Văn Én", "position": "Chủ tịch"}]},
                      headers=headers)
@@ -264,7 +266,8 @@ def test_the_trip_page_builds_signs_and_downloads_the_trip_minutes(demo, app, fo
     revision = db.session.get(MinutesRevision, revision.id)
     assert [s.signer.username for s in revision.signatures] == ["leader", "unitrep"]
     assert revision.status == "final"  # Vinh Quý has no representative account to sign yet
-    assert all(i.state == InspectionState.approved for i in db.session.get(Trip, trip.id).inspections)
+    assert all(i.state == InspectionState.approved
+               for i in db.session.get(Trip, trip.id).inspections)
     outsider = app.test_client()
     sign_in(outsider, form_token, "inspector3")
     assert outsider.get(page).status_code == 404
