@@ -30,10 +30,13 @@ export function updateSession(username, changes) {
   });
 }
 
-/** Mark the session as ended on the server (401) without touching anything else. */
-export async function markSessionExpired() {
-  const session = await getSession();
-  if (session && !session.expired) await saveSession({ ...session, expired: true });
+/** Mark the session as ended on the server (401) without touching anything else (read and
+ * written in one transaction, so a verifier stored meanwhile is not lost). */
+export function markSessionExpired() {
+  return transaction("session", "readwrite", async (s) => {
+    const session = await request(s.session.get("current"));
+    if (session && !session.expired) await request(s.session.put({ ...session, expired: true }));
+  });
 }
 
 /** This device's id, created once (the server records which device sent each op). */

@@ -10,7 +10,7 @@ import { applyPushResults, moveToAttention, takeBatch, wireOp } from "./outbox.j
 import { isQuotaError, storageLevel } from "./retention.js";
 import {
   applyChanges, captionPhoto, deviceId, getSession, lockUnsentWork, markSessionExpired, noteQuotaError, pendingCounts,
-  photosToUpload, saveAssignments, saveSession, tidyStorage, updatePhoto,
+  photosToUpload, saveAssignments, saveSession, tidyStorage, updatePhoto, updateSession,
 } from "./store.js";
 import { DEFAULT_CHUNK, TusHttpError, TusRefused, upload } from "./tus.js";
 
@@ -297,7 +297,11 @@ export class SyncEngine extends EventTarget {
       // Someone else signed in in this browser: never send this user's work under their name.
       throw new AuthRequired("other-user");
     }
-    await saveSession({ ...session, user: answer.user, csrf_token: answer.csrf_token, expired: false });
+    // Only what the server answered changes: whatever was stored while we waited (the offline
+    // password check, made in the background after sign-in) stays.
+    const fresh = { user: answer.user, csrf_token: answer.csrf_token, expired: false };
+    if (session.user) await updateSession(session.user.username, fresh);
+    else await saveSession({ ...session, ...fresh });
   }
 
   async steps() {

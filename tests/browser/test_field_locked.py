@@ -3,6 +3,7 @@ real answers (the accounts work: 401 "account_deactivated" and "session_ended").
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -22,10 +23,6 @@ from inspection.models import Observation, User
 from inspection.services import accounts
 
 pytestmark = pytest.mark.browser
-
-if not hasattr(accounts, "deactivate_user"):  # the server side is the accounts work (issue 11)
-    pytest.skip("needs the accounts work (issue 11): services.accounts.deactivate_user",
-                allow_module_level=True)
 
 NOTE = "Biên bản họp ngày 01/10 chưa gửi"
 
@@ -53,6 +50,26 @@ def wait_for_verifier(page):
         const { getSession } = await import('/static/js/store.js');
         return Boolean((await getSession())?.verifier);
     }""", timeout=30000, message="the offline password check")
+
+
+def test_the_offline_password_check_survives_a_slow_session_refresh(live_server, context):
+    # The first sync after sign-in asks the server who is signed in (/auth/me) while the tablet
+    # makes its offline password check in the background. A slow answer (a weak signal) used to
+    # write the session back without the check, so locked work could never be exported.
+    def slow(route):
+        time.sleep(4)  # longer than the password check takes
+        route.continue_()
+
+    context.route("**/api/v1/auth/me", slow)
+    page = context.new_page()
+    page.goto(live_server.url + "/app/")
+    page.fill("input[name=username]", "inspector1")
+    page.fill("input[name=password]", "demo1234")
+    page.click("button[type=submit]")
+    page.wait_for_function(
+        "() => /\\d:\\d/.test(document.querySelector('#sync-last')?.textContent)",
+        timeout=30000)  # the first sync, with the slow answer, has finished
+    wait_for_verifier(page)
 
 
 def test_a_deactivated_account_wipes_the_tablet_and_locks_unsent_work_for_its_owner(
