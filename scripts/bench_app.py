@@ -132,9 +132,13 @@ def approve_all(app, ids: list[int]) -> None:
         leader = db.session.scalar(db.select(User).where(User.username == "leader"))
         for inspection_id in ids:
             inspection = db.session.get(Inspection, inspection_id)
-            for action in ("start", "submit", "approve"):
+            for action in ("start", "submit"):
                 if inspection.can(action):
                     transition_inspection(inspection, action, leader)
+            # Only photos were taken: the leader confirms the rest as not assessed.
+            if inspection.can("approve"):
+                transition_inspection(inspection, "approve", leader, "Chỉ chụp ảnh minh chứng",
+                                      confirm_unanswered=True)
         db.session.commit()
 
 
