@@ -4,7 +4,7 @@ from flask import Response, request
 from flask_login import current_user
 from flask_smorest import abort
 
-from ..errors import NotFound
+from ..errors import NotFound, language
 from ..extensions import db
 from ..models import Inspection, Trip
 from ..schemas.minutes import MinutesRevisionSchema, VerificationSchema
@@ -43,6 +43,11 @@ TRIP_BODY = {"required": False, "content": {"application/json": {"schema": {
     "description": "The trip minutes' reporting deadline and recipients, kept on the trip"}}}}
 
 
+def _say(vi: str, en: str) -> str:
+    """A message in the request's language."""
+    return en if language() == "en" else vi
+
+
 def _build_body(kind: str) -> tuple:
     """(meeting times, MinutesDetails) from the optional JSON body of a build."""
     body = request.get_json(silent=True) if request.content_length else None
@@ -51,14 +56,16 @@ def _build_body(kind: str) -> tuple:
     keys = ("report_due", "recipients") + (
         ("start_time", "end_time") if kind == "inspections" else ())
     if not isinstance(body, dict) or not all(isinstance(body.get(k), str | None) for k in keys):
-        abort(422, message="Giờ làm việc, hạn báo cáo và nơi nhận phải là chuỗi.",
+        abort(422, message=_say("Giờ làm việc, hạn báo cáo và nơi nhận phải là chuỗi.",
+                                 "Meeting times, deadline and recipients must be text."),
               errors={"json": ["strings expected"]})
     officials = body.get("officials") if kind == "inspections" else None
     if officials is not None and not (
             isinstance(officials, list) and all(
                 isinstance(o, dict) and isinstance(o.get("name"), str)
                 and isinstance(o.get("position", ""), str) for o in officials)):
-        abort(422, message="Người dự họp phải là danh sách {name, position}.",
+        abort(422, message=_say("Người dự họp phải là danh sách {name, position}.",
+                                 "Officials must be a list of {name, position}."),
               errors={"json": {"officials": ["a list of {name, position}"]}})
     meeting = None
     if kind == "inspections" and ("start_time" in body or "end_time" in body):
@@ -91,9 +98,10 @@ def _pdf_body() -> bytes:
     upload = request.files.get("file")
     data = upload.read(MAX_PDF + 1) if upload else request.get_data(cache=False)
     if not data:
-        abort(400, message="Hãy gửi tệp PDF.", code="missing_file")
+        abort(400, message=_say("Hãy gửi tệp PDF.", "Send the PDF file."), code="missing_file")
     if len(data) > MAX_PDF:
-        abort(413, message="Tệp PDF quá lớn (tối đa 30 MB).")
+        abort(413, message=_say("Tệp PDF quá lớn (tối đa 30 MB).",
+                                 "The PDF is too large (at most 30 MB)."))
     return data
 
 

@@ -113,7 +113,8 @@ class OpResultSchema(ma.Schema):
     version = ma.fields.Integer(metadata={"description": "The observation's version after the op "
                                                          "(for duplicate: after the original)"})
     reason = ma.fields.String(metadata={"enum": list(REJECT_REASONS)})
-    message = ma.fields.String(metadata={"description": "Why it was rejected (Vietnamese)"})
+    message = ma.fields.String(
+        metadata={"description": "Why it was rejected, in the request's language"})
     conflicts = ma.fields.List(ma.fields.String(), metadata={
         "description": "Fields kept as a Conflict for the leader (status conflict)"})
     folded = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), metadata={

@@ -112,7 +112,8 @@ def record_observation(inspection: Inspection, item_code: str, fields: dict, use
     """
     item = item_for(inspection, item_code)
     if item is None:
-        raise FieldError(f"không có tiêu chí '{item_code}' trong danh mục của cuộc kiểm tra")
+        raise FieldError(f"không có tiêu chí '{item_code}' trong danh mục của cuộc kiểm tra",
+                         f"there is no criterion '{item_code}' in this inspection's checklist")
     cleaned = clean_fields(item, fields)
     observation = db.session.scalar(select(Observation).where(
         Observation.inspection_id == inspection.id, Observation.item_code == item_code))

@@ -668,6 +668,7 @@ class _Batch:
             ).message(request_language()))
         if deleting:
             audit.record("photo.delete", photo, self.user, device_id=self.device_id,
+                         inspection_id=inspection.id,
                          client_uuid=str(photo.client_uuid), item_code=photo.item_code,
                          sha256=photo.sha256, caption=photo.caption, author_id=photo.author_id,
                          captured_at=_iso(photo.captured_at))

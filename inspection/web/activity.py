@@ -45,11 +45,13 @@ ACTIVITY = {
     "certificate.register": N_("đăng ký chứng thư số cho %(object)s"),
     "certificate.withdraw": N_("thu hồi chứng thư số của %(object)s"),
     "plan.create": N_("tạo kế hoạch %(object)s"),
+    "plan.update": N_("sửa kế hoạch %(object)s"),
     "trip.create": N_("tạo đợt kiểm tra %(object)s"),
+    "trip.update": N_("sửa đợt kiểm tra %(object)s"),
     "checklist.import": N_("nhập danh mục kiểm tra %(object)s"),
     "checklist.publish": N_("ban hành danh mục kiểm tra %(object)s"),
-    "checklist.upload_accepted": N_("tải lên bảng tính danh mục %(object)s"),
-    "checklist.upload_rejected": N_("tải lên bảng tính danh mục %(object)s (bị từ chối)"),
+    "checklist.upload_imported": N_("tải lên bảng tính danh mục %(object)s"),
+    "checklist.upload_refused": N_("tải lên bảng tính danh mục %(object)s (bị từ chối)"),
     "inspection.start": N_("bắt đầu kiểm tra %(object)s"),
     "inspection.submit": N_("gửi trưởng đoàn kết quả kiểm tra %(object)s"),
     "inspection.approve": N_("duyệt kết quả kiểm tra %(object)s"),
@@ -61,6 +63,8 @@ ACTIVITY = {
     "late_submission.accepted": N_("chấp nhận một thay đổi gửi muộn ở %(object)s"),
     "late_submission.dismissed": N_("bỏ qua một thay đổi gửi muộn ở %(object)s"),
     "photo.create": N_("thêm ảnh vào %(object)s"),
+    "photo.caption": N_("sửa chú thích một ảnh của %(object)s"),
+    "photo.delete": N_("xoá một ảnh của %(object)s"),
     "finding.add": N_("ghi nhận xét cho %(object)s"),
     "finding.delete": N_("xoá một nhận xét của %(object)s"),
     "recommendation.add": N_("thêm kiến nghị cho %(object)s"),
@@ -72,6 +76,8 @@ ACTIVITY = {
     "recommendation.reply": N_("trả lời kiến nghị của %(object)s"),
     "minutes.build": N_("lập biên bản (lần %(revision)s) cho %(object)s"),
     "minutes.sign": N_("ký biên bản của %(object)s"),
+    "minutes.details": N_("ghi thông tin cho biên bản của %(object)s (người dự họp, hạn báo cáo, "
+                          "nơi nhận)"),
     "export.inspections": N_("xuất bảng các cuộc kiểm tra"),
     "export.observations": N_("xuất bảng kết quả từng tiêu chí"),
     "export.indicators": N_("xuất bảng chỉ tiêu"),
@@ -109,6 +115,12 @@ def _names(events: list[AuditEvent]) -> dict[tuple[str, str], str]:
             for row_id, inspection_id in db.session.execute(
                     select(model.id, model.inspection_id).where(model.id.in_(wanted))):
                 inspection_of[(model.__tablename__, str(row_id))] = inspection_id
+    # A record deleted since (a photo) is named by the inspection its event kept.
+    for event in events:
+        key = (event.object_type, str(event.object_id))
+        kept = (event.details or {}).get("inspection_id")
+        if key not in inspection_of and isinstance(kept, int):
+            inspection_of[key] = kept
     wanted = ids.get("inspections", set()) | set(inspection_of.values())
     units = {i.id: i.unit.full_name for i in db.session.scalars(
         select(Inspection).where(Inspection.id.in_(wanted)))} if wanted else {}

@@ -55,17 +55,52 @@ def test_ranking_without_indicator_figures_says_so_instead_of_none(demo, as_user
     assert "Chưa có đơn vị nào có số liệu chỉ tiêu." in section
 
 
+def recorded_actions() -> set[str]:
+    """Every audit action the application records: the literal ones in its source, and the
+    ones built from a state (inspection moves, late changes, uploads, export tables)."""
+    from pathlib import Path
+
+    from inspection.models import LateStatus
+    from inspection.models.checklists import UploadStatus
+    from inspection.models.inspections import USER_ACTIONS
+    from inspection.services.export import TABLES
+
+    package = Path(__file__).resolve().parents[2] / "inspection"
+    found = set()
+    for path in package.rglob("*.py"):
+        found |= set(re.findall(r'audit\.record\(\s*"([a-z_.]+)"', path.read_text("utf-8")))
+    found |= {f"inspection.{action}" for action in (*USER_ACTIONS, "sign")}
+    found |= {f"late_submission.{s}" for s in LateStatus if s != LateStatus.pending}
+    found |= {f"checklist.upload_{s}" for s in UploadStatus}
+    found |= {f"export.{table}" for table in TABLES}
+    return found - {"export."}  # the prefix of the export tables above
+
+
+def test_every_recorded_action_reads_as_a_sentence():
+    from inspection.web.activity import ACTIVITY
+
+    actions = recorded_actions()
+    assert {"trip.update", "photo.delete", "minutes.details", "user.login"} <= actions
+    assert sorted(actions - set(ACTIVITY)) == []
+    assert sorted(set(ACTIVITY) - actions) == []  # no sentence for an action nobody records
+
+
 def test_activity_list_reads_as_sentences_in_vietnam_time(demo, as_user):
     admin = db.session.query(User).filter_by(username="admin").one()
     co_ngan = next(i for i in db.session.query(Inspection) if i.unit.code == "01567")
     db.session.add(AuditEvent(action="inspection.approve", object_type="inspections",
                               object_id=str(co_ngan.id), user_id=admin.id, details={},
                               at=datetime(2031, 10, 1, 17, 45, tzinfo=UTC)))
+    # A photo deleted since is named by the inspection its event kept.
+    db.session.add(AuditEvent(action="photo.delete", object_type="photos", object_id="99999",
+                              user_id=admin.id, details={"inspection_id": co_ngan.id},
+                              at=datetime(2031, 10, 1, 17, 40, tzinfo=UTC)))
     db.session.commit()
     client = as_user("admin")
     html = client.get("/").get_data(as_text=True)
     events = text_of(html[html.index('class="events"'):])
     assert "02/10/2031 00:45 · Phạm Thu Hà duyệt kết quả kiểm tra Xã Cô Ngân" in events
+    assert "Phạm Thu Hà xoá một ảnh của Xã Cô Ngân" in events
     assert "Phạm Thu Hà đăng nhập" in events
     assert "user.login" not in events and "#" not in events
     client.get("/lang/en")
