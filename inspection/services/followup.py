@@ -26,6 +26,7 @@ from sqlalchemy import select
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import (
+    AdminUnit,
     Inspection,
     InvalidTransition,
     Recommendation,
@@ -36,7 +37,11 @@ from ..models import (
 )
 from ..models.inspections import FOLLOW_UP_MOVES
 from . import audit
+from .access import can_view
+from .photos import THUMB_SUFFIX, InvalidImage, decode_slot, inspect_image, max_bytes
 from .review import require_editable, require_leader
+from .storage import get_storage
+from .sync import owed_recommendations
 from .text import clean_text, repair_text
 
 RESULTS = tuple(FOLLOW_UP_MOVES)  # done, partly, not_done
@@ -49,11 +54,9 @@ def previous_recommendations(inspection: Inspection) -> list[Recommendation]:
     Those still owed (open or reported done) from earlier inspections of the same unit or of the
     units it absorbed, plus those already followed up at this inspection. Which recommendations
     are owed is decided by one implementation shared with the field app's assignments
-    (``services.sync._previous_recommendations``).
+    (``services.sync.owed_recommendations``).
     """
-    from .sync import _previous_recommendations
-
-    owed = [r["id"] for r in _previous_recommendations([inspection]).get(inspection.id, [])]
+    owed = [r["id"] for r in owed_recommendations([inspection]).get(inspection.id, [])]
     query = select(Recommendation).join(Inspection, Inspection.id == Recommendation.inspection_id)
     condition = Recommendation.followed_up_in_id == inspection.id
     if owed:
@@ -125,8 +128,6 @@ def _clean_text(text: str | None, limit: int, field: str) -> str | None:
 
 def _unit_ids_of(user: User) -> set[int]:
     """The unit a representative speaks for, and the units it absorbed in a merger."""
-    from ..models import AdminUnit
-
     unit = db.session.get(AdminUnit, user.unit_id) if user.unit_id else None
     return {unit.id, *(u.id for u in unit.predecessors())} if unit else set()
 
@@ -148,8 +149,6 @@ def may_see(user: User, recommendation: Recommendation) -> bool:
     """Whether the user may open what the unit attached to a recommendation: whoever sees the
     inspection that made it, the representative it is addressed to, and the team of a later
     inspection of the unit (or of the commune that absorbed it), which verifies it."""
-    from .access import can_view
-
     if user.role == Role.unitrep:
         return recommendation.unit_id in _unit_ids_of(user)
     source = db.session.get(Inspection, recommendation.inspection_id)
@@ -187,9 +186,6 @@ def store_evidence(recommendation: Recommendation, user: User,
     """Check and store the evidence files of a report: the photo rules (JPEG, PNG or WebP, at
     most MAX_PHOTO_BYTES and MAX_PHOTO_PIXELS, no decompression bomb), the bytes kept once by
     SHA-256 with a thumbnail; the same file twice on one recommendation is kept once."""
-    from .photos import THUMB_SUFFIX, InvalidImage, decode_slot, inspect_image, max_bytes
-    from .storage import get_storage
-
     files = [f for f in files if f is not None and getattr(f, "filename", None)]
     if len(recommendation.evidence) + len(files) > MAX_EVIDENCE_FILES:
         raise ValidationFailed(f"Tối đa {MAX_EVIDENCE_FILES} tệp bằng chứng cho một kiến nghị.",

@@ -229,7 +229,7 @@ def assignments_for(user: User) -> dict:
                                     .order_by(Photo.id)):
         photos[photo.inspection_id].append(photo_data(photo))
 
-    previous = _previous_recommendations(inspections)
+    previous = owed_recommendations(inspections)
     conflicts = open_conflicts_data(ids)
     late = pending_late_data(ids)
 
@@ -266,7 +266,7 @@ def _member_order(member: TripMember):
     return ({"leader": 0, "secretary": 1}.get(member.role.value, 2), member.user.full_name)
 
 
-def _previous_recommendations(inspections: list[Inspection]) -> dict[int, list[dict]]:
+def owed_recommendations(inspections: list[Inspection]) -> dict[int, list[dict]]:
     """Open or done recommendations of earlier inspections of each inspection's unit or of the
     units it absorbed (transitively), by inspection id. Three queries in all."""
     sources = defaultdict(set)  # unit id -> units it was merged from (direct)

@@ -6,6 +6,7 @@ from ..models import Inspection, InvalidTransition, User
 from ..models.inspections import TRANSITIONS, USER_ACTIONS
 from . import audit
 from .access import can_edit, is_trip_leader, require
+from .evaluation import evaluate_inspection
 from .feed import log_change
 from .review import approval_blockers
 from .revisions import supersede_for
@@ -129,6 +130,4 @@ def transition_inspection(
 
 def unanswered_criteria(inspection: Inspection) -> list[str]:
     """Codes of the applicable criteria not assessed yet, in checklist order."""
-    from .evaluation import evaluate_inspection
-
     return evaluate_inspection(inspection)["score"]["not_assessed"]
