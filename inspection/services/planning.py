@@ -126,16 +126,11 @@ def _team(leader: User, members: list[User],
     return team
 
 
-def create_trip(plan: Plan, name: str, starts_on, ends_on, leader: User | None,
-                members: list[User], units: list[AdminUnit], place: str = "", decision: str = "",
-                by: User | None = None, *, decision_number: str = "", decision_date=None,
-                secretary: User | None = None) -> Trip:
-    """Create a trip with its team and one planned inspection per unit to visit.
-
-    Each inspection gets the published checklist fitting the unit's level and the era of the
-    trip's first day; the inspection keeps that version even if a newer one is published later.
-    """
-    errors: dict[str, list[str]] = {}
+def _trip_values(errors: dict, name: str, starts_on, ends_on, place: str, decision: str,
+                 decision_number: str, decision_date, leader: User | None, members: list[User],
+                 secretary: User | None) -> dict:
+    """A trip's own fields, cleaned and checked as the trip forms send them (creating and
+    correcting alike); problems go into `errors` by field. Dates are None where invalid."""
     name, place = _clean(name), _clean(place)
     if not name:
         errors["name"] = ["Cần nhập tên đợt kiểm tra."]
@@ -147,6 +142,22 @@ def create_trip(plan: Plan, name: str, starts_on, ends_on, leader: User | None,
     if start and end and end < start:
         errors["ends_on"] = ["Ngày kết thúc trước ngày bắt đầu."]
     _team_errors(errors, leader, members, secretary)
+    return {"name": name, "place": place, "starts_on": start, "ends_on": end, **decided}
+
+
+def create_trip(plan: Plan, name: str, starts_on, ends_on, leader: User | None,
+                members: list[User], units: list[AdminUnit], place: str = "", decision: str = "",
+                by: User | None = None, *, decision_number: str = "", decision_date=None,
+                secretary: User | None = None) -> Trip:
+    """Create a trip with its team and one planned inspection per unit to visit.
+
+    Each inspection gets the published checklist fitting the unit's level and the era of the
+    trip's first day; the inspection keeps that version even if a newer one is published later.
+    """
+    errors: dict[str, list[str]] = {}
+    values = _trip_values(errors, name, starts_on, ends_on, place, decision, decision_number,
+                          decision_date, leader, members, secretary)
+    start = values["starts_on"]
     if not units:
         errors["units"] = ["Cần chọn ít nhất một đơn vị được kiểm tra."]
     elif start:
@@ -156,7 +167,7 @@ def create_trip(plan: Plan, name: str, starts_on, ends_on, leader: User | None,
     if errors:
         raise ValidationFailed("Không tạo được đợt kiểm tra; kiểm tra các trường bị đánh dấu.",
                                "The trip could not be created.", errors)
-    trip = Trip(plan=plan, name=name, starts_on=start, ends_on=end, place=place, **decided)
+    trip = Trip(plan=plan, **values)
     db.session.add(trip)
     for user, role in _team(leader, members, secretary).values():
         trip.members.append(TripMember(user=user, role=role))
@@ -236,18 +247,9 @@ def update_trip(trip: Trip, by: User, *, name: str, starts_on, ends_on, place: s
     if trip_is_locked(trip):
         raise Conflict(LOCKED_VI, LOCKED_EN)
     errors: dict[str, list[str]] = {}
-    name, place = _clean(name), _clean(place)
-    if not name:
-        errors["name"] = ["Cần nhập tên đợt kiểm tra."]
-    _check_length(errors, "name", name, Trip.name, "Tên đợt kiểm tra")
-    _check_length(errors, "place", place, Trip.place, "Địa điểm")
-    values = {"name": name, "place": place,
-              **_decision_fields(errors, decision, decision_number, decision_date)}
-    start = _date(starts_on, "starts_on", errors)
-    end = _date(ends_on, "ends_on", errors)
-    if start and end and end < start:
-        errors["ends_on"] = ["Ngày kết thúc trước ngày bắt đầu."]
-    _team_errors(errors, leader, members, secretary)
+    values = _trip_values(errors, name, starts_on, ends_on, place, decision, decision_number,
+                          decision_date, leader, members, secretary)
+    start, end = values["starts_on"], values["ends_on"]
     visited = {i.unit_id for i in trip.inspections}
     new_units = [u for u in dict.fromkeys(add_units) if u.id not in visited]
     if start:
@@ -261,7 +263,6 @@ def update_trip(trip: Trip, by: User, *, name: str, starts_on, ends_on, place: s
     if errors:
         raise ValidationFailed("Không lưu được đợt kiểm tra; kiểm tra các trường bị đánh dấu.",
                                "The trip could not be saved.", errors)
-    values.update(starts_on=start, ends_on=end)
     changes = _changes(trip, values)
     for inspection in trip.inspections:
         if not start <= inspection.scheduled_on <= end:
