@@ -74,13 +74,17 @@ def sections_from_evaluation(template: Mapping, observations: Mapping[str, Mappi
     per section (`SectionResult.unassessed`), or listed as "Chưa đánh giá" rows when
     `list_unassessed` (the MINUTES_LIST_UNASSESSED setting). A section not assessed at all
     (optional, nothing answered) lists none. Counts with a value (or marked not applicable)
-    become count rows; ratios become rate rows unless their counts are not entered yet (then
-    they are out of the score too); text items and observation notes of counts become notes,
+    become count rows; ratios become rate rows; a scored ratio whose counts are not entered
+    yet is not assessed (it keeps its points in the maximum), so it joins the section's
+    unassessed line, or is listed as a rate row "chưa đủ số liệu" with `list_unassessed`;
+    other ratios without counts are left out. Text items and observation notes of counts become
+    notes,
     under the item's title without its guidance ("(ví dụ …)"). Photo items are left to the
     appendix.
     """
     indicators = {i["code"]: i for i in evaluation.get("indicators", [])}
     scored = {s["code"]: s for s in evaluation.get("score", {}).get("sections", [])}
+    not_assessed = set(evaluation.get("score", {}).get("not_assessed") or [])
     partial = Fraction(str(template.get("scoring", {}).get("partial_factor", 0.5)))
     sections = []
     for section in template["sections"]:
@@ -108,6 +112,11 @@ def sections_from_evaluation(template: Mapping, observations: Mapping[str, Mappi
             elif kind == "ratio":
                 indicator = indicators.get(item["code"])
                 if indicator is None or indicator["status"] == "missing":
+                    if item["code"] in not_assessed and (skipped or not list_unassessed):
+                        unassessed.append(item["code"])
+                    elif item["code"] in not_assessed:
+                        rates.append(RateRow(item["code"], title, None, status="missing",
+                                             target=(indicator or {}).get("target")))
                     continue
                 rates.append(RateRow(
                     item["code"], title, indicator["value"], indicator["numerator"],

@@ -135,6 +135,16 @@ def test_unassessed_criteria_are_one_line_per_area_unless_listed(demo):
     assert f"- Lĩnh vực không đánh giá trong đợt kiểm tra ({len(td_codes)} tiêu chí)." in listed
 
 
+def test_ratios_without_their_counts_are_named_in_their_area_as_not_assessed(demo):
+    # Cô Ngân never entered the counts of CV.04 (a rate of the civil service area): it is not
+    # assessed, so its area says so, not only the remark under the overall result.
+    co_ngan = inspection_of("01567")
+    cv = flat(words_of(co_ngan).split("6. Cải cách tài chính công")[0].split("5. Cải cách")[-1])
+    assert "- Chưa đánh giá 1 tiêu chí: CV.04." in cv
+    listed = words_of(co_ngan, list_unassessed=True)
+    assert "CV.04" in listed and "chưa đủ số liệu" in listed
+
+
 def test_the_photo_appendix_names_the_item_caption_place_and_flags_another_day(demo):
     co_ngan = inspection_of("01567")
     db.session.add_all([
