@@ -30,6 +30,7 @@ from sqlalchemy import select
 from ..errors import ServiceError
 from ..extensions import db
 from ..models import ChangeLog, Finding, Inspection, Recommendation, TripRole, User
+from ..models.base import MAX_BIG
 from ..models.inspections import clashing_fields
 from . import audit
 from .closing import field_value, finding_data, recommendation_data
@@ -410,7 +411,7 @@ def _approve(batch, op: dict, inspection: Inspection) -> dict:
     except (FieldError, ServiceError) as exc:
         return batch._reject(op, inspection, "invalid_field", exc.message(_lang()))
     seen = fields.get("seen")
-    if not isinstance(seen, int) or isinstance(seen, bool) or seen < 0:
+    if not isinstance(seen, int) or isinstance(seen, bool) or not 0 <= seen <= MAX_BIG:
         return batch._reject(op, inspection, "invalid_field", _say(
             "'seen' phải là con trỏ (cursor) của lần đồng bộ gần nhất của thiết bị",
             "'seen' must be the device's last pull cursor"))
