@@ -426,6 +426,14 @@ def scans_of_revision(revision: MinutesRevision | None) -> list[PaperMinutes]:
         PaperMinutes.revision_id == revision.id).order_by(PaperMinutes.id)).all()
 
 
+def scans_with_sha256(sha256: str | None) -> list[PaperMinutes]:
+    """The stored scans whose PDF has this SHA-256 (a file someone holds, checked)."""
+    if not sha256:
+        return []
+    return db.session.scalars(select(PaperMinutes).where(PaperMinutes.sha256 == sha256)
+                              .order_by(PaperMinutes.id)).all()
+
+
 def visible_scan(inspection: Inspection, scan_id: int) -> PaperMinutes:
     """One scan of an inspection the caller may see (checked by the caller); else 404."""
     scan = db.session.get(PaperMinutes, scan_id)
