@@ -12,22 +12,25 @@ signed "on paper". A later scan is a new record beside the first, never a replac
 from __future__ import annotations
 
 import io
+import os
 import re
+import uuid
 import warnings
 from dataclasses import dataclass
 
 from flask import current_app
 from PIL import Image, ImageChops, ImageOps, UnidentifiedImageError
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..errors import Conflict, NotFound, ServiceError, ValidationFailed
 from ..extensions import db
-from ..models import Inspection, InspectionState, MinutesRevision, PaperMinutes, User
+from ..models import Inspection, InspectionState, MinutesRevision, PaperMinutes, Upload, User
+from ..models.base import MAX_ID, utcnow
 from . import audit
-from .access import is_trip_leader, require
-from .photos import decode_slot, max_pixels
+from .access import can_view, is_trip_leader, require
+from .photos import SHA256_HEX, ChecksumMismatch, UploadState, decode_slot, max_pixels, part_path
 from .revisions import latest_revision, revisions_of
-from .storage import get_storage
+from .storage import get_storage, sha256_of_file
 from .workflow import transition_inspection
 
 DEFAULT_MAX_BYTES = 30 * 1024 * 1024
@@ -446,3 +449,91 @@ def scan_pdf(scan: PaperMinutes) -> bytes:
     """The stored PDF of a scan."""
     with get_storage().open(scan.sha256) as f:
         return f.read()
+
+
+# --- resumable uploads (tus, metadata kind=minutes-scan) -----------------------------------
+
+UPLOAD_KIND = "minutes-scan"
+
+
+def create_scan_upload(user: User, length: int | None, meta: dict[str, str]) -> Upload:
+    """Start a resumable upload of a scan (tus creation with `kind=minutes-scan`): who may
+    upload, the revision and the size are checked before any byte is sent."""
+    if length is None or length < 1:
+        raise ValidationFailed("Cần tiêu đề Upload-Length (số byte của tệp, lớn hơn 0).",
+                               "Upload-Length (the file size in bytes, above 0) is required.",
+                               {"Upload-Length": ["required"]})
+    check_length(length)
+    raw_id = meta.get("inspection_id", "").strip()
+    if not (raw_id.isascii() and raw_id.isdigit() and len(raw_id) <= 10 and int(raw_id) <= MAX_ID):
+        raise ValidationFailed("Cần inspection_id trong Upload-Metadata.",
+                               "inspection_id is required in Upload-Metadata.",
+                               {"inspection_id": ["required"]})
+    inspection = db.session.get(Inspection, int(raw_id))
+    if inspection is None or not can_view(user, inspection):
+        raise NotFound("Không tìm thấy cuộc kiểm tra.", "Inspection not found.")
+    raw_revision = meta.get("revision", "").strip()
+    number = None
+    if raw_revision:
+        if not (raw_revision.isascii() and raw_revision.isdigit() and len(raw_revision) <= 6):
+            raise ValidationFailed("revision phải là số nguyên dương.",
+                                   "revision must be a positive integer.",
+                                   {"revision": ["a positive integer"]})
+        number = int(raw_revision)
+    check_may_upload(inspection, user, number)
+    sha = meta.get("sha256", "").strip()
+    if not SHA256_HEX.match(sha):
+        raise ValidationFailed("Cần sha256 (64 chữ số hex) của toàn bộ tệp trong Upload-Metadata.",
+                               "sha256 (64 hex digits) of the whole file is required in "
+                               "Upload-Metadata.", {"sha256": ["required"]})
+    upload = Upload(id=uuid.uuid4(), user_id=user.id, inspection_id=inspection.id, length=length,
+                    offset=0, meta={"kind": UPLOAD_KIND, "sha256": sha.lower(),
+                                    "revision": number})
+    db.session.add(upload)
+    db.session.flush()
+    part_path(upload).touch()
+    return upload
+
+
+def is_scan_upload(state: UploadState | Upload) -> bool:
+    """Whether a tus upload carries a scan of paper minutes (not a photo)."""
+    return (state.meta or {}).get("kind") == UPLOAD_KIND
+
+
+def complete_scan_upload(state: UploadState, user: User) -> PaperMinutes:
+    """All bytes of a scan are in: check its SHA-256 (a mismatch restarts the upload at 0), then
+    the scan itself (a refusal drops the upload and its bytes), then store it as
+    `accept_paper_scan` does. Flushes; the caller commits."""
+    path = part_path(state)
+    if sha256_of_file(path) != state.meta.get("sha256"):
+        _unlink(path)
+        path.touch()
+        db.session.execute(update(Upload).where(Upload.id == state.id).values(offset=0)
+                           .execution_options(synchronize_session=False))
+        state.offset = 0
+        raise ChecksumMismatch(
+            "Bản quét nhận được không khớp mã SHA-256 đã khai báo; hãy gửi lại.",
+            "The received scan does not match its declared SHA-256; send it again.")
+    inspection = db.session.get(Inspection, state.inspection_id)
+    try:
+        revision = check_may_upload(inspection, user, state.meta.get("revision"))
+        scan = read_scan([path.read_bytes()])
+    except ServiceError:
+        _unlink(path)
+        db.session.execute(Upload.__table__.delete().where(Upload.__table__.c.id == state.id))
+        raise
+    record = _store(inspection, user, revision, scan)
+    _unlink(path)
+    db.session.execute(update(Upload).where(Upload.id == state.id).values(
+        offset=state.length, completed_at=utcnow(), meta={**state.meta, "paper_id": record.id})
+        .execution_options(synchronize_session=False))
+    state.offset, state.completed = state.length, True
+    state.meta = {**state.meta, "paper_id": record.id}
+    return record
+
+
+def _unlink(path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

@@ -2,6 +2,7 @@
 minutes (a PDF, one image, or several pages assembled); it is checked by content (type,
 damage, size, resolution, colour) with nothing stored on a refusal, kept by SHA-256 next to
 its revision, and the inspection becomes signed on paper; a second scan is a second record."""
+import base64
 import hashlib
 import io
 from pathlib import Path
@@ -161,3 +162,48 @@ def test_who_and_when(demo, login):
     assert db.session.query(PaperMinutes).count() == 0
     ok = post(leader, url(approved) + "?revision=1", data=scan_image(), content_type="image/jpeg")
     assert ok.status_code == 201 and ok.get_json()["revision"] == 1
+
+
+def tus_headers(client, inspection, data, **extra):
+    meta = {"kind": "minutes-scan", "inspection_id": str(inspection.id),
+            "sha256": hashlib.sha256(data).hexdigest(), **extra}
+    encoded = ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in meta.items())
+    return {"Tus-Resumable": "1.0.0", "Upload-Length": str(len(data)),
+            "Upload-Metadata": encoded, "X-CSRF-Token": client.csrf}
+
+
+def tus_send(client, location, data, offset=0):
+    return client.patch(location, data=data, headers={
+        "Tus-Resumable": "1.0.0", "Upload-Offset": str(offset), "X-CSRF-Token": client.csrf,
+        "Content-Type": "application/offset+octet-stream"})
+
+
+def test_a_large_scan_goes_through_the_resumable_upload(built, login):
+    inspection, leader = built
+    data = scan_pdf(pages=3)
+    inspector = login("inspector1")
+    refused = inspector.post("/api/v1/uploads", headers=tus_headers(inspector, inspection, data))
+    assert refused.status_code == 403
+    created = leader.post("/api/v1/uploads", headers=tus_headers(leader, inspection, data,
+                                                                 revision="1"))
+    assert created.status_code == 201, created.get_json()
+    location = created.headers["Location"]
+    half = len(data) // 2
+    assert tus_send(leader, location, data[:half]).status_code == 204
+    assert db.session.get(Inspection, inspection.id).state.value == "approved"
+    done = tus_send(leader, location, data[half:], offset=half)
+    assert done.status_code == 204, done.get_json()
+    scan = db.session.get(PaperMinutes, int(done.headers["Paper-Minutes-Id"]))
+    assert scan.sha256 == hashlib.sha256(data).hexdigest() and scan.pages == 3
+    assert leader.head(location, headers={"Tus-Resumable": "1.0.0"}).headers[
+        "Paper-Minutes-Id"] == str(scan.id)
+    shown = leader.get(f"/api/v1/inspections/{inspection.id}").get_json()
+    assert shown["state"] == "signed" and shown["signed_on"] == "paper"
+
+    grey = scan_image(colour=False)
+    created = leader.post("/api/v1/uploads", headers=tus_headers(leader, inspection, grey))
+    answer = tus_send(leader, created.headers["Location"], grey)
+    assert answer.status_code == 422 and "đen trắng" in answer.get_json()["message"]
+    assert leader.head(created.headers["Location"],
+                       headers={"Tus-Resumable": "1.0.0"}).status_code == 404
+    assert db.session.query(PaperMinutes).count() == 1
