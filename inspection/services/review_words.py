@@ -188,6 +188,9 @@ def describe_event(event: Any, items: Mapping[str, Mapping]) -> dict:
     if unanswered:
         vi += f", còn {len(unanswered)} tiêu chí chưa đánh giá"
         en += f", {len(unanswered)} criteria not assessed"
+    if event.action == "inspection.sign" and details.get("signed_on") == "paper":
+        vi += " (ký trên giấy, bản quét đã lưu)"
+        en += " (signed on paper, the scan stored)"
     reason = details.get("reason")
     if reason:
         vi += f" — lý do: {reason}"
