@@ -129,8 +129,7 @@ def read_scan(files: list[bytes]) -> Scan:
 
 @dataclass(frozen=True)
 class _Page:
-    data: bytes  # the file, or a re-encoded upright copy when EXIF turned it
-    image: Image.Image | None  # the upright image to embed when `data` cannot be
+    data: bytes  # the file as sent, or an upright copy when its EXIF turned it
     width: int
     height: int
     dpi: float
@@ -163,7 +162,17 @@ def _check_image(data: bytes, number: int) -> _Page:
                     raise _refuse(vi + "ảnh động.", en + "an animated image.")
                 turned = im.getexif().get(0x0112, 1) not in (None, 1)
                 im.load()
-                upright = ImageOps.exif_transpose(im) if turned else im.copy()
+                upright = ImageOps.exif_transpose(im) if turned else im
+                width, height = upright.size
+                _require_dpi(a4_dpi(width, height), width, height, vi, en)
+                colour = _is_colour(upright)
+                if colour and turned:  # a phone's photo, drawn upright (JPEG stays JPEG)
+                    out = io.BytesIO()
+                    if im.format == "JPEG":
+                        upright.convert("RGB").save(out, "JPEG", quality=95, subsampling=0)
+                    else:
+                        upright.save(out, "PNG")
+                    data = out.getvalue()
     except ScanRefused:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -176,17 +185,12 @@ def _check_image(data: bytes, number: int) -> _Page:
             ZeroDivisionError, MemoryError) as exc:
         raise _refuse(vi + "ảnh bị hỏng hoặc không đầy đủ.", en + "the image is damaged or "
                       "incomplete.") from exc
-    dpi = a4_dpi(width, height)
-    _require_dpi(dpi, width, height, vi, en)
-    if not _is_colour(upright):
+    if not colour:
         raise _refuse(vi + "ảnh đen trắng hoặc xám; hãy quét màu để thấy dấu đỏ và chữ ký.",
                       en + "a black-and-white or grey image; scan in colour so that the red "
                       "stamp and the signatures show.")
-    if upright.mode not in ("RGB", "L", "CMYK"):
-        upright = upright.convert("RGB")
-    plain_jpeg = not turned and upright.mode in ("RGB", "CMYK") and data.startswith(b"\xff\xd8")
-    return _Page(data=data if plain_jpeg else b"", image=None if plain_jpeg else upright,
-                 width=upright.width, height=upright.height, dpi=dpi)
+    # Only the bytes are kept: pages are decoded one at a time, here and when assembled.
+    return _Page(data=data, width=width, height=height, dpi=a4_dpi(width, height))
 
 
 def _require_dpi(dpi: float, width: int, height: int, vi: str, en: str) -> None:
@@ -214,8 +218,8 @@ def _is_colour(im: Image.Image) -> bool:
 
 def _assemble(pages: list[_Page]) -> bytes:
     """One PDF, a page per image, each image filling an A4 page (turned to its orientation).
-    A JPEG is embedded as it was sent (no new compression); a PNG or a turned photo is
-    embedded losslessly."""
+    A JPEG is embedded as it was sent (no new compression; a photo its EXIF turns is encoded
+    once more, upright, at quality 95); a PNG losslessly."""
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen import canvas
 
@@ -225,9 +229,8 @@ def _assemble(pages: list[_Page]) -> bytes:
     for page in pages:
         size = A4_POINTS if page.height >= page.width else A4_POINTS[::-1]
         pdf.setPageSize(size)
-        source = ImageReader(io.BytesIO(page.data)) if page.data else ImageReader(page.image)
-        pdf.drawImage(source, 0, 0, width=size[0], height=size[1], preserveAspectRatio=True,
-                      anchor="c")
+        pdf.drawImage(ImageReader(io.BytesIO(page.data)), 0, 0, width=size[0], height=size[1],
+                      preserveAspectRatio=True, anchor="c")
         pdf.showPage()
     pdf.save()
     return out.getvalue()

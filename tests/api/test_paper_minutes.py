@@ -83,12 +83,14 @@ def test_a_pdf_scan_signs_the_inspection_on_paper_and_can_be_downloaded(built, l
 
 def test_several_pages_are_assembled_into_one_pdf_and_a_second_scan_is_a_second_record(built):
     inspection, leader = built
-    pages = [scan_image(), scan_image(fmt="PNG")]
+    turned = Image.Exif()
+    turned[0x0112] = 6  # a phone held sideways: stored landscape, shown upright
+    pages = [scan_image(), scan_image(fmt="PNG"), scan_image(size=A4_200[::-1], exif=turned)]
     first = post(leader, url(inspection), data={
         "file": [(io.BytesIO(p), f"trang{n}.jpg") for n, p in enumerate(pages, 1)]},
         content_type="multipart/form-data")
     assert first.status_code == 201, first.get_json()
-    assert first.get_json()["pages"] == 2
+    assert first.get_json()["pages"] == 3
     stored = leader.get(first.get_json()["url"]).data
     assert stored.startswith(b"%PDF-") and pages[0] in stored  # the JPEG kept as it was sent
     second = post(leader, url(inspection), data=scan_image(), content_type="image/jpeg")
