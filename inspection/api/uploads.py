@@ -98,7 +98,9 @@ class Uploads(MethodView):
         """tus: server capabilities"""
         return Response(status=204, headers={
             "Tus-Version": TUS_VERSION, "Tus-Resumable": TUS_VERSION,
-            "Tus-Extension": TUS_EXTENSIONS, "Tus-Max-Size": str(photos.max_bytes()),
+            "Tus-Extension": TUS_EXTENSIONS,
+            # The largest upload of either kind (a photo's own limit is checked at creation).
+            "Tus-Max-Size": str(max(photos.max_bytes(), paper_minutes.max_bytes())),
             "Tus-Checksum-Algorithm": ",".join(photos.CHECKSUM_ALGORITHMS)})
 
     @login_required_api
