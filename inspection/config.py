@@ -54,6 +54,7 @@ class Defaults:
         "api_sync.Push": 8 * 1024 * 1024,  # 500 ops; a tablet sends 100 at a time
         "api_minutes.inspection_upload": 31 * 1024 * 1024,
         "api_minutes.trip_upload": 31 * 1024 * 1024,
+        "api_minutes.inspection_paper": 31 * 1024 * 1024,  # MAX_SCAN_BYTES, the service says
         "api_minutes.verify": 31 * 1024 * 1024,
         "minutes.act": 31 * 1024 * 1024, "minutes.verify": 31 * 1024 * 1024,
         "admin.checklists": 6 * 1024 * 1024,  # a 5 MB workbook or JSON (the service says more)

@@ -85,10 +85,10 @@ def bound_lock_waits(app: Flask) -> None:
 def body_limit(endpoint: str | None) -> int:
     """The largest body (bytes) the endpoint accepts."""
     config = current_app.config
-    if endpoint == "api_uploads.UploadResource":  # one tus chunk can be the whole photo
-        from .services.photos import max_bytes
+    if endpoint == "api_uploads.UploadResource":  # one tus chunk can be the whole file
+        from .services import paper_minutes, photos
 
-        return max_bytes() + 64 * 1024
+        return max(photos.max_bytes(), paper_minutes.max_bytes()) + 64 * 1024
     return int(config["BODY_LIMITS"].get(endpoint, config["BODY_LIMIT"]))
 
 

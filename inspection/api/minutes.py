@@ -7,8 +7,8 @@ from flask_smorest import abort
 from ..errors import NotFound, language
 from ..extensions import db
 from ..models import Inspection, Trip
-from ..schemas.minutes import MinutesRevisionSchema, VerificationSchema
-from ..services import minutes
+from ..schemas.minutes import MinutesRevisionSchema, PaperMinutesSchema, VerificationSchema
+from ..services import minutes, paper_minutes
 from ..services.access import get_visible_inspection, trips_query
 from ..services.minutes_details import build_with_details, parse_details
 from ..services.minutes_verification import verify_minutes
@@ -208,6 +208,102 @@ for kind in ("inspections", "trips"):
         return Response(minutes.current_pdf(revision), mimetype="application/pdf",
                         headers={"Content-Disposition": f'attachment; filename="{name}"',
                                  "Cache-Control": "private, no-store"})
+
+
+SCAN_TYPES = ("application/pdf", "image/jpeg", "image/png")
+SCAN_BODY = {"required": True, "description": (
+    "The scan of the printed minutes, wet-signed and stamped: one PDF, or one JPEG/PNG page as "
+    "the raw body; several JPEG/PNG pages as multipart/form-data fields `file` (in page order), "
+    "assembled into one PDF. Checked by content: colour, at least 200 dpi on A4, readable, "
+    "within MAX_SCAN_BYTES. Larger scans: tus /api/v1/uploads with metadata "
+    "kind=minutes-scan."),
+    "content": {**{t: {"schema": {"type": "string", "format": "binary", "minLength": 1}}
+                   for t in SCAN_TYPES},
+                "multipart/form-data": {"schema": {"type": "object", "properties": {
+                    "file": {"type": "array", "items": {"type": "string", "format": "binary"}}
+                }}}}}
+REVISION_PARAM = {"name": "revision", "in": "query", "required": False,
+                  "schema": {"type": "integer", "minimum": 1},
+                  "description": "The revision the paper was printed from (default: the latest "
+                                 "built; a superseded or unknown one: 409)"}
+
+
+def _revision_arg() -> int | None:
+    raw = request.args.get("revision")
+    if raw is None or raw == "":
+        return None
+    if not (raw.isascii() and raw.isdigit() and 0 < len(raw) <= 6 and int(raw) > 0):
+        abort(422, message=_say("Số lần lập biên bản (revision) phải là số nguyên dương.",
+                                 "revision must be a positive integer."),
+              errors={"query": {"revision": ["a positive integer"]}})
+    return int(raw)
+
+
+def _scan_files() -> list[bytes]:
+    """The scan's bytes: the raw body, or every multipart field `file` (several pages)."""
+    limit = paper_minutes.max_bytes()
+    paper_minutes.check_length(request.content_length)
+    uploads = request.files.getlist("file")
+    files = ([u.read(limit + 1) for u in uploads] if uploads
+             else [request.get_data(cache=False)])
+    if not any(files):
+        abort(400, message=_say("Hãy gửi bản quét biên bản (PDF, JPEG hoặc PNG).",
+                                 "Send the scan of the minutes (PDF, JPEG or PNG)."),
+              code="missing_file")
+    return files
+
+
+@blp.route("/inspections/<int:target_id>/minutes/paper", methods=["POST"],
+           endpoint="inspection_paper")
+@blp.doc(requestBody=SCAN_BODY, parameters=[REVISION_PARAM])
+@blp.response(201, PaperMinutesSchema)
+@blp.alt_response(400, schema="Error")
+@blp.alt_response(401, schema="Error")
+@blp.alt_response(403, schema="Error")
+@blp.alt_response(404, schema="Error")
+@blp.alt_response(409, schema="Error", description="Not approved, or no (such) minutes built")
+@blp.alt_response(413, schema="Error")
+@blp.alt_response(422, schema="Error", description="Not a PDF/JPEG/PNG by content, damaged, "
+                  "below 200 dpi on A4, or not in colour: nothing is stored")
+@login_required_api
+@commits
+def paper_upload(target_id):
+    """Upload the scan of the minutes signed on paper (team leader; results approved)
+
+    The scan is stored by SHA-256 next to the revision it was printed from; the inspection
+    becomes signed (`signed_on: "paper"`). Another scan later is another record; nothing is
+    replaced. The digital signing path stays open.
+    """
+    inspection = _target("inspections", target_id)
+    number = _revision_arg()
+    paper_minutes.check_may_upload(inspection, current_user, number)
+    return paper_minutes.accept_paper_scan(inspection, current_user, _scan_files(), number)
+
+
+@blp.route("/inspections/<int:target_id>/minutes/paper", methods=["GET"],
+           endpoint="inspection_paper_list")
+@blp.response(200, PaperMinutesSchema(many=True))
+@blp.alt_response(401, schema="Error")
+@blp.alt_response(404, schema="Error")
+@login_required_api
+def paper_list(target_id):
+    """Every stored scan of the minutes signed on paper, oldest first"""
+    return paper_minutes.paper_scans_of(_target("inspections", target_id))
+
+
+@blp.route("/inspections/<int:target_id>/minutes/paper/<int:scan_id>.pdf", methods=["GET"],
+           endpoint="inspection_paper_pdf")
+@blp.response(200, content_type="application/pdf", description="The stored scan")
+@blp.alt_response(401, schema="Error")
+@blp.alt_response(404, schema="Error")
+@login_required_api
+def paper_download(target_id, scan_id):
+    """Download a stored scan of the minutes signed on paper"""
+    scan = paper_minutes.visible_scan(_target("inspections", target_id), scan_id)
+    name = f"bien-ban-giay-{target_id}-r{scan.revision.revision}-{scan.id}.pdf"
+    return Response(paper_minutes.scan_pdf(scan), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"',
+                             "Cache-Control": "private, no-store", "ETag": f'"{scan.sha256}"'})
 
 
 @blp.route("/minutes/verify", methods=["POST"])

@@ -10,7 +10,7 @@ from flask_smorest import abort
 
 from ..errors import ServiceError, language
 from ..extensions import db
-from ..services import photos
+from ..services import paper_minutes, photos
 from ..services.storage import get_storage
 from .guards import login_required_api
 from .parsing import Blueprint
@@ -84,6 +84,8 @@ def _progress_headers(upload) -> dict:
                "Cache-Control": "no-store", "Tus-Resumable": TUS_VERSION}
     if upload.photo_id is not None:
         headers["Photo-Id"] = str(upload.photo_id)
+    if (upload.meta or {}).get("paper_id") is not None:
+        headers["Paper-Minutes-Id"] = str(upload.meta["paper_id"])
     return headers
 
 
@@ -96,7 +98,9 @@ class Uploads(MethodView):
         """tus: server capabilities"""
         return Response(status=204, headers={
             "Tus-Version": TUS_VERSION, "Tus-Resumable": TUS_VERSION,
-            "Tus-Extension": TUS_EXTENSIONS, "Tus-Max-Size": str(photos.max_bytes()),
+            "Tus-Extension": TUS_EXTENSIONS,
+            # The largest upload of either kind (a photo's own limit is checked at creation).
+            "Tus-Max-Size": str(max(photos.max_bytes(), paper_minutes.max_bytes())),
             "Tus-Checksum-Algorithm": ",".join(photos.CHECKSUM_ALGORITHMS)})
 
     @login_required_api
@@ -106,7 +110,10 @@ class Uploads(MethodView):
         _header("Upload-Metadata", "Comma-separated `key base64(value)` pairs: client_uuid, "
                 "inspection_id and sha256 (hex of the whole file) are required; item_code, "
                 "filename, content_type, captured_at (ISO 8601), latitude, longitude, caption "
-                "are optional"),
+                "are optional. With `kind minutes-scan` the upload is the scan of the minutes "
+                "signed on paper (team leader, approved inspection; inspection_id and sha256 "
+                "required, revision optional; no client_uuid), checked like "
+                "POST /inspections/{id}/minutes/paper when complete"),
         _header("X-CSRF-Token", "The session's CSRF token"),
     ])
     @blp.response(201, description="Upload created (or, for a photo already stored under this "
@@ -130,7 +137,10 @@ class Uploads(MethodView):
         require_tus_version()
         length = _int_header("Upload-Length")
         meta = photos.parse_metadata(request.headers.get("Upload-Metadata"))
-        upload, photo = photos.create_upload(current_user, length, meta)
+        if meta.get("kind") == paper_minutes.UPLOAD_KIND:
+            upload, photo = paper_minutes.create_scan_upload(current_user, length, meta), None
+        else:
+            upload, photo = photos.create_upload(current_user, length, meta)
         headers = {"Location": f"/api/v1/uploads/{upload.id}", "Tus-Resumable": TUS_VERSION,
                    "Upload-Offset": str(upload.offset)}
         if photo is not None:
@@ -167,8 +177,10 @@ class UploadResource(MethodView):
     ], requestBody={"required": True, "content": {
         OFFSET_CONTENT_TYPE: {"schema": {"type": "string", "format": "binary"}}}})
     @blp.response(204, description="Chunk stored; `Photo-Id` once the photo is complete and "
-                  "checked", headers={"Upload-Offset": INT_HEADER, "Tus-Resumable": HEADER,
-                                      "Photo-Id": {"schema": {"type": "integer"}}})
+                  "checked (`Paper-Minutes-Id` for a scan of the minutes signed on paper)",
+                  headers={"Upload-Offset": INT_HEADER, "Tus-Resumable": HEADER,
+                           "Photo-Id": {"schema": {"type": "integer"}},
+                           "Paper-Minutes-Id": {"schema": {"type": "integer"}}})
     @blp.alt_response(400, schema="Error", description="Tus-Resumable, Upload-Offset or "
                       "Upload-Checksum missing, malformed or of an unsupported algorithm")
     @blp.alt_response(401, schema="Error")
@@ -205,7 +217,11 @@ class UploadResource(MethodView):
                 db.session.commit()  # tus: no transaction open while the body streams in
                 photos.receive_chunk(state, fd, offset, request.stream, checksum)
                 db.session.commit()  # tus: the new offset is kept before the image is checked
-                if state.offset == state.length and not state.completed:
+                if (state.offset == state.length and not state.completed
+                        and paper_minutes.is_scan_upload(state)):
+                    paper_minutes.complete_scan_upload(state, current_user)
+                    db.session.commit()  # tus: the stored scan, the inspection signed on paper
+                elif state.offset == state.length and not state.completed:
                     info = photos.check_upload(state)
                     photos.complete_upload(state, current_user, info)
                     db.session.commit()  # tus: the completed photo
@@ -215,6 +231,8 @@ class UploadResource(MethodView):
         headers = {"Upload-Offset": str(state.offset), "Tus-Resumable": TUS_VERSION}
         if state.photo_id is not None:
             headers["Photo-Id"] = str(state.photo_id)
+        if state.meta.get("paper_id") is not None:
+            headers["Paper-Minutes-Id"] = str(state.meta["paper_id"])
         return Response(status=204, headers=headers)
 
 

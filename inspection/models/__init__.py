@@ -21,7 +21,7 @@ from .inspections import (
     RecommendationEvidence,
     RecommendationStatus,
 )
-from .minutes import MinutesRevision, MinutesStatus, Signature
+from .minutes import MinutesRevision, MinutesStatus, PaperMinutes, Signature
 from .plans import Plan, Trip, TripMember, TripRole
 from .reports import InspectionScore
 from .sync import AppliedOp, ChangeLog, Upload
@@ -33,6 +33,7 @@ __all__ = [
     "ChecklistTemplate", "ChecklistUpload", "ChecklistVersion", "Conflict", "Finding", "Inspection",
     "InspectionScore", "InspectionState", "InvalidAccountChange", "InvalidTransition",
     "LateStatus", "LateSubmission", "MinutesRevision", "MinutesStatus", "Observation",
+    "PaperMinutes",
     "Photo", "Plan", "Recommendation", "RecommendationEvidence", "RecommendationStatus", "Role",
     "Signature", "Trip", "TripMember", "TripRole",
     "UnitLevel", "Upload", "User", "UserCertificate", "unit_merges",

@@ -51,6 +51,7 @@ TRANSITIONS: dict[str, tuple[frozenset[InspectionState], InspectionState]] = {
         InspectionState.in_progress,
     ),
 }
+SIGNED_ON = ("digital", "paper")
 # What people may ask for; "sign" follows from the minutes' last signature (services.minutes).
 USER_ACTIONS = ("start", "submit", "approve", "reopen")
 
@@ -96,6 +97,9 @@ class Inspection(db.Model):
     # office pages), so tablets merge edits of the closing meeting field by field (DESIGN §4).
     closing_versions: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     state_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # How the minutes that made it signed were signed: "digital" (PAdES) or "paper" (the scan of
+    # a wet-signed copy); None unless signed.
+    signed_on: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = created_at_column()
 
     trip: Mapped[Trip] = relationship(back_populates="inspections")
@@ -138,15 +142,20 @@ class Inspection(db.Model):
         """Whether the current approval confirmed criteria left not assessed."""
         return self.is_locked and bool(self.approved_unanswered)
 
-    def mark_signed(self) -> None:
-        """approved → signed: the minutes carry every required signature."""
+    def mark_signed(self, on: str = "digital") -> None:
+        """approved → signed: the minutes carry every required signature, digitally ("digital")
+        or on a wet-signed paper copy whose scan is stored ("paper")."""
+        if on not in SIGNED_ON:
+            raise ValueError(f"signed on {on!r}?")
         self._move("sign")
+        self.signed_on = on
 
     def reopen(self, reason: str) -> None:
         """Back to in_progress from submitted, approved or signed; a reason is required."""
         if not reason or not reason.strip():
             raise ValueError("a reason is required to reopen an inspection")
         self._move("reopen")
+        self.signed_on = None
         self.reopen_reason = reason.strip()
         self.approved_unanswered = self.approval_reason = None  # the next approval decides anew
 

@@ -1,10 +1,20 @@
-"""Minutes (biên bản) revisions and their signatures; a signed revision is never rewritten."""
+"""Minutes (biên bản) revisions, their signatures and the scans of their wet-signed paper copies;
+a signed revision is never rewritten, and a stored scan is never replaced."""
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import DateTime, Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -84,3 +94,25 @@ class Signature(db.Model):
 
     revision: Mapped[MinutesRevision] = relationship(back_populates="signatures")
     signer: Mapped[User] = relationship()
+
+
+class PaperMinutes(db.Model):
+    """The scan of a printed, wet-signed and stamped copy of one minutes revision (the paper
+    fallback), stored by SHA-256 as one PDF. Each upload is its own row: a later scan is a new
+    record beside the earlier ones, never a replacement."""
+
+    __tablename__ = "paper_minutes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"), index=True)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("minutes_revisions.id"))
+    sha256: Mapped[str] = mapped_column(String(64))  # of the stored PDF
+    size: Mapped[int] = mapped_column(BigInteger)
+    pages: Mapped[int] = mapped_column(Integer)
+    source_type: Mapped[str] = mapped_column(String(50))  # what was sent: PDF, JPEG or PNG
+    dpi: Mapped[float] = mapped_column(Float)  # the lowest resolution measured on a page
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = created_at_column()
+
+    revision: Mapped[MinutesRevision] = relationship()
+    uploaded_by: Mapped[User] = relationship()

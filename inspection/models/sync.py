@@ -44,7 +44,8 @@ class ChangeLog(db.Model):
 
 
 class Upload(db.Model):
-    """A resumable (tus 1.0) photo upload in progress."""
+    """A resumable (tus 1.0) upload in progress: a photo, or (meta kind "minutes-scan") the scan
+    of minutes signed on paper."""
 
     __tablename__ = "uploads"
 

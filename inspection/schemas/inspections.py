@@ -25,6 +25,9 @@ class InspectionSchema(ma.Schema):
         "description": "why the leader approved with criteria not assessed"})
     approved_unanswered = ma.fields.List(ma.fields.String(), allow_none=True, metadata={
         "description": "the criteria that approval confirmed as not assessed"})
+    signed_on = ma.fields.String(allow_none=True, metadata={
+        "description": "how the minutes that made it signed were signed: digital (PAdES) or "
+                       "paper (the scan of a wet-signed copy); null unless signed"})
 
 
 class TransitionSchema(ma.Schema):

@@ -26,6 +26,26 @@ class MinutesRevisionSchema(ma.Schema):
     signatures = F.List(F.Nested(SignatureSchema))
 
 
+class PaperMinutesSchema(ma.Schema):
+    """A stored scan of the minutes signed on paper (wet signatures and the unit's stamp)."""
+
+    id = F.Integer()
+    kind = F.Constant("paper")
+    inspection_id = F.Integer()
+    revision = F.Integer(attribute="revision.revision", metadata={
+        "description": "the minutes revision the paper was printed from"})
+    document_number = F.String(attribute="revision.document_number")
+    sha256 = F.String(metadata={"description": "SHA-256 of the stored PDF of the scan"})
+    size = F.Integer()
+    pages = F.Integer()
+    dpi = F.Float(metadata={"description": "the lowest resolution measured on a page"})
+    source_type = F.String(metadata={"description": "what was sent: application/pdf, "
+                                                    "image/jpeg, image/png (pages assembled)"})
+    uploaded_by = F.Function(lambda p: p.uploaded_by.full_name)
+    created_at = F.DateTime()
+    url = F.Function(lambda p: f"/api/v1/inspections/{p.inspection_id}/minutes/paper/{p.id}.pdf")
+
+
 def _locale() -> str:
     return str(get_locale() or "vi")
 

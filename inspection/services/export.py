@@ -34,7 +34,9 @@ from ..models import (
     Inspection,
     InspectionScore,
     MinutesRevision,
+    MinutesStatus,
     Observation,
+    PaperMinutes,
     Photo,
     Plan,
     Recommendation,
@@ -81,13 +83,14 @@ def _rows(query) -> Iterator:
 def inspection_rows(condition, filters: dict) -> Iterator[list]:
     """Header, then one row per inspection with its score snapshot."""
     yield ["inspection_id", "plan", "trip", "unit_code", "unit", "level", "era", "scheduled_on",
-           "state", "points", "max_points", "percent", "class", "sections", "answered", "items",
-           "on_time_rate", "online_share", "signed_share"]
+           "state", "signed_on", "paper_sha256", "points", "max_points", "percent", "class",
+           "sections", "answered", "items", "on_time_rate", "online_share", "signed_share"]
     ids = _inspection_query(condition, filters).subquery()
     query = (select(Inspection.id, Plan.number, Trip.name, AdminUnit.code, AdminUnit.kind,
                     AdminUnit.name,
                     ChecklistTemplate.unit_level, ChecklistTemplate.era, Inspection.scheduled_on,
-                    Inspection.state, InspectionScore)
+                    Inspection.state, Inspection.signed_on, _latest_paper_scan(),
+                    InspectionScore)
              .join(ids, ids.c.id == Inspection.id)
              .join(Trip, Trip.id == Inspection.trip_id).join(Plan, Plan.id == Trip.plan_id)
              .join(AdminUnit, AdminUnit.id == Inspection.unit_id)
@@ -96,17 +99,28 @@ def inspection_rows(condition, filters: dict) -> Iterator[list]:
              .outerjoin(InspectionScore, InspectionScore.inspection_id == Inspection.id)
              .order_by(Inspection.scheduled_on, Inspection.id))
     for r in _rows(query):
-        score = r[10]
+        score = r[12]
         sections = "; ".join(f"{code} {points:g}/{maximum:g}" for code, points, maximum,
                              _p in score.sections) \
             if score else ""
         yield [r[0], r[1], r[2], r[3], f"{r[4]} {r[5]}", r[6], r[7], r[8], r[9].value,
-               score and score.total, score and score.max, score and score.percent,
+               r[10], r[11], score and score.total, score and score.max, score and score.percent,
                (Coded(score.class_code, score.class_vi, score.class_en)
                 if score and score.class_code else None),
                sections, score and score.answered, score and score.items,
                score and score.on_time_rate, score and score.online_share,
                score and score.signed_share]
+
+
+def _latest_paper_scan():
+    """The SHA-256 of an inspection's latest scan of paper minutes whose revision still
+    stands (a column of the inspections table)."""
+    return (select(PaperMinutes.sha256)
+            .join(MinutesRevision, MinutesRevision.id == PaperMinutes.revision_id)
+            .where(PaperMinutes.inspection_id == Inspection.id,
+                   MinutesRevision.status != MinutesStatus.superseded)
+            .order_by(PaperMinutes.id.desc()).limit(1)
+            .correlate(Inspection).scalar_subquery())
 
 
 def observation_rows(condition, filters: dict) -> Iterator[list]:
@@ -209,6 +223,9 @@ COLUMN_TITLES: dict[str, tuple[str, str]] = {
     "scheduled_on": ("Ngày kiểm tra", "Inspection date"),
     "inspected_on": ("Ngày kiểm tra", "Inspection date"),
     "state": ("Trạng thái", "State"),
+    "signed_on": ("Hình thức ký biên bản", "Minutes signed"),
+    "paper_sha256": ("SHA-256 bản quét biên bản ký trên giấy",
+                     "SHA-256 of the paper minutes' scan"),
     "points": ("Điểm", "Points"),
     "max_points": ("Điểm tối đa", "Maximum points"),
     "percent": ("Tỷ lệ điểm (%)", "Score (%)"),
@@ -249,6 +266,8 @@ CODE_LABELS: dict[str, dict] = {
               "submitted": ("Đã gửi trưởng đoàn", "Submitted to the leader"),
               "approved": ("Đã duyệt", "Approved"),
               "signed": ("Đã ký", "Signed")},
+    "signed_on": {"paper": ("Ký trên giấy", "Signed on paper"),
+                  "digital": ("Ký số", "Signed digitally")},
     "class": {},
     "result": {"pass": ("Đạt", "Met"), "partial": ("Đạt một phần", "Partly met"),
                "fail": ("Không đạt", "Not met"),
@@ -610,8 +629,9 @@ def archive_name(trip: Trip) -> str:
 
 
 def write_trip_zip(trip: Trip, path: str | os.PathLike) -> dict:
-    """Write the trip's minutes (the current revision of each, signed when signed) and photos,
-    with a manifest.csv, to a ZIP file. Files missing from storage are listed as missing."""
+    """Write the trip's minutes (the current revision of each, signed when signed), the scans
+    of minutes signed on paper (kind "paper" in the manifest) and photos, with a manifest.csv,
+    to a ZIP file. Files missing from storage are listed as missing."""
     from .storage import StorageError, get_storage
 
     storage = get_storage()
@@ -626,7 +646,7 @@ def write_trip_zip(trip: Trip, path: str | os.PathLike) -> dict:
         if revision.status != "superseded" or revision.inspection_id not in current:
             current[revision.inspection_id] = revision
     manifest = [["path", "kind", "unit", "sha256", "status", "caption", "captured_at"]]
-    summary = {"minutes": 0, "photos": 0, "missing": 0}
+    summary = {"minutes": 0, "paper": 0, "photos": 0, "missing": 0}
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
 
         def add(name: str, sha256: str, kind: str, unit: str, caption: str = "",
@@ -641,7 +661,7 @@ def write_trip_zip(trip: Trip, path: str | os.PathLike) -> dict:
                 while block := source.read(CHUNK):
                     target.write(block)
             manifest.append([name, kind, unit, sha256, "ok", caption, _iso(captured)])
-            summary["minutes" if kind == "minutes" else "photos"] += 1
+            summary[{"minutes": "minutes", "paper": "paper"}.get(kind, "photos")] += 1
 
         for inspection_id, revision in current.items():
             inspection = inspections.get(inspection_id)
@@ -650,6 +670,13 @@ def write_trip_zip(trip: Trip, path: str | os.PathLike) -> dict:
             signed = revision.signed_sha256 or revision.sha256
             add(f"bien-ban/{prefix}-r{revision.revision}{_signed_suffix(revision)}.pdf",
                 signed, "minutes", unit)
+        # The scans of minutes signed on paper (every one kept: none replaces another).
+        for scan in db.session.scalars(select(PaperMinutes).where(
+                PaperMinutes.inspection_id.in_(list(inspections))).order_by(PaperMinutes.id)):
+            inspection = inspections[scan.inspection_id]
+            unit = inspection.unit.full_name
+            add(f"bien-ban/{inspection.unit.code}-{slug(unit)}-r{scan.revision.revision}"
+                f"-ky-tren-giay-{scan.id}.pdf", scan.sha256, "paper", unit)
         photos = db.session.scalars(select(Photo).where(Photo.inspection_id.in_(list(inspections)))
                                     .order_by(Photo.inspection_id, Photo.item_code, Photo.id)).all()
         for photo in photos:

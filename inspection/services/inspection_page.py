@@ -12,8 +12,10 @@ from ..models import (
     AuditEvent,
     Finding,
     Inspection,
+    InspectionState,
     MinutesRevision,
     Observation,
+    PaperMinutes,
     Photo,
     Recommendation,
     Role,
@@ -32,6 +34,7 @@ from .closing import office_view
 from .evaluation import evaluate_inspection
 from .minutes import check_revision, comments_after_build
 from .minutes_verification import MinutesVerification
+from .paper_minutes import paper_scans_of
 from .revisions import revisions_of
 from .workflow import allowed_actions
 
@@ -69,6 +72,8 @@ class InspectionPage:
     may_build_minutes: bool  # also again, once the unit commented after the leader signed
     may_sign_minutes: bool  # on the server, or by uploading a file signed elsewhere
     confirm_without: bool  # a representative signs minutes without the unit's latest comments
+    paper_scans: list[PaperMinutes]  # scans of the minutes signed on paper, oldest first
+    may_upload_paper: bool  # the leader may upload a scan (approved or signed, minutes built)
 
     def context(self) -> dict:
         """The page's template variables."""
@@ -110,6 +115,10 @@ def inspection_page_data(user: User, inspection: Inspection) -> InspectionPage:
         findings=findings, recommendations=recommendations,
         closing=office_view(inspection, findings, recommendations, users),
         minutes_revisions=revisions, minutes_latest=latest, minutes_check=check_revision(latest),
+        paper_scans=paper_scans_of(inspection),
+        may_upload_paper=(latest is not None and is_trip_leader(user, inspection.trip)
+                          and inspection.state in (InspectionState.approved,
+                                                   InspectionState.signed)),
         **offers,
     )
 

@@ -164,6 +164,8 @@ ACTION_WORDS = {
     "inspection.submit": ("Gửi kết quả cho trưởng đoàn", "Sent the results to the team leader"),
     "inspection.approve": ("Duyệt kết quả", "Approved the results"),
     "inspection.sign": ("Biên bản có đủ chữ ký", "The minutes carry every signature"),
+    "minutes.paper": ("Tải lên bản quét biên bản ký trên giấy",
+                      "Uploaded the scan of the minutes signed on paper"),
     "inspection.reopen": ("Mở lại cuộc kiểm tra", "Reopened the inspection"),
     "inspection.unit_comments": ("Ghi ý kiến của đơn vị", "Wrote the unit's comments"),
     "observation.set": ("Sửa kết quả ghi nhận", "Corrected a recorded result"),
@@ -188,6 +190,9 @@ def describe_event(event: Any, items: Mapping[str, Mapping]) -> dict:
     if unanswered:
         vi += f", còn {len(unanswered)} tiêu chí chưa đánh giá"
         en += f", {len(unanswered)} criteria not assessed"
+    if event.action == "inspection.sign" and details.get("signed_on") == "paper":
+        vi += " (ký trên giấy, bản quét đã lưu)"
+        en += " (signed on paper, the scan stored)"
     reason = details.get("reason")
     if reason:
         vi += f" — lý do: {reason}"

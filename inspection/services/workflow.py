@@ -43,12 +43,12 @@ def allowed_actions(user: User, inspection: Inspection) -> list[str]:
 def transition_inspection(
     inspection: Inspection, action: str, user: User, reason: str | None = None,
     device_id: str | None = None, minutes_signed: bool = False,
-    confirm_unanswered: bool = False,
+    confirm_unanswered: bool = False, signed_on: str = "digital",
 ) -> Inspection:
     """Apply a state-machine action for a user: team members start and submit; only the
     trip's leader approves (from in progress or submitted) and reopens (with a reason). "sign"
     happens only when the minutes carry every signature (`minutes_signed`, set by
-    services.minutes), never on request.
+    services.minutes, digitally or on paper: `signed_on`), never on request.
 
     Approving while criteria are not assessed raises `Unanswered` (409 "unanswered", their
     codes in errors["items"]) unless `confirm_unanswered` is given with a `reason`, which is
@@ -104,9 +104,10 @@ def transition_inspection(
             inspection.reopen(reason)
         elif action == "approve":
             inspection.approve(unanswered, reason)
+        elif action == "sign":
+            inspection.mark_signed(signed_on)
         else:
-            {"start": inspection.start, "submit": inspection.submit,
-             "sign": inspection.mark_signed}[action]()
+            {"start": inspection.start, "submit": inspection.submit}[action]()
     except InvalidTransition as exc:
         raise Conflict(
             f"Không thể thực hiện: cuộc kiểm tra đang ở trạng thái “{STATE_LABELS_VI[exc.state]}”.",
@@ -121,10 +122,13 @@ def transition_inspection(
     log_change(inspection.id, "inspection",
                {"id": inspection.id, "state": inspection.state.value,
                 "revision": inspection.revision,
-                "signed_at": signed_at.isoformat() if signed_at else None}, user.id)
+                "signed_at": signed_at.isoformat() if signed_at else None,
+                "signed_on": inspection.signed_on}, user.id)
     if action in ("approve", "reopen", "sign"):
         log_closing(inspection, user)  # tablets may edit the closing data until approval
     details = {"unanswered": unanswered} if unanswered else {}
+    if action == "sign":
+        details["signed_on"] = signed_on
     audit.record(f"inspection.{action}", inspection, user, device_id,
                  before=before.value, after=inspection.state.value,
                  reason=reason, **details)

@@ -23,6 +23,7 @@ from ..models import (
     Inspection,
     LateSubmission,
     MinutesRevision,
+    PaperMinutes,
     Photo,
     Plan,
     Recommendation,
@@ -79,6 +80,8 @@ ACTIVITY = {
     "recommendation.reply": N_("trả lời kiến nghị của %(object)s"),
     "minutes.build": N_("lập biên bản (lần %(revision)s) cho %(object)s"),
     "minutes.sign": N_("ký biên bản của %(object)s"),
+    "minutes.paper": N_("tải lên bản quét biên bản (lần %(revision)s) ký trên giấy của "
+                        "%(object)s"),
     "minutes.details": N_("ghi thông tin cho biên bản của %(object)s (người dự họp, hạn báo cáo, "
                           "nơi nhận)"),
     "export.inspections": N_("xuất bảng các cuộc kiểm tra"),
@@ -88,7 +91,8 @@ ACTIVITY = {
     "export.trip_archive": N_("tải biên bản và ảnh của đợt %(object)s"),
 }
 # Records that belong to an inspection are named by its unit.
-_BY_INSPECTION = (Conflict, LateSubmission, Photo, Finding, Recommendation, MinutesRevision)
+_BY_INSPECTION = (Conflict, LateSubmission, Photo, Finding, Recommendation, MinutesRevision,
+                  PaperMinutes)
 
 
 def _names(events: list[AuditEvent]) -> dict[tuple[str, str], str]:

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from ..errors import NotFound
 from ..extensions import db
 from ..models import Inspection, InspectionState, MinutesStatus, Role, Trip, TripRole
-from ..services import minutes
+from ..services import minutes, paper_minutes
 from ..services.access import can_view, get_visible_inspection, is_trip_leader, trips_query
 from ..services.inspection_page import minutes_offers
 from ..services.minutes_details import build_with_details, parse_details
@@ -66,13 +66,28 @@ def _act(target: Inspection | Trip, action: str):
         return _run(target, lambda: minutes.accept_signed_upload(
             target, current_user, data, without_latest_comments=without),
                     _("Đã nhận tệp đã ký."))
+    if action == "paper" and isinstance(target, Inspection):
+        return _paper(target)
     return redirect(_back_url(target))
+
+
+def _paper(inspection: Inspection):
+    """The leader uploads the scan of the minutes signed on paper (a PDF or the pages)."""
+    limit = paper_minutes.max_bytes()
+    files = [f.read(limit + 1) for f in request.files.getlist("file")]
+    number = form_id(request.form.get("revision"))
+
+    def accept():
+        paper_minutes.check_may_upload(inspection, current_user, number)
+        return paper_minutes.accept_paper_scan(inspection, current_user, files, number)
+    return _run(inspection, accept, _("Đã lưu bản quét biên bản ký trên giấy."))
 
 
 @bp.post("/inspections/<int:inspection_id>/minutes/<action>")
 @login_required
 def act(inspection_id: int, action: str):
-    """Build the inspection's minutes, sign them, or upload a file signed elsewhere."""
+    """Build the inspection's minutes, sign them, upload a file signed elsewhere, or upload the
+    scan of the minutes signed on paper ("paper")."""
     inspection = get_visible_inspection(current_user, db.session.get(Inspection, inspection_id))
     return _act(inspection, action)
 
@@ -133,6 +148,11 @@ def verify():
                                          form_id(request.args.get("trip")),
                                          form_id(request.args.get("revision"), 0))
         result = minutes.check_revision(stored)
-    failed = request.method == "POST" and result is not None and not result.valid
-    return render_template("minutes_verify.html", result=result,
-                           stored=stored), (422 if failed else 200)
+    # A scan of the minutes signed on paper has no digital signature: the stored scans of the
+    # revision, or the scan the file is, say so with their hashes.
+    paper = (paper_minutes.scans_of_revision(stored) if stored is not None
+             else paper_minutes.scans_with_sha256(result.sha256) if result is not None else [])
+    failed = (request.method == "POST" and result is not None and not result.valid
+              and not paper)
+    return render_template("minutes_verify.html", result=result, stored=stored,
+                           paper=paper), (422 if failed else 200)

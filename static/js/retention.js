@@ -10,6 +10,10 @@
 
 export const DEFAULT_RETENTION_DAYS = 30;
 export const WARN_AT = 0.8; // share of the quota at which the device page warns
+// Safari deletes the script-written data of a site not used for 7 days: warn well before.
+export const STALE_DAYS = 4;
+// Dispatched on the window once the browser answered navigator.storage.persist().
+export const PERSISTENCE_EVENT = "cchc-persistence";
 const DAY_MS = 24 * 60 * 60 * 1000;
 const FINISHED = new Set(["approved", "signed"]);
 const UNSENT_PHOTO = new Set(["pending", "uploading"]);
@@ -83,4 +87,19 @@ export function fitsInQuota(estimate, bytes) {
 /** Whether an error is the browser refusing to store for lack of space (22: older WebKit). */
 export function isQuotaError(err) {
   return Boolean(err) && (err.name === "QuotaExceededError" || err.code === 22);
+}
+
+/**
+ * Whether the browser may delete this device's data, and why: it refused persistent storage
+ * (`persisted` false; null when the browser cannot tell), or the last successful sync
+ * (`lastSyncAt`, ISO) is `staleDays` or more ago (Safari evicts sites unused for 7 days).
+ * `unsent` is carried along for the words ("3 items not sent").
+ */
+export function evictionRisk({ persisted = null, lastSyncAt = null, unsent = 0, now = Date.now(),
+  staleDays = STALE_DAYS } = {}) {
+  const last = lastSyncAt ? Date.parse(lastSyncAt) : NaN;
+  const days = Number.isFinite(last) ? Math.max(0, Math.floor((now - last) / DAY_MS)) : null;
+  const refused = persisted === false;
+  const stale = days !== null && days >= staleDays;
+  return { refused, stale, days, unsent, warn: refused || stale };
 }

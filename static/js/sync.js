@@ -7,7 +7,7 @@
 import { ApiError, NetworkError, apiFetch, apiJson, me, setCsrfToken, API_ROOT } from "./api.js";
 import { getMeta, request, setMeta, transaction } from "./db.js";
 import { applyPushResults, moveToAttention, takeBatch, wireOp } from "./outbox.js";
-import { isQuotaError, storageLevel } from "./retention.js";
+import { PERSISTENCE_EVENT, isQuotaError, storageLevel } from "./retention.js";
 import {
   applyChanges, captionPhoto, deviceId, getSession, lockUnsentWork, markSessionExpired, noteQuotaError, pendingCounts,
   photosToUpload, saveAssignments, saveSession, tidyStorage, updatePhoto, updateSession,
@@ -85,6 +85,8 @@ export class SyncEngine extends EventTarget {
       this.syncNow({ refresh: true });
     };
     this.onOffline = () => this.update({ online: false });
+    // The answer to navigator.storage.persist() (asked at each start) changes what the bar says.
+    this.onPersistence = () => this.measureStorage().catch(() => {});
   }
 
   /** Start listening to the network and run the first sync. */
@@ -92,6 +94,7 @@ export class SyncEngine extends EventTarget {
     this.stopped = false;
     globalThis.addEventListener("online", this.onOnline);
     globalThis.addEventListener("offline", this.onOffline);
+    globalThis.addEventListener(PERSISTENCE_EVENT, this.onPersistence);
     this.update({ lastSuccessAt: await getMeta("last_sync", null) });
     await this.refreshCounts();
     // Offline for weeks, the device still forgets what its retention rules say (by its clock).
@@ -105,6 +108,7 @@ export class SyncEngine extends EventTarget {
     clearTimeout(this.timer);
     globalThis.removeEventListener("online", this.onOnline);
     globalThis.removeEventListener("offline", this.onOffline);
+    globalThis.removeEventListener(PERSISTENCE_EVENT, this.onPersistence);
   }
 
   /** Merge `changes` into the status and tell the listeners. */
@@ -272,8 +276,12 @@ export class SyncEngine extends EventTarget {
     try {
       if (globalThis.navigator && navigator.storage && navigator.storage.estimate) estimate = await navigator.storage.estimate();
     } catch { /* not available: no figures */ }
+    let persisted = null; // whether the browser keeps the data under pressure (null: cannot tell)
+    try {
+      if (globalThis.navigator && navigator.storage && navigator.storage.persisted) persisted = await navigator.storage.persisted();
+    } catch { /* not available */ }
     const quotaErrorAt = await getMeta("quota_error_at", null);
-    this.update({ storage: { ...storageLevel(estimate, { quotaErrorSeen: Boolean(quotaErrorAt) }), quotaErrorAt } });
+    this.update({ storage: { ...storageLevel(estimate, { quotaErrorSeen: Boolean(quotaErrorAt) }), quotaErrorAt, persisted } });
   }
 
   /** Run `fn`; if the server says the CSRF token is stale, ask /auth/me for one and retry once. */

@@ -19,12 +19,14 @@ EXCLUDED = [checks.response_headers_conformance]
 BINARY_BODY_EXCLUDED = [checks.positive_data_acceptance]
 BINARY_BODY_OPERATIONS = {("POST", "/api/v1/minutes/verify"),
                           ("POST", "/api/v1/inspections/{target_id}/minutes/upload"),
-                          ("POST", "/api/v1/trips/{target_id}/minutes/upload")}
+                          ("POST", "/api/v1/trips/{target_id}/minutes/upload"),
+                          ("POST", "/api/v1/inspections/{target_id}/minutes/paper")}
 
 
-@schemathesis.serializer("application/offset+octet-stream", "application/pdf")
+@schemathesis.serializer("application/offset+octet-stream", "application/pdf", "image/jpeg",
+                         "image/png")
 def raw_bytes(ctx, value):
-    """tus PATCH bodies and PDF uploads are raw bytes."""
+    """tus PATCH bodies, PDF uploads and scans are raw bytes."""
     return value if isinstance(value, bytes) else str(value).encode()
 
 

@@ -4,7 +4,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 
 import {
-  canDropFullImage, fitsInQuota, forgetReason, hasUnsent, isQuotaError, signedLongAgo, storageLevel,
+  STALE_DAYS, canDropFullImage, evictionRisk, fitsInQuota, forgetReason, hasUnsent, isQuotaError,
+  signedLongAgo, storageLevel,
 } from "../../static/js/retention.js";
 import { checkVerifier, makeVerifier } from "../../static/js/verifier.js";
 
@@ -77,4 +78,18 @@ test("locked work is exported only with the owner's password, checked offline", 
   assert.ok(!(await checkVerifier(null, "Mật khẩu đúng 2026")));
   const other = await makeVerifier("Mật khẩu đúng 2026", 1000);
   assert.notEqual(other.salt, verifier.salt);
+});
+
+test("the device warns when the browser refused persistent storage or the last sync is days old", () => {
+  const synced = (daysAgo) => new Date(NOW - daysAgo * DAY).toISOString();
+  const fresh = evictionRisk({ persisted: true, lastSyncAt: synced(1), unsent: 3, now: NOW });
+  assert.deepEqual(fresh, { refused: false, stale: false, days: 1, unsent: 3, warn: false });
+  const refused = evictionRisk({ persisted: false, lastSyncAt: synced(0.5), unsent: 2, now: NOW });
+  assert.ok(refused.warn && refused.refused && !refused.stale && refused.unsent === 2);
+  assert.ok(!evictionRisk({ persisted: null, lastSyncAt: synced(1), now: NOW }).warn, "a browser that cannot tell");
+  const stale = evictionRisk({ persisted: true, lastSyncAt: synced(STALE_DAYS), now: NOW });
+  assert.ok(stale.warn && stale.stale && stale.days === STALE_DAYS, "Safari evicts after 7 days: warn before");
+  assert.ok(!evictionRisk({ persisted: true, lastSyncAt: synced(STALE_DAYS - 0.1), now: NOW }).warn);
+  assert.ok(!evictionRisk({ persisted: true, lastSyncAt: null, now: NOW }).warn, "never synced: nothing to age");
+  assert.ok(STALE_DAYS < 7);
 });

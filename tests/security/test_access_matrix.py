@@ -52,6 +52,7 @@ from inspection.models import (
     Inspection,
     LateSubmission,
     Observation,
+    PaperMinutes,
     Plan,
     Recommendation,
     RecommendationEvidence,
@@ -156,6 +157,7 @@ class Side:
     rec_to_report: int
     rec_with_evidence: int  # reported done by the unit, with an evidence picture
     evidence: int
+    paper: int  # a stored scan of the approved inspection's minutes signed on paper
     upload: str  # unfinished, started by `uploader`
     upload_bytes: bytes
     uploader: int
@@ -227,8 +229,13 @@ def fill_side(login, approved: Inspection, submitted: Inspection, later: Inspect
     late = LateSubmission(inspection_id=approved.id, op_id=uuid.uuid4(), author_id=member.id,
                           payload={"item_code": "TTHC.20", "fields": {"value": 77}})
     db.session.add_all([conflict, late])
-    build_minutes(approved, leader, "http://localhost")
+    revision = build_minutes(approved, leader, "http://localhost")
     build_minutes(later.trip, leader, "http://localhost")
+    scan = b"%PDF-1.7\n% a scan of the paper minutes\n" + bytes(colour)
+    paper = PaperMinutes(inspection_id=approved.id, revision_id=revision.id,
+                         sha256=put_bytes(scan), size=len(scan), pages=1,
+                         source_type="application/pdf", dpi=300, uploaded_by_id=leader.id)
+    db.session.add(paper)
     db.session.commit()
 
     client = login(member.username)
@@ -246,7 +253,7 @@ def fill_side(login, approved: Inspection, submitted: Inspection, later: Inspect
         late=late.id, finding=finding.id, rec_to_update=recommendations[0].id,
         rec_to_delete=recommendations[1].id, rec_to_follow_up=recommendations[2].id,
         rec_to_report=recommendations[3].id, rec_with_evidence=recommendations[4].id,
-        evidence=evidence.id,
+        evidence=evidence.id, paper=paper.id,
         upload=pending.headers["Location"].rsplit("/", 1)[1],
         upload_bytes=pending_bytes, uploader=member.id)
 
@@ -595,6 +602,14 @@ ROUTES: dict[tuple[str, str], Probe] = {
         LEADER_OR_UNIT, "approved", ids(target_id="approved")),
     ("POST", "/api/v1/inspections/<int:target_id>/minutes/upload"): Probe(
         LEADER_OR_UNIT, "approved", ids(target_id="approved"), send=unsigned_pdf),
+    # The paper fallback: the leader uploads the scan (this one is refused by content, 422,
+    # after the check); whoever reads the minutes reads the scans.
+    ("POST", "/api/v1/inspections/<int:target_id>/minutes/paper"): Probe(
+        TRIP_LEADER, "approved", ids(target_id="approved"), send=unsigned_pdf),
+    ("GET", "/api/v1/inspections/<int:target_id>/minutes/paper"): Probe(
+        VIEWERS, "approved", ids(target_id="approved")),
+    ("GET", "/api/v1/inspections/<int:target_id>/minutes/paper/<int:scan_id>.pdf"): Probe(
+        VIEWERS, "approved", ids(target_id="approved", scan_id="paper")),
 
     # A trip's minutes and files.
     ("GET", "/api/v1/trips/<int:target_id>/minutes"): Probe(
@@ -907,6 +922,7 @@ def test_ids_of_another_trip_answer_exactly_like_ids_nobody_has(world, login):
     for url in ["/api/v1/inspections/{inspection}", "/api/v1/inspections/{inspection}/evaluation",
                 "/api/v1/inspections/{inspection}/minutes",
                 "/api/v1/inspections/{inspection}/minutes.pdf",
+                "/api/v1/inspections/{inspection}/minutes/paper",
                 "/api/v1/sync/pull?since=0&inspection_id={inspection}", "/inspections/{inspection}",
                 "/api/v1/photos/{photo}", "/api/v1/photos/{photo}/thumb",
                 "/api/v1/trips/{trip}/minutes", "/api/v1/trips/{trip}/minutes.pdf"]:
@@ -918,6 +934,8 @@ def test_ids_of_another_trip_answer_exactly_like_ids_nobody_has(world, login):
                 "/api/v1/inspections/{inspection}/minutes/sign", "/api/v1/trips/{trip}/minutes",
                 "/api/v1/trips/{trip}/minutes/sign", "/inspections/{inspection}/minutes/build",
                 "/inspections/{inspection}/minutes/sign",
+                "/inspections/{inspection}/minutes/paper",
+                "/api/v1/inspections/{inspection}/minutes/paper",
                 "/inspections/{inspection}/minutes/anything",
                 "/inspections/{inspection}/comments"]:
         real = url.format(inspection=other.approved, trip=other.later_trip)

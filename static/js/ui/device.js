@@ -6,7 +6,7 @@
 import { getMeta, setMeta } from "../db.js";
 import { loc, t } from "../i18n.js";
 import { attentionKind, dismissAttention, listAttention } from "../outbox.js";
-import { DEFAULT_RETENTION_DAYS, storageLevel } from "../retention.js";
+import { DEFAULT_RETENTION_DAYS, PERSISTENCE_EVENT, evictionRisk, storageLevel } from "../retention.js";
 import {
   clearQuotaError, exportUnsent, getSession, listAssignments, pendingCounts, storageUse,
 } from "../store.js";
@@ -30,6 +30,7 @@ export async function renderDevice(root, ctx) {
   const clearMessage = h("p", { class: "meta", id: "clear-message", attrs: { role: "status" } });
   const clearButton = h("button", { type: "button", class: "big", id: "clear-finished", text: t("device.clear_finished", { n: 0 }),
     on: { click: onClearFinished } });
+  const riskWarning = h("div", { id: "storage-risk", class: "banner banner-warning", attrs: { role: "alert" }, hidden: true });
   const persistButton = h("button", { type: "button", class: "big", text: t("device.persist"), hidden: true,
     on: { click: async () => { await requestPersistence(); await showStorage(); } } });
 
@@ -50,6 +51,16 @@ export async function renderDevice(root, ctx) {
     rows.push(h("dt", { text: t("device.persistent") }), h("dd", { text: persisted ? t("device.persistent_yes") : t("device.persistent_no") }));
     storage.replaceChildren(...rows);
     persistButton.hidden = persisted || !(navigator.storage && navigator.storage.persist);
+    // Said plainly, with what would be lost and the export one tap away.
+    const risk = evictionRisk({
+      persisted: navigator.storage && navigator.storage.persisted ? persisted : null,
+      lastSyncAt: await getMeta("last_sync", null), unsent: counts.ops + counts.photos + counts.rejected,
+    });
+    riskWarning.hidden = !risk.warn;
+    riskWarning.dataset.refused = String(risk.refused);
+    riskWarning.dataset.stale = String(risk.stale);
+    riskWarning.replaceChildren(...riskWords(risk).map((text) => h("p", { text })),
+      h("button", { type: "button", class: "big", id: "risk-export", text: t("device.export"), on: { click: onExport } }));
 
     const clearable = use.inspections.filter((i) => i.clearable).length;
     clearButton.textContent = t("device.clear_finished", { n: clearable });
@@ -149,6 +160,7 @@ export async function renderDevice(root, ctx) {
   root.replaceChildren(h("section", { class: "device" },
     h("nav", { class: "crumbs" }, h("a", { href: "#/", text: `← ${t("insp.back")}` })),
     h("h1", { text: t("device.title") }),
+    riskWarning,
     h("section", { class: "card" },
       h("h2", { text: t("device.account") }),
       session && session.user ? h("p", { text: `${session.user.full_name} (${session.user.username})${session.expired ? ` · ${t("device.expired")}` : ""}` }) : null,
@@ -196,12 +208,25 @@ function formatValue(op) {
 
 /** Ask the browser to keep this site's data under storage pressure (installed apps get it). */
 export async function requestPersistence() {
+  let granted = false;
   try {
     if (navigator.storage && navigator.storage.persist && !(await navigator.storage.persisted())) {
-      return await navigator.storage.persist();
+      granted = await navigator.storage.persist();
+    } else {
+      granted = true;
     }
-    return true;
   } catch {
-    return false;
+    granted = false;
   }
+  globalThis.dispatchEvent(new CustomEvent(PERSISTENCE_EVENT, { detail: { granted } }));
+  return granted;
+}
+
+/** What the device page and the status bar say when the browser may delete the data. */
+export function riskWords(risk) {
+  const why = [];
+  if (risk.refused) why.push(t("device.risk_refused"));
+  if (risk.stale) why.push(t("device.risk_stale", { days: risk.days }));
+  why.push(risk.unsent ? t("device.risk_unsent", { n: risk.unsent }) : t("device.risk_nothing"));
+  return why;
 }

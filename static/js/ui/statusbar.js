@@ -3,6 +3,7 @@
 // on every status event (so a button the user is pressing is never replaced under them).
 
 import { getLanguage, t } from "../i18n.js";
+import { evictionRisk } from "../retention.js";
 import { fmtTime, h } from "./dom.js";
 
 /** Build the status bar into `root`; returns {update(status)}. */
@@ -11,13 +12,15 @@ export function createStatusBar(root, { onSync, onToggleLanguage }) {
   const unsent = h("span", { id: "sync-unsent", class: "unsent", attrs: { "aria-live": "polite" } });
   const last = h("span", { id: "sync-last", class: "last" });
   const error = h("span", { id: "sync-error", class: "sync-error", attrs: { role: "status" } });
+  // The browser may delete the data (persistent storage refused, or no sync for days).
+  const risk = h("a", { id: "sync-storage", class: "sync-storage", href: "#/device", hidden: true });
   const syncButton = h("button", { id: "sync-now", type: "button", class: "bar-button", on: { click: onSync } });
   const language = h("button", { id: "language", type: "button", class: "bar-button", on: { click: onToggleLanguage } });
   const device = h("a", { id: "device-link", href: "#/device", class: "button bar-button" });
   const badge = h("span", { class: "badge", attrs: { "aria-hidden": "true" } });
   root.replaceChildren(
     h("a", { href: "#/", class: "brand", id: "brand" }),
-    h("div", { class: "sync" }, online, unsent, last, error),
+    h("div", { class: "sync" }, online, unsent, last, error, risk),
     h("div", { class: "bar-actions" }, syncButton, language, device),
   );
 
@@ -46,6 +49,12 @@ export function createStatusBar(root, { onSync, onToggleLanguage }) {
     root.classList.toggle("has-error", Boolean(error.textContent) || notes.length > 0);
     unsent.title = `${unsent.textContent} · ${last.textContent}`;
     error.hidden = !error.textContent;
+    const danger = evictionRisk({ persisted: status.storage ? status.storage.persisted : null,
+      lastSyncAt: status.lastSuccessAt, unsent: ops + photos + (status.counts.rejected || 0) });
+    risk.hidden = !danger.warn;
+    risk.textContent = danger.warn ? t(danger.stale ? "status.risk_stale" : "status.risk_refused",
+      { days: danger.days, n: danger.unsent }) : "";
+    risk.title = danger.warn ? t("status.risk_title") : "";
     syncButton.textContent = status.running ? t("status.syncing") : t("status.sync_now");
     syncButton.dataset.short = status.running ? t("status.syncing") : t("status.sync_short");
     syncButton.disabled = status.running;
