@@ -8,10 +8,13 @@ from ..models.base import MAX_BIG, MAX_ID, iso_utc
 from .common import UnitSchema, UserSchema
 
 MAX_OPS = 500  # ops in one push; more is refused whole (413), the device sends smaller batches
-OP_TYPES = ("observation.set", "photo.caption", "photo.delete")
+SAMPLE_OP_TYPES = ("sample.set", "sample.delete")
+OP_TYPES = ("observation.set", "photo.caption", "photo.delete", *SAMPLE_OP_TYPES)
+FAST_OP_TYPES = ("observation.set", "photo.caption", "photo.delete")  # see _fast_load_push
 OP_STATUSES = ("applied", "merged", "conflict", "duplicate", "rejected")
 REJECT_REASONS = ("not_found", "forbidden", "unknown_item", "invalid_field", "locked",
-                  "photo_locked", "photo_not_found")
+                  "photo_locked", "photo_not_found", "unknown_group", "unknown_field",
+                  "too_many")
 
 
 class TooManyOps(Exception):
@@ -45,6 +48,24 @@ class OpSchema(ma.Schema):
                                  "{photo: client UUID, caption}; photo.delete: {photo}"})
     at = ma.fields.DateTime(required=True,
                             metadata={"description": "When the edit was made (ISO 8601)"})
+    group = ma.fields.String(validate=ma.validate.Length(min=1, max=40), metadata={
+        "description": "sample.set / sample.delete: the repeat group's code (HS)"})
+    sample_id = ma.fields.UUID(metadata={
+        "description": "sample.set / sample.delete: the sample's client UUID, made on the "
+                       "device when the sample was added"})
+
+    @ma.pre_load
+    def sample_op_shape(self, data, **kwargs):
+        """A sample op names its group instead of an item (kept as ``item_code`` on the
+        server) and a deletion has no fields."""
+        if isinstance(data, dict) and data.get("type") in SAMPLE_OP_TYPES:
+            data = dict(data)
+            if "group" not in data or "sample_id" not in data:
+                raise ma.ValidationError(["required for sample ops"],
+                                         "group" if "group" not in data else "sample_id")
+            data.setdefault("item_code", data.get("group"))
+            data.setdefault("fields", {})
+        return data
 
 
 class PushSchema(ma.Schema):
@@ -92,7 +113,7 @@ def _fast_load_push(data) -> dict | None:
         op_id, kind, inspection_id = op.get("op_id"), op.get("type"), op.get("inspection_id")
         item_code, base, fields, at = (op.get("item_code"), op.get("base_version"),
                                        op.get("fields"), op.get("at"))
-        if (type(op_id) is not str or kind not in OP_TYPES or type(inspection_id) is not int
+        if (type(op_id) is not str or kind not in FAST_OP_TYPES or type(inspection_id) is not int
                 or not 1 <= inspection_id <= MAX_ID
                 or type(item_code) is not str or not 1 <= len(item_code) <= 100
                 or type(base) is not int or not 0 <= base <= MAX_ID or type(fields) is not dict
@@ -150,8 +171,10 @@ class PullArgsSchema(ma.Schema):
 class ChangeSchema(ma.Schema):
     cursor = ma.fields.Integer(required=True)
     kind = ma.fields.String(required=True, metadata={
-        "enum": ["observation", "photo", "inspection", "conflicts", "late_submission"],
-        "description": "photo data with `deleted: true` when a photo was deleted; conflicts: "
+        "enum": ["observation", "photo", "inspection", "conflicts", "late_submission", "sample"],
+        "description": "photo data with `deleted: true` when a photo was deleted; sample: "
+                       "{group, sample_id, fields, version, deleted} (a deletion is a "
+                       "tombstone: `deleted: true`); conflicts: "
                        "{item_code, open: [Conflict]} (what is open on the item now); "
                        "late_submission: {op_id, item_code, status} once the leader decided"})
     inspection_id = ma.fields.Integer(required=True)
@@ -263,6 +286,19 @@ class LateSubmissionDataSchema(ma.Schema):
     received_at = ma.fields.String(allow_none=True)
 
 
+class SampleDataSchema(ma.Schema):
+    """A sample of a repeat group as devices see it (assignments and the feed's ``sample``)."""
+
+    group = ma.fields.String()
+    sample_id = ma.fields.String(metadata={"description": "The client UUID"})
+    fields = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Raw(allow_none=True),
+                            metadata={"description": "Field code -> value (yes/no true or "
+                                                     "false, number, YYYY-MM-DD, text)"})
+    version = ma.fields.Integer()
+    deleted = ma.fields.Boolean()
+    created_at = ma.fields.String(allow_none=True)
+
+
 class AssignmentSchema(ma.Schema):
     inspection = ma.fields.Nested(AssignmentInspectionSchema)
     observations = ma.fields.List(ma.fields.Nested(ObservationDataSchema))
@@ -272,6 +308,9 @@ class AssignmentSchema(ma.Schema):
         "description": "Open Conflicts (the leader has not decided yet)"})
     late_submissions = ma.fields.List(ma.fields.Nested(LateSubmissionDataSchema), metadata={
         "description": "Changes that arrived after approval, waiting for the leader"})
+    samples = ma.fields.List(ma.fields.Nested("SampleDataSchema"), metadata={
+        "description": "Samples of the repeat groups in the order they were added, deleted "
+                       "ones as tombstones (deleted: true)"})
     cursor = ma.fields.Integer(metadata={"description": "Latest change-feed cursor of this "
                                                         "inspection"})
 

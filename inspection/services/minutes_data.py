@@ -40,6 +40,7 @@ from ..pdf.data import (
     UnitPart,
     unit_field,
 )
+from .evaluation import samples_by_group
 from .review import findings_of, recommendations_of
 
 PhotoBytes = Callable[[Photo], "bytes | None"]
@@ -290,8 +291,9 @@ def _unit_part(inspection: Inspection, *, single: bool, index: int, start_time: 
     unit_name = unit_title(inspection.unit)
     template = inspection.checklist_version.document
     observations = _observations(inspection)
+    samples = samples_by_group(inspection)
     evaluation = scoring.evaluate(template, observations,
-                                  unit=scoring.unit_facts(inspection.unit),
+                                  unit=scoring.unit_facts(inspection.unit), samples=samples,
                                   confirmed_unanswered=inspection.approval_confirmed_partial)
     year = inspection.trip.plan.year
     opening = "Hôm nay, vào hồi" if single else "Vào hồi"
