@@ -54,7 +54,6 @@ MESSAGES = {  # (Vietnamese, English)
                   "'sample_id' must be the sample's id (UUID)."),
     "other_group": ("Mẫu này thuộc nhóm '{other}', không thuộc nhóm '{group}'.",
                     "This sample belongs to the group '{other}', not to '{group}'."),
-    "no_fields": ("Không có trường nào để ghi.", "No field to record."),
 }
 
 
@@ -177,9 +176,7 @@ def _parse(op: dict, inspection: Inspection, batch):
             cleaned[name] = clean_value(kinds[name], name, value)
         except FieldError as exc:
             return batch.reject(op, inspection, "invalid_field", exc.message(_language()))
-    if not cleaned:
-        return batch.reject(op, inspection, "invalid_field", _message("no_fields"))
-    return group, sample_id, cleaned
+    return group, sample_id, cleaned  # no fields: a sample added, nothing entered yet
 
 
 def apply_sample_op(batch, op: dict, inspection: Inspection) -> dict:
