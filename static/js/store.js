@@ -729,9 +729,14 @@ export function lockUnsentWork(reason, at = new Date().toISOString()) {
     const refused = new Set(attention.filter((a) => a.kind === "photo").map((a) => a.id));
     const photos = (await request(s.photos.getAll())).filter((p) => isUnsentPhoto(p) || refused.has(p.client_uuid));
     const observations = [];
-    for (const key of new Set(outbox.map((op) => JSON.stringify([op.inspection_id, op.item_code])))) {
+    for (const key of new Set(outbox.filter((op) => !op.sample_id).map((op) => JSON.stringify([op.inspection_id, op.item_code])))) {
       const observation = await request(s.observations.get(JSON.parse(key)));
       if (observation) observations.push(observation);
+    }
+    const samples = []; // samples with unsent ops, as shown on the device
+    for (const sampleId of new Set(outbox.filter((op) => op.sample_id).map((op) => op.sample_id))) {
+      const sample = await request(s.samples.get(sampleId));
+      if (sample) samples.push(sample);
     }
     const units = {};
     for (const id of new Set([...outbox, ...photos, ...attention].map((x) => x.inspection_id))) {
@@ -750,6 +755,7 @@ export function lockUnsentWork(reason, at = new Date().toISOString()) {
       bundle.photos.push(...photos);
       bundle.attention.push(...attention);
       bundle.observations.push(...observations);
+      bundle.samples = [...(bundle.samples || []), ...samples];
       Object.assign(bundle.units, units);
       await request(s.locked.put(bundle));
       kept = countsOf(bundle);
@@ -798,6 +804,9 @@ export function unlockWork(username) {
     for (const observation of bundle.observations) {
       const key = [observation.inspection_id, observation.item_code];
       if (!(await request(s.observations.get(key)))) await request(s.observations.put(observation));
+    }
+    for (const sample of bundle.samples || []) {
+      if (!(await request(s.samples.get(sample.sample_id)))) await request(s.samples.put(sample));
     }
     await request(s.locked.delete(bundle.username));
     const notice = await request(s.meta.get("lock_notice"));
