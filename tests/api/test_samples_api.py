@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from inspection.errors import ValidationFailed
 from inspection.extensions import db
 from inspection.models import (
     Conflict,
@@ -20,7 +21,12 @@ from inspection.models import (
 )
 from inspection.services.checklists import import_checklist
 from inspection.services.planning import create_trip
-from inspection.services.review import decide_late_submission, resolve_conflict
+from inspection.services.review import (
+    decide_late_submission,
+    described_conflicts,
+    described_late_submissions,
+    resolve_conflict,
+)
 from inspection.services.units import unit_valid_on
 
 AT = "2026-03-02T09:15:00+07:00"
@@ -126,6 +132,14 @@ def test_edits_merge_field_by_field_and_a_clash_is_kept_for_the_leader(sampled, 
     assert conflict.item_code == "HS" and conflict.field == "sample"
     assert (conflict.current_value["value"], conflict.incoming_value["value"]) == (
         "2025-08-12", "2025-08-11")
+    # The leader reads it in words: the group, the sample's field, both dates.
+    [words] = described_conflicts(db.session.get(Inspection, sampled))
+    assert words["title_vi"] == "Hồ sơ kiểm tra xác suất"
+    assert words["field_vi"].endswith("Ngày trả kết quả")
+    assert (words["current_vi"], words["incoming_vi"]) == ("2025-08-12", "2025-08-11")
+    with pytest.raises(ValidationFailed):  # a sample's conflict: one side or the other
+        resolve_conflict(conflict, user("leader"), "custom", "2025-08-13")
+    db.session.rollback()
     # A stale edit of a field nobody else touched is merged.
     [merged] = push(b, [sample_op(sampled, sample_id, {"HS.MA": "HS-2"}, base=1)],
                     device="tablet-b")
@@ -210,6 +224,11 @@ def test_after_approval_a_sample_waits_for_the_leader(sampled, login):
     assert count(Sample) == 0
     late = db.session.scalar(select(LateSubmission))
     assert late.payload["group"] == "HS" and late.payload["sample_id"] == str(sample_id)
+    [words] = described_late_submissions(inspection)
+    assert words["title_vi"] == "Hồ sơ kiểm tra xác suất"
+    assert [c["field_vi"].split(": ")[1] for c in words["changes"]] == [
+        "Mã hồ sơ", "Ngày tiếp nhận", "Ngày hẹn trả", "Ngày trả kết quả",
+        "Có Phiếu xin lỗi và hẹn lại (nếu trễ)"]
     inspection.state = InspectionState.in_progress  # reopened, the leader accepts it
     db.session.commit()
     decide_late_submission(late, user("leader"),
