@@ -304,7 +304,7 @@ export function applyChanges(changes, cursor) {
 
 /** Every assignment with its checklist, observations and photos' count, for the list view. */
 export function listAssignments() {
-  return transaction(["assignments", "checklists", "observations", "outbox", "photos"], "readonly", async (s) => {
+  return transaction(["assignments", "checklists", "observations", "outbox", "photos", "samples"], "readonly", async (s) => {
     const assignments = await request(s.assignments.getAll());
     const result = [];
     for (const assignment of assignments) {
@@ -313,8 +313,9 @@ export function listAssignments() {
       const photos = await request(s.photos.index("inspection_id").getAll(assignment.id));
       const unsent = await request(s.outbox.index("item").count(
         IDBKeyRange.bound([assignment.id, ""], [assignment.id, "\uffff"])));
+      const samples = (await request(s.samples.index("inspection_id").getAll(assignment.id))).filter((x) => !x.deleted);
       result.push({
-        assignment, checklist: checklist ? checklist.document : null, observations,
+        assignment, checklist: checklist ? checklist.document : null, observations, samples,
         photos: photos.map(({ blob, thumb, ...meta }) => meta), unsent,
       });
     }
