@@ -249,6 +249,8 @@ const CATALOGUE = {
     "Waiting with this result: your {fields} (the team leader decides them together)."],
   "device.att_photo_caption": ["Chú thích ảnh: {caption}", "Photo caption: {caption}"],
   "device.att_photo_delete": ["Xoá ảnh", "Delete a photo"],
+  "device.att_sample_add": ["Thêm mẫu", "Add a sample"],
+  "device.att_sample_delete": ["Xoá mẫu", "Delete a sample"],
   "device.kind_photo": ["Ảnh bị từ chối", "Photo refused"],
   "device.att_value": ["Giá trị {field}: {value}", "{field}: {value}"],
   "device.att_photo": ["Ảnh {file}", "Photo {file}"],
