@@ -37,7 +37,9 @@ class OpSchema(ma.Schema):
     inspection_id = ma.fields.Integer(required=True, strict=True,
                                       validate=ma.validate.Range(min=1, max=MAX_ID))
     item_code = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100),
-                                 metadata={"description": "The item (for photo ops: the photo's)"})
+                                 metadata={"description": "The item (for photo ops: the photo's; "
+                                                          "sample ops may leave it out: their "
+                                                          "group is used)"})
     base_version = ma.fields.Integer(
         required=True, strict=True, validate=ma.validate.Range(min=0, max=MAX_ID),
         metadata={"description": "The observation version the device edited from (0: none)"})
@@ -45,7 +47,10 @@ class OpSchema(ma.Schema):
         keys=ma.fields.String(), required=True,
         metadata={"description": "observation.set: any of result (pass|partial|fail|na), points, "
                                  "value, text, note; null clears a field. photo.caption: "
-                                 "{photo: client UUID, caption}; photo.delete: {photo}"})
+                                 "{photo: client UUID, caption}; photo.delete: {photo}; "
+                                 "sample.set: {field code: value} (yes/no true or false, a "
+                                 "number, YYYY-MM-DD, a text; none when the sample is only "
+                                 "added); sample.delete: may be left out"})
     at = ma.fields.DateTime(required=True,
                             metadata={"description": "When the edit was made (ISO 8601)"})
     group = ma.fields.String(validate=ma.validate.Length(min=1, max=40), metadata={
