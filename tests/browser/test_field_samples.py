@@ -4,6 +4,7 @@ dossiers are added, edited and deleted offline, counted at once, and reach the s
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from field_helpers import open_inspection, outbox, sync_and_wait, wait_unsent
@@ -19,6 +20,7 @@ from inspection.services.units import unit_valid_on
 pytestmark = pytest.mark.browser
 
 UNIT = "Xã Hạ Lang"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 @pytest.fixture
@@ -114,6 +116,8 @@ def test_samples_are_added_edited_and_deleted_offline_then_synced(
     expect(rows).to_have_count(3)
     expect(rows.nth(2).locator("[data-field='HS.MA']")).to_have_value("000.00.12.H10-250818-0031")
     expect(rows.nth(0).locator("[data-field='HS.TRA']")).to_have_value("2025-08-08")
+    group.evaluate("(el) => { el.scrollIntoView({ block: 'start' }); window.scrollBy(0, -90); }")
+    page.screenshot(path=str(DOCS / "screenshot-field-samples.png"))
 
     context.set_offline(False)
     sync_and_wait(page)
