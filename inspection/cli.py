@@ -50,10 +50,11 @@ def _database_commands(app: Flask) -> None:
 
     @app.cli.command("seed-demo")
     def seed_demo_command():
-        """Load the demo data (Cao Bằng, Hạ Lang 2021) and demo accounts, once."""
+        """Load the demo data (Cao Bằng, Hạ Lang 2021; a 2025 visit with conditions and sampled
+        dossiers) and demo accounts, once."""
         from .services.demo import seed_demo
 
-        for line in _run(seed_demo):
+        for line in _run(lambda: seed_demo(with_samples=True)):
             click.echo(line)
 
     @app.cli.command("import-units")

@@ -24,6 +24,7 @@ from .inspections import (
 from .minutes import MinutesRevision, MinutesStatus, PaperMinutes, Signature
 from .plans import Plan, Trip, TripMember, TripRole
 from .reports import InspectionScore
+from .samples import Sample
 from .sync import AppliedOp, ChangeLog, Upload
 from .units import AdminUnit, UnitLevel, unit_merges
 from .users import InvalidAccountChange, Role, User, UserCertificate
@@ -35,6 +36,6 @@ __all__ = [
     "LateStatus", "LateSubmission", "MinutesRevision", "MinutesStatus", "Observation",
     "PaperMinutes",
     "Photo", "Plan", "Recommendation", "RecommendationEvidence", "RecommendationStatus", "Role",
-    "Signature", "Trip", "TripMember", "TripRole",
+    "Sample", "Signature", "Trip", "TripMember", "TripRole",
     "UnitLevel", "Upload", "User", "UserCertificate", "unit_merges",
 ]

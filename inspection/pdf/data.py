@@ -80,6 +80,21 @@ class RateRow:
 
 
 @dataclass(frozen=True)
+class SampleTable:
+    """The samples of one repeat group, printed as a table: "Hồ sơ kiểm tra xác suất" with a
+    column per field ("Mã hồ sơ", "Ngày tiếp nhận" …) and a row per sample, the values already
+    written as people read them ("05/08/2025", "Có")."""
+
+    code: str
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...] = ()
+    minimum: int = 0
+    maximum: int = 0
+    kinds: tuple[str, ...] = ()  # each column's field kind: a text column is printed wider
+
+
+@dataclass(frozen=True)
 class SectionResult:
     """One numbered subsection of part II: a checklist section with its points."""
 
@@ -95,6 +110,9 @@ class SectionResult:
     # Codes of the criteria without a result that are not rows of `criteria`: printed as one
     # line ("Chưa đánh giá 3 tiêu chí: TC.02, TC.03, TC.05.").
     unassessed: tuple[str, ...] = ()
+    # The section's condition is false for this unit: printed as not applicable, no rows.
+    not_applicable: bool = False
+    samples: tuple[SampleTable, ...] = ()  # the repeat groups of the section that apply
 
 
 @dataclass(frozen=True)

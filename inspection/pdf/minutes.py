@@ -56,6 +56,7 @@ from .data import (
     Person,
     PhotoItem,
     RateRow,
+    SampleTable,
     SectionResult,
     SignatureBlock,
     UnitPart,
@@ -421,6 +422,11 @@ class _Builder:
 
     def section(self, n: int, section: SectionResult) -> None:
         heading = f"{n}. {clean(section.title)}"
+        if section.not_applicable:
+            self.p(esc(heading + " (không áp dụng)"), "subheading")
+            self.p("<i>" + esc("- Lĩnh vực không áp dụng đối với đơn vị được kiểm tra "
+                               "(không tính vào điểm tối đa).") + "</i>", "item")
+            return
         if section.skipped:
             heading += " (không đánh giá)"
         elif section.max_points:
@@ -432,6 +438,8 @@ class _Builder:
             self.counts_table(section)
         if section.rates:
             self.rates_table(section.rates)
+        for table in section.samples:
+            self.sample_table(table)
         for note in section.notes:
             for line in lines_of(note):
                 self.p(esc("- " + line), "item")
@@ -543,6 +551,27 @@ class _Builder:
                          self._fit(verdict, widths[4],
                                    "cell_h" if rate.met is False else "cell_c")])
         self._table(rows, widths, extra)
+
+    def sample_table(self, table: SampleTable) -> None:
+        """A repeat group's samples: its title with how many there are and the bounds, then a
+        numbered row per sample with a column per field."""
+        n = len(table.rows)
+        heading = f"{clean(table.title)}: {n} mẫu (cần từ {table.minimum} đến {table.maximum})"
+        if n < table.minimum or n > table.maximum:
+            heading += ", chưa đủ số mẫu" if n < table.minimum else ", vượt số mẫu tối đa"
+        self.p("<i>" + esc(heading + ".") + "</i>", "item")
+        if not table.rows:
+            return
+        first = 10 * mm
+        weights = [2.2 if kind == "text" else 1.0
+                   for kind in (table.kinds or ("",) * len(table.columns))]
+        widths = [first] + [(TEXT_W - first) * w / sum(weights) for w in weights]
+        rows: list = [["STT"] + [self._fit(title, width, "cell_h")
+                                 for title, width in zip(table.columns, widths[1:], strict=True)]]
+        for number, row in enumerate(table.rows, 1):
+            rows.append([str(number)] + [self._fit(value, width, "cell_c")
+                                         for value, width in zip(row, widths[1:], strict=True)])
+        self._table(rows, widths, [("ALIGN", (0, 1), (-1, -1), "CENTER")])
 
     # sections III-V
     def findings(self, part: UnitPart) -> None:

@@ -8,14 +8,17 @@ from ..models.base import MAX_BIG, MAX_ID, iso_utc
 from .common import UnitSchema, UserSchema
 
 MAX_OPS = 500  # ops in one push; more is refused whole (413), the device sends smaller batches
-OP_TYPES = ("observation.set", "photo.caption", "photo.delete")
+SAMPLE_OP_TYPES = ("sample.set", "sample.delete")
+OP_TYPES = ("observation.set", "photo.caption", "photo.delete", *SAMPLE_OP_TYPES)
+FAST_OP_TYPES = ("observation.set", "photo.caption", "photo.delete")  # see _fast_load_push
 # The closing meeting (services.closing_ops): no item_code; closing.set carries ``bases``.
 CLOSING_OP_TYPES = ("closing.set", "finding.set", "finding.delete", "recommendation.set",
                     "recommendation.delete", "inspection.approve")
 ALL_OP_TYPES = OP_TYPES + CLOSING_OP_TYPES
 OP_STATUSES = ("applied", "merged", "conflict", "duplicate", "rejected")
 REJECT_REASONS = ("not_found", "forbidden", "unknown_item", "invalid_field", "locked",
-                  "photo_locked", "photo_not_found", "not_allowed", "closing_locked", "blocked")
+                  "photo_locked", "photo_not_found", "not_allowed", "closing_locked", "blocked",
+                  "unknown_group", "unknown_field", "too_many")
 
 
 class TooManyOps(Exception):
@@ -39,7 +42,9 @@ class OpSchema(ma.Schema):
                                       validate=ma.validate.Range(min=1, max=MAX_ID))
     item_code = ma.fields.String(load_default=None, validate=ma.validate.Length(min=1, max=100),
                                  metadata={"description": "The item (for photo ops: the photo's); "
-                                                          "required except for closing ops"})
+                                                          "required except for closing ops; "
+                                                          "sample ops may leave it out: their "
+                                                          "group is used"})
     base_version = ma.fields.Integer(
         required=True, strict=True, validate=ma.validate.Range(min=0, max=MAX_ID),
         metadata={"description": "The observation version the device edited from (0: none); "
@@ -48,7 +53,10 @@ class OpSchema(ma.Schema):
         keys=ma.fields.String(), required=True,
         metadata={"description": "observation.set: any of result (pass|partial|fail|na), points, "
                                  "value, text, note; null clears a field. photo.caption: "
-                                 "{photo: client UUID, caption}; photo.delete: {photo}. "
+                                 "{photo: client UUID, caption}; photo.delete: {photo}; "
+                                 "sample.set: {field code: value} (yes/no true or false, a "
+                                 "number, YYYY-MM-DD, a text; none when the sample is only "
+                                 "added); sample.delete: may be left out. "
                                  "closing.set: any of meeting_start, meeting_end (HH:MM), "
                                  "unit_officials [{name, position}], team_present [user id] "
                                  "| null, unit_comments, report_due (YYYY-MM-DD); "
@@ -64,6 +72,24 @@ class OpSchema(ma.Schema):
                                  "(a field not named: base_version)"})
     at = ma.fields.DateTime(required=True,
                             metadata={"description": "When the edit was made (ISO 8601)"})
+    group = ma.fields.String(validate=ma.validate.Length(min=1, max=40), metadata={
+        "description": "sample.set / sample.delete: the repeat group's code (HS)"})
+    sample_id = ma.fields.UUID(metadata={
+        "description": "sample.set / sample.delete: the sample's client UUID, made on the "
+                       "device when the sample was added"})
+
+    @ma.pre_load
+    def sample_op_shape(self, data, **kwargs):
+        """A sample op names its group instead of an item (kept as ``item_code`` on the
+        server) and a deletion has no fields."""
+        if isinstance(data, dict) and data.get("type") in SAMPLE_OP_TYPES:
+            data = dict(data)
+            if "group" not in data or "sample_id" not in data:
+                raise ma.ValidationError(["required for sample ops"],
+                                         "group" if "group" not in data else "sample_id")
+            data.setdefault("item_code", data.get("group"))
+            data.setdefault("fields", {})
+        return data
 
 
     @ma.validates_schema
@@ -120,7 +146,7 @@ def _fast_load_push(data) -> dict | None:
                                        op.get("fields"), op.get("at"))
         if "bases" in op:  # closing.set: the schema loads it
             return None
-        if (type(op_id) is not str or kind not in ALL_OP_TYPES or type(inspection_id) is not int
+        if (type(op_id) is not str or kind not in FAST_OP_TYPES or type(inspection_id) is not int
                 or not 1 <= inspection_id <= MAX_ID
                 or type(item_code) is not str or not 1 <= len(item_code) <= 100
                 or type(base) is not int or not 0 <= base <= MAX_ID or type(fields) is not dict
@@ -189,8 +215,10 @@ class ChangeSchema(ma.Schema):
     cursor = ma.fields.Integer(required=True)
     kind = ma.fields.String(required=True, metadata={
         "enum": ["observation", "photo", "inspection", "conflicts", "late_submission",
-                 "closing"],
-        "description": "photo data with `deleted: true` when a photo was deleted; conflicts: "
+                 "closing", "sample"],
+        "description": "photo data with `deleted: true` when a photo was deleted; sample: "
+                       "{group, sample_id, fields, version, deleted} (a deletion is a "
+                       "tombstone: `deleted: true`); conflicts: "
                        "{item_code, open: [Conflict]} (what is open on the item now); "
                        "late_submission: {op_id, item_code, status} once the leader decided; "
                        "closing: the whole closing object as in assignments (Closing), sent "
@@ -352,6 +380,19 @@ class ClosingSchema(ma.Schema):
     can_approve = ma.fields.Boolean(metadata={"description": "This user is the trip's leader"})
 
 
+class SampleDataSchema(ma.Schema):
+    """A sample of a repeat group as devices see it (assignments and the feed's ``sample``)."""
+
+    group = ma.fields.String()
+    sample_id = ma.fields.String(metadata={"description": "The client UUID"})
+    fields = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Raw(allow_none=True),
+                            metadata={"description": "Field code -> value (yes/no true or "
+                                                     "false, number, YYYY-MM-DD, text)"})
+    version = ma.fields.Integer()
+    deleted = ma.fields.Boolean()
+    created_at = ma.fields.String(allow_none=True)
+
+
 class AssignmentSchema(ma.Schema):
     inspection = ma.fields.Nested(AssignmentInspectionSchema)
     closing = ma.fields.Nested(ClosingSchema)
@@ -362,6 +403,9 @@ class AssignmentSchema(ma.Schema):
         "description": "Open Conflicts (the leader has not decided yet)"})
     late_submissions = ma.fields.List(ma.fields.Nested(LateSubmissionDataSchema), metadata={
         "description": "Changes that arrived after approval, waiting for the leader"})
+    samples = ma.fields.List(ma.fields.Nested("SampleDataSchema"), metadata={
+        "description": "Samples of the repeat groups in the order they were added, deleted "
+                       "ones as tombstones (deleted: true)"})
     cursor = ma.fields.Integer(metadata={"description": "Latest change-feed cursor of this "
                                                         "inspection"})
 

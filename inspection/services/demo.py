@@ -2,7 +2,7 @@
 1/10/2021 with the published figures, and one account per role (password demo1234)."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from importlib import resources
 
 from sqlalchemy import select
@@ -51,7 +51,22 @@ CO_NGAN_OFFICIALS = [{"name": "Nông Văn Én", "position": "Chủ tịch UBND x
 CO_NGAN_RECIPIENTS = "Như trên\nUBND huyện Hạ Lang\nLưu: VT, Đoàn kiểm tra"
 
 
-def seed_demo(with_minutes: bool = True) -> list[str]:
+# The demo of conditions and repeat groups (issue 17): the provincial extension of the 2-level
+# commune checklist (a copy of docs/examples/cchc-xa-2cap-caobang.json) on a 2025 visit of the
+# merged xã Hạ Lang, with dossiers received (its sampled-dossier section applies), none by post
+# (the postal-register criterion does not) and three of the 5–10 sampled dossiers entered.
+SAMPLE_PLAN = ("125/KH-UBND", "Kế hoạch kiểm tra công tác cải cách hành chính năm 2025",
+               date(2025, 1, 15), 2025)
+SAMPLE_DAY = date(2025, 8, 20)
+SAMPLE_FIGURES = {"TTHC.20": 40, "TTHC.23": 0}
+SAMPLE_DOSSIERS = [  # (number, received, due, returned, apology slip)
+    ("000.00.12.H10-250801-0001", "2025-08-01", "2025-08-06", "2025-08-05", False),
+    ("000.00.12.H10-250804-0007", "2025-08-04", "2025-08-11", "2025-08-11", False),
+    ("000.00.12.H10-250805-0012", "2025-08-05", "2025-08-12", "2025-08-14", True),
+]
+
+
+def seed_demo(with_minutes: bool = True, with_samples: bool = False) -> list[str]:
     """Load the demo data if it is not there yet; returns what was done, line by line.
 
     With minutes (the default), in demo mode, xã Cô Ngân's minutes are built and signed by the
@@ -138,8 +153,46 @@ def seed_demo(with_minutes: bool = True) -> list[str]:
         sign_minutes(inspections["01567"], users["unitrep"], demo_key=True)
     done.append("Kế hoạch / plan 3199/KH-UBND; đợt / trip 01/10/2021: "
                 + ", ".join(f"{i.unit.full_name} ({i.state.value})" for i in trip.inspections))
+    if with_samples:
+        done.append(seed_sample_demo(users, province))
     db.session.flush()
     return done
+
+
+def seed_sample_demo(users: dict[str, User], province) -> str:
+    """The conditions and samples demo: a 2025 plan and trip to xã Hạ Lang (leader, inspector1,
+    inspector3) on the provincial extension, with two counts and three sampled dossiers entered
+    through the sync ops, as a tablet sends them."""
+    import uuid
+
+    from .sync import apply_ops
+
+    raw = resources.files("inspection.data").joinpath("demo-cchc-xa-2cap-caobang.json").read_bytes()
+    version, _ = import_checklist(raw, publish=True)
+    number, title, issued, year = SAMPLE_PLAN
+    plan = create_plan(number, title, "UBND tỉnh Cao Bằng", issued, year, province,
+                       by=users["admin"])
+    unit = unit_valid_on("01558", SAMPLE_DAY)
+    trip = create_trip(plan, "Kiểm tra xác suất hồ sơ TTHC tại xã Hạ Lang", SAMPLE_DAY,
+                       SAMPLE_DAY, users["leader"], [users["inspector1"], users["inspector3"]],
+                       [unit], place="Hạ Lang", by=users["admin"])
+    inspection = trip.inspections[0]
+    inspection.checklist_version_id = version.id
+    db.session.flush()
+    at = f"{SAMPLE_DAY.isoformat()}T09:00:00+07:00"
+    ops = [{"op_id": uuid.uuid4(), "type": "observation.set", "inspection_id": inspection.id,
+            "item_code": code, "base_version": 0, "fields": {"value": value},
+            "at": datetime.fromisoformat(at)} for code, value in SAMPLE_FIGURES.items()]
+    for ma, received, due, returned, apology in SAMPLE_DOSSIERS:
+        ops.append({"op_id": uuid.uuid4(), "type": "sample.set", "inspection_id": inspection.id,
+                    "item_code": "HS", "group": "HS", "sample_id": uuid.uuid4(),
+                    "base_version": 0, "at": datetime.fromisoformat(at),
+                    "fields": {"HS.MA": ma, "HS.NHAN": received, "HS.HEN": due,
+                               "HS.TRA": returned, "HS.XINLOI": apology}})
+    apply_ops(users["inspector1"], "demo-tablet", ops)
+    return (f"Kế hoạch / plan {number}; đợt / trip {SAMPLE_DAY:%d/%m/%Y}: {unit.full_name} "
+            f"({version.template.code} {version.version}, {len(SAMPLE_DOSSIERS)} hồ sơ mẫu / "
+            "sampled dossiers)")
 
 
 __all__ = ["seed_demo", "DEMO_PASSWORD", "DEMO_APPROVAL_REASON"]

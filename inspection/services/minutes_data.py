@@ -34,12 +34,14 @@ from ..pdf.data import (
     PhotoItem,
     RateRow,
     RecommendationItem,
+    SampleTable,
     ScoreSummary,
     SectionResult,
     SignatureBlock,
     UnitPart,
     unit_field,
 )
+from .evaluation import samples_by_group
 from .review import findings_of, recommendations_of
 
 PhotoBytes = Callable[[Photo], "bytes | None"]
@@ -66,8 +68,9 @@ def _nfc(text: str | None) -> str:
 # --- pure helpers ------------------------------------------------------------------------
 
 def sections_from_evaluation(template: Mapping, observations: Mapping[str, Mapping | None],
-                             evaluation: Mapping, *, list_unassessed: bool = False
-                             ) -> tuple[SectionResult, ...]:
+                             evaluation: Mapping, *, list_unassessed: bool = False,
+                             samples: Mapping | None = None,
+                             off_groups=()) -> tuple[SectionResult, ...]:
     """One SectionResult per checklist section, in checklist order.
 
     yes/no and score items become criteria rows; those not answered are summed up in one line
@@ -81,7 +84,14 @@ def sections_from_evaluation(template: Mapping, observations: Mapping[str, Mappi
     notes,
     under the item's title without its guidance ("(ví dụ …)"). Photo items are left to the
     appendix.
+
+    What does not apply (a condition is false: `not_applicable` in the evaluation) is printed
+    as such: a whole section as a heading marked "không áp dụng" without rows; a criterion as
+    a row "Không áp dụng" without points, a rate as "không áp dụng"; counts that do not apply
+    are left out. The samples of the section's repeat groups that apply are tables
+    (`sample_tables`).
     """
+    tables = sample_tables(template, samples, evaluation, off_groups)
     indicators = {i["code"]: i for i in evaluation.get("indicators", [])}
     scored = {s["code"]: s for s in evaluation.get("score", {}).get("sections", [])}
     not_assessed = set(evaluation.get("score", {}).get("not_assessed") or [])
@@ -89,12 +99,26 @@ def sections_from_evaluation(template: Mapping, observations: Mapping[str, Mappi
     sections = []
     for section in template["sections"]:
         summary = scored.get(section["code"], {})
+        if summary.get("not_applicable"):
+            sections.append(SectionResult(
+                code=section["code"], title=section.get("title_vi", section["code"]),
+                points=summary.get("points"), max_points=summary.get("max"),
+                not_applicable=True))
+            continue
         skipped = bool(summary.get("skipped"))
+        off = set(summary.get("not_applicable_items") or ())
         criteria, counts, rates, notes, unassessed = [], [], [], [], []
         for item in section["items"]:
             obs = observations.get(item["code"]) or {}
             kind = item["kind"]
             title = answer_label(item.get("title_vi", item["code"]))
+            if item["code"] in off:
+                if kind in ("yesno", "score"):
+                    criteria.append(CriterionRow(item["code"], item.get("title_vi", item["code"]),
+                                                 RESULT_LABELS["na"], None, None))
+                elif kind == "ratio":
+                    rates.append(RateRow(item["code"], title, None, status="na"))
+                continue
             if kind in ("yesno", "score"):
                 row = _criterion(item, obs, partial)
                 if row.result == NOT_ASSESSED and (skipped or not list_unassessed):
@@ -132,8 +156,66 @@ def sections_from_evaluation(template: Mapping, observations: Mapping[str, Mappi
             code=section["code"], title=section.get("title_vi", section["code"]),
             points=summary.get("points"), max_points=summary.get("max"),
             criteria=tuple(criteria), counts=tuple(counts), rates=tuple(rates),
-            notes=tuple(notes), skipped=skipped, unassessed=tuple(unassessed)))
+            notes=tuple(notes), skipped=skipped, unassessed=tuple(unassessed),
+            samples=tables.get(section["code"], ())))
     return tuple(sections)
+
+
+def sample_tables(template: Mapping, samples: Mapping | None, evaluation: Mapping,
+                  off_groups=()) -> dict[str, tuple[SampleTable, ...]]:
+    """The samples of the repeat groups that apply, as tables by section code: a column per
+    field (its Vietnamese title), a row per sample in the order they were added, values as
+    people write them (dates dd/mm/yyyy, yes/no "Có"/"Không", numbers with Vietnamese
+    separators, an empty field "–"). A group of a section that does not apply, or whose own
+    condition is false (`off_groups`), has no table; without samples (None) there are none."""
+    if samples is None:
+        return {}
+    applies = {s["code"]: not s.get("not_applicable")
+               for s in evaluation.get("score", {}).get("sections", [])}
+    tables: dict[str, list[SampleTable]] = {}
+    for group in template.get("repeats") or []:
+        if not applies.get(group["section"], True) or group["code"] in set(off_groups):
+            continue
+        fields = group["fields"]
+        rows = tuple(tuple(_sample_value(field["kind"], sample.get(field["code"]))
+                           for field in fields)
+                     for sample in samples.get(group["code"]) or [])
+        tables.setdefault(group["section"], []).append(SampleTable(
+            code=group["code"], title=_nfc(group.get("title_vi")) or group["code"],
+            columns=tuple(_nfc(field.get("title_vi")) or field["code"] for field in fields),
+            rows=rows, minimum=group["min"], maximum=group["max"],
+            kinds=tuple(field["kind"] for field in fields)))
+    return {code: tuple(found) for code, found in tables.items()}
+
+
+def with_computed_counts(template: Mapping, observations: Mapping[str, Mapping | None],
+                         values: Mapping) -> dict[str, Mapping | None]:
+    """The observations with the value of every count that has a formula (``compute``) and a
+    value (scoring reads formulas itself; the minutes print the value)."""
+    found = dict(observations)
+    for section in template["sections"]:
+        for item in section["items"]:
+            if "compute" in item and values.get(item["code"]) is not None:
+                found[item["code"]] = {**(found.get(item["code"]) or {}),
+                                       "value": values[item["code"]]}
+    return found
+
+
+def _sample_value(kind: str, value) -> str:
+    if value is None or value == "":
+        return "–"
+    if kind == "yesno":
+        return "Có" if value else "Không"
+    if kind == "date":
+        try:
+            day = date.fromisoformat(str(value))
+        except ValueError:
+            return _nfc(str(value))
+        return f"{day.day:02d}/{day.month:02d}/{day.year}"
+    if kind == "number" and isinstance(value, int | float):
+        text = f"{value:,.2f}".rstrip("0").rstrip(".")
+        return text.replace(",", " ").replace(".", ",").replace(" ", ".")
+    return _nfc(str(value))
 
 
 # Guidance written into an item's title for the inspector: "(ví dụ TCVN ISO 9001:2015)".
@@ -295,8 +377,12 @@ def _unit_part(inspection: Inspection, *, single: bool, index: int, start_time: 
     unit_name = unit_title(inspection.unit)
     template = inspection.checklist_version.document
     observations = _observations(inspection)
-    evaluation = scoring.evaluate(template, observations,
-                                  unit=scoring.unit_facts(inspection.unit),
+    samples = samples_by_group(inspection)
+    unit = scoring.unit_facts(inspection.unit)
+    # Counts with a formula (over other counts or the samples) print their computed value.
+    found = scoring.applicability(template, observations, unit=unit, samples=samples)
+    observations = with_computed_counts(template, observations, found["values"])
+    evaluation = scoring.evaluate(template, observations, unit=unit, samples=samples,
                                   confirmed_unanswered=inspection.approval_confirmed_partial)
     year = inspection.trip.plan.year
     opening = "Hôm nay, vào hồi" if single else "Vào hồi"
@@ -326,7 +412,8 @@ def _unit_part(inspection: Inspection, *, single: bool, index: int, start_time: 
     return UnitPart(
         unit_name=unit_name, time_place=time_place, representatives=representatives,
         sections=sections_from_evaluation(template, observations, evaluation,
-                                          list_unassessed=list_unassessed),
+                                          list_unassessed=list_unassessed, samples=samples,
+                                          off_groups=found["not_applicable"]["groups"]),
         score=score_from_evaluation(evaluation), chart=chart_from_evaluation(evaluation),
         strengths=tuple(_nfc(f.text) for f in findings if f.kind == "strength"),
         weaknesses=tuple(_nfc(f.text) for f in findings if f.kind == "weakness"),

@@ -30,6 +30,7 @@ from .closing import log_closing, office_writer
 from .evaluation import evaluate_inspection
 from .feed import log_conflicts_settled, log_late_decided
 from .observations import FieldError, StaleObservation, record_observation
+from .samples import SAMPLE_CONFLICTS, apply_late_sample, resolve_sample_conflict
 from .text import clean_text
 
 TEXT_LIMIT = 5000
@@ -161,6 +162,9 @@ def resolve_conflict(conflict: Conflict, user: User, choice: str, custom=None) -
     require_editable(inspection)
     if conflict.resolved_at is not None:
         raise ConflictError("Xung đột này đã được xử lý.", "This conflict is already resolved.")
+    if conflict.field in SAMPLE_CONFLICTS:  # a repeat group's sample: services.samples
+        resolve_sample_conflict(conflict, user, choice)
+        return
     if choice == "current":
         value = conflict.current_value.get("value")
     elif choice == "incoming":
@@ -221,7 +225,9 @@ def decide_late_submission(late: LateSubmission, user: User, accept: bool) -> No
     require_editable(inspection)
     if not late.can("accept" if accept else "dismiss"):
         raise ConflictError("Thay đổi này đã được xử lý.", "Already decided.")
-    if accept:
+    if accept and str((late.payload or {}).get("type", "")).startswith("sample."):
+        apply_late_sample(inspection, late.payload, user)
+    elif accept:
         payload = late.payload
         try:
             record_observation(inspection, payload["item_code"], payload.get("fields", {}), user)

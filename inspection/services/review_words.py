@@ -31,8 +31,38 @@ EMPTY = ("(để trống)", "(empty)")
 
 
 def items_by_code(document: Mapping) -> dict[str, Mapping]:
-    """The checklist's items by code."""
-    return {item["code"]: item for section in document["sections"] for item in section["items"]}
+    """The checklist's items by code, with its repeat groups and their fields (a sample's
+    conflict names its group and field)."""
+    found = {item["code"]: item for section in document["sections"] for item in section["items"]}
+    for group in document.get("repeats") or []:
+        found.setdefault(group["code"], group)
+        for field in group.get("fields") or []:
+            found.setdefault(field["code"], field)
+    return found
+
+
+# A sample's conflicts (services.samples): a field of one sample, or its deletion.
+SAMPLE_VALUES = {"deleted": ("Xoá mẫu", "Delete the sample"),
+                 "edited": ("Giữ mẫu (đã sửa)", "Keep the sample (edited)")}
+
+
+def _sample_conflict_words(conflict: Any, items: Mapping[str, Mapping]) -> dict:
+    """The field and the two values of a sample's conflict in words."""
+    current, incoming = conflict.current_value or {}, conflict.incoming_value or {}
+    if conflict.field == "sample":
+        field = items.get(incoming.get("field") or "") or {}
+        code = incoming.get("field") or ""
+        names = (f"Mẫu {str(incoming.get('sample_id', ''))[:8]}: {field.get('title_vi') or code}",
+                 f"Sample {str(incoming.get('sample_id', ''))[:8]}: "
+                 f"{field.get('title_en') or field.get('title_vi') or code}")
+        values = [(str(side.get("value")), str(side.get("value"))) if side.get("value") is not None
+                  else EMPTY for side in (current, incoming)]
+    else:
+        names = (f"Mẫu {str(incoming.get('sample_id', ''))[:8]}",
+                 f"Sample {str(incoming.get('sample_id', ''))[:8]}")
+        values = [SAMPLE_VALUES.get(str(side.get("value")), EMPTY) for side in (current, incoming)]
+    return {**_pair("field", names), **_pair("current", values[0]),
+            **_pair("incoming", values[1])}
 
 
 def item_title(items: Mapping[str, Mapping], code: str) -> dict:
@@ -109,6 +139,8 @@ def describe_conflict(conflict: Any, items: Mapping[str, Mapping],
                                        (conflict.current_value or {}).get("value"))),
         **_pair("incoming", value_words(item, conflict.field,
                                         (conflict.incoming_value or {}).get("value"))),
+        **(_sample_conflict_words(conflict, items)
+           if conflict.field in ("sample", "sample.deleted") else {}),
         "current_by": _name(users, current_by),
         "incoming_by": _name(users, conflict.author_id),
         **_pair("current_with", _with_words(item, (conflict.current_value or {}).get("with"))),
@@ -124,8 +156,11 @@ def describe_late(late: Any, items: Mapping[str, Mapping], users: Mapping[int, A
     item = items.get(code)
     current = observations.get(code)
     changes = []
+    kind = str((late.payload or {}).get("type") or "")
+    if kind.startswith("sample."):  # a sample of a repeat group (services.samples)
+        changes = _late_sample_changes(late.payload, items)
     for field, incoming in ((late.payload or {}).get("fields") or {}).items():
-        if field not in FIELD_WORDS:
+        if field not in FIELD_WORDS or kind.startswith("sample."):
             continue
         changes.append({
             **_pair("field", field_words(field)),
@@ -134,6 +169,26 @@ def describe_late(late: Any, items: Mapping[str, Mapping], users: Mapping[int, A
         })
     return {"id": late.id, **item_title(items, code), "changes": changes,
             "by": _name(users, late.author_id), "at": late.received_at}
+
+
+def _late_sample_changes(payload: Mapping, items: Mapping[str, Mapping]) -> list[dict]:
+    """A late sample op in words: its deletion, or each field sent with its title (in the
+    group's order)."""
+    sample = str(payload.get("sample_id") or "")[:8]
+    if payload.get("type") == "sample.delete":
+        return [{**_pair("field", (f"Mẫu {sample}", f"Sample {sample}")),
+                 **_pair("current", EMPTY), **_pair("incoming", SAMPLE_VALUES["deleted"])}]
+    changes = []
+    sent = payload.get("fields") or {}
+    order = [f["code"] for f in (items.get(payload.get("group") or "") or {}).get("fields", [])]
+    for code in sorted(sent, key=lambda c: (order.index(c) if c in order else len(order), c)):
+        value, field = sent[code], items.get(code) or {}
+        text = EMPTY if value is None else (str(value), str(value))
+        changes.append({
+            **_pair("field", (f"Mẫu {sample}: {field.get('title_vi') or code}",
+                              f"Sample {sample}: {field.get('title_en') or code}")),
+            **_pair("current", ("", "")), **_pair("incoming", text)})
+    return changes
 
 
 def conflict_blocker(view: Mapping) -> dict:

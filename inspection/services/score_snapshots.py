@@ -17,7 +17,7 @@ from ..extensions import db
 from ..models import Inspection, InspectionScore, Observation, Photo
 from ..models.base import utcnow
 from ..models.reports import KEY_INDICATORS
-from .evaluation import evaluate_inspection
+from .evaluation import evaluate_inspection, samples_by_group
 
 # indicator name -> column prefix on InspectionScore
 _COLUMNS = {"on_time_rate": "on_time", "online_share": "online", "signed_share": "signed"}
@@ -112,6 +112,7 @@ def refresh_scores(inspection_ids: Iterable[int], batch: int = BATCH) -> int:
                         found.setdefault(item["code"], {})["value"] = count
             values = snapshot_values(inspection, evaluate(
                 document, found, unit=unit_facts(inspection.unit),
+                samples=samples_by_group(inspection),
                 confirmed_unanswered=inspection.approval_confirmed_partial))
             row = existing.get(inspection.id)
             if row is None:

@@ -79,6 +79,7 @@ from .closing_ops import OP_TYPES as CLOSING_OP_TYPES
 from .closing_ops import apply_closing_op
 from .feed import conflict_changes, log_changes, open_conflicts_data, pending_late_data
 from .observations import FieldError, clean_fields
+from .samples import SAMPLE_OP_TYPES, apply_sample_op, samples_data
 from .score_snapshots import refresh_scores
 from .text import bad_character, clean_text
 from .workflow import transition_inspection
@@ -236,6 +237,7 @@ def assignments_for(user: User) -> dict:
     conflicts = open_conflicts_data(ids)
     closing = closing_of(inspections)
     late = pending_late_data(ids)
+    samples = samples_data(ids)
 
     for inspection in inspections:
         trip = inspection.trip
@@ -262,6 +264,7 @@ def assignments_for(user: User) -> dict:
             "conflicts": conflicts.get(inspection.id, []),
             "late_submissions": late.get(inspection.id, []),
             "closing": with_permissions(closing[inspection.id], inspection, user),
+            "samples": samples.get(inspection.id, []),
             "cursor": cursors.get(inspection.id) or 0,
         })
     return result
@@ -474,6 +477,8 @@ class _Batch:
             ).message(request_language()))
         if op["type"] in PHOTO_OP_TYPES:
             return self._apply_photo(op, inspection)
+        if op["type"] in SAMPLE_OP_TYPES:  # repeat groups' samples: services.samples
+            return apply_sample_op(self, op, inspection)
         item = self.items[inspection.checklist_version_id].get(op["item_code"])
         if item is None:
             return self._reject(op, inspection, "unknown_item")
@@ -640,6 +645,25 @@ class _Batch:
         if held or clashing:
             self.conflict_items.add((inspection_id, item_code))
         return held, reverted
+
+    # -- what services.samples uses of the batch ------------------------------------------
+    def reject(self, op: dict, inspection: Inspection | None, reason: str,
+               message: str | None = None) -> dict:
+        return self._reject(op, inspection, reason, message)
+
+    def remember(self, op: dict, inspection: Inspection, result: dict) -> None:
+        self._remember(op, inspection, result)
+
+    def start(self, inspection: Inspection) -> None:
+        """A first change of a planned inspection starts it."""
+        if inspection.state == InspectionState.planned:
+            self._start(inspection)
+
+    def late(self, op: dict, inspection: Inspection, extra: dict) -> None:
+        """Keep an op that arrived after approval for the leader (a late submission)."""
+        self.late_rows.append({"inspection_id": inspection.id, "op_id": op["op_id"],
+                               "author_id": self.user_id,
+                               "payload": {**_op_json(op, self.device_id), **extra}})
 
     def _prev(self, before, meta) -> dict:
         """What to remember of a field's value before this writer changed it: the value before

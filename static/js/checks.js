@@ -83,14 +83,17 @@ export function isAnswered(item, obs, photoCount = 0) {
 
 /**
  * Progress of an inspection: {answered, total, sections: {code: {answered, total}}}; ratio
- * items are computed, not answered, so they are not counted.
+ * items and counts with a formula (`compute`) are computed, not answered, so they are not
+ * counted, nor are items that do not apply (`notApplicable`: a Set of item codes, from
+ * applicability).
  */
-export function progress(checklist, observations, photoCounts = new Map()) {
+export function progress(checklist, observations, photoCounts = new Map(), notApplicable = new Set()) {
   const sections = {};
   let answered = 0;
   let total = 0;
   for (const section of checklist.sections) {
-    const inputs = section.items.filter((item) => item.kind !== "ratio");
+    const inputs = section.items.filter((item) => item.kind !== "ratio" && item.compute === undefined
+      && !notApplicable.has(item.code));
     const done = inputs.filter((item) => isAnswered(item, observations.get(item.code), photoCounts.get(item.code) || 0)).length;
     sections[section.code] = { answered: done, total: inputs.length };
     answered += done;
@@ -105,7 +108,7 @@ export function compileRules(checklist) {
   for (const rule of checklist.rules || []) {
     try {
       const node = parse(rule.expr);
-      compiled.push({ rule, node, codes: referencedCodes(node) });
+      compiled.push({ rule, node, codes: referencedCodes(node), groups: [...references(node).groups.keys()] });
     } catch {
       // The server validated the template; a rule the device cannot parse is not shown.
     }
@@ -117,10 +120,13 @@ export function compileRules(checklist) {
  * Checks to show: rules that fail, or cannot be decided for a reason other than values not yet
  * entered (as scoring.py's _checks). Each: {rule, codes, status, reason}.
  */
-export function failingChecks(compiled, values) {
+export function failingChecks(compiled, values, context = {}) {
   const checks = [];
-  for (const { rule, node, codes } of compiled) {
-    const outcome = evaluate(node, values, rule.defaults || {});
+  const samples = context.samples || null;
+  for (const { rule, node, codes, groups = [] } of compiled) {
+    // A rule over samples is checked only when its groups apply (as scoring.py's _checks).
+    if (groups.length && (!samples || groups.some((g) => !Array.isArray(samples[g])))) continue;
+    const outcome = evaluate(node, values, rule.defaults || {}, context);
     if (outcome.status === "pass" || outcome.reason === "missing_values") continue;
     checks.push({ rule, codes, status: outcome.status, reason: outcome.reason });
   }

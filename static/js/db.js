@@ -5,7 +5,7 @@
 // runs every missing step in order, in the single "versionchange" transaction IndexedDB gives.
 
 export const DB_NAME = "cchc-field";
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 
 /** Upgrade steps: UPGRADES[n] turns schema version n into n + 1. Never edit a shipped step. */
 const UPGRADES = [
@@ -41,11 +41,18 @@ const UPGRADES = [
     // sees or sends it. Sign-out does not clear it.
     db.createObjectStore("locked", { keyPath: "username" });
   },
+  (db) => {
+    // Samples of repeat groups (a sampled dossier …) by their client UUID: `fields` as shown
+    // (unsent edits included), `bases` per field the server version they are from, `deleted`
+    // once deleted here or on the server, `order` when it was added (the list's order).
+    const samples = db.createObjectStore("samples", { keyPath: "sample_id" });
+    samples.createIndex("inspection_id", "inspection_id");
+  },
 ];
 
 /** The signed-in user's stores: sign-out and a change of user clear them. */
 export const STORES = ["session", "checklists", "assignments", "observations", "photos", "outbox",
-  "attention", "meta"];
+  "attention", "meta", "samples"];
 /** Locked work of ended accounts, kept apart (see UPGRADES[1]). */
 export const LOCKED = "locked";
 

@@ -124,10 +124,45 @@ export async function addPhotoOp(s, photo, type, extra = {}, at = new Date().toI
 
 /** The op as the server's push contract wants it (device-only bookkeeping removed). */
 export function wireOp(op) {
-  return {
+  const wire = {
     op_id: op.op_id, type: op.type, inspection_id: op.inspection_id, item_code: op.item_code,
     base_version: op.base_version, fields: op.fields, at: op.at,
   };
+  if (op.sample_id) { wire.group = op.group; wire.sample_id = op.sample_id; }
+  return wire;
+}
+
+/** The outbox `field` key of a sample op: one per sample and field ("+": the sample added). */
+export function sampleField(sampleId, field) {
+  return `sample:${sampleId}:${field}`;
+}
+
+/** The server version a sample field's local value is based on. */
+export function sampleBase(sample, field) {
+  if (!sample) return 0;
+  return (sample.bases || {})[field] ?? sample.version ?? 0;
+}
+
+/**
+ * Queue a sample op inside an open transaction with the outbox (DESIGN §4 "Samples"):
+ * "sample.set" of one field (`field`: its code, or "+" when the sample is added, with no
+ * fields) or "sample.delete" (`field` "-"). An unsent set of the same field takes the new value,
+ * as saveField coalesces typing.
+ */
+export async function addSampleOp(s, sample, type, field, fields, at = new Date().toISOString()) {
+  const key = sampleField(sample.sample_id, field);
+  const cursor = await request(s.outbox.index("field").openCursor(
+    IDBKeyRange.only([sample.inspection_id, sample.group, key]), "prev"));
+  if (type === "sample.set" && cursor && !cursor.value.attempts) {
+    await request(cursor.update({ ...cursor.value, fields, at }));
+    return;
+  }
+  await request(s.outbox.add({
+    op_id: newId(), type, inspection_id: sample.inspection_id, item_code: sample.group, field: key,
+    group: sample.group, sample_id: sample.sample_id, sample_field: field,
+    base_version: field === "+" || field === "-" ? (sample.version || 0) : sampleBase(sample, field),
+    fields, at, attempts: 0,
+  }));
 }
 
 /**
@@ -142,7 +177,7 @@ export function wireOp(op) {
  */
 export function applyPushResults(sentOps, results, now = new Date().toISOString()) {
   const byId = new Map(sentOps.map((op) => [op.op_id, op]));
-  return transaction(["outbox", "observations", "attention"], "readwrite", async (s) => {
+  return transaction(["outbox", "observations", "attention", "samples"], "readwrite", async (s) => {
     const counts = { applied: 0, merged: 0, duplicate: 0, conflict: 0, rejected: 0, unanswered: 0 };
     const answered = new Set();
     for (const result of results || []) {
@@ -171,7 +206,19 @@ export function applyPushResults(sentOps, results, now = new Date().toISOString(
       }
       if (version === null || status === "rejected") continue;
       const key = [op.inspection_id, op.item_code];
-      const observation = await request(s.observations.get(key));
+      const observation = op.sample_id ? null : await request(s.observations.get(key));
+      if (op.sample_id) {
+        // The sample's version moves on; the field sent is now based on it.
+        const sample = await request(s.samples.get(op.sample_id));
+        if (sample) {
+          sample.bases = { ...(sample.bases || {}) };
+          if (op.sample_field && op.sample_field.length > 1) {
+            sample.bases[op.sample_field] = Math.max(version, sampleBase(sample, op.sample_field));
+          }
+          sample.version = Math.max(sample.version || 0, version);
+          await request(s.samples.put(sample));
+        }
+      }
       if (observation) {
         observation.bases = { ...(observation.bases || {}) };
         observation.bases[op.field] = Math.max(version, baseOf(observation, op.field));

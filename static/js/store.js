@@ -3,7 +3,7 @@
 // value — the user's unsent work is never overwritten by a download. No DOM.
 
 import { clearStores, getMeta, LOCKED, request, setMeta, STORES, transaction } from "./db.js";
-import { FIELDS, addPhotoOp, attentionKind } from "./outbox.js";
+import { FIELDS, addPhotoOp, addSampleOp, attentionKind, newId, sampleField } from "./outbox.js";
 import {
   DEFAULT_RETENTION_DAYS, canDropFullImage, forgetReason, hasUnsent, isFinished, isUnsentPhoto,
 } from "./retention.js";
@@ -133,6 +133,40 @@ async function mergePhoto(s, inspectionId, photo) {
   }));
 }
 
+/**
+ * Merge a server sample (assignments or the feed's "sample") inside an open transaction: fields
+ * with unsent ops keep their local values, others take the server's when it is at least as new;
+ * a deletion on the server deletes it here unless this device still has edits of it to send
+ * (the server keeps the deletion and makes them a conflict for the leader).
+ */
+async function mergeSample(s, inspectionId, incoming) {
+  if (!incoming || !incoming.sample_id) return false;
+  const version = Number(incoming.version) || 0;
+  const pending = await request(s.outbox.index("item").getAll(IDBKeyRange.only([inspectionId, incoming.group])));
+  const prefix = sampleField(incoming.sample_id, "");
+  const unsent = new Set(pending.filter((op) => op.field.startsWith(prefix)).map((op) => op.sample_field));
+  const local = (await request(s.samples.get(incoming.sample_id))) || {
+    sample_id: incoming.sample_id, inspection_id: inspectionId, group: incoming.group, fields: {},
+    version: 0, bases: {}, deleted: false, order: incoming.created_at || new Date().toISOString(),
+  };
+  if (unsent.has("-")) return false; // deleted here: that wins locally until the server answers
+  const fields = { ...local.fields };
+  const bases = { ...(local.bases || {}) };
+  let changed = false;
+  for (const [code, value] of Object.entries(incoming.fields || {})) {
+    if (unsent.has(code)) continue;
+    if (version >= (bases[code] ?? local.version ?? 0)) {
+      if (fields[code] !== value) changed = true;
+      fields[code] = value;
+      bases[code] = version;
+    }
+  }
+  const deleted = Boolean(incoming.deleted) && !unsent.size;
+  if (deleted !== Boolean(local.deleted)) changed = true;
+  await request(s.samples.put({ ...local, fields, bases, deleted, version: Math.max(local.version || 0, version) }));
+  return changed;
+}
+
 /** The later of two change-feed cursors (integers; null means "from the start"). */
 function laterCursor(a, b) {
   if (a === null || a === undefined) return b ?? null;
@@ -151,7 +185,7 @@ function laterCursor(a, b) {
  * anyway: versions decide.
  */
 export function saveAssignments(payload) {
-  return transaction(["checklists", "assignments", "observations", "photos", "outbox", "meta", "attention"], "readwrite", async (s) => {
+  return transaction(["checklists", "assignments", "observations", "photos", "outbox", "meta", "attention", "samples"], "readwrite", async (s) => {
     const attention = await request(s.attention.getAll());
     const forgottenRecord = await request(s.meta.get("forgotten"));
     const forgotten = forgottenRecord ? forgottenRecord.value : [];
@@ -174,6 +208,7 @@ export function saveAssignments(payload) {
       await settleAttention(s, attention.filter((a) => a.inspection_id === inspection.id), entry);
       for (const observation of entry.observations || []) await mergeObservation(s, inspection.id, observation);
       for (const photo of entry.photos || []) await mergePhoto(s, inspection.id, photo);
+      for (const sample of entry.samples || []) await mergeSample(s, inspection.id, sample);
     }
     for (const [versionId, document] of Object.entries(payload.checklists || {})) {
       const needed = (payload.assignments || []).some((entry) => stored.has(entry.inspection.id)
@@ -225,7 +260,7 @@ export function conflictsOf(assignment, itemCode) {
  * an inspection the device does not have (then the assignments must be fetched again)}.
  */
 export function applyChanges(changes, cursor) {
-  return transaction(["assignments", "observations", "photos", "outbox", "meta", "attention"], "readwrite", async (s) => {
+  return transaction(["assignments", "observations", "photos", "outbox", "meta", "attention", "samples"], "readwrite", async (s) => {
     const changed = new Set();
     let unknown = false;
     for (const change of changes || []) {
@@ -235,6 +270,8 @@ export function applyChanges(changes, cursor) {
       const data = change.data || {};
       if (change.kind === "observation") {
         if (await mergeObservation(s, inspectionId, data)) changed.add(inspectionId);
+      } else if (change.kind === "sample") {
+        if (await mergeSample(s, inspectionId, data)) changed.add(inspectionId);
       } else if (change.kind === "photo") {
         await mergePhoto(s, inspectionId, data);
         changed.add(inspectionId);
@@ -267,7 +304,7 @@ export function applyChanges(changes, cursor) {
 
 /** Every assignment with its checklist, observations and photos' count, for the list view. */
 export function listAssignments() {
-  return transaction(["assignments", "checklists", "observations", "outbox", "photos"], "readonly", async (s) => {
+  return transaction(["assignments", "checklists", "observations", "outbox", "photos", "samples"], "readonly", async (s) => {
     const assignments = await request(s.assignments.getAll());
     const result = [];
     for (const assignment of assignments) {
@@ -276,8 +313,9 @@ export function listAssignments() {
       const photos = await request(s.photos.index("inspection_id").getAll(assignment.id));
       const unsent = await request(s.outbox.index("item").count(
         IDBKeyRange.bound([assignment.id, ""], [assignment.id, "\uffff"])));
+      const samples = (await request(s.samples.index("inspection_id").getAll(assignment.id))).filter((x) => !x.deleted);
       result.push({
-        assignment, checklist: checklist ? checklist.document : null, observations,
+        assignment, checklist: checklist ? checklist.document : null, observations, samples,
         photos: photos.map(({ blob, thumb, ...meta }) => meta), unsent,
       });
     }
@@ -288,7 +326,7 @@ export function listAssignments() {
 
 /** One inspection with everything its page shows, or null when the device does not have it. */
 export function loadInspection(id) {
-  return transaction(["assignments", "checklists", "observations", "photos", "outbox", "attention", "session"], "readonly", async (s) => {
+  return transaction(["assignments", "checklists", "observations", "photos", "outbox", "attention", "session", "samples"], "readonly", async (s) => {
     const assignment = await request(s.assignments.get(id));
     if (!assignment) return null;
     const session = await request(s.session.get("current"));
@@ -301,6 +339,9 @@ export function loadInspection(id) {
       assignment, checklist: checklist ? checklist.document : null,
       observations: new Map(observations.map((o) => [o.item_code, o])),
       photos, unsentItems: new Set(outbox.map((op) => op.item_code)), attention,
+      samples: (await request(s.samples.index("inspection_id").getAll(id))).filter((x) => !x.deleted)
+        .sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0)),
+      unsentSamples: new Set(outbox.filter((op) => op.sample_id).map((op) => op.sample_id)),
       me: session && session.user ? session.user.id : null,
     };
   });
@@ -396,6 +437,60 @@ export function deletePhoto(clientUuid, at = new Date().toISOString()) {
   });
 }
 
+// --- Samples of repeat groups (DESIGN §4): written with their ops, like observations ----------
+
+/**
+ * Add a sample of `group` to inspection `inspectionId` on the device: a new record under a new
+ * client UUID and a "sample.set" op without fields, in one transaction. Returns the sample.
+ */
+export function addSample(inspectionId, group, at = new Date().toISOString()) {
+  return transaction(["samples", "outbox"], "readwrite", async (s) => {
+    const sample = { sample_id: newId(), inspection_id: inspectionId, group, fields: {}, version: 0,
+      bases: {}, deleted: false, order: at, local_at: at };
+    await request(s.samples.put(sample));
+    await addSampleOp(s, sample, "sample.set", "+", {}, at);
+    return sample;
+  });
+}
+
+/** Record one field of a sample (its value shown at once, its op queued together). */
+export function saveSampleField(sampleId, field, value, at = new Date().toISOString()) {
+  return transaction(["samples", "outbox"], "readwrite", async (s) => {
+    const sample = await request(s.samples.get(sampleId));
+    if (!sample || sample.deleted) return null;
+    sample.fields = { ...sample.fields, [field]: value };
+    sample.local_at = at;
+    await request(s.samples.put(sample));
+    await addSampleOp(s, sample, "sample.set", field, { [field]: value }, at);
+    return sample;
+  });
+}
+
+/**
+ * Delete a sample on the device. One the server never heard of (no op of it sent yet) goes with
+ * its unsent ops and nothing is sent; otherwise its unsent edits are dropped, it is marked
+ * deleted and a "sample.delete" op is queued (the server keeps a tombstone).
+ */
+export function deleteSample(sampleId, at = new Date().toISOString()) {
+  return transaction(["samples", "outbox"], "readwrite", async (s) => {
+    const sample = await request(s.samples.get(sampleId));
+    if (!sample) return false;
+    const ops = (await request(s.outbox.index("item").getAll(IDBKeyRange.only([sample.inspection_id, sample.group]))))
+      .filter((op) => op.sample_id === sampleId);
+    const sent = ops.some((op) => op.attempts) || (sample.version || 0) > 0;
+    for (const op of ops) if (!op.attempts) await request(s.outbox.delete(op.seq));
+    if (!sent) {
+      await request(s.samples.delete(sampleId));
+      return true;
+    }
+    sample.deleted = true;
+    sample.local_at = at;
+    await request(s.samples.put(sample));
+    await addSampleOp(s, sample, "sample.delete", "-", {}, at);
+    return true;
+  });
+}
+
 /** Counts for the status bar: unsent ops, photos to upload, entries needing attention. */
 export function pendingCounts() {
   return transaction(["outbox", "photos", "attention"], "readonly", async (s) => {
@@ -448,7 +543,7 @@ async function blobToBase64(blob) {
 
 // --- The storage lifecycle (rules in retention.js) ---------------------------------------------
 
-const TIDY_STORES = ["assignments", "checklists", "observations", "photos", "outbox", "attention", "meta"];
+const TIDY_STORES = ["assignments", "checklists", "observations", "photos", "outbox", "attention", "meta", "samples"];
 
 /** Every inspection id found under an index (each once), by walking its keys. */
 async function idsUnder(index) {
@@ -465,6 +560,7 @@ async function idsUnder(index) {
 /** Remove an inspection's observations, photos and attention entries inside a transaction. */
 async function removeInspectionData(s, id, photos, attention) {
   await request(s.observations.delete(IDBKeyRange.bound([id, ""], [id, "\uffff"])));
+  for (const key of await request(s.samples.index("inspection_id").getAllKeys(id))) await request(s.samples.delete(key));
   for (const photo of photos) await request(s.photos.delete(photo.client_uuid));
   for (const entry of attention) await request(s.attention.delete(entry.id));
 }
@@ -634,9 +730,14 @@ export function lockUnsentWork(reason, at = new Date().toISOString()) {
     const refused = new Set(attention.filter((a) => a.kind === "photo").map((a) => a.id));
     const photos = (await request(s.photos.getAll())).filter((p) => isUnsentPhoto(p) || refused.has(p.client_uuid));
     const observations = [];
-    for (const key of new Set(outbox.map((op) => JSON.stringify([op.inspection_id, op.item_code])))) {
+    for (const key of new Set(outbox.filter((op) => !op.sample_id).map((op) => JSON.stringify([op.inspection_id, op.item_code])))) {
       const observation = await request(s.observations.get(JSON.parse(key)));
       if (observation) observations.push(observation);
+    }
+    const samples = []; // samples with unsent ops, as shown on the device
+    for (const sampleId of new Set(outbox.filter((op) => op.sample_id).map((op) => op.sample_id))) {
+      const sample = await request(s.samples.get(sampleId));
+      if (sample) samples.push(sample);
     }
     const units = {};
     for (const id of new Set([...outbox, ...photos, ...attention].map((x) => x.inspection_id))) {
@@ -655,6 +756,7 @@ export function lockUnsentWork(reason, at = new Date().toISOString()) {
       bundle.photos.push(...photos);
       bundle.attention.push(...attention);
       bundle.observations.push(...observations);
+      bundle.samples = [...(bundle.samples || []), ...samples];
       Object.assign(bundle.units, units);
       await request(s.locked.put(bundle));
       kept = countsOf(bundle);
@@ -703,6 +805,9 @@ export function unlockWork(username) {
     for (const observation of bundle.observations) {
       const key = [observation.inspection_id, observation.item_code];
       if (!(await request(s.observations.get(key)))) await request(s.observations.put(observation));
+    }
+    for (const sample of bundle.samples || []) {
+      if (!(await request(s.samples.get(sample.sample_id)))) await request(s.samples.put(sample));
     }
     await request(s.locked.delete(bundle.username));
     const notice = await request(s.meta.get("lock_notice"));

@@ -143,7 +143,7 @@ def test_locked_work_is_set_apart_for_its_owner_and_given_back_only_to_them(live
     # Only the device id (meta) and the why (meta) stay besides the locked work.
     assert result["afterLock"] == {"session": 0, "checklists": 0, "assignments": 0,
                                    "observations": 0, "photos": 0, "outbox": 0,
-                                   "attention": 0, "meta": 2}
+                                   "attention": 0, "meta": 2, "samples": 0}
     [summary] = result["summary"]
     assert summary["username"] == "inspector1" and summary["units"] == ["Huyện Hạ Lang"]
     assert summary["kept"] == {"ops": 2, "photos": 1, "rejected": 0} and summary["can_export"]

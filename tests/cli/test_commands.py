@@ -6,13 +6,25 @@ UNITS_HEADER = "code,name,kind,level,parent_code,valid_from,valid_to,merged_from
 
 
 def test_seed_demo_loads_everything_once(app, runner):
+    from inspection.services.evaluation import evaluate_inspection, samples_by_group
+
     first = runner.invoke(args=["seed-demo"])
     assert first.exit_code == 0, first.output
     assert "units: 19 added" in first.output
     assert db.session.query(User).count() == 6
-    assert db.session.query(Plan).one().number == "3199/KH-UBND"
-    states = {i.unit.name: i.state.value for i in db.session.query(Inspection)}
-    assert states == {"Hạ Lang": "in_progress", "Cô Ngân": "signed", "Vinh Quý": "submitted"}
+    assert {p.number for p in db.session.query(Plan)} == {"3199/KH-UBND", "125/KH-UBND"}
+    states = {(i.unit.kind, i.unit.name): i.state.value for i in db.session.query(Inspection)}
+    assert states == {("Huyện", "Hạ Lang"): "in_progress", ("Xã", "Cô Ngân"): "signed",
+                      ("Xã", "Vinh Quý"): "submitted", ("Xã", "Hạ Lang"): "in_progress"}
+    # The 2025 visit shows conditions and samples: the postal criterion does not apply, three
+    # sampled dossiers of the 5 to 10 needed are entered.
+    sampled = next(i for i in db.session.query(Inspection) if i.unit.kind == "Xã"
+                   and i.unit.name == "Hạ Lang")
+    evaluation = evaluate_inspection(sampled)
+    tthc = next(s for s in evaluation["score"]["sections"] if s["code"] == "TTHC")
+    assert "TTHC.50" in tthc["not_applicable_items"]
+    assert [c["rule_id"] for c in evaluation["checks"] if c["rule_id"] == "HS"] == ["HS"]
+    assert len(samples_by_group(sampled)["HS"]) == 3
     co_ngan_minutes = db.session.query(MinutesRevision).one()
     assert co_ngan_minutes.status == "signed"
     assert [s.signer.username for s in co_ngan_minutes.signatures] == ["leader", "unitrep"]
@@ -140,3 +152,12 @@ def test_import_checklist_names_the_path_of_a_problem(app, runner, tmp_path):
     result = runner.invoke(args=["import-checklist", str(not_json)])
     assert result.exit_code == 2
     assert "line 1" in result.output.lower() or "dòng 1" in result.output.lower()
+
+
+def test_the_demo_extension_is_the_documented_example():
+    """seed-demo loads the example of docs/checklists.md (a copy inside the package)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    assert (root / "inspection/data/demo-cchc-xa-2cap-caobang.json").read_bytes() == (
+        root / "docs/examples/cchc-xa-2cap-caobang.json").read_bytes()

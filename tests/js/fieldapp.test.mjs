@@ -65,3 +65,26 @@ test("tus: every byte on the server but no photo yet (it was busy): an empty chu
   assert.equal(result.photoId, "7");
   assert.deepEqual(calls, [["HEAD", undefined, null], ["PATCH", "10", 0]]);
 });
+
+test("a sample's fields take yes/no, numbers with a decimal comma, dates and text", async () => {
+  const { fieldValue } = await import("../../static/js/ui/inspection/samples.js");
+  assert.equal(fieldValue("yesno", "yes"), true);
+  assert.equal(fieldValue("yesno", "no"), false);
+  assert.equal(fieldValue("yesno", ""), null);
+  assert.equal(fieldValue("number", "2,5"), 2.5);
+  assert.equal(fieldValue("number", "hai"), undefined);
+  assert.equal(fieldValue("date", "2025-08-15"), "2025-08-15");
+  assert.equal(fieldValue("date", "15/08/2025"), undefined);
+  assert.equal(fieldValue("text", "  HS-01 "), "HS-01");
+});
+
+test("a sample op goes out with its group and sample id, without device bookkeeping", async () => {
+  const { wireOp } = await import("../../static/js/outbox.js");
+  const op = { seq: 4, op_id: "o", type: "sample.set", inspection_id: 3, item_code: "HS", field: "sample:s:HS.TRA",
+    group: "HS", sample_id: "s", sample_field: "HS.TRA", base_version: 2, fields: { "HS.TRA": "2025-08-15" },
+    at: "2025-08-20T09:00:00+07:00", attempts: 1 };
+  assert.deepEqual(wireOp(op), { op_id: "o", type: "sample.set", inspection_id: 3, item_code: "HS", group: "HS",
+    sample_id: "s", base_version: 2, fields: { "HS.TRA": "2025-08-15" }, at: "2025-08-20T09:00:00+07:00" });
+  assert.deepEqual(Object.keys(wireOp({ ...op, sample_id: undefined, group: undefined })).sort(),
+    ["at", "base_version", "fields", "inspection_id", "item_code", "op_id", "type"]);
+});

@@ -1,7 +1,7 @@
 // The list of assigned inspections: unit, trip, date, state and progress, from IndexedDB only
 // (so it opens the same way in the office and on a mountain road).
 
-import { progress } from "../checks.js";
+import { applicability, progress } from "../checks.js";
 import { getMeta } from "../db.js";
 import { t } from "../i18n.js";
 import { forgottenCounts, listAssignments } from "../store.js";
@@ -13,13 +13,22 @@ export async function renderAssignments(root, { session, isCurrent = () => true 
   const fetchedAt = await getMeta("assignments_at", null);
   const forgotten = await forgottenCounts();
   if (!isCurrent()) return; // data changed meanwhile and a newer render shows it
-  const cards = entries.map(({ assignment, checklist, observations, photos, unsent }) => {
+  const cards = entries.map(({ assignment, checklist, observations, photos, samples = [], unsent }) => {
     const inspection = assignment.inspection;
     const photoCounts = new Map();
     for (const photo of photos) photoCounts.set(photo.item_code, (photoCounts.get(photo.item_code) || 0) + 1);
-    const done = checklist
-      ? progress(checklist, new Map(observations.map((o) => [o.item_code, o])), photoCounts)
-      : { answered: 0, total: 0 };
+    let done = { answered: 0, total: 0 };
+    if (checklist) {
+      // What does not apply (conditions) is not counted, as on the inspection page.
+      const byCode = new Map(observations.map((o) => [o.item_code, o]));
+      const grouped = {};
+      for (const group of checklist.repeats || []) {
+        grouped[group.code] = samples.filter((x) => x.group === group.code).map((x) => ({ ...x.fields }));
+      }
+      const unit = inspection.unit || {};
+      const off = applicability(checklist, byCode, { unit: { kind: unit.kind, level: unit.level }, samples: grouped });
+      done = progress(checklist, byCode, photoCounts, new Set(off.notApplicable.items));
+    }
     const percent = done.total ? Math.round((done.answered / done.total) * 100) : 0;
     const meter = h("progress", { max: done.total || 1, value: done.answered, attrs: { "aria-label": t("list.progress") } });
     return h("li", {},

@@ -124,10 +124,14 @@ export async function renderDevice(root, ctx) {
     const item = unit && unit.checklist
       ? unit.checklist.sections.flatMap((s) => s.items).find((i) => i.code === entry.item_code) : null;
     const photoOp = entry.op && String(entry.op.type || "").startsWith("photo.");
+    const sampleOp = entry.op && String(entry.op.type || "").startsWith("sample.");
+    const sampleField = sampleOp ? Object.keys(entry.op.fields || {})[0] : null;
     const what = entry.kind === "photo"
       ? t("device.att_photo", { file: entry.photo ? entry.photo.filename : "" })
       : photoOp ? t(entry.op.type === "photo.delete" ? "device.att_photo_delete" : "device.att_photo_caption",
         { caption: entry.op.fields.caption || "" })
+        : sampleOp ? (entry.op.type === "sample.delete" ? t("device.att_sample_delete")
+          : sampleField ? t("device.att_value", { field: sampleField, value: formatValue(entry.op) }) : t("device.att_sample_add"))
         : t("device.att_value", { field: t(`field.${entry.field}`, {}, entry.field || ""), value: formatValue(entry.op) });
     const exported = exportedAt && exportedAt >= entry.at;
     // Conflicts and late changes are on the server (the leader decides): nothing to export.

@@ -13,6 +13,7 @@ import { createHead, createRecommendations } from "./inspection/head.js";
 import { createJumpBox, createSectionNav } from "./inspection/nav.js";
 import { inspectionPage } from "./inspection/page.js";
 import { photoActions } from "./inspection/photos.js";
+import { sampleActions } from "./inspection/samples.js";
 import { createSectionView } from "./inspection/section.js";
 
 /**
@@ -35,7 +36,8 @@ export async function renderInspection(root, ctx, { id, section, item }) {
   const panel = createChecksPanel(page);
   const nav = createSectionNav(page);
   const card = (code) => view.card(code);
-  const actions = { ...editActions(page, ctx, { card, refresh }), ...photoActions(page, ctx, { card, refresh, images }) };
+  const actions = { ...editActions(page, ctx, { card, refresh }), ...photoActions(page, ctx, { card, refresh, images }),
+    samples: sampleActions(page, ctx, { refresh, redraw: (group, focus) => view.updateGroup(group, focus) }) };
   const view = createSectionView(page, actions, refresh);
 
   /** Everything computed from the values: progress, ratios, checks. Cheap; runs per keystroke. */

@@ -49,6 +49,12 @@ export function createItemCard(item, actions) {
     flags,
   );
 
+  /** A criterion whose condition is false is hidden (not applicable); shown again once true. */
+  function setApplicable(applies) {
+    el.hidden = !applies;
+    el.classList.toggle("not-applicable", !applies);
+  }
+
   /** Show the current state; inputs being edited keep their text. */
   function update(next) {
     state = { ...state, ...next };
@@ -58,6 +64,12 @@ export function createItemCard(item, actions) {
     if (ratio && state.ratio) renderRatio(ratio, item, state.ratio);
     const disabled = Boolean(state.readOnly);
     for (const input of [...fields.map((f) => f.input), ...(results?.buttons || [])]) input.disabled = disabled;
+    if (count && item.compute !== undefined) {
+      // A count with a formula (e.g. over the samples) shows its value; nobody types it.
+      count.input.readOnly = true;
+      count.input.value = state.computed === null || state.computed === undefined ? "" : String(state.computed);
+      count.input.title = t("item.computed");
+    }
     photos.setDisabled(disabled);
     photos.show(state.photos);
     flags.replaceChildren(...flagList(state));
@@ -65,7 +77,7 @@ export function createItemCard(item, actions) {
   }
 
   return {
-    el, update,
+    el, update, setApplicable,
     setPhotoMessage: photos.setMessage,
     focus() {
       const target = (count || points || text)?.input || results?.buttons[0] || note.input;

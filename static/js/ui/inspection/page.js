@@ -1,7 +1,9 @@
 // The data behind the inspection page, without the DOM: what the device holds for one
 // inspection, with typing not yet committed laid over it, and everything computed from it.
 
-import { compileRules, computeRatio, countValues, failingChecks, indexItems, isAnswered, progress } from "../../checks.js";
+import {
+  applicability, compileRules, computeRatio, failingChecks, indexItems, isAnswered, progress,
+} from "../../checks.js";
 import { FIELDS } from "../../outbox.js";
 
 const LOCKED_STATES = new Set(["approved", "signed"]);
@@ -29,6 +31,7 @@ export function inspectionPage(id, data, drafts) {
     id, checklist, items,
     compiled: compileRules(checklist),
     sectionsByCode: new Map(checklist.sections.map((s) => [s.code, s])),
+    groups: checklist.repeats || [],
 
     /** Take in what store.loadInspection read. */
     load(fresh) {
@@ -38,6 +41,38 @@ export function inspectionPage(id, data, drafts) {
       page.unsentItems = fresh.unsentItems;
       page.attention = fresh.attention;
       page.me = fresh.me ?? null;
+      page.samples = fresh.samples || []; // not deleted, in the order they were added
+      page.unsentSamples = fresh.unsentSamples || new Set();
+    },
+
+    /** A sample added or changed on this device (already stored). */
+    putSample(sample) {
+      const index = page.samples.findIndex((x) => x.sample_id === sample.sample_id);
+      if (sample.deleted) {
+        if (index >= 0) page.samples.splice(index, 1);
+      } else if (index >= 0) page.samples[index] = sample;
+      else page.samples.push(sample);
+      page.unsentSamples.add(sample.sample_id);
+    },
+
+    /** A sample deleted on this device. */
+    dropSample(sampleId) {
+      page.samples = page.samples.filter((x) => x.sample_id !== sampleId);
+    },
+
+    /** The samples of one group, in their order. */
+    samplesOf(group) {
+      return page.samples.filter((x) => x.group === group);
+    },
+
+    /** What conditions and aggregates read besides counts: the unit and the samples. */
+    context() {
+      const unit = page.assignment.inspection.unit || {};
+      const samples = {};
+      for (const group of page.groups) {
+        samples[group.code] = page.samplesOf(group.code).map((x) => ({ ...x.fields }));
+      }
+      return { unit: { kind: unit.kind, level: unit.level }, samples };
     },
 
     /** Approved or signed: nothing can be changed any more. */
@@ -57,8 +92,24 @@ export function inspectionPage(id, data, drafts) {
     computed() {
       const counts = new Map();
       for (const photo of page.photos) counts.set(photo.item_code, (counts.get(photo.item_code) || 0) + 1);
-      const values = countValues(checklist, page.observations);
-      return { done: progress(checklist, page.observations, counts), values, checks: failingChecks(page.compiled, values) };
+      // What applies (conditions, live as counts are typed) and every count's value (typed, or
+      // from its formula over other counts and the samples), as scoring.applicability.
+      const context = page.context();
+      const found = applicability(checklist, page.observations, context);
+      const notApplicable = {
+        sections: new Set(found.notApplicable.sections), items: new Set(found.notApplicable.items),
+        groups: new Set(found.notApplicable.groups),
+      };
+      const samples = {};
+      for (const [group, list] of Object.entries(context.samples)) {
+        if (!notApplicable.groups.has(group)) samples[group] = list;
+      }
+      page.latest = { values: found.values, notApplicable };
+      return {
+        done: progress(checklist, page.observations, counts, notApplicable.items),
+        values: found.values, notApplicable,
+        checks: failingChecks(page.compiled, found.values, { unit: context.unit, samples }),
+      };
     },
 
     /** What the card of item `code` shows (see ui/item.js update). */
@@ -72,7 +123,8 @@ export function inspectionPage(id, data, drafts) {
         // Open conflicts on the item as the server last said (who keeps, who proposes).
         disagreements: (page.assignment.conflicts || []).filter((c) => c.item_code === code),
         me: page.me, team: page.assignment.inspection.team || [],
-        ratio: item.kind === "ratio" ? computeRatio(item, countValues(checklist, page.observations), obs) : null,
+        ratio: item.kind === "ratio" ? computeRatio(item, (page.latest || page.computed()).values, obs) : null,
+        computed: item.compute !== undefined ? ((page.latest || page.computed()).values[code] ?? null) : undefined,
         answered: isAnswered(item, obs, photos.length),
       };
     },

@@ -5,13 +5,19 @@ import { loc, t } from "../../i18n.js";
 import { h } from "../dom.js";
 import { createItemCard } from "../item.js";
 import { checkLine, sortChecks } from "./checks.js";
+import { createGroupCard } from "./samples.js";
 
-/** The section view of `page`; `actions` go to every card, `refresh()` recomputes the page. */
+/**
+ * The section view of `page`; `actions` go to every card (`actions.samples` to the repeat
+ * groups' cards), `refresh()` recomputes the page.
+ */
 export function createSectionView(page, actions, refresh) {
   const { id, checklist, items, sectionsByCode } = page;
   const el = h("div", { class: "section-body" });
   let cards = new Map();
+  let groupCards = new Map();
   let current = null;
+  let notApplicable = { sections: new Set(), items: new Set(), groups: new Set() };
 
   function destroy() {
     for (const card of cards.values()) card.destroy();
@@ -30,13 +36,22 @@ export function createSectionView(page, actions, refresh) {
       card.update(page.cardState(item.code));
       return card.el;
     });
+    groupCards = new Map();
+    for (const group of page.groups.filter((g) => g.section === code)) {
+      const card = createGroupCard(group, page, actions.samples);
+      groupCards.set(group.code, card);
+      card.update({ readOnly: page.readOnly() });
+    }
     el.replaceChildren(
       h("header", { class: "section-head" },
         h("h2", {}, h("span", { class: "section-code", text: section.code }), " ", loc(section, "title")),
         h("p", { class: "meta", id: "section-progress" }),
+        h("p", { class: "notice section-not-applicable", id: "section-not-applicable", hidden: true,
+          text: t("insp.section_not_applicable") }),
       ),
       sectionChecks,
       h("div", { class: "items" }, list),
+      h("div", { class: "repeat-groups" }, [...groupCards.values()].map((card) => card.el)),
       nextSectionLink(section),
     );
     refresh();
@@ -50,9 +65,16 @@ export function createSectionView(page, actions, refresh) {
   }
 
   /** Show what changed in the values: section progress, its checks, its ratios. */
-  function refreshSection({ done, values, checks }) {
+  function refreshSection({ done, values, checks, notApplicable: off }) {
     const section = sectionsByCode.get(current);
     if (!section) return;
+    if (off) notApplicable = off;
+    // Conditions, live: what does not apply is hidden; it comes back as soon as it applies.
+    const sectionOff = notApplicable.sections.has(section.code);
+    const notice = el.querySelector("#section-not-applicable");
+    if (notice) notice.hidden = !sectionOff;
+    for (const [code, card] of cards) card.setApplicable(!notApplicable.items.has(code));
+    for (const [code, card] of groupCards) card.update({ applies: !notApplicable.groups.has(code), readOnly: page.readOnly() });
     const p = done.sections[section.code];
     const sectionProgress = el.querySelector("#section-progress");
     if (sectionProgress) {
@@ -69,6 +91,7 @@ export function createSectionView(page, actions, refresh) {
     }
     for (const item of section.items) {
       if (item.kind === "ratio") cards.get(item.code)?.update({ ratio: computeRatio(item, values, page.observations.get(item.code)) });
+      if (item.compute !== undefined) cards.get(item.code)?.update({ computed: values[item.code] ?? null });
     }
   }
 
@@ -99,11 +122,22 @@ export function createSectionView(page, actions, refresh) {
     if (item) focusItem(item);
   }
 
+  /** A group's samples changed on this device: redraw its card (and focus a new sample). */
+  function updateGroup(code, focusSample) {
+    const card = groupCards.get(code);
+    if (!card) return;
+    card.update({ applies: !notApplicable.groups.has(code), readOnly: page.readOnly() });
+    if (focusSample) card.focusSample(focusSample);
+  }
+
   return {
-    el, show, destroy,
+    el, show, destroy, updateGroup,
     refresh: refreshSection,
     card: (code) => cards.get(code),
     current: () => current,
-    updateCards() { for (const [code, card] of cards) card.update(page.cardState(code)); },
+    updateCards() {
+      for (const [code, card] of cards) card.update(page.cardState(code));
+      for (const code of groupCards.keys()) updateGroup(code);
+    },
   };
 }
