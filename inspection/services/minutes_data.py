@@ -494,8 +494,47 @@ def recipient_lines(text: str | None) -> tuple[str, ...]:
                                    for raw in (text or "").splitlines()) if line)
 
 
+def draft_head(inspection: Inspection, *, list_unassessed: bool = False) -> dict:
+    """What the field app's draft minutes print besides the results and the closing data, in the
+    words of the PDF (static/js/minutes.js puts them together offline): header, legal basis,
+    the team (with user ids, to keep only those recorded present), the unit's accounts (section
+    I.2 when no official is written), the signature blocks, the reporting deadline and
+    recipients of the minutes form, and the approval's reason when criteria were confirmed
+    unassessed. Read-only."""
+    trip = inspection.trip
+    common = _common(trip)
+    members = sorted(trip.members, key=lambda m: (TEAM_ORDER.get(m.role, 9), m.id))
+    reps = [{"name": _nfc(u.full_name), "position": _nfc(u.position)}
+            for u in _representatives(inspection)]
+    leader = common["leader_signature"]
+    return {
+        "issuing_body": list(common["issuing_body"]),
+        "legal_basis": list(common["legal_basis"]),
+        "team_name": common["team_name"],
+        "team": [{"user_id": m.user_id, "name": _nfc(m.user.full_name),
+                  "position": _nfc(m.user.position), "role": TEAM_ROLES.get(m.role, "")}
+                 for m in members],
+        "leader_name": leader.name,
+        "unit_name": unit_title(inspection.unit),
+        "representatives": reps,
+        "place": _nfc(trip.place) or _nfc(inspection.unit.name),
+        "year": trip.plan.year,
+        "document_number": DEFAULT_NUMBER,
+        "report_due": _iso_day(inspection.report_due or trip.report_due),
+        "report_to": "Sở Nội vụ",
+        "recipients": list(recipient_lines(inspection.recipients)),
+        "approval_reason": _nfc(inspection.approval_reason) or None,
+        "confirmed_unanswered": bool(inspection.approval_confirmed_partial),
+        "list_unassessed": list_unassessed,
+    }
+
+
+def _iso_day(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
 __all__ = [
-    "answer_label", "chart_from_evaluation", "decision_basis", "recipient_lines",
+    "answer_label", "chart_from_evaluation", "decision_basis", "draft_head", "recipient_lines",
     "minutes_data_for_inspection", "minutes_data_for_trip",
     "score_from_evaluation", "sections_from_evaluation", "unit_title",
 ]

@@ -75,6 +75,7 @@ from ..models.checklists import VersionStatus
 from . import audit
 from .access import can_edit, can_view, is_trip_leader
 from .feed import conflict_changes, log_changes, open_conflicts_data, pending_late_data
+from .minutes_data import draft_head
 from .observations import FieldError, clean_fields
 from .score_snapshots import refresh_scores
 from .text import bad_character, clean_text
@@ -233,6 +234,7 @@ def assignments_for(user: User) -> dict:
     conflicts = open_conflicts_data(ids)
     late = pending_late_data(ids)
 
+    listed = bool(current_app.config.get("MINUTES_LIST_UNASSESSED"))
     for inspection in inspections:
         trip = inspection.trip
         my_role = trip.role_of(user)
@@ -258,6 +260,7 @@ def assignments_for(user: User) -> dict:
             "conflicts": conflicts.get(inspection.id, []),
             "late_submissions": late.get(inspection.id, []),
             "cursor": cursors.get(inspection.id) or 0,
+            "minutes_head": draft_head(inspection, list_unassessed=listed),
         })
     return result
 
