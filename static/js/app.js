@@ -10,10 +10,12 @@ import { saveField } from "./outbox.js";
 import { clearUserData, getSession } from "./store.js";
 import { SyncEngine } from "./sync.js";
 import { renderAssignments } from "./ui/assignments.js";
+import { renderClosing } from "./ui/closing.js";
 import { renderDevice, requestPersistence } from "./ui/device.js";
 import { h } from "./ui/dom.js";
 import { renderInspection } from "./ui/inspection.js";
 import { renderLogin } from "./ui/login.js";
+import { renderMinutes } from "./ui/minutes.js";
 import { createStatusBar } from "./ui/statusbar.js";
 
 const view = document.getElementById("view");
@@ -103,7 +105,8 @@ async function renderRoute() {
   const serial = ++renderSerial;
   const hash = location.hash.replace(/^#\/?/, "");
   const parts = hash.split("/").filter(Boolean).map(decodeURIComponent);
-  if (parts[0] === "i" && current.name === "inspection" && current.controller && current.controller.id === Number(parts[1])) {
+  const closingView = parts[0] === "i" && ["closing", "minutes"].includes(parts[2]) ? parts[2] : null;
+  if (!closingView && parts[0] === "i" && current.name === "inspection" && current.controller && current.controller.id === Number(parts[1])) {
     current.controller.show({ section: parts[2], item: parts[3] });
     return;
   }
@@ -118,6 +121,13 @@ async function renderRoute() {
   if (parts[0] === "device") {
     current.name = "device";
     await renderDevice(view, ctx);
+    return;
+  }
+  if (closingView && Number.isInteger(Number(parts[1]))) {
+    const render = closingView === "closing" ? renderClosing : renderMinutes;
+    const controller = await render(view, ctx, { id: Number(parts[1]) });
+    if (serial !== renderSerial) { if (controller) controller.destroy(); return; }
+    current = { name: closingView, controller };
     return;
   }
   if (parts[0] === "i" && Number.isInteger(Number(parts[1]))) {

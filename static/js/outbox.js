@@ -124,10 +124,42 @@ export async function addPhotoOp(s, photo, type, extra = {}, at = new Date().toI
 
 /** The op as the server's push contract wants it (device-only bookkeeping removed). */
 export function wireOp(op) {
-  return {
+  const wire = {
     op_id: op.op_id, type: op.type, inspection_id: op.inspection_id, item_code: op.item_code,
     base_version: op.base_version, fields: op.fields, at: op.at,
   };
+  if (op.bases) wire.bases = op.bases; // closing.set: the version of each field it changes
+  return wire;
+}
+
+/**
+ * An applied closing op, written into the device's copy of the server's closing (inside an
+ * open transaction with "assignments"): until the feed brings the server's closing, the next
+ * op of the same field or row is based on the version this one made.
+ */
+async function settleClosingOp(s, op, version) {
+  if (!op.type || !/^(closing|finding|recommendation)\./.test(op.type)) return;
+  const assignment = await request(s.assignments.get(op.inspection_id));
+  if (!assignment || !assignment.inspection) return;
+  const closing = { findings: [], recommendations: [], versions: {}, ...(assignment.inspection.closing || {}) };
+  const fields = op.fields || {};
+  if (op.type === "closing.set") {
+    closing.versions = { ...(closing.versions || {}) };
+    for (const [name, value] of Object.entries(fields)) {
+      closing[name] = value;
+      if (version !== null) closing.versions[name] = version;
+    }
+  } else {
+    const list = op.type.startsWith("finding.") ? "findings" : "recommendations";
+    const rows = (closing[list] || []).filter((row) => row.id !== fields.id);
+    if (op.type.endsWith(".set")) {
+      const old = (closing[list] || []).find((row) => row.id === fields.id) || {};
+      rows.push({ ...old, ...fields, version: version ?? old.version ?? 0 });
+    }
+    closing[list] = rows;
+  }
+  assignment.inspection = { ...assignment.inspection, closing };
+  await request(s.assignments.put(assignment));
 }
 
 /**
@@ -142,7 +174,7 @@ export function wireOp(op) {
  */
 export function applyPushResults(sentOps, results, now = new Date().toISOString()) {
   const byId = new Map(sentOps.map((op) => [op.op_id, op]));
-  return transaction(["outbox", "observations", "attention"], "readwrite", async (s) => {
+  return transaction(["outbox", "observations", "attention", "assignments"], "readwrite", async (s) => {
     const counts = { applied: 0, merged: 0, duplicate: 0, conflict: 0, rejected: 0, unanswered: 0 };
     const answered = new Set();
     for (const result of results || []) {
@@ -167,8 +199,10 @@ export function applyPushResults(sentOps, results, now = new Date().toISOString(
           // How many other proposals for this field the server folded (it keeps the first and
           // the latest few for the leader).
           folded: (result.folded && result.folded[op.field]) || 0,
+          errors: Array.isArray(result.errors) ? result.errors : [], // inspection.approve: what blocks it
         }));
       }
+      if (status !== "rejected" && status !== "conflict") await settleClosingOp(s, op, version);
       if (version === null || status === "rejected") continue;
       const key = [op.inspection_id, op.item_code];
       const observation = await request(s.observations.get(key));
@@ -185,6 +219,7 @@ export function applyPushResults(sentOps, results, now = new Date().toISOString(
       for (const next of queued) {
         if (!next.attempts && next.base_version === op.base_version) {
           next.base_version = version;
+          if (next.bases) next.bases = Object.fromEntries(Object.keys(next.bases).map((k) => [k, version]));
           await request(s.outbox.put(next));
         }
       }

@@ -3,7 +3,8 @@
 // value — the user's unsent work is never overwritten by a download. No DOM.
 
 import { clearStores, getMeta, LOCKED, request, setMeta, STORES, transaction } from "./db.js";
-import { FIELDS, addPhotoOp, attentionKind } from "./outbox.js";
+import { APPROVE_TYPE, CLOSING_ITEM, opField } from "./closing.js";
+import { FIELDS, addPhotoOp, attentionKind, newId } from "./outbox.js";
 import {
   DEFAULT_RETENTION_DAYS, canDropFullImage, forgetReason, hasUnsent, isFinished, isUnsentPhoto,
 } from "./retention.js";
@@ -167,6 +168,7 @@ export function saveAssignments(payload) {
       stored.add(inspection.id);
       await request(s.assignments.put({
         id: inspection.id, inspection, previous_recommendations: entry.previous_recommendations || [],
+        minutes_head: entry.minutes_head || null,
         conflicts: entry.conflicts || [], late_submissions: entry.late_submissions || [],
         cursor: entry.cursor ?? null, fetched_at: payload.server_time || new Date().toISOString(),
         unassigned: false,
@@ -250,6 +252,11 @@ export function applyChanges(changes, cursor) {
         const entries = (await request(s.attention.getAll())).filter((a) => a.inspection_id === inspectionId
           && a.item_code === data.item_code);
         await settleAttention(s, entries.filter((a) => attentionKind(a) === "conflict"), { conflicts: data.open || [] });
+        changed.add(inspectionId);
+      } else if (change.kind === "closing") {
+        // The whole closing as the server holds it now; pending ops are laid over it on screen.
+        assignment.inspection = { ...assignment.inspection, closing: data };
+        await request(s.assignments.put(assignment));
         changed.add(inspectionId);
       } else if (change.kind === "late_submission") {
         if (data.status !== "pending") {
@@ -751,4 +758,99 @@ export function lockNotice() {
 /** Stop showing why the device was locked (someone signed in since). */
 export async function dismissLockNotice() {
   if (await getMeta("lock_notice", null)) await setMeta("lock_notice", null);
+}
+
+// --- The closing meeting (closing.js lays the pending ops over the server's closing) -------------
+
+/** The server's copy of a closing row or field version, as the device last heard of it. */
+function serverBase(closing, type, fields) {
+  if (!closing) return 0;
+  if (type === "closing.set") return (closing.versions || {})[Object.keys(fields)[0]] ?? 0;
+  const rows = type.startsWith("finding.") ? closing.findings : closing.recommendations;
+  const row = (rows || []).find((r) => r.id === fields.id);
+  return row ? row.version || 0 : 0;
+}
+
+/**
+ * Queue a closing op (DESIGN §4: closing.set of one field, finding.set/delete,
+ * recommendation.set/delete) in the outbox, as saveField does for observations: an op of the
+ * same field, row or closing field not yet handed to the server takes the new value; one in
+ * flight is followed by a new op on the same base (rebased when its answer comes). Deleting a
+ * row the server never had just drops its waiting op. Returns the op (or null when dropped).
+ */
+export function queueClosingOp(inspectionId, type, fields, at = new Date().toISOString()) {
+  return transaction(["outbox", "assignments"], "readwrite", async (s) => {
+    const field = opField(type, fields);
+    const assignment = await request(s.assignments.get(inspectionId));
+    const server = assignment && assignment.inspection ? assignment.inspection.closing : null;
+    const cursor = await request(s.outbox.index("field").openCursor(
+      IDBKeyRange.only([inspectionId, CLOSING_ITEM, field]), "prev"));
+    const last = cursor && cursor.value;
+    let base = serverBase(server, type, fields);
+    if (last && !last.attempts) {
+      if (type.endsWith(".delete") && last.type.endsWith(".set") && !base && last.base_version === 0) {
+        await request(cursor.delete()); // never reached the server: nothing to delete there
+        return null;
+      }
+      const merged = type === last.type && !type.endsWith(".delete") ? { ...last.fields, ...fields } : fields;
+      const op = { ...last, type, fields: merged, at };
+      await request(cursor.update(op));
+      return op;
+    }
+    if (last) base = last.base_version; // in flight: rebased on its result (applyPushResults)
+    const op = {
+      op_id: newId(), type, inspection_id: inspectionId, item_code: CLOSING_ITEM, field,
+      base_version: base, fields, at, attempts: 0,
+    };
+    if (type === "closing.set") op.bases = { [Object.keys(fields)[0]]: base };
+    await request(s.outbox.add(op));
+    return op;
+  });
+}
+
+/**
+ * Queue the leader's approval (`inspection.approve`): the criteria-not-assessed confirmation
+ * and reason, and `seen`, the feed cursor this device had (a teammate's later change blocks it).
+ */
+export function queueApproval(inspectionId, { confirmUnanswered = false, reason = "" } = {}, at = new Date().toISOString()) {
+  return transaction(["outbox", "meta"], "readwrite", async (s) => {
+    const cursorRecord = await request(s.meta.get("cursor"));
+    const fields = { confirm_unanswered: Boolean(confirmUnanswered), reason: String(reason || ""),
+      seen: cursorRecord ? cursorRecord.value : null };
+    const waiting = await request(s.outbox.index("field").openCursor(
+      IDBKeyRange.only([inspectionId, CLOSING_ITEM, APPROVE_TYPE]), "prev"));
+    if (waiting && !waiting.value.attempts) {
+      const op = { ...waiting.value, fields, at };
+      await request(waiting.update(op));
+      return op;
+    }
+    const op = { op_id: newId(), type: APPROVE_TYPE, inspection_id: inspectionId, item_code: CLOSING_ITEM,
+      field: APPROVE_TYPE, base_version: 0, fields, at, attempts: 0 };
+    await request(s.outbox.add(op));
+    return op;
+  });
+}
+
+/**
+ * Everything the closing screen and the draft minutes show of one inspection, from IndexedDB
+ * alone: the assignment (with the server's closing and minutes_head), checklist, observations,
+ * the pending closing ops (oldest first), attention entries of the closing, and who is signed in.
+ */
+export function loadClosing(id) {
+  return transaction(["assignments", "checklists", "observations", "photos", "outbox", "attention", "session"], "readonly", async (s) => {
+    const assignment = await request(s.assignments.get(id));
+    if (!assignment) return null;
+    const session = await request(s.session.get("current"));
+    const checklist = await request(s.checklists.get(assignment.inspection.checklist_version_id));
+    const observations = await request(s.observations.index("inspection_id").getAll(id));
+    const photos = await request(s.photos.index("inspection_id").count(id));
+    const ops = await request(s.outbox.index("item").getAll(IDBKeyRange.only([id, CLOSING_ITEM])));
+    const attention = (await request(s.attention.getAll())).filter((a) => a.inspection_id === id && a.item_code === CLOSING_ITEM);
+    return {
+      assignment, checklist: checklist ? checklist.document : null,
+      observations: new Map(observations.map((o) => [o.item_code, o])), photos,
+      ops: ops.sort((a, b) => a.seq - b.seq), attention,
+      me: session && session.user ? session.user : null,
+    };
+  });
 }

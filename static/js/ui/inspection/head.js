@@ -29,6 +29,10 @@ export function createHead(page, jumpBox) {
       h("div", { class: "head-tools" },
         h("div", { class: "progress-row" }, meter, text),
         jumpBox),
+      // The meeting that ends the visit: findings, recommendations, attendees, draft minutes.
+      h("div", { class: "actions" },
+        h("a", { class: "button primary big closing-button", id: "open-closing", href: `#/i/${inspection.id}/closing`,
+          text: t("insp.closing") })),
     );
     notice.replaceChildren(page.readOnly() ? h("p", { class: "notice", text: t("insp.locked") }) : "");
   }
