@@ -60,8 +60,8 @@ def test_the_draft_has_the_pdfs_sections_and_figures_for_every_demo_inspection(
             "rows => rows.map(r => [...r.cells].map(c => c.innerText.trim()))")
         assert rows, code
         for code_cell, _title, result, points in rows:
-            assert re.search(rf"{re.escape(code_cell)}\b.*?{re.escape(result)}\s+{re.escape(points)}",
-                             printed, re.S), (code, code_cell, result, points)
+            row = rf"{re.escape(code_cell)}\b.*?{re.escape(result)}\s+{re.escape(points)}"
+            assert re.search(row, printed, re.S), (code, code_cell, result, points)
         for sentence in ("Đoàn kiểm tra đề nghị", "Biên bản đã được đọc lại cho các thành phần"):
             assert sentence in draft and sentence in printed
         approved = page.evaluate(f"""() => import('/static/js/db.js').then(async (m) =>

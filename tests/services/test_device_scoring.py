@@ -31,7 +31,8 @@ const out = cases.map(({ template, observations, confirmed }) => {
   const failing = failingChecks(compileRules(template), countValues(template, obs));
   const sections = minutesSections(template, obs, evaluation, false);
   return {
-    score: [s.total, s.max, s.percent, s.class && s.class.code, s.assessed, s.items, s.not_assessed],
+    score: [s.total, s.max, s.percent, s.class && s.class.code, s.assessed, s.items,
+      s.not_assessed],
     sections: s.sections.map((x) => [x.code, x.points, x.max, x.skipped]),
     suggestions: suggestRecommendations(template, obs, failing).map((x) => [x.code, x.because]),
     rows: sections.map((x) => [x.criteria.map((r) => [r.code, r.result, r.points]),
@@ -61,7 +62,8 @@ def random_observations(template: dict, rng: random.Random) -> dict:
                 obs = {"result": rng.choice(["pass", "partial", "fail", "na"]),
                        "note": rng.choice([None, "", "Có biên bản"])}
             elif item["kind"] in ("text", "photo"):
-                obs = {"text": rng.choice(["", "  ", "Có biên bản"]), "note": rng.choice([None, "x"])}
+                obs = {"text": rng.choice(["", "  ", "Có biên bản"]),
+                       "note": rng.choice([None, "x"])}
             else:
                 obs = {"result": "na"} if roll > 0.9 else {"note": "ghi chú"}
             observations[item["code"]] = obs
