@@ -88,6 +88,13 @@ class Inspection(db.Model):
     report_due: Mapped[date | None] = mapped_column(Date)
     unit_officials: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     recipients: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The team members present at the closing meeting (user ids), recorded on a tablet or in the
+    # office; None: not recorded (the minutes then list the whole team).
+    team_present: Mapped[list | None] = mapped_column(JSON)
+    # Per closing field (CLOSING_FIELDS): the version at which it last changed and who changed
+    # it ({"meeting_start": {"version": 2, "by": "7:tablet-a"}}; "by" is "<user id>" from the
+    # office pages), so tablets merge edits of the closing meeting field by field (DESIGN §4).
+    closing_versions: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     state_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()
 
@@ -147,6 +154,42 @@ class Inspection(db.Model):
     def is_locked(self) -> bool:
         """Field edits are no longer applied directly once the leader has approved."""
         return self.state in {InspectionState.approved, InspectionState.signed}
+
+    # The closing meeting's fields that tablets edit one by one (closing.set).
+    CLOSING_FIELDS = ("meeting_start", "meeting_end", "unit_officials", "team_present",
+                      "unit_comments", "report_due")
+
+    def closing_version(self, name: str) -> tuple[int, str | None]:
+        """(version, writer) of a closing field: when it last changed and who changed it."""
+        meta = (self.closing_versions or {}).get(name) or {}
+        return int(meta.get("version") or 0), meta.get("by")
+
+    def set_closing(self, name: str, value, writer: str) -> int:
+        """Set one closing field (when it differs) as ``writer`` ("<user id>:<device>" or
+        "<user id>"); returns the field's version, raised by one when the value changed."""
+        if name not in self.CLOSING_FIELDS:
+            raise KeyError(name)
+        version, _ = self.closing_version(name)
+        if getattr(self, name) == value:
+            return version
+        setattr(self, name, value)
+        if name == "unit_comments":
+            self.unit_comments_at = utcnow()  # minutes built before now lack them
+        self.closing_versions = {**(self.closing_versions or {}),
+                                 name: {"version": version + 1, "by": writer}}
+        return version + 1
+
+    def closing_editable_by(self, trip_role) -> bool:
+        """Whether a team member with this trip role may change the closing meeting's data from
+        a tablet: the leader or the secretary, until the leader approves."""
+        return (trip_role is not None and trip_role.value in ("leader", "secretary")
+                and not self.is_locked)
+
+    def closing_permissions(self, trip_role) -> dict:
+        """What a team member with this trip role may do with the closing data from a tablet:
+        {can_edit, can_approve} (only the leader approves)."""
+        return {"can_edit": self.closing_editable_by(trip_role),
+                "can_approve": trip_role is not None and trip_role.value == "leader"}
 
     @property
     def signed_at(self) -> datetime | None:
@@ -296,6 +339,21 @@ class Finding(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = created_at_column()
+    # Made by the tablet that created it (or by the server for the office's): stable across
+    # devices. ``version`` rises on every change; ``changed_by`` is the writer of the last one.
+    client_uuid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=uuid.uuid4)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    changed_by: Mapped[str | None] = mapped_column(String(120))
+
+    CLOSING_FIELDS = ("kind", "text")  # what two writers can disagree on (position merges)
+
+    def values(self) -> dict:
+        """The fields a tablet edits, as it sends them."""
+        return {"kind": self.kind, "text": self.text, "position": self.position}
+
+    def edit(self, values: dict, writer: str) -> bool:
+        """Apply the given fields; a change raises the version. Returns whether it changed."""
+        return _edit(self, values, writer)
 
 
 class RecommendationStatus(enum.StrEnum):
@@ -350,6 +408,11 @@ class Recommendation(db.Model):
     unit_reply: Mapped[str | None] = mapped_column(Text)
     unit_reply_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     unit_reply_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # As Finding's: a stable id made by the tablet (or the server), the version of the content
+    # (text, codes, due date, position) and who changed it last.
+    client_uuid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=uuid.uuid4)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    changed_by: Mapped[str | None] = mapped_column(String(120))
 
     unit: Mapped[AdminUnit] = relationship()
     reported_by: Mapped[User | None] = relationship(foreign_keys=[reported_by_id])
@@ -358,6 +421,17 @@ class Recommendation(db.Model):
         order_by="RecommendationEvidence.id", cascade="all, delete-orphan",
         back_populates="recommendation")
 
+    CLOSING_FIELDS = ("text", "item_codes", "library_code", "due_on")
+
+    def values(self) -> dict:
+        """The fields a tablet edits, as stored."""
+        return {"text": self.text, "item_codes": list(self.item_codes or []),
+                "library_code": self.library_code, "due_on": self.due_on,
+                "position": self.position}
+
+    def edit(self, values: dict, writer: str) -> bool:
+        """Apply the given fields; a change raises the version. Returns whether it changed."""
+        return _edit(self, values, writer)
 
     def can(self, action: str) -> bool:
         """Whether the state machine allows this action now."""
@@ -411,6 +485,28 @@ class Recommendation(db.Model):
         self.follow_up_result = result
         self.follow_up_evidence = evidence
         self.followed_up_in_id = inspection_id
+
+
+def _edit(record: Finding | Recommendation, values: dict, writer: str) -> bool:
+    changed = [name for name, value in values.items() if getattr(record, name) != value]
+    for name in changed:
+        setattr(record, name, values[name])
+    if changed:
+        record.version = (record.version or 1) + 1
+        if set(changed) & set(type(record).CLOSING_FIELDS):
+            # The writer of the content; a move alone (position) does not make it theirs.
+            record.changed_by = writer
+    return bool(changed)
+
+
+def clashing_fields(record: Finding | Recommendation, base: int, writer: str,
+                    values: dict) -> list[str]:
+    """The fields another writer changed after ``base`` whose stored value differs from
+    ``values`` (the position merges: it never clashes)."""
+    if base >= (record.version or 1) or record.changed_by == writer:
+        return []
+    return [name for name in type(record).CLOSING_FIELDS
+            if name in values and getattr(record, name) != values[name]]
 
 
 class RecommendationEvidence(db.Model):

@@ -9,9 +9,13 @@ from .common import UnitSchema, UserSchema
 
 MAX_OPS = 500  # ops in one push; more is refused whole (413), the device sends smaller batches
 OP_TYPES = ("observation.set", "photo.caption", "photo.delete")
+# The closing meeting (services.closing_ops): no item_code; closing.set carries ``bases``.
+CLOSING_OP_TYPES = ("closing.set", "finding.set", "finding.delete", "recommendation.set",
+                    "recommendation.delete", "inspection.approve")
+ALL_OP_TYPES = OP_TYPES + CLOSING_OP_TYPES
 OP_STATUSES = ("applied", "merged", "conflict", "duplicate", "rejected")
 REJECT_REASONS = ("not_found", "forbidden", "unknown_item", "invalid_field", "locked",
-                  "photo_locked", "photo_not_found")
+                  "photo_locked", "photo_not_found", "not_allowed", "closing_locked", "blocked")
 
 
 class TooManyOps(Exception):
@@ -30,21 +34,43 @@ class OpSchema(ma.Schema):
 
     op_id = ma.fields.UUID(required=True, metadata={"description": "Client UUID of the op; "
                                                     "sending it again changes nothing"})
-    type = ma.fields.String(required=True, validate=ma.validate.OneOf(OP_TYPES))
+    type = ma.fields.String(required=True, validate=ma.validate.OneOf(ALL_OP_TYPES))
     inspection_id = ma.fields.Integer(required=True, strict=True,
                                       validate=ma.validate.Range(min=1, max=MAX_ID))
-    item_code = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100),
-                                 metadata={"description": "The item (for photo ops: the photo's)"})
+    item_code = ma.fields.String(load_default=None, validate=ma.validate.Length(min=1, max=100),
+                                 metadata={"description": "The item (for photo ops: the photo's); "
+                                                          "required except for closing ops"})
     base_version = ma.fields.Integer(
         required=True, strict=True, validate=ma.validate.Range(min=0, max=MAX_ID),
-        metadata={"description": "The observation version the device edited from (0: none)"})
+        metadata={"description": "The observation version the device edited from (0: none); "
+                                 "finding/recommendation ops: the record's version (0: new)"})
     fields = ma.fields.Dict(
         keys=ma.fields.String(), required=True,
         metadata={"description": "observation.set: any of result (pass|partial|fail|na), points, "
                                  "value, text, note; null clears a field. photo.caption: "
-                                 "{photo: client UUID, caption}; photo.delete: {photo}"})
+                                 "{photo: client UUID, caption}; photo.delete: {photo}. "
+                                 "closing.set: any of meeting_start, meeting_end (HH:MM), "
+                                 "unit_officials [{name, position}], team_present [user id] "
+                                 "| null, unit_comments, report_due (YYYY-MM-DD); "
+                                 "finding.set: {id (UUID), kind (strength|weakness), text, "
+                                 "position}; recommendation.set: {id, text, item_codes, "
+                                 "library_code, due_on, position}; finding.delete / "
+                                 "recommendation.delete: {id}; inspection.approve: "
+                                 "{confirm_unanswered, reason, seen (pull cursor)} "
+                                 "(DESIGN §4)"})
+    bases = ma.fields.Dict(
+        keys=ma.fields.String(), values=ma.fields.Integer(strict=True),
+        metadata={"description": "closing.set: per field, the version the device edited from "
+                                 "(a field not named: base_version)"})
     at = ma.fields.DateTime(required=True,
                             metadata={"description": "When the edit was made (ISO 8601)"})
+
+
+    @ma.validates_schema
+    def item_code_required(self, data, **kwargs):
+        """Observation and photo ops name their item; closing ops do not."""
+        if data.get("type") in OP_TYPES and data.get("item_code") is None:
+            raise ma.ValidationError("Missing data for required field.", "item_code")
 
 
 class PushSchema(ma.Schema):
@@ -92,7 +118,9 @@ def _fast_load_push(data) -> dict | None:
         op_id, kind, inspection_id = op.get("op_id"), op.get("type"), op.get("inspection_id")
         item_code, base, fields, at = (op.get("item_code"), op.get("base_version"),
                                        op.get("fields"), op.get("at"))
-        if (type(op_id) is not str or kind not in OP_TYPES or type(inspection_id) is not int
+        if "bases" in op:  # closing.set: the schema loads it
+            return None
+        if (type(op_id) is not str or kind not in ALL_OP_TYPES or type(inspection_id) is not int
                 or not 1 <= inspection_id <= MAX_ID
                 or type(item_code) is not str or not 1 <= len(item_code) <= 100
                 or type(base) is not int or not 0 <= base <= MAX_ID or type(fields) is not dict
@@ -111,7 +139,17 @@ class OpResultSchema(ma.Schema):
     op_id = ma.fields.String(required=True)
     status = ma.fields.String(required=True, metadata={"enum": list(OP_STATUSES)})
     version = ma.fields.Integer(metadata={"description": "The observation's version after the op "
-                                                         "(for duplicate: after the original)"})
+                                                         "(for duplicate: after the original); "
+                                                         "closing ops: the record's or the "
+                                                         "highest field's; inspection.approve: "
+                                                         "the inspection's revision"})
+    versions = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), metadata={
+        "description": "closing.set: each field's version after the op"})
+    current = ma.fields.Dict(metadata={
+        "description": "closing ops with status conflict: the values the server kept, by field "
+                       "(finding/recommendation.delete: the whole record)"})
+    errors = ma.fields.List(ma.fields.String(), metadata={
+        "description": "inspection.approve rejected as blocked: each reason, in words"})
     reason = ma.fields.String(metadata={"enum": list(REJECT_REASONS)})
     message = ma.fields.String(
         metadata={"description": "Why it was rejected, in the request's language"})
@@ -150,10 +188,13 @@ class PullArgsSchema(ma.Schema):
 class ChangeSchema(ma.Schema):
     cursor = ma.fields.Integer(required=True)
     kind = ma.fields.String(required=True, metadata={
-        "enum": ["observation", "photo", "inspection", "conflicts", "late_submission"],
+        "enum": ["observation", "photo", "inspection", "conflicts", "late_submission",
+                 "closing"],
         "description": "photo data with `deleted: true` when a photo was deleted; conflicts: "
                        "{item_code, open: [Conflict]} (what is open on the item now); "
-                       "late_submission: {op_id, item_code, status} once the leader decided"})
+                       "late_submission: {op_id, item_code, status} once the leader decided; "
+                       "closing: the whole closing object as in assignments (Closing), sent "
+                       "whenever any of it changes, with the reader's can_edit and can_approve"})
     inspection_id = ma.fields.Integer(required=True)
     data = ma.fields.Dict(required=True)
 
@@ -263,8 +304,57 @@ class LateSubmissionDataSchema(ma.Schema):
     received_at = ma.fields.String(allow_none=True)
 
 
+class FindingDataSchema(ma.Schema):
+    id = ma.fields.String(metadata={"description": "Client UUID (the server makes one for the "
+                                                   "office's)"})
+    kind = ma.fields.String(metadata={"enum": ["strength", "weakness"]})
+    text = ma.fields.String()
+    position = ma.fields.Integer()
+    version = ma.fields.Integer()
+
+
+class ClosingRecommendationSchema(ma.Schema):
+    id = ma.fields.String(metadata={"description": "Client UUID"})
+    text = ma.fields.String()
+    item_codes = ma.fields.List(ma.fields.String())
+    library_code = ma.fields.String(allow_none=True)
+    due_on = ma.fields.String(allow_none=True, metadata={"description": "YYYY-MM-DD"})
+    position = ma.fields.Integer()
+    version = ma.fields.Integer()
+
+
+class OfficialSchema(ma.Schema):
+    name = ma.fields.String()
+    position = ma.fields.String()
+
+
+class ClosingSchema(ma.Schema):
+    """The closing meeting's data (DESIGN §4): in assignments and in "closing" feed entries."""
+
+    findings = ma.fields.List(ma.fields.Nested(FindingDataSchema))
+    recommendations = ma.fields.List(ma.fields.Nested(ClosingRecommendationSchema))
+    meeting_start = ma.fields.String(allow_none=True, metadata={"description": "HH:MM"})
+    meeting_end = ma.fields.String(allow_none=True, metadata={"description": "HH:MM"})
+    unit_officials = ma.fields.List(ma.fields.Nested(OfficialSchema))
+    team_present = ma.fields.List(ma.fields.Integer(), allow_none=True, metadata={
+        "description": "User ids of the team members present; null: not recorded (the minutes "
+                       "list the whole team)"})
+    unit_comments = ma.fields.String()
+    report_due = ma.fields.String(allow_none=True, metadata={"description": "YYYY-MM-DD"})
+    versions = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), metadata={
+        "description": "Per closing field, its version (0: never set); closing.set sends them "
+                       "back as bases"})
+    minutes_revision = ma.fields.Integer(allow_none=True, metadata={
+        "description": "Number of the latest minutes revision built on the server"})
+    can_edit = ma.fields.Boolean(metadata={
+        "description": "This user is the trip's leader or secretary and the inspection is not "
+                       "approved or signed"})
+    can_approve = ma.fields.Boolean(metadata={"description": "This user is the trip's leader"})
+
+
 class AssignmentSchema(ma.Schema):
     inspection = ma.fields.Nested(AssignmentInspectionSchema)
+    closing = ma.fields.Nested(ClosingSchema)
     minutes_head = ma.fields.Dict(metadata={
         "description": "What the field app's draft minutes print besides results and closing "
                        "data, in the PDF's words (services.minutes_data.draft_head)"})

@@ -15,10 +15,11 @@ from __future__ import annotations
 from collections import defaultdict
 
 from sqlalchemy import event, select, text
+from sqlalchemy.orm import selectinload
 
 from ..errors import NotFound
 from ..extensions import db
-from ..models import ChangeLog, Conflict, Inspection, LateSubmission, Role, User
+from ..models import ChangeLog, Conflict, Inspection, LateSubmission, Role, Trip, User
 from ..models.base import iso_utc, utcnow
 from .access import inspections_query
 
@@ -84,8 +85,23 @@ def pull_changes(user: User, since: int = 0, inspection_id: int | None = None,
     rows = db.session.execute(query.order_by(ChangeLog.id).limit(limit + 1)).all()
     changes = [{"cursor": row.id, "kind": row.kind, "inspection_id": row.inspection_id,
                 "data": row.payload} for row in rows[:limit]]
+    _add_closing_permissions(user, [c for c in changes if c["kind"] == "closing"])
     return {"changes": changes, "cursor": changes[-1]["cursor"] if changes else since,
             "more": len(rows) > limit}
+
+
+def _add_closing_permissions(user: User, changes: list[dict]) -> None:
+    """A "closing" entry is stored once for everyone; each reader gets its can_edit and
+    can_approve as of now (services.closing)."""
+    if not changes:
+        return
+    inspections = {i.id: i for i in db.session.scalars(
+        select(Inspection).where(Inspection.id.in_({c["inspection_id"] for c in changes}))
+        .options(selectinload(Inspection.trip).selectinload(Trip.members)))}
+    for change in changes:
+        inspection = inspections[change["inspection_id"]]
+        change["data"] = {**change["data"],
+                          **inspection.closing_permissions(inspection.trip.role_of(user))}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from ..pdf import LEADER_FIELD, render_minutes, unit_field
 from . import audit
 from .access import is_trip_leader, require
 from .certificates import demo_pki, demo_signing, ensure_server_key_registered
+from .closing import log_closing, office_writer
 from .minutes_data import minutes_data_for_inspection, minutes_data_for_trip
 from .minutes_verification import (
     CLOCK_SKEW,
@@ -108,7 +109,8 @@ def build_minutes(target: Inspection | Trip, user: User, base_url: str,
         raise Conflict("Chỉ lập biên bản khi kết quả đã được duyệt: " + ", ".join(not_ready),
                        "Minutes are built once results are approved: " + ", ".join(not_ready))
     if meeting is not None and isinstance(target, Inspection):
-        target.meeting_start, target.meeting_end = meeting
+        target.set_closing("meeting_start", meeting[0], office_writer(user))
+        target.set_closing("meeting_end", meeting[1], office_writer(user))
     previous = revisions_of(target)
     supersede_all(previous)
     number = previous[-1].document_number if previous else _next_document_number()
@@ -130,6 +132,8 @@ def build_minutes(target: Inspection | Trip, user: User, base_url: str,
     db.session.add(revision)
     db.session.flush()
     audit.record("minutes.build", revision, user, revision=revision_no)
+    if isinstance(target, Inspection):
+        log_closing(target, user)  # the meeting times and the minutes' revision number
     return revision
 
 

@@ -12,6 +12,7 @@ from ..errors import ValidationFailed
 from ..models import Inspection, Trip, User
 from . import audit
 from .access import is_trip_leader, require
+from .closing import log_closing, office_writer
 from .minutes import build_minutes
 from .minutes_verification import inspections_of, trip_of
 from .text import clean_text
@@ -103,9 +104,14 @@ def save_details(target: Inspection | Trip, user: User, details: MinutesDetails)
         if old != new:
             changes[name] = [old.isoformat() if isinstance(old, date) else old,
                              new.isoformat() if isinstance(new, date) else new]
-            setattr(target, name, new)
+            if isinstance(target, Inspection) and name in Inspection.CLOSING_FIELDS:
+                target.set_closing(name, new, office_writer(user))  # tablets merge by version
+            else:
+                setattr(target, name, new)
     if changes:
         audit.record("minutes.details", target, user, changes=changes)
+        if isinstance(target, Inspection) and changes.keys() & set(Inspection.CLOSING_FIELDS):
+            log_closing(target, user)
     return changes
 
 

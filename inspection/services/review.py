@@ -26,6 +26,7 @@ from ..models.base import utcnow
 from . import audit
 from . import review_words as words
 from .access import is_trip_leader, require
+from .closing import log_closing, office_writer
 from .evaluation import evaluate_inspection
 from .feed import log_conflicts_settled, log_late_decided
 from .observations import FieldError, StaleObservation, record_observation
@@ -258,10 +259,11 @@ def add_finding(inspection: Inspection, user: User, kind: str, text: str) -> Fin
     position = len(db.session.scalars(select(Finding.id)
                                       .where(Finding.inspection_id == inspection.id)).all())
     finding = Finding(inspection_id=inspection.id, kind=kind, text=_text(text, "text"),
-                      position=position, author_id=user.id)
+                      position=position, author_id=user.id, changed_by=office_writer(user))
     db.session.add(finding)
     db.session.flush()
     audit.record("finding.add", finding, user)
+    log_closing(inspection, user)
     return finding
 
 
@@ -272,6 +274,7 @@ def delete_finding(finding: Finding, user: User) -> None:
     require_editable(inspection)
     audit.record("finding.delete", finding, user, text=finding.text)
     db.session.delete(finding)
+    log_closing(inspection, user)
 
 
 def add_recommendation(inspection: Inspection, user: User, text: str, due_on: str | date | None,
@@ -285,10 +288,12 @@ def add_recommendation(inspection: Inspection, user: User, text: str, due_on: st
                                       .where(Recommendation.inspection_id == inspection.id)).all())
     recommendation = Recommendation(inspection_id=inspection.id, unit_id=inspection.unit_id,
                                     text=_text(text, "text"), due_on=due, library_code=library_code,
-                                    item_codes=item_codes or [], position=position)
+                                    item_codes=item_codes or [], position=position,
+                                    changed_by=office_writer(user))
     db.session.add(recommendation)
     db.session.flush()
     audit.record("recommendation.add", recommendation, user)
+    log_closing(inspection, user)
     return recommendation
 
 
@@ -313,9 +318,10 @@ def update_recommendation(recommendation: Recommendation, user: User, text: str,
     inspection = db.session.get(Inspection, recommendation.inspection_id)
     require_leader(user, inspection)
     require_editable(inspection)
-    recommendation.text = _text(text, "text")
-    recommendation.due_on = _due_date(due_on, inspection)
+    recommendation.edit({"text": _text(text, "text"), "due_on": _due_date(due_on, inspection)},
+                        office_writer(user))
     audit.record("recommendation.update", recommendation, user)
+    log_closing(inspection, user)
 
 
 def delete_recommendation(recommendation: Recommendation, user: User) -> None:
@@ -325,6 +331,7 @@ def delete_recommendation(recommendation: Recommendation, user: User) -> None:
     require_editable(inspection)
     audit.record("recommendation.delete", recommendation, user, text=recommendation.text)
     db.session.delete(recommendation)
+    log_closing(inspection, user)
 
 
 def save_unit_comments(inspection: Inspection, user: User, text: str,
@@ -339,8 +346,9 @@ def save_unit_comments(inspection: Inspection, user: User, text: str,
         raise ConflictError("Cuộc kiểm tra vừa được người khác cập nhật; hãy tải lại trang.",
                             "Someone else changed this inspection; reload the page.")
     comments = _text(text, "unit_comments") if (text or "").strip() else ""
-    if comments != inspection.unit_comments:
-        inspection.unit_comments_at = utcnow()  # minutes built before now lack them
-    inspection.unit_comments = comments
+    changed = comments != inspection.unit_comments
+    inspection.set_closing("unit_comments", comments, office_writer(user))
     inspection.revision += 1
     audit.record("inspection.unit_comments", inspection, user)
+    if changed:
+        log_closing(inspection, user)

@@ -74,6 +74,9 @@ from ..models.base import VIETNAM, utcnow
 from ..models.checklists import VersionStatus
 from . import audit
 from .access import can_edit, can_view, is_trip_leader
+from .closing import closing_changes, closing_of, with_permissions
+from .closing_ops import OP_TYPES as CLOSING_OP_TYPES
+from .closing_ops import apply_closing_op
 from .feed import conflict_changes, log_changes, open_conflicts_data, pending_late_data
 from .minutes_data import draft_head
 from .observations import FieldError, clean_fields
@@ -232,6 +235,7 @@ def assignments_for(user: User) -> dict:
 
     previous = owed_recommendations(inspections)
     conflicts = open_conflicts_data(ids)
+    closing = closing_of(inspections)
     late = pending_late_data(ids)
 
     listed = bool(current_app.config.get("MINUTES_LIST_UNASSESSED"))
@@ -259,6 +263,7 @@ def assignments_for(user: User) -> dict:
             "previous_recommendations": previous.get(inspection.id, []),
             "conflicts": conflicts.get(inspection.id, []),
             "late_submissions": late.get(inspection.id, []),
+            "closing": with_permissions(closing[inspection.id], inspection, user),
             "cursor": cursors.get(inspection.id) or 0,
             "minutes_head": draft_head(inspection, list_unassessed=listed),
         })
@@ -381,6 +386,7 @@ class _Batch:
         # Held fields added to a waiting proposal: (its op id, field) -> its new incoming_value.
         self.proposal_updates: dict[tuple[uuid.UUID, str], dict] = {}
         self.conflict_items: set[tuple[int, str]] = set()  # items whose open Conflicts changed
+        self.closing_changed: dict[int, Inspection] = {}  # whose closing data changed
 
     # -- loading ------------------------------------------------------------------------
     def lock(self) -> None:
@@ -462,6 +468,8 @@ class _Batch:
             return self._reject(op, None, "not_found")
         if not access[1]:
             return self._reject(op, inspection, "forbidden")
+        if op["type"] in CLOSING_OP_TYPES:  # the closing meeting (services.closing_ops)
+            return apply_closing_op(self, op, inspection)
         if (bad := bad_character(op["item_code"])) is not None:
             return self._reject(op, inspection, "invalid_field", FieldError(
                 f"'item_code' chứa ký tự không hợp lệ U+{ord(bad):04X}",
@@ -728,7 +736,8 @@ class _Batch:
         if user_id != self.user_id:  # another account's op: say nothing about it
             return result
         result["original_status"] = original.get("status")
-        for key in ("version", "reason", "message", "conflicts", "held", "superseded"):
+        for key in ("version", "reason", "message", "conflicts", "held", "superseded",
+                    "versions", "current", "errors"):
             if original.get(key) is not None:
                 result[key] = original[key]
         return result
@@ -775,8 +784,18 @@ class _Batch:
             session.execute(LateSubmission.__table__.insert(), self.late_rows)
         if self.conflict_items:
             self.change_rows.extend(conflict_changes(self.conflict_items, self.user_id))
+        if self.closing_changed:
+            self.change_rows.extend(closing_changes(list(self.closing_changed.values()),
+                                                    self.user_id))
         log_changes(self.change_rows)
         self._reset_pending()
+
+    def write_pending(self) -> None:
+        """Write what the ops so far produced, mid-batch: an approval reads the database."""
+        changed = set(self.changed_inspections)
+        self.write()
+        self.changed_inspections |= changed
+        self.expire_loaded()
 
     def expire_loaded(self) -> None:
         """ORM objects of what the batch wrote directly must be reloaded on next access."""

@@ -6,6 +6,7 @@ from ..models import Inspection, InvalidTransition, User
 from ..models.inspections import TRANSITIONS, USER_ACTIONS
 from . import audit
 from .access import can_edit, is_trip_leader, require
+from .closing import log_closing
 from .evaluation import evaluate_inspection
 from .feed import log_change
 from .review import approval_blockers
@@ -121,6 +122,8 @@ def transition_inspection(
                {"id": inspection.id, "state": inspection.state.value,
                 "revision": inspection.revision,
                 "signed_at": signed_at.isoformat() if signed_at else None}, user.id)
+    if action in ("approve", "reopen", "sign"):
+        log_closing(inspection, user)  # tablets may edit the closing data until approval
     details = {"unanswered": unanswered} if unanswered else {}
     audit.record(f"inspection.{action}", inspection, user, device_id,
                  before=before.value, after=inspection.state.value,

@@ -40,7 +40,7 @@ export function fmtNumber(value, decimals = 2) {
   let [whole, frac = ""] = Math.abs(rounded).toFixed(decimals).split(".");
   frac = frac.replace(/0+$/, "");
   whole = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ".");
-  return `${rounded < 0 ? "-" : ""}${whole}${frac ? `,${frac}` : ""}`;
+  return (rounded < 0 ? "-" : "") + whole + (frac ? "," + frac : "");
 }
 
 /** 86.5 → "86,5%". */

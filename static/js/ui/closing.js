@@ -42,7 +42,17 @@ export async function renderClosing(root, ctx, { id }) {
       return;
     }
     ctx.afterSave(id);
-    if (redraw) await reload();
+    if (redraw) { await reload(); return; }
+    const fresh = await loadClosing(id); // typing: keep the inputs, recount what is unsent
+    if (fresh) { data = fresh; showUnsent(); }
+  }
+
+  function showUnsent() {
+    const line = document.getElementById("closing-sync");
+    if (!line) return;
+    const n = data.ops.length;
+    line.className = n ? "unsent-badge" : "meta";
+    line.textContent = n ? t("closing.unsent", { n }) : t("closing.all_sent");
   }
 
   /** Typed text is sent after a pause (and at once when the field is left or the page hides). */
@@ -78,15 +88,15 @@ export async function renderClosing(root, ctx, { id }) {
     const unit = inspection.unit.full_name || inspection.unit.name;
     document.title = `${t("closing.title")} · ${unit}`;
     const pendingCount = data.ops.length;
-    root.replaceChildren(
+    root.replaceChildren(...[
       h("nav", { class: "crumbs" }, h("a", { href: `#/i/${id}`, text: `← ${t("closing.back")}` })),
       h("section", { class: "card closing-head" },
         h("div", { class: "head-line" },
           h("h1", { text: `${t("closing.title")}: ${unit}` }),
           h("span", { class: `state state-${inspection.state}`, text: t(`state.${inspection.state}`) })),
         h("p", { class: "meta" }, t("list.date", { date: fmtDate(inspection.scheduled_on) })),
-        h("p", { id: "closing-sync", class: pendingCount ? "unsent-badge" : "meta",
-          text: pendingCount ? t("closing.unsent", { n: pendingCount }) : t("closing.all_sent") }),
+        h("p", {}, h("span", { id: "closing-sync", class: pendingCount ? "unsent-badge" : "meta",
+          text: pendingCount ? t("closing.unsent", { n: pendingCount }) : t("closing.all_sent") })),
         editable ? null : h("p", { class: "notice", id: "closing-readonly",
           text: closing.can_edit ? t("closing.locked") : t("closing.read_only") }),
         h("div", { class: "actions" },
@@ -99,7 +109,7 @@ export async function renderClosing(root, ctx, { id }) {
       recommendationsCard(closing, editable),
       commentsCard(closing, editable),
       approvalCard(closing, inspection),
-    );
+    ].filter(Boolean));
     if (focused) {
       const el = document.getElementById(focused);
       if (el) {
@@ -114,7 +124,7 @@ export async function renderClosing(root, ctx, { id }) {
     return h("section", { class: "card closing-refused", id: "closing-refused", attrs: { role: "alert" } },
       h("h2", { text: t("closing.refused_title", { n: data.attention.length }) }),
       h("ul", {}, data.attention.map((entry) => h("li", {},
-        h("p", { class: "flag flag-rejected", text: `${t(`closing.op.${entry.op ? entry.op.type : "unknown"}`, {}, entry.op ? entry.op.type : "")}: ${entry.message || entry.reason || ""}` }),
+        h("p", { class: "flag flag-rejected", text: opLabel(entry) + ": " + (entry.message || entry.reason || "") }),
         (entry.errors || []).length ? h("ul", { class: "closing-errors" }, entry.errors.map((e) => h("li", { text: e }))) : null))),
       h("p", { class: "hint" }, t("closing.refused_hint"), " ", h("a", { href: "#/device", text: t("status.device") })));
   }
@@ -154,7 +164,8 @@ export async function renderClosing(root, ctx, { id }) {
           send("closing.set", { team_present: ids }, true);
         } } });
       return h("label", { class: "check-row" }, box,
-        h("span", { text: `${m.full_name}${m.role ? ` (${t(`role.${m.role}`)})` : ""}${m.position ? ` · ${m.position}` : ""}` }));
+        // (no template literal inside another: the minifier drops the inner one's spaces)
+        h("span", { text: m.full_name + (m.role ? ` (${t("role." + m.role)})` : "") + (m.position ? ` · ${m.position}` : "") }));
     });
     const officials = (closing.unit_officials || []).map((o) => ({ name: o.name || "", position: o.position || "" }));
     const saveOfficials = (redraw = false) => {
@@ -366,6 +377,12 @@ export async function renderClosing(root, ctx, { id }) {
       document.removeEventListener("visibilitychange", onHide);
     },
   };
+}
+
+/** What a refused op was about, in words. */
+function opLabel(entry) {
+  const type = entry.op ? entry.op.type : "";
+  return t("closing.op." + type, {}, type);
 }
 
 function missing(root) {

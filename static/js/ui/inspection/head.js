@@ -14,7 +14,8 @@ export function createHead(page, jumpBox) {
   /** Built again only when the inspection record changes (state, team). */
   function render() {
     const inspection = page.assignment.inspection;
-    const team = (inspection.team || []).map((m) => `${m.full_name}${m.role ? ` (${t(`role.${m.role}`)})` : ""}`).join(", ");
+    // No template literal inside another: the minifier (rjsmin) drops the spaces of the inner one.
+    const team = (inspection.team || []).map((m) => m.full_name + (m.role ? ` (${t("role." + m.role)})` : "")).join(", ");
     const trip = inspection.trip;
     el.replaceChildren(
       h("div", { class: "head-line" },
