@@ -190,7 +190,10 @@ export function applyPushResults(sentOps, results, now = new Date().toISOString(
       const version = Number.isFinite(result.version) ? result.version : null;
       if (status === "rejected" || status === "conflict") {
         // A change sent after approval is not refused: the server keeps it for the leader.
-        const kind = status === "rejected" && result.reason === "locked" ? "late" : status;
+        // A closing op that clashed: the server kept the other writer's value (nothing waits
+        // for the leader); the closing screen says which, until dismissed.
+        const kind = status === "rejected" && result.reason === "locked" ? "late"
+          : status === "conflict" && op.item_code === "closing" ? "closing_conflict" : status;
         await request(s.attention.put({
           id: op.op_id, kind, op: wireOp(op), field: op.field,
           inspection_id: op.inspection_id, item_code: op.item_code,
@@ -200,6 +203,8 @@ export function applyPushResults(sentOps, results, now = new Date().toISOString(
           // the latest few for the leader).
           folded: (result.folded && result.folded[op.field]) || 0,
           errors: Array.isArray(result.errors) ? result.errors : [], // inspection.approve: what blocks it
+          conflicts: Array.isArray(result.conflicts) ? result.conflicts : [], // closing fields kept
+          current: result.current && typeof result.current === "object" ? result.current : null,
         }));
       }
       if (status !== "rejected" && status !== "conflict") await settleClosingOp(s, op, version);

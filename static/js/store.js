@@ -166,6 +166,8 @@ export function saveAssignments(payload) {
       cursor = laterCursor(cursor, entry.cursor ?? null);
       if (left.some((f) => f.id === inspection.id && f.revision === inspection.revision)) continue;
       stored.add(inspection.id);
+      // The closing meeting's data travels beside the inspection; the device keeps it inside.
+      if (entry.closing) inspection.closing = entry.closing;
       await request(s.assignments.put({
         id: inspection.id, inspection, previous_recommendations: entry.previous_recommendations || [],
         minutes_head: entry.minutes_head || null,
@@ -637,7 +639,7 @@ export function lockUnsentWork(reason, at = new Date().toISOString()) {
     if (!session || !session.user) return null;
     const outbox = await request(s.outbox.getAll());
     // Conflicts and late changes are on the server already: only refused work is set apart.
-    const attention = (await request(s.attention.getAll())).filter((a) => !["conflict", "late"].includes(attentionKind(a)));
+    const attention = (await request(s.attention.getAll())).filter((a) => !["conflict", "late", "closing_conflict"].includes(attentionKind(a)));
     const refused = new Set(attention.filter((a) => a.kind === "photo").map((a) => a.id));
     const photos = (await request(s.photos.getAll())).filter((p) => isUnsentPhoto(p) || refused.has(p.client_uuid));
     const observations = [];
@@ -816,7 +818,7 @@ export function queueApproval(inspectionId, { confirmUnanswered = false, reason 
   return transaction(["outbox", "meta"], "readwrite", async (s) => {
     const cursorRecord = await request(s.meta.get("cursor"));
     const fields = { confirm_unanswered: Boolean(confirmUnanswered), reason: String(reason || ""),
-      seen: cursorRecord ? cursorRecord.value : null };
+      seen: cursorRecord && Number.isInteger(Number(cursorRecord.value)) && cursorRecord.value !== null ? Number(cursorRecord.value) : 0 };
     const waiting = await request(s.outbox.index("field").openCursor(
       IDBKeyRange.only([inspectionId, CLOSING_ITEM, APPROVE_TYPE]), "prev"));
     if (waiting && !waiting.value.attempts) {

@@ -9,7 +9,7 @@ import {
 } from "../closing.js";
 import { compileRules, countValues, failingChecks } from "../checks.js";
 import { loc, t } from "../i18n.js";
-import { newId } from "../outbox.js";
+import { dismissAttention, newId } from "../outbox.js";
 import { evaluateScore, suggestRecommendations } from "../scoring.js";
 import { loadClosing, queueApproval, queueClosingOp } from "../store.js";
 import { fmtDate, h } from "./dom.js";
@@ -22,6 +22,8 @@ export async function renderClosing(root, ctx, { id }) {
   if (!data || !data.checklist) return missing(root);
   const timers = new Map(); // input id → {timer, save}
   let approvalOpen = false;
+  // Rows added but still empty: no op until something is written (the server wants a text).
+  const blank = { strength: [], weakness: [], recommendation: [] };
 
   const flushTyping = async () => {
     const waiting = [...timers.values()];
@@ -121,12 +123,26 @@ export async function renderClosing(root, ctx, { id }) {
 
   function refusals() {
     if (!data.attention.length) return null;
+    const dismiss = (entry) => h("button", { type: "button", class: "small", text: t("closing.dismiss"),
+      on: { click: async () => { await dismissAttention(entry.id); ctx.afterSave(id); await reload(); } } });
     return h("section", { class: "card closing-refused", id: "closing-refused", attrs: { role: "alert" } },
       h("h2", { text: t("closing.refused_title", { n: data.attention.length }) }),
-      h("ul", {}, data.attention.map((entry) => h("li", {},
-        h("p", { class: "flag flag-rejected", text: opLabel(entry) + ": " + (entry.message || entry.reason || "") }),
-        (entry.errors || []).length ? h("ul", { class: "closing-errors" }, entry.errors.map((e) => h("li", { text: e }))) : null))),
-      h("p", { class: "hint" }, t("closing.refused_hint"), " ", h("a", { href: "#/device", text: t("status.device") })));
+      h("ul", {}, data.attention.map((entry) => {
+        if (entry.kind === "closing_conflict") {
+          const kept = Object.entries(entry.current || {}).map(([name, value]) => t("closing.kept_value",
+            { field: t(`closing.${name}`, {}, name), value: shown(value) }));
+          return h("li", { class: "closing-conflict" },
+            h("p", { class: "flag flag-conflict", text: `${opLabel(entry)}: ${t("closing.conflict")}` }),
+            kept.length ? h("ul", {}, kept.map((line) => h("li", { text: line }))) : null, dismiss(entry));
+        }
+        const approval = entry.op && entry.op.type === APPROVE_TYPE;
+        return h("li", { class: approval ? "approval-refused" : "" },
+          h("p", { class: "flag flag-rejected", text: opLabel(entry) + ": " + (approval ? t("closing.approve_refused") : (entry.message || entry.reason || "")) }),
+          (entry.errors || []).length ? h("ul", { class: "closing-errors" }, entry.errors.map((e) => h("li", { text: e }))) : null,
+          approval ? dismiss(entry) : null);
+      })),
+      data.attention.some((e) => e.kind === "rejected" && !(e.op && e.op.type === APPROVE_TYPE))
+        ? h("p", { class: "hint" }, t("closing.refused_hint"), " ", h("a", { href: "#/device", text: t("status.device") })) : null);
   }
 
   function pendingFlag(isPending) {
@@ -138,7 +154,9 @@ export async function renderClosing(root, ctx, { id }) {
       const input = h("input", { id: `closing-${name}`, type: "time", value: closing[name] || "", disabled: !editable,
         on: { change: () => {
           const value = input.value ? parseTime(input.value) : null;
-          if (input.value && !value) { input.classList.add("invalid"); return; }
+          const other = document.getElementById(name === "meeting_start" ? "closing-meeting_end" : "closing-meeting_start");
+          const [start, end] = name === "meeting_start" ? [value, other.value] : [other.value, value];
+          if ((input.value && !value) || (start && end && end <= start)) { input.classList.add("invalid"); return; }
           input.classList.remove("invalid");
           send("closing.set", { [name]: value }, true);
         } } });
@@ -146,6 +164,7 @@ export async function renderClosing(root, ctx, { id }) {
         pendingFlag(closing.pending.fields.has(name)));
     };
     const due = h("input", { id: "closing-report_due", type: "date", value: closing.report_due || "", disabled: !editable,
+      attrs: { min: data.assignment.inspection.scheduled_on },
       on: { change: () => send("closing.set", { report_due: due.value || null }, true) } });
     return h("section", { class: "card" },
       h("h2", { text: t("closing.times") }),
@@ -173,6 +192,10 @@ export async function renderClosing(root, ctx, { id }) {
         name: document.getElementById(`official-name-${n}`).value.trim(),
         position: document.getElementById(`official-position-${n}`).value.trim(),
       }));
+      // A position without a name is refused by the server: wait for the name.
+      const nameless = rows.findIndex((row) => row.position && !row.name);
+      rows.forEach((_, n) => document.getElementById(`official-name-${n}`).classList.toggle("invalid", n === nameless));
+      if (nameless >= 0) return null;
       return send("closing.set", { unit_officials: rows }, redraw);
     };
     const officialRows = officials.map((o, n) => {
@@ -215,6 +238,7 @@ export async function renderClosing(root, ctx, { id }) {
       await flushTyping();
       const fresh = effectiveClosing(data.assignment.inspection.closing, data.ops);
       const list = type === "finding" ? findingsOf(fresh, row.kind) : fresh.recommendations;
+      if (blankRow(row.id)) return;
       for (const change of reorder(list, row.id, delta)) {
         const current = list.find((r) => r.id === change.id);
         await queueClosingOp(id, `${type}.set`, { ...fieldsOf(current), position: change.position });
@@ -227,6 +251,11 @@ export async function renderClosing(root, ctx, { id }) {
       h("button", { type: "button", class: "small", text: "↓", attrs: { "aria-label": t("closing.down") }, on: { click: move(1) } }),
       h("button", { type: "button", class: "small danger", text: t("closing.remove"), on: { click: async () => {
         await flushTyping();
+        if (blankRow(row.id)) {
+          for (const list of Object.values(blank)) { const at = list.indexOf(row); if (at >= 0) list.splice(at, 1); }
+          draw();
+          return;
+        }
         send(`${type}.delete`, { id: row.id }, true);
       } } }));
   }
@@ -235,15 +264,30 @@ export async function renderClosing(root, ctx, { id }) {
     return { id: row.id, kind: row.kind, text: row.text || "", position: row.position };
   }
 
+  /** Send a row's text; an empty text is not sent (delete the row instead). */
+  function sendText(area, type, fields) {
+    const empty = !area.value.trim();
+    area.classList.toggle("invalid", empty && !blankRow(fields.id));
+    if (empty) return null;
+    for (const list of Object.values(blank)) {
+      const at = list.findIndex((row) => row.id === fields.id);
+      if (at >= 0) list.splice(at, 1); // its first words: from now on it is an op
+    }
+    return send(type, fields);
+  }
+  function blankRow(rowId) {
+    return Object.values(blank).some((list) => list.some((row) => row.id === rowId));
+  }
+
   function findingsCard(closing, editable, kind) {
-    const rows = findingsOf(closing, kind);
+    const rows = [...findingsOf(closing, kind), ...blank[kind]];
     return h("section", { class: "card", id: `findings-${kind}` },
       h("h2", { text: t(`closing.${kind}s`) }),
       rows.length ? h("ol", { class: "closing-rows" }, rows.map((row) => {
         const key = `finding-${row.id}`;
         const area = h("textarea", { id: key, value: row.text || "", disabled: !editable, rows: 2,
           attrs: { "aria-label": t(`closing.${kind}`) },
-          on: { input: () => typed(key, () => send("finding.set", { ...findingFields(row), text: area.value })),
+          on: { input: () => typed(key, () => sendText(area, "finding.set", { ...findingFields(row), text: area.value })),
             change: () => committed(key) } });
         return h("li", { class: "closing-row" }, area, h("div", { class: "row-foot" },
           pendingFlag(closing.pending.findings.has(row.id)), rowTools(rows, row, "finding", editable, findingFields)));
@@ -251,8 +295,9 @@ export async function renderClosing(root, ctx, { id }) {
       editable ? h("div", { class: "actions" }, h("button", { type: "button", id: `add-${kind}`, text: t(`closing.add_${kind}`),
         on: { click: async () => {
           await flushTyping();
-          const row = { id: newId(), kind, text: "", position: nextPosition(closing.findings) };
-          await send("finding.set", row, true);
+          const row = { id: newId(), kind, text: "", position: nextPosition([...closing.findings, ...blank.strength, ...blank.weakness]) };
+          blank[kind].push(row);
+          draw();
           const area = document.getElementById(`finding-${row.id}`);
           if (area) area.focus();
         } } })) : null);
@@ -264,7 +309,7 @@ export async function renderClosing(root, ctx, { id }) {
   }
 
   function recommendationsCard(closing, editable) {
-    const rows = closing.recommendations;
+    const rows = [...closing.recommendations, ...blank.recommendation];
     const observations = data.observations;
     const failing = failingChecks(compileRules(data.checklist), countValues(data.checklist, observations));
     const unit = data.assignment.inspection.unit;
@@ -276,10 +321,14 @@ export async function renderClosing(root, ctx, { id }) {
         const key = `rec-${row.id}`;
         const area = h("textarea", { id: key, value: row.text || "", disabled: !editable, rows: 2,
           attrs: { "aria-label": t("closing.recommendation") },
-          on: { input: () => typed(key, () => send("recommendation.set", { ...recFields(row), text: area.value })),
+          on: { input: () => typed(key, () => sendText(area, "recommendation.set", { ...recFields(row), text: area.value })),
             change: () => committed(key) } });
         const due = h("input", { id: `rec-due-${row.id}`, type: "date", value: row.due_on || "", disabled: !editable,
-          on: { change: async () => { await flushTyping(); send("recommendation.set", { ...recFields(row), text: area.value, due_on: due.value || null }, true); } } });
+          on: { change: async () => {
+            await flushTyping();
+            if (!area.value.trim()) { row.due_on = due.value || null; return; } // sent with its first words
+            send("recommendation.set", { ...recFields(row), text: area.value, due_on: due.value || null }, true);
+          } } });
         return h("li", { class: "closing-row" }, area,
           h("div", { class: "row-foot" },
             h("label", { class: "inline-due" }, h("span", { text: t("closing.due_on") }), due),
@@ -301,7 +350,8 @@ export async function renderClosing(root, ctx, { id }) {
         on: { click: async () => {
           await flushTyping();
           const row = { id: newId(), text: "", item_codes: [], library_code: null, due_on: null, position: nextPosition(rows) };
-          await send("recommendation.set", row, true);
+          blank.recommendation.push(row);
+          draw();
           const area = document.getElementById(`rec-${row.id}`);
           if (area) area.focus();
         } } })) : null);
@@ -383,6 +433,14 @@ export async function renderClosing(root, ctx, { id }) {
 function opLabel(entry) {
   const type = entry.op ? entry.op.type : "";
   return t("closing.op." + type, {}, type);
+}
+
+/** A kept closing value in words. */
+function shown(value) {
+  if (value === null || value === undefined || value === "") return "—";
+  if (Array.isArray(value)) return value.map((v) => (v && typeof v === "object" ? [v.name, v.position].filter(Boolean).join(", ") : String(v))).join("; ");
+  if (typeof value === "object") return value.text || JSON.stringify(value);
+  return String(value);
 }
 
 function missing(root) {
