@@ -36,7 +36,8 @@ def record_meeting(page) -> None:
         "Tỷ lệ hồ sơ giải quyết đúng hạn 86,5 %, thấp hơn mục tiêu 98 %.")
     page.locator("#recommendations .suggestion button").first.click()
     page.locator("#recommendations textarea").first.wait_for()
-    page.fill("#closing-unit_comments", "Đơn vị nhất trí với kết quả kiểm tra và sẽ khắc phục trong quý IV.")
+    page.fill("#closing-unit_comments",
+              "Đơn vị nhất trí với kết quả kiểm tra và sẽ khắc phục trong quý IV.")
     page.evaluate("document.activeElement.blur()")
     page.wait_for_timeout(700)
 
@@ -57,7 +58,8 @@ def main() -> None:
             page.click("button[type=submit]")
             page.wait_for_selector("a.assignment")
             page.wait_for_function("() => navigator.serviceWorker.controller !== null")
-            page.wait_for_function("() => /\\d:\\d/.test(document.querySelector('#sync-last')?.textContent)")
+            page.wait_for_function(
+                "() => /\\d:\\d/.test(document.querySelector('#sync-last')?.textContent)")
             context.set_offline(True)
             page.click("a.assignment:has-text('Hạ Lang')")
             page.wait_for_selector("article.item")

@@ -72,7 +72,8 @@ def test_the_whole_closing_meeting_offline_then_synced_to_the_office(live_server
     expect(minutes).to_contain_text("DỰ THẢO")
     draft = minutes.inner_text()
     for text in (STRENGTH, WEAKNESS, OWN_REC.rstrip("."), COMMENTS,
-                 "Nông Văn Bình, Chủ tịch UBND huyện", "vào hồi 08 giờ 00 ngày 01 tháng 10 năm 2021", "kết thúc vào hồi 11 giờ 30"):
+                 "Nông Văn Bình, Chủ tịch UBND huyện",
+                 "vào hồi 08 giờ 00 ngày 01 tháng 10 năm 2021", "kết thúc vào hồi 11 giờ 30"):
         assert text in draft, text
     assert f"{suggested.rstrip('.')} (thời hạn: 31/12/2021)" in draft
     printed = words(pdf_text(page.pdf(format="A4")))
