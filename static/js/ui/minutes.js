@@ -123,7 +123,7 @@ function draw(root, data) {
   const toolbar = h("div", { class: "minutes-tools no-print" },
     h("nav", { class: "crumbs" }, h("a", { href: `#/i/${inspection.id}/closing`, text: `← ${t("minutes.back")}` })),
     h("p", { class: "hint", text: m.approved ? t("minutes.approved_hint") : t("minutes.draft_hint") }),
-    data.ops.length ? h("p", { class: "unsent-badge", text: t("closing.unsent", { n: data.ops.length }) }) : null,
+    data.ops.length ? h("p", {}, h("span", { class: "unsent-badge", text: t("closing.unsent", { n: data.ops.length }) })) : null,
     h("div", { class: "actions" }, h("button", { type: "button", class: "primary big", id: "print-minutes", text: t("minutes.print"),
       on: { click: () => globalThis.print() } })));
   root.replaceChildren(toolbar, doc);
