@@ -78,7 +78,7 @@ from .closing import closing_changes, closing_of, with_permissions
 from .closing_ops import OP_TYPES as CLOSING_OP_TYPES
 from .closing_ops import apply_closing_op
 from .feed import conflict_changes, log_changes, open_conflicts_data, pending_late_data
-from .minutes_data import draft_head
+from .minutes_data import draft_heads
 from .observations import FieldError, clean_fields
 from .score_snapshots import refresh_scores
 from .text import bad_character, clean_text
@@ -238,7 +238,8 @@ def assignments_for(user: User) -> dict:
     closing = closing_of(inspections)
     late = pending_late_data(ids)
 
-    listed = bool(current_app.config.get("MINUTES_LIST_UNASSESSED"))
+    heads = draft_heads(inspections,
+                        list_unassessed=bool(current_app.config.get("MINUTES_LIST_UNASSESSED")))
     for inspection in inspections:
         trip = inspection.trip
         my_role = trip.role_of(user)
@@ -265,7 +266,7 @@ def assignments_for(user: User) -> dict:
             "late_submissions": late.get(inspection.id, []),
             "closing": with_permissions(closing[inspection.id], inspection, user),
             "cursor": cursors.get(inspection.id) or 0,
-            "minutes_head": draft_head(inspection, list_unassessed=listed),
+            "minutes_head": heads[inspection.id],
         })
     return result
 
