@@ -102,6 +102,27 @@ def with_permissions(data: dict, inspection: Inspection, user: User) -> dict:
     return {**data, **inspection.closing_permissions(inspection.trip.role_of(user))}
 
 
+def from_tablet(writer: str | None) -> bool:
+    """Whether a change was made on a tablet (its writer is "<user id>:<device>")."""
+    return bool(writer) and ":" in writer
+
+
+def office_view(inspection: Inspection, findings, recommendations,
+                users: dict[int, User]) -> dict:
+    """What the office's page shows of the closing meeting beside the forms: the team members
+    present (names, None when not recorded) and which fields, findings and recommendations a
+    tablet changed last."""
+    present = inspection.team_present
+    return {
+        "team_present": ([users[i].full_name for i in present if i in users]
+                         if present is not None else None),
+        "fields": {name for name in Inspection.CLOSING_FIELDS
+                   if from_tablet(inspection.closing_version(name)[1])},
+        "findings": {f.id for f in findings if from_tablet(f.changed_by)},
+        "recommendations": {r.id for r in recommendations if from_tablet(r.changed_by)},
+    }
+
+
 def closing_changes(inspections: list[Inspection], author_id: int | None) -> list[dict]:
     """Change-feed rows carrying the current closing object of each inspection."""
     db.session.flush()

@@ -30,6 +30,7 @@ from sqlalchemy import select
 from ..errors import ServiceError
 from ..extensions import db
 from ..models import ChangeLog, Finding, Inspection, Recommendation, TripRole, User
+from ..models.base import MAX_BIG
 from ..models.inspections import clashing_fields
 from . import audit
 from .closing import field_value, finding_data, recommendation_data
@@ -287,7 +288,6 @@ def _set_record(batch, op: dict, inspection: Inspection, model, values: dict, da
     """Create or edit a finding or recommendation by its client UUID (see the module doc)."""
     client_uuid = _client_uuid(op["fields"])
     record = _record(model, client_uuid, inspection)
-    name = model.__tablename__[:-1]  # finding | recommendation
     if record is None:
         # New, or deleted elsewhere meanwhile: the tablet's text is kept (created again).
         if "text" not in values or (model is Finding and "kind" not in values):
@@ -300,19 +300,38 @@ def _set_record(batch, op: dict, inspection: Inspection, model, values: dict, da
                        **{"position": _next_position(model, inspection), **values})
         db.session.add(record)
         db.session.flush()
-        audit.record(f"{name}.add", record, batch.user, batch.device_id, via="tablet")
+        _audit(record, "add", batch)
         return _answer(op, "applied", version=record.version)
     clashes = clashing_fields(record, op["base_version"], batch.writer, values)
     kept = {key: value for key, value in values.items() if key not in clashes}
     before = data(record)
     if record.edit(kept, batch.writer):
-        audit.record(f"{name}.update", record, batch.user, batch.device_id, via="tablet",
-                     before={k: before[k] for k in kept}, after={k: data(record)[k] for k in kept})
+        _audit(record, "update", batch, before={k: before[k] for k in kept},
+               after={k: data(record)[k] for k in kept})
     if clashes:
         now = data(record)
         return _answer(op, "conflict", version=record.version, conflicts=clashes,
                        current={key: now[key] for key in clashes})
     return _answer(op, "applied", version=record.version)
+
+
+def _audit(record: Finding | Recommendation, change: str, batch, **details) -> None:
+    """The audit event of a tablet's change of a finding or recommendation (spelt out: the
+    activity page has a sentence for each action)."""
+    who = (batch.user, batch.device_id)
+    if isinstance(record, Finding):
+        if change == "add":
+            audit.record("finding.add", record, *who, via="tablet")
+        elif change == "update":
+            audit.record("finding.update", record, *who, via="tablet", **details)
+        else:
+            audit.record("finding.delete", record, *who, via="tablet", **details)
+    elif change == "add":
+        audit.record("recommendation.add", record, *who, via="tablet")
+    elif change == "update":
+        audit.record("recommendation.update", record, *who, via="tablet", **details)
+    else:
+        audit.record("recommendation.delete", record, *who, via="tablet", **details)
 
 
 def _delete_record(batch, op: dict, inspection: Inspection, model, data) -> dict:
@@ -323,8 +342,7 @@ def _delete_record(batch, op: dict, inspection: Inspection, model, data) -> dict
         # Changed by someone else after the device saw it: kept.
         return _answer(op, "conflict", version=record.version, conflicts=["deleted"],
                        current=data(record))
-    audit.record(f"{model.__tablename__[:-1]}.delete", record, batch.user, batch.device_id,
-                 via="tablet", text=record.text)
+    _audit(record, "delete", batch, text=record.text)
     db.session.delete(record)
     db.session.flush()
     return _answer(op, "applied")
@@ -393,7 +411,7 @@ def _approve(batch, op: dict, inspection: Inspection) -> dict:
     except (FieldError, ServiceError) as exc:
         return batch._reject(op, inspection, "invalid_field", exc.message(_lang()))
     seen = fields.get("seen")
-    if not isinstance(seen, int) or isinstance(seen, bool) or seen < 0:
+    if not isinstance(seen, int) or isinstance(seen, bool) or not 0 <= seen <= MAX_BIG:
         return batch._reject(op, inspection, "invalid_field", _say(
             "'seen' phải là con trỏ (cursor) của lần đồng bộ gần nhất của thiết bị",
             "'seen' must be the device's last pull cursor"))

@@ -28,6 +28,7 @@ from .access import (
     may_review,
     may_sign_minutes,
 )
+from .closing import office_view
 from .evaluation import evaluate_inspection
 from .minutes import check_revision, comments_after_build
 from .minutes_verification import MinutesVerification
@@ -58,6 +59,7 @@ class InspectionPage:
     approved_unanswered: list[dict]  # those confirmed unassessed at approval
     findings: list[Finding]
     recommendations: list[Recommendation]
+    closing: dict  # the closing meeting: team present, what came from tablets (services.closing)
     minutes_revisions: list[MinutesRevision]
     minutes_latest: MinutesRevision | None  # the newest revision not superseded
     minutes_check: MinutesVerification | None
@@ -86,6 +88,9 @@ def inspection_page_data(user: User, inspection: Inspection) -> InspectionPage:
     latest = current[-1] if current else None
     evaluation = evaluate_inspection(inspection)
     actions = allowed_actions(user, inspection)
+    findings = review.findings_of(inspection)
+    recommendations = review.recommendations_of(inspection)
+    users = {u.id: u for u in db.session.scalars(select(User))}
     offers = minutes_offers(user, inspection, latest, may_build_minutes(user, inspection),
                             may_sign_minutes(user, inspection, latest))
     return InspectionPage(
@@ -93,7 +98,7 @@ def inspection_page_data(user: User, inspection: Inspection) -> InspectionPage:
         blockers=review.approval_blockers(inspection) if inspection.can("approve") else [],
         history=review.described_history(inspection, HISTORY_LENGTH),
         observations=observations, photos=photos,
-        users={u.id: u for u in db.session.scalars(select(User))},
+        users=users,
         editable=may_review(user, inspection), can_comment=may_comment(user, inspection),
         is_leader=is_trip_leader(user, inspection.trip),
         conflicts=review.described_conflicts(inspection),
@@ -102,8 +107,8 @@ def inspection_page_data(user: User, inspection: Inspection) -> InspectionPage:
                     if "approve" in actions else []),
         approved_unanswered=review.described_criteria(inspection,
                                                       inspection.approved_unanswered or []),
-        findings=review.findings_of(inspection),
-        recommendations=review.recommendations_of(inspection),
+        findings=findings, recommendations=recommendations,
+        closing=office_view(inspection, findings, recommendations, users),
         minutes_revisions=revisions, minutes_latest=latest, minutes_check=check_revision(latest),
         **offers,
     )

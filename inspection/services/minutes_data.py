@@ -212,8 +212,13 @@ def _observations(inspection: Inspection) -> dict[str, dict]:
             for o in inspection.observations}
 
 
-def _team(trip: Trip) -> tuple[Person, ...]:
+def _team(trip: Trip, present: Iterable[int] | None = None) -> tuple[Person, ...]:
+    """The team in section I.1, in its order; only those ``present`` (user ids) at the meeting
+    when that was recorded (None: the whole team)."""
     members = sorted(trip.members, key=lambda m: (TEAM_ORDER.get(m.role, 9), m.id))
+    if present is not None:
+        wanted = set(present)
+        members = [m for m in members if m.user_id in wanted]
     return tuple(Person(_nfc(m.user.full_name), _nfc(m.user.position), TEAM_ROLES.get(m.role, ""))
                  for m in members)
 
@@ -432,6 +437,8 @@ def minutes_data_for_inspection(inspection: Inspection, base_url: str, *,
     start_time = start_time or inspection.meeting_start
     end_time = end_time or inspection.meeting_end
     common = _common(trip)
+    if inspection.team_present is not None:  # recorded at the meeting (tablet or office)
+        common["team"] = _team(trip, inspection.team_present)
     part = _unit_part(inspection, single=True, index=1, start_time=start_time,
                       report_due=report_due, photo_bytes=photo_bytes,
                       team_name=common.pop("team_name"), list_unassessed=list_unassessed)
@@ -470,6 +477,8 @@ def minutes_data_for_trip(trip: Trip, base_url: str, *, document_number: str = D
                                                9),
                                i.scheduled_on, i.id))
     common = _common(trip)
+    if all(i.team_present is not None for i in chosen):  # everyone present at some meeting
+        common["team"] = _team(trip, {u for i in chosen for u in i.team_present})
     team_name = common.pop("team_name")
     report_due = report_due or trip.report_due  # the trip minutes' deadline, for every unit
     parts = tuple(_unit_part(inspection, single=False, index=n, start_time=inspection.meeting_start,

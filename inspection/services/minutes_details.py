@@ -30,17 +30,29 @@ class MinutesDetails:
     officials: list[dict] | None = None  # [{"name": …, "position": …}], inspections only
     recipients: str | None = None
     clear_report_due: bool = False
+    # The team members present at the meeting (user ids), inspections only; None with
+    # ``team_given``: none ticked, i.e. not recorded (the minutes list the whole team).
+    team_present: list[int] | None = None
+    team_given: bool = False
     errors: dict[str, list[str]] = field(default_factory=dict)
 
 
 def parse_details(report_due: str | None, names: Sequence[str] | None,
-                  positions: Sequence[str] | None, recipients: str | None) -> MinutesDetails:
+                  positions: Sequence[str] | None, recipients: str | None,
+                  team: Sequence[str] | None = None) -> MinutesDetails:
     """The form's raw values → MinutesDetails; ValidationFailed names what is wrong.
 
     `names` and `positions` are the rows of the officials table (empty rows are dropped);
-    None leaves the officials as they are. An empty deadline clears it."""
+    None leaves the officials as they are. An empty deadline clears it. `team` holds the ids
+    of the team members ticked as present (None: not on the form)."""
     details = MinutesDetails()
     errors = details.errors
+    if team is not None:
+        details.team_given = True
+        try:
+            details.team_present = sorted({int(raw) for raw in team}) or None
+        except ValueError:
+            errors["team_present"] = ["Thành viên đoàn không hợp lệ."]
     if report_due is not None:
         raw = report_due.strip()
         if not raw:
@@ -99,6 +111,19 @@ def save_details(target: Inspection | Trip, user: User, details: MinutesDetails)
         wanted["recipients"] = details.recipients
     if details.officials is not None and isinstance(target, Inspection):
         wanted["unit_officials"] = details.officials
+    if details.team_given and isinstance(target, Inspection):
+        members = [m.user_id for m in sorted(trip.members, key=lambda m: (m.role.value != "leader",
+                                                                          m.id))]
+        present = details.team_present
+        if present is not None and not set(present) <= set(members):
+            raise ValidationFailed("Chỉ chọn thành viên của đoàn kiểm tra.",
+                                   "Only members of the team can be present.",
+                                   {"team_present": ["not on the team"]})
+        if present is not None and (set(present) != set(members)
+                                    or target.team_present is not None):
+            wanted["team_present"] = [m for m in members if m in set(present)]
+        elif present is None:
+            wanted["team_present"] = None
     for name, new in wanted.items():
         old = getattr(target, name)
         if old != new:

@@ -167,6 +167,8 @@ ACTION_WORDS = {
     "inspection.reopen": ("Mở lại cuộc kiểm tra", "Reopened the inspection"),
     "inspection.unit_comments": ("Ghi ý kiến của đơn vị", "Wrote the unit's comments"),
     "observation.set": ("Sửa kết quả ghi nhận", "Corrected a recorded result"),
+    "closing.set": ("Ghi nội dung họp kết thúc từ máy tính bảng",
+                    "Recorded the closing meeting on a tablet"),
     "minutes.details": ("Ghi thông tin cho biên bản (người dự họp, hạn báo cáo, nơi nhận)",
                         "Wrote the minutes' details (officials present, deadline, recipients)"),
 }

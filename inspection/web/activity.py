@@ -58,6 +58,8 @@ ACTIVITY = {
     "inspection.sign": N_("đánh dấu đã ký biên bản %(object)s"),
     "inspection.reopen": N_("mở lại cuộc kiểm tra %(object)s"),
     "inspection.unit_comments": N_("ghi ý kiến của đơn vị vào %(object)s"),
+    "closing.set": N_("ghi nội dung họp kết thúc (giờ họp, người dự, ý kiến, hạn báo cáo) của "
+                      "%(object)s từ máy tính bảng"),
     "observation.set": N_("sửa kết quả tiêu chí %(item)s của %(object)s"),
     "conflict.resolve": N_("giải quyết một xung đột số liệu ở %(object)s"),
     "late_submission.accepted": N_("chấp nhận một thay đổi gửi muộn ở %(object)s"),
@@ -66,6 +68,7 @@ ACTIVITY = {
     "photo.caption": N_("sửa chú thích một ảnh của %(object)s"),
     "photo.delete": N_("xoá một ảnh của %(object)s"),
     "finding.add": N_("ghi nhận xét cho %(object)s"),
+    "finding.update": N_("sửa một nhận xét của %(object)s"),
     "finding.delete": N_("xoá một nhận xét của %(object)s"),
     "recommendation.add": N_("thêm kiến nghị cho %(object)s"),
     "recommendation.update": N_("sửa kiến nghị cho %(object)s"),

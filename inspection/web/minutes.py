@@ -36,7 +36,9 @@ def _form_details(with_officials: bool):
     return parse_details(form.get("report_due"),
                          form.getlist("official_name") if with_officials else None,
                          form.getlist("official_position") if with_officials else None,
-                         form.get("recipients"))
+                         form.get("recipients"),
+                         form.getlist("team_present") if with_officials
+                         and form.get("team_form") else None)
 
 
 def _act(target: Inspection | Trip, action: str):

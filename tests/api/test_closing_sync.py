@@ -94,6 +94,12 @@ def test_the_leader_records_the_closing_meeting_and_every_device_gets_it(distric
     assert feed[-1]["can_edit"] is False
     actions = set(db.session.scalars(select(AuditEvent.action)))
     assert {"closing.set", "finding.add", "recommendation.add"} <= actions
+    # The office page shows it, and what came from the tablet.
+    page = " ".join(leader.get(f"/inspections/{district}").get_data(as_text=True).split())
+    closing_card = page[page.index('id="closing"'):page.index('id="findings"')]
+    assert "Nguyễn Văn An, Trần Thị Bình" in closing_card and "14:00 – 16:30" in closing_card
+    assert "Nông Văn Hải, Chủ tịch UBND" in closing_card
+    assert "từ máy tính bảng" in page[page.index('id="findings"'):]
 
     # Edited, then deleted, from the version the tablet had.
     [edit] = push(leader, [op("finding.set", district, {"id": finding_id, "text": "Đã sửa"},
@@ -186,8 +192,10 @@ def test_approval_from_the_tablet_is_blocked_with_reasons_then_applied(district,
     leader, member = login("leader"), login("inspector1")
     commune = ids_by_code()["01561"]  # submitted: yes/no criteria only
     _, seen = closing_in_assignments(leader, commune)
-    # A teammate's change the leader's tablet has not received, and a clash left open.
-    push(member, [op("observation.set", commune, {"note": "Ghi thêm"}, item_code="TTHC.01")])
+    # A teammate's figures the leader's tablet has not received, which break an error-level
+    # rule (on time > resolved: R03), and elsewhere a clash left open.
+    figures = push(member, [op("observation.set", commune, {"value": 10}, item_code="TTHC.25"),
+                            op("observation.set", commune, {"value": 12}, item_code="TTHC.26")])
     push(member, [op("observation.set", district, {"result": "fail"}, item_code="TTHC.01",
                      base=0)], device="tablet-a")
     push(login("inspector2"), [op("observation.set", district, {"result": "pass"},
@@ -202,9 +210,12 @@ def test_approval_from_the_tablet_is_blocked_with_reasons_then_applied(district,
     assert [r["reason"] for r in results] == ["blocked", "blocked"]
     commune_errors = " ".join(results[0]["errors"])
     assert "not assessed" in commune_errors and "Trần Thị Bình" in commune_errors
+    assert "(criteria:" in commune_errors  # the failing rule, with the criteria it reads
     assert any("conflict" in e.lower() for e in results[1]["errors"])
     assert db.session.get(Inspection, commune).state.value == "submitted"
 
+    push(member, [op("observation.set", commune, {"value": 9}, item_code="TTHC.26",
+                     base=figures[1]["version"])])
     _, seen = closing_in_assignments(leader, commune)
     [approved] = push(leader, [op("inspection.approve", commune, {
         "confirm_unanswered": True, "reason": "Chỉ đánh giá tiêu chí có/không", "seen": seen})])

@@ -177,3 +177,20 @@ def test_photos_are_read_from_the_media_store_when_no_reader_is_given(demo):
     assert "Ảnh trong kho" in words and "Ảnh đã mất tệp" in words
     assert words.count("(Không đọc được tệp ảnh)") == 1  # only the photo whose file is gone
     assert lost.caption == "Ảnh đã mất tệp"
+
+
+def test_minutes_list_only_the_team_members_present_when_recorded(demo):
+    vinh_quy = inspection_of("01561")
+    whole = minutes_data_for_inspection(vinh_quy, "")
+    assert [p.name for p in whole.team] == ["Nguyễn Văn An", "Trần Thị Bình", "Lê Minh Cường"]
+    leader = vinh_quy.trip.leader
+    vinh_quy.set_closing("team_present", [leader.id], f"{leader.id}:tablet")
+    data = minutes_data_for_inspection(vinh_quy, "")
+    assert [(p.name, p.role) for p in data.team] == [("Nguyễn Văn An", "Trưởng đoàn")]
+    words = flat(pdftotext(render_minutes(data)))
+    assert "Nguyễn Văn An" in words and "Trần Thị Bình" not in words
+    # The trip's minutes: those present at any of its meetings, once every meeting recorded it.
+    assert len(minutes_data_for_trip(vinh_quy.trip, "").team) == 3
+    for inspection in vinh_quy.trip.inspections:
+        inspection.team_present = [leader.id]
+    assert [p.name for p in minutes_data_for_trip(vinh_quy.trip, "").team] == ["Nguyễn Văn An"]
