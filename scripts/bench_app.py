@@ -51,7 +51,8 @@ from inspection.web.fieldapp import build_precache, served_bytes  # noqa: E402 (
 
 CHROMIUM = "/usr/bin/chromium"
 CHUNK = 256 * 1024
-AIMS = {"shell": 250 * 1024, "reload_ms": 500, "minutes_ms": 300, "photo": 600 * 1024, "year": 50 * 1024 * 1024}
+AIMS = {"shell": 250 * 1024, "reload_ms": 500, "minutes_ms": 300,
+        "photo": 600 * 1024, "year": 50 * 1024 * 1024}
 MB = 1024 * 1024
 
 

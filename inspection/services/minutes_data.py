@@ -563,7 +563,8 @@ def _iso_day(day: date | None) -> str | None:
 
 
 __all__ = [
-    "answer_label", "chart_from_evaluation", "decision_basis", "draft_head", "draft_heads", "recipient_lines",
+    "answer_label", "chart_from_evaluation", "decision_basis", "draft_head", "draft_heads",
+    "recipient_lines",
     "minutes_data_for_inspection", "minutes_data_for_trip",
     "score_from_evaluation", "sections_from_evaluation", "unit_title",
 ]
