@@ -3,7 +3,7 @@
 // suggestions), so the draft minutes print the same points, percents and class as the PDF and
 // the closing screen offers the same library texts as the office's review page. No DOM.
 
-import { applicability } from "./checks.js";
+import { applicability, isAnswered } from "./checks.js";
 
 const EPS = 1e-9; // floats stand for the server's exact fractions: compare and round with care
 
@@ -99,7 +99,7 @@ export function evaluateScore(checklist, observations, { unit = null, confirmedU
   const notAssessed = [];
   for (const section of checklist.sections) {
     const inputs = section.items.filter((item) => item.kind !== "ratio" && item.compute === undefined && !offItems.has(item.code));
-    const answered = inputs.filter((item) => answeredFor(item, observations.get(item.code))).length;
+    const answered = inputs.filter((item) => isAnswered(item, observations.get(item.code))).length;
     const skipped = Boolean(section.optional) && answered === 0 && !offSections.has(section.code);
     let points = 0;
     let maximum = 0;
@@ -140,15 +140,6 @@ export function evaluateScore(checklist, observations, { unit = null, confirmedU
   };
 }
 
-function answeredFor(item, obs) {
-  if (!obs) return false;
-  if (obs.result !== null && obs.result !== undefined) return true;
-  if (item.kind === "score") return number(obs.points) !== null;
-  if (item.kind === "count") return number(obs.value) !== null;
-  if (item.kind === "photo" && (number(obs.value) || 0) > 0) return true;
-  if (item.kind === "text" || item.kind === "photo") return typeof obs.text === "string" && obs.text.trim() !== "";
-  return false;
-}
 
 /** Library recommendations offered for failing items and rules, in library order (_Recommender). */
 function recommender(checklist) {

@@ -311,6 +311,9 @@ export function loadInspection(id) {
       observations: new Map(observations.map((o) => [o.item_code, o])),
       photos, unsentItems: new Set(outbox.map((op) => op.item_code)), attention,
       me: session && session.user ? session.user.id : null,
+      // The closing meeting's pending ops (oldest first) and refusals (closing.js, ui/closing.js).
+      ops: outbox.filter((op) => op.item_code === CLOSING_ITEM).sort((a, b) => a.seq - b.seq),
+      closingAttention: attention.filter((a) => a.item_code === CLOSING_ITEM),
     };
   });
 }
@@ -830,29 +833,5 @@ export function queueApproval(inspectionId, { confirmUnanswered = false, reason 
       field: APPROVE_TYPE, base_version: 0, fields, at, attempts: 0 };
     await request(s.outbox.add(op));
     return op;
-  });
-}
-
-/**
- * Everything the closing screen and the draft minutes show of one inspection, from IndexedDB
- * alone: the assignment (with the server's closing and minutes_head), checklist, observations,
- * the pending closing ops (oldest first), attention entries of the closing, and who is signed in.
- */
-export function loadClosing(id) {
-  return transaction(["assignments", "checklists", "observations", "photos", "outbox", "attention", "session"], "readonly", async (s) => {
-    const assignment = await request(s.assignments.get(id));
-    if (!assignment) return null;
-    const session = await request(s.session.get("current"));
-    const checklist = await request(s.checklists.get(assignment.inspection.checklist_version_id));
-    const observations = await request(s.observations.index("inspection_id").getAll(id));
-    const photos = await request(s.photos.index("inspection_id").count(id));
-    const ops = await request(s.outbox.index("item").getAll(IDBKeyRange.only([id, CLOSING_ITEM])));
-    const attention = (await request(s.attention.getAll())).filter((a) => a.inspection_id === id && a.item_code === CLOSING_ITEM);
-    return {
-      assignment, checklist: checklist ? checklist.document : null,
-      observations: new Map(observations.map((o) => [o.item_code, o])), photos,
-      ops: ops.sort((a, b) => a.seq - b.seq), attention,
-      me: session && session.user ? session.user : null,
-    };
   });
 }

@@ -11,14 +11,14 @@ import { compileRules, countValues, failingChecks } from "../checks.js";
 import { loc, t } from "../i18n.js";
 import { dismissAttention, newId } from "../outbox.js";
 import { evaluateScore, suggestRecommendations } from "../scoring.js";
-import { loadClosing, queueApproval, queueClosingOp } from "../store.js";
+import { loadInspection, queueApproval, queueClosingOp } from "../store.js";
 import { fmtDate, h } from "./dom.js";
 
 const TYPING_PAUSE = 400; // ms of quiet before typed text becomes an op (merged until sent)
 
 /** The closing screen of inspection `id`; returns a controller {id, onData, destroy} or null. */
 export async function renderClosing(root, ctx, { id }) {
-  let data = await loadClosing(id);
+  let data = await loadInspection(id);
   if (!data || !data.checklist) return missing(root);
   const timers = new Map(); // input id → {timer, save}
   let approvalOpen = false;
@@ -45,7 +45,7 @@ export async function renderClosing(root, ctx, { id }) {
     }
     ctx.afterSave(id);
     if (redraw) { await reload(); return; }
-    const fresh = await loadClosing(id); // typing: keep the inputs, recount what is unsent
+    const fresh = await loadInspection(id); // typing: keep the inputs, recount what is unsent
     if (fresh) { data = fresh; showUnsent(); }
   }
 
@@ -74,7 +74,7 @@ export async function renderClosing(root, ctx, { id }) {
 
   async function reload() {
     await flushTyping();
-    const fresh = await loadClosing(id);
+    const fresh = await loadInspection(id);
     if (!fresh) { ctx.navigate("#/"); return; }
     data = fresh;
     draw();
@@ -122,12 +122,12 @@ export async function renderClosing(root, ctx, { id }) {
   }
 
   function refusals() {
-    if (!data.attention.length) return null;
+    if (!data.closingAttention.length) return null;
     const dismiss = (entry) => h("button", { type: "button", class: "small", text: t("closing.dismiss"),
       on: { click: async () => { await dismissAttention(entry.id); ctx.afterSave(id); await reload(); } } });
     return h("section", { class: "card closing-refused", id: "closing-refused", attrs: { role: "alert" } },
-      h("h2", { text: t("closing.refused_title", { n: data.attention.length }) }),
-      h("ul", {}, data.attention.map((entry) => {
+      h("h2", { text: t("closing.refused_title", { n: data.closingAttention.length }) }),
+      h("ul", {}, data.closingAttention.map((entry) => {
         if (entry.kind === "closing_conflict") {
           const kept = Object.entries(entry.current || {}).map(([name, value]) => t("closing.kept_value",
             { field: t(`closing.${name}`, {}, name), value: shown(value) }));
@@ -141,7 +141,7 @@ export async function renderClosing(root, ctx, { id }) {
           (entry.errors || []).length ? h("ul", { class: "closing-errors" }, entry.errors.map((e) => h("li", { text: e }))) : null,
           approval ? dismiss(entry) : null);
       })),
-      data.attention.some((e) => e.kind === "rejected" && !(e.op && e.op.type === APPROVE_TYPE))
+      data.closingAttention.some((e) => e.kind === "rejected" && !(e.op && e.op.type === APPROVE_TYPE))
         ? h("p", { class: "hint" }, t("closing.refused_hint"), " ", h("a", { href: "#/device", text: t("status.device") })) : null);
   }
 

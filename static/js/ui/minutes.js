@@ -7,13 +7,13 @@ import { t } from "../i18n.js";
 import {
   countCell, draftMinutes, fmtNumber, pointsCell, rateCells, sectionHeading, unassessedLine,
 } from "../minutes.js";
-import { loadClosing } from "../store.js";
+import { loadInspection } from "../store.js";
 import { h } from "./dom.js";
 
 /** Render the draft of inspection `id` into `root`; a controller {id, onData} or null. */
 export async function renderMinutes(root, ctx, { id }) {
   const started = performance.now();
-  const data = await loadClosing(id);
+  const data = await loadInspection(id);
   if (!data || !data.checklist) {
     root.replaceChildren(h("section", { class: "card" },
       h("h1", { text: t("insp.missing_title") }), h("p", { text: t("insp.missing") }),
@@ -27,7 +27,7 @@ export async function renderMinutes(root, ctx, { id }) {
     id, view: "minutes",
     async onData(detail) {
       if (!detail.all && !detail.inspections.has(id)) return;
-      const fresh = await loadClosing(id);
+      const fresh = await loadInspection(id);
       if (fresh && fresh.checklist) draw(root, fresh);
     },
     destroy() {},
