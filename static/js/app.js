@@ -10,12 +10,10 @@ import { saveField } from "./outbox.js";
 import { clearUserData, getSession } from "./store.js";
 import { SyncEngine } from "./sync.js";
 import { renderAssignments } from "./ui/assignments.js";
-import { renderClosing } from "./ui/closing.js";
 import { renderDevice, requestPersistence } from "./ui/device.js";
 import { h } from "./ui/dom.js";
 import { renderInspection } from "./ui/inspection.js";
 import { renderLogin } from "./ui/login.js";
-import { renderMinutes } from "./ui/minutes.js";
 import { createStatusBar } from "./ui/statusbar.js";
 
 const view = document.getElementById("view");
@@ -124,7 +122,9 @@ async function renderRoute() {
     return;
   }
   if (closingView && Number.isInteger(Number(parts[1]))) {
-    const render = closingView === "closing" ? renderClosing : renderMinutes;
+    // Loaded when first opened (precached all the same): the checklist starts without them.
+    const render = closingView === "closing" ? (await import("./ui/closing.js")).renderClosing
+      : (await import("./ui/minutes.js")).renderMinutes;
     const controller = await render(view, ctx, { id: Number(parts[1]) });
     if (serial !== renderSerial) { if (controller) controller.destroy(); return; }
     current = { name: closingView, controller };
