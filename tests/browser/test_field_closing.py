@@ -142,12 +142,19 @@ def test_approval_from_the_field_comes_back_with_the_servers_reasons(live_server
     expect(page.locator(".approve-form .form-error")).to_be_visible()  # confirmation needed
     page.check("#approve-confirm")
     page.fill("#approve-reason", "Đơn vị không có số liệu khảo sát")
-    # Meanwhile the office changes the unit's comments: the leader has not seen it.
+    # Meanwhile the office changes the unit's comments: the leader has not seen it, and writes
+    # other comments on the tablet from the older version.
     live_server.query(lambda: _office_edit(inspection_id))
+    page.fill("#closing-unit_comments", "Ý kiến ghi trên máy tính bảng.")
     page.click("#approve-send")
     expect(page.locator("#approval-waiting")).to_be_visible()
     context.set_offline(False)
     sync_and_wait(page)
+    kept = page.locator("#closing-refused .closing-conflict")
+    expect(kept).to_contain_text("Ý kiến do văn phòng ghi.")  # the office's value is kept
+    expect(page.locator("#closing-unit_comments")).to_have_value("Ý kiến do văn phòng ghi.")
+    kept.get_by_role("button", name="Đã hiểu").click()
+    expect(kept).to_have_count(0)
     refused = page.locator("#closing-refused .approval-refused")
     expect(refused).to_contain_text("máy chủ chưa duyệt")
     expect(refused.locator(".closing-errors li")).not_to_have_count(0)
@@ -167,9 +174,21 @@ def test_approval_from_the_field_comes_back_with_the_servers_reasons(live_server
 
 def _office_edit(inspection_id: int) -> None:
     from inspection.models import User
-    from inspection.services.closing import log_closing
+    from inspection.services.closing import log_closing, office_writer
 
     inspection = db.session.get(Inspection, inspection_id)
-    inspection.unit_comments = "Ý kiến do văn phòng ghi."
-    log_closing(inspection, db.session.scalar(select(User).where(User.username == "admin")))
+    admin = db.session.scalar(select(User).where(User.username == "admin"))
+    inspection.set_closing("unit_comments", "Ý kiến do văn phòng ghi.", office_writer(admin))
+    log_closing(inspection, admin)
     db.session.commit()
+
+
+def test_a_team_member_reads_the_closing_meeting_without_editing_it(live_server, context,
+                                                                    sign_in):
+    page = sign_in(context, "inspector1")
+    page.goto(f"{live_server.url}/app/#/i/{ha_lang_id(live_server)}/closing")
+    expect(page.locator("#closing-readonly")).to_contain_text("Chỉ trưởng đoàn và thư ký")
+    expect(page.locator("#closing-unit_comments")).to_be_disabled()
+    expect(page.locator("#add-strength, #add-recommendation, #approve-open")).to_have_count(0)
+    page.click("#open-minutes")
+    expect(page.locator("#minutes")).to_contain_text("I. THÀNH PHẦN")
