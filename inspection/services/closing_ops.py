@@ -441,7 +441,6 @@ def _approve(batch, op: dict, inspection: Inspection) -> dict:
                          message=message("blocked", errors="; ".join(errors)), errors=errors)
         batch._remember(op, inspection, result)
         return result
-    batch.closing_changed[inspection.id] = inspection  # can_edit ends with the approval
     result = _answer(op, "applied", version=inspection.revision)
     batch._remember(op, inspection, result)
     return result

@@ -231,3 +231,21 @@ def test_approval_from_the_tablet_is_blocked_with_reasons_then_applied(district,
     assert locked["reason"] == "closing_locked" and locked["message"]
     assert not db.session.scalars(select(Recommendation).where(
         Recommendation.inspection_id == commune)).all()
+
+
+def test_the_office_minutes_form_records_the_team_present_for_tablets_and_the_minutes(
+        demo, login, form_token):
+    co_ngan = ids_by_code()["01567"]  # approved: the leader builds its minutes
+    page = f"/inspections/{co_ngan}"
+    office = login("leader")
+    _, cursor = closing_in_assignments(office, co_ngan)
+    leader_id = user("leader").id
+    response = office.post(f"{page}/minutes/build", data={
+        "csrf_token": form_token(office, page), "start_time": "08:00", "end_time": "10:00",
+        "team_form": "1", "team_present": [str(leader_id)]})
+    assert response.status_code == 302
+    [latest] = closing_feed(login("inspector1"), co_ngan, since=cursor)[-1:]
+    assert latest["team_present"] == [leader_id] and latest["minutes_revision"] == 1
+    assert latest["meeting_start"] == "08:00" and latest["versions"]["meeting_end"] == 1
+    shown = office.get(page).get_data(as_text=True)
+    assert f'name="team_present" value="{user("inspector1").id}">' in shown  # not ticked
