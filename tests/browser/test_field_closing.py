@@ -53,6 +53,7 @@ def test_the_whole_closing_meeting_offline_then_synced_to_the_office(live_server
     page.fill("#official-position-0", "Chủ tịch UBND huyện")
     page.click("#add-strength")
     page.locator("#findings-strength textarea").fill(STRENGTH)
+    expect(page.locator("#findings-weakness h2")).to_have_text("Tồn tại, hạn chế")
     page.click("#add-weakness")
     page.locator("#findings-weakness textarea").fill(WEAKNESS)
     suggestion = page.locator("#recommendations .suggestion").first

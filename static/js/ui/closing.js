@@ -282,7 +282,7 @@ export async function renderClosing(root, ctx, { id }) {
   function findingsCard(closing, editable, kind) {
     const rows = [...findingsOf(closing, kind), ...blank[kind]];
     return h("section", { class: "card", id: `findings-${kind}` },
-      h("h2", { text: t(`closing.${kind}s`) }),
+      h("h2", { text: t(kind === "strength" ? "closing.strengths" : "closing.weaknesses") }),
       rows.length ? h("ol", { class: "closing-rows" }, rows.map((row) => {
         const key = `finding-${row.id}`;
         const area = h("textarea", { id: key, value: row.text || "", disabled: !editable, rows: 2,
