@@ -62,6 +62,8 @@ def test_the_whole_closing_meeting_offline_then_synced_to_the_office(live_server
     page.locator("#recommendations .closing-row input[type=date]").first.fill("2021-12-31")
     page.click("#add-recommendation")
     page.locator("#recommendations .closing-row textarea").last.fill(OWN_REC)
+    page.locator("#recommendations .closing-row").last.get_by_role("button", name="Lên trên").click()
+    expect(page.locator("#recommendations .closing-row textarea").first).to_have_value(OWN_REC)
     page.fill("#closing-unit_comments", COMMENTS)
     page.locator("h1").click()  # leave the last field: what was typed becomes an op at once
     expect(page.locator("#closing-sync")).to_contain_text("thay đổi chưa gửi")
@@ -121,8 +123,8 @@ def test_the_whole_closing_meeting_offline_then_synced_to_the_office(live_server
     assert held["comments"] == COMMENTS
     assert held["present"] == held["team"] - 1
     assert held["findings"] == [("strength", STRENGTH), ("weakness", WEAKNESS)]
-    assert [r[0] for r in held["recs"]] == [suggested, OWN_REC]
-    assert held["recs"][0][1] == "2021-12-31" and held["recs"][0][2]
+    assert [r[0] for r in held["recs"]] == [OWN_REC, suggested]  # moved up on the tablet
+    assert held["recs"][1][1] == "2021-12-31" and held["recs"][1][2]
 
     # The office's review page shows what the tablet recorded.
     office = context.new_page()

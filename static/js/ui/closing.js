@@ -25,10 +25,17 @@ export async function renderClosing(root, ctx, { id }) {
   // Rows added but still empty: no op until something is written (the server wants a text).
   const blank = { strength: [], weakness: [], recommendation: [] };
 
+  const inflight = new Set(); // saves under way (a field left just before a button was pressed)
+  const run = (save) => {
+    const done = Promise.resolve(save()).finally(() => inflight.delete(done));
+    inflight.add(done);
+    return done;
+  };
   const flushTyping = async () => {
     const waiting = [...timers.values()];
     timers.clear();
-    for (const { timer, save } of waiting) { clearTimeout(timer); await save(); }
+    for (const { timer, save } of waiting) { clearTimeout(timer); await run(save); }
+    await Promise.all([...inflight]);
   };
   const onHide = () => { flushTyping(); };
   globalThis.addEventListener("pagehide", onHide);
@@ -61,7 +68,7 @@ export async function renderClosing(root, ctx, { id }) {
   function typed(key, save) {
     const old = timers.get(key);
     if (old) clearTimeout(old.timer);
-    const entry = { save, timer: setTimeout(() => { timers.delete(key); save(); }, TYPING_PAUSE) };
+    const entry = { save, timer: setTimeout(() => { timers.delete(key); run(save); }, TYPING_PAUSE) };
     timers.set(key, entry);
   }
   function committed(key) {
@@ -69,7 +76,12 @@ export async function renderClosing(root, ctx, { id }) {
     if (!entry) return;
     clearTimeout(entry.timer);
     timers.delete(key);
-    entry.save();
+    run(entry.save);
+  }
+
+  /** The closing as it is now (typing since the last drawing included). */
+  function now() {
+    return effectiveClosing(data.assignment.inspection.closing, data.ops);
   }
 
   async function reload() {
@@ -236,7 +248,7 @@ export async function renderClosing(root, ctx, { id }) {
     if (!editable) return null;
     const move = (delta) => async () => {
       await flushTyping();
-      const fresh = effectiveClosing(data.assignment.inspection.closing, data.ops);
+      const fresh = now();
       const list = type === "finding" ? findingsOf(fresh, row.kind) : fresh.recommendations;
       if (blankRow(row.id)) return;
       for (const change of reorder(list, row.id, delta)) {
@@ -295,7 +307,7 @@ export async function renderClosing(root, ctx, { id }) {
       editable ? h("div", { class: "actions" }, h("button", { type: "button", id: `add-${kind}`, text: t(`closing.add_${kind}`),
         on: { click: async () => {
           await flushTyping();
-          const row = { id: newId(), kind, text: "", position: nextPosition([...closing.findings, ...blank.strength, ...blank.weakness]) };
+          const row = { id: newId(), kind, text: "", position: nextPosition([...now().findings, ...blank.strength, ...blank.weakness]) };
           blank[kind].push(row);
           draw();
           const area = document.getElementById(`finding-${row.id}`);
@@ -344,12 +356,13 @@ export async function renderClosing(root, ctx, { id }) {
             on: { click: async () => {
               await flushTyping();
               await send("recommendation.set", { id: newId(), text: s.text_vi, item_codes: s.because, library_code: s.code,
-                due_on: null, position: nextPosition(rows) }, true);
+                due_on: null, position: nextPosition([...now().recommendations, ...blank.recommendation]) }, true);
             } } }))))) : null,
       editable ? h("div", { class: "actions" }, h("button", { type: "button", id: "add-recommendation", text: t("closing.add_recommendation"),
         on: { click: async () => {
           await flushTyping();
-          const row = { id: newId(), text: "", item_codes: [], library_code: null, due_on: null, position: nextPosition(rows) };
+          const row = { id: newId(), text: "", item_codes: [], library_code: null, due_on: null,
+            position: nextPosition([...now().recommendations, ...blank.recommendation]) };
           blank.recommendation.push(row);
           draw();
           const area = document.getElementById(`rec-${row.id}`);
