@@ -62,7 +62,8 @@ def test_the_whole_closing_meeting_offline_then_synced_to_the_office(live_server
     page.locator("#recommendations .closing-row input[type=date]").first.fill("2021-12-31")
     page.click("#add-recommendation")
     page.locator("#recommendations .closing-row textarea").last.fill(OWN_REC)
-    page.locator("#recommendations .closing-row").last.get_by_role("button", name="Lên trên").click()
+    rows = page.locator("#recommendations .closing-row")
+    rows.last.get_by_role("button", name="Lên trên").click()
     expect(page.locator("#recommendations .closing-row textarea").first).to_have_value(OWN_REC)
     page.fill("#closing-unit_comments", COMMENTS)
     page.locator("h1").click()  # leave the last field: what was typed becomes an op at once
