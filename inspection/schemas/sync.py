@@ -396,6 +396,9 @@ class SampleDataSchema(ma.Schema):
 class AssignmentSchema(ma.Schema):
     inspection = ma.fields.Nested(AssignmentInspectionSchema)
     closing = ma.fields.Nested(ClosingSchema)
+    minutes_head = ma.fields.Dict(metadata={
+        "description": "What the field app's draft minutes print besides results and closing "
+                       "data, in the PDF's words (services.minutes_data.draft_head)"})
     observations = ma.fields.List(ma.fields.Nested(ObservationDataSchema))
     photos = ma.fields.List(ma.fields.Nested(PhotoDataSchema))
     previous_recommendations = ma.fields.List(ma.fields.Nested(PreviousRecommendationSchema))

@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from ..checklists import scoring
 from ..extensions import db
-from ..models import Inspection, Photo, Role, Trip, TripRole, User
+from ..models import AdminUnit, Inspection, Photo, Role, Trip, TripRole, User
 from ..pdf.data import (
     LEADER_FIELD,
     ChartBar,
@@ -590,8 +590,68 @@ def recipient_lines(text: str | None) -> tuple[str, ...]:
                                    for raw in (text or "").splitlines()) if line)
 
 
+def draft_heads(inspections: list[Inspection], *, list_unassessed: bool = False
+                ) -> dict[int, dict]:
+    """``draft_head`` of each inspection, by id, in a fixed number of queries (the units'
+    representatives and the plans' provinces are read once for all)."""
+    unit_ids = {i.unit_id for i in inspections}
+    reps: dict[int, list[User]] = {}
+    for user in db.session.scalars(select(User).where(
+            User.role == Role.unitrep, User.unit_id.in_(unit_ids), User.active.is_(True))
+            .order_by(User.id)) if unit_ids else ():
+        reps.setdefault(user.unit_id, []).append(user)
+    provinces = {i.trip.plan.province_id for i in inspections} - {None}
+    if provinces:  # into the identity map: each plan's province then loads without a query
+        db.session.scalars(select(AdminUnit).where(AdminUnit.id.in_(provinces))).all()
+    return {i.id: draft_head(i, list_unassessed=list_unassessed,
+                             representatives=reps.get(i.unit_id, []))
+            for i in inspections}
+
+
+def draft_head(inspection: Inspection, *, list_unassessed: bool = False,
+               representatives: list[User] | None = None) -> dict:
+    """What the field app's draft minutes print besides the results and the closing data, in the
+    words of the PDF (static/js/minutes.js puts them together offline): header, legal basis,
+    the team (with user ids, to keep only those recorded present), the unit's accounts (section
+    I.2 when no official is written), the signature blocks, the reporting deadline and
+    recipients of the minutes form, and the approval's reason when criteria were confirmed
+    unassessed. Read-only."""
+    trip = inspection.trip
+    common = _common(trip)
+    members = sorted(trip.members, key=lambda m: (TEAM_ORDER.get(m.role, 9), m.id))
+    if representatives is None:
+        representatives = _representatives(inspection)
+    reps = [{"name": _nfc(u.full_name), "position": _nfc(u.position)} for u in representatives]
+    leader = common["leader_signature"]
+    return {
+        "issuing_body": list(common["issuing_body"]),
+        "legal_basis": list(common["legal_basis"]),
+        "team_name": common["team_name"],
+        "team": [{"user_id": m.user_id, "name": _nfc(m.user.full_name),
+                  "position": _nfc(m.user.position), "role": TEAM_ROLES.get(m.role, "")}
+                 for m in members],
+        "leader_name": leader.name,
+        "unit_name": unit_title(inspection.unit),
+        "representatives": reps,
+        "place": _nfc(trip.place) or _nfc(inspection.unit.name),
+        "year": trip.plan.year,
+        "document_number": DEFAULT_NUMBER,
+        "report_due": _iso_day(inspection.report_due or trip.report_due),
+        "report_to": "Sở Nội vụ",
+        "recipients": list(recipient_lines(inspection.recipients)),
+        "approval_reason": _nfc(inspection.approval_reason) or None,
+        "confirmed_unanswered": bool(inspection.approval_confirmed_partial),
+        "list_unassessed": list_unassessed,
+    }
+
+
+def _iso_day(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
 __all__ = [
-    "answer_label", "chart_from_evaluation", "decision_basis", "recipient_lines",
+    "answer_label", "chart_from_evaluation", "decision_basis", "draft_head", "draft_heads",
+    "recipient_lines",
     "minutes_data_for_inspection", "minutes_data_for_trip",
     "score_from_evaluation", "sections_from_evaluation", "unit_title",
 ]

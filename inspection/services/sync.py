@@ -78,6 +78,7 @@ from .closing import closing_changes, closing_of, with_permissions
 from .closing_ops import OP_TYPES as CLOSING_OP_TYPES
 from .closing_ops import apply_closing_op
 from .feed import conflict_changes, log_changes, open_conflicts_data, pending_late_data
+from .minutes_data import draft_heads
 from .observations import FieldError, clean_fields
 from .samples import SAMPLE_OP_TYPES, apply_sample_op, samples_data
 from .score_snapshots import refresh_scores
@@ -239,6 +240,8 @@ def assignments_for(user: User) -> dict:
     late = pending_late_data(ids)
     samples = samples_data(ids)
 
+    heads = draft_heads(inspections,
+                        list_unassessed=bool(current_app.config.get("MINUTES_LIST_UNASSESSED")))
     for inspection in inspections:
         trip = inspection.trip
         my_role = trip.role_of(user)
@@ -266,6 +269,7 @@ def assignments_for(user: User) -> dict:
             "closing": with_permissions(closing[inspection.id], inspection, user),
             "samples": samples.get(inspection.id, []),
             "cursor": cursors.get(inspection.id) or 0,
+            "minutes_head": heads[inspection.id],
         })
     return result
 

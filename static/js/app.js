@@ -103,7 +103,8 @@ async function renderRoute() {
   const serial = ++renderSerial;
   const hash = location.hash.replace(/^#\/?/, "");
   const parts = hash.split("/").filter(Boolean).map(decodeURIComponent);
-  if (parts[0] === "i" && current.name === "inspection" && current.controller && current.controller.id === Number(parts[1])) {
+  const closingView = parts[0] === "i" && ["closing", "minutes"].includes(parts[2]) ? parts[2] : null;
+  if (!closingView && parts[0] === "i" && current.name === "inspection" && current.controller && current.controller.id === Number(parts[1])) {
     current.controller.show({ section: parts[2], item: parts[3] });
     return;
   }
@@ -118,6 +119,15 @@ async function renderRoute() {
   if (parts[0] === "device") {
     current.name = "device";
     await renderDevice(view, ctx);
+    return;
+  }
+  if (closingView && Number.isInteger(Number(parts[1]))) {
+    // Loaded when first opened (precached all the same): the checklist starts without them.
+    const render = closingView === "closing" ? (await import("./ui/closing.js")).renderClosing
+      : (await import("./ui/minutes.js")).renderMinutes;
+    const controller = await render(view, ctx, { id: Number(parts[1]) });
+    if (serial !== renderSerial) { if (controller) controller.destroy(); return; }
+    current = { name: closingView, controller };
     return;
   }
   if (parts[0] === "i" && Number.isInteger(Number(parts[1]))) {

@@ -129,6 +129,7 @@ export function wireOp(op) {
     base_version: op.base_version, fields: op.fields, at: op.at,
   };
   if (op.sample_id) { wire.group = op.group; wire.sample_id = op.sample_id; }
+  if (op.bases) wire.bases = op.bases; // closing.set: the version of each field it changes
   return wire;
 }
 
@@ -166,6 +167,36 @@ export async function addSampleOp(s, sample, type, field, fields, at = new Date(
 }
 
 /**
+ * An applied closing op, written into the device's copy of the server's closing (inside an
+ * open transaction with "assignments"): until the feed brings the server's closing, the next
+ * op of the same field or row is based on the version this one made.
+ */
+async function settleClosingOp(s, op, version) {
+  if (!op.type || !/^(closing|finding|recommendation)\./.test(op.type)) return;
+  const assignment = await request(s.assignments.get(op.inspection_id));
+  if (!assignment || !assignment.inspection) return;
+  const closing = { findings: [], recommendations: [], versions: {}, ...(assignment.inspection.closing || {}) };
+  const fields = op.fields || {};
+  if (op.type === "closing.set") {
+    closing.versions = { ...(closing.versions || {}) };
+    for (const [name, value] of Object.entries(fields)) {
+      closing[name] = value;
+      if (version !== null) closing.versions[name] = version;
+    }
+  } else {
+    const list = op.type.startsWith("finding.") ? "findings" : "recommendations";
+    const rows = (closing[list] || []).filter((row) => row.id !== fields.id);
+    if (op.type.endsWith(".set")) {
+      const old = (closing[list] || []).find((row) => row.id === fields.id) || {};
+      rows.push({ ...old, ...fields, version: version ?? old.version ?? 0 });
+    }
+    closing[list] = rows;
+  }
+  assignment.inspection = { ...assignment.inspection, closing };
+  await request(s.assignments.put(assignment));
+}
+
+/**
  * Apply the server's answers to a pushed batch. applied / merged / duplicate: the op leaves the
  * outbox and the field's base becomes the new version (ops queued after it on the same field
  * are rebased, since they were made on top of it). conflict: the op leaves the outbox and a
@@ -177,7 +208,7 @@ export async function addSampleOp(s, sample, type, field, fields, at = new Date(
  */
 export function applyPushResults(sentOps, results, now = new Date().toISOString()) {
   const byId = new Map(sentOps.map((op) => [op.op_id, op]));
-  return transaction(["outbox", "observations", "attention", "samples"], "readwrite", async (s) => {
+  return transaction(["outbox", "observations", "attention", "samples", "assignments"], "readwrite", async (s) => {
     const counts = { applied: 0, merged: 0, duplicate: 0, conflict: 0, rejected: 0, unanswered: 0 };
     const answered = new Set();
     for (const result of results || []) {
@@ -193,7 +224,10 @@ export function applyPushResults(sentOps, results, now = new Date().toISOString(
       const version = Number.isFinite(result.version) ? result.version : null;
       if (status === "rejected" || status === "conflict") {
         // A change sent after approval is not refused: the server keeps it for the leader.
-        const kind = status === "rejected" && result.reason === "locked" ? "late" : status;
+        // A closing op that clashed: the server kept the other writer's value (nothing waits
+        // for the leader); the closing screen says which, until dismissed.
+        const kind = status === "rejected" && result.reason === "locked" ? "late"
+          : status === "conflict" && op.item_code === "closing" ? "closing_conflict" : status;
         await request(s.attention.put({
           id: op.op_id, kind, op: wireOp(op), field: op.field,
           inspection_id: op.inspection_id, item_code: op.item_code,
@@ -202,8 +236,12 @@ export function applyPushResults(sentOps, results, now = new Date().toISOString(
           // How many other proposals for this field the server folded (it keeps the first and
           // the latest few for the leader).
           folded: (result.folded && result.folded[op.field]) || 0,
+          errors: Array.isArray(result.errors) ? result.errors : [], // inspection.approve: what blocks it
+          conflicts: Array.isArray(result.conflicts) ? result.conflicts : [], // closing fields kept
+          current: result.current && typeof result.current === "object" ? result.current : null,
         }));
       }
+      if (status !== "rejected" && status !== "conflict") await settleClosingOp(s, op, version);
       if (version === null || status === "rejected") continue;
       const key = [op.inspection_id, op.item_code];
       const observation = op.sample_id ? null : await request(s.observations.get(key));
@@ -232,6 +270,7 @@ export function applyPushResults(sentOps, results, now = new Date().toISOString(
       for (const next of queued) {
         if (!next.attempts && next.base_version === op.base_version) {
           next.base_version = version;
+          if (next.bases) next.bases = Object.fromEntries(Object.keys(next.bases).map((k) => [k, version]));
           await request(s.outbox.put(next));
         }
       }

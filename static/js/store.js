@@ -3,6 +3,7 @@
 // value — the user's unsent work is never overwritten by a download. No DOM.
 
 import { clearStores, getMeta, LOCKED, request, setMeta, STORES, transaction } from "./db.js";
+import { APPROVE_TYPE, CLOSING_ITEM, opField } from "./closing.js";
 import { FIELDS, addPhotoOp, addSampleOp, attentionKind, newId, sampleField } from "./outbox.js";
 import {
   DEFAULT_RETENTION_DAYS, canDropFullImage, forgetReason, hasUnsent, isFinished, isUnsentPhoto,
@@ -199,8 +200,11 @@ export function saveAssignments(payload) {
       cursor = laterCursor(cursor, entry.cursor ?? null);
       if (left.some((f) => f.id === inspection.id && f.revision === inspection.revision)) continue;
       stored.add(inspection.id);
+      // The closing meeting's data travels beside the inspection; the device keeps it inside.
+      if (entry.closing) inspection.closing = entry.closing;
       await request(s.assignments.put({
         id: inspection.id, inspection, previous_recommendations: entry.previous_recommendations || [],
+        minutes_head: entry.minutes_head || null,
         conflicts: entry.conflicts || [], late_submissions: entry.late_submissions || [],
         cursor: entry.cursor ?? null, fetched_at: payload.server_time || new Date().toISOString(),
         unassigned: false,
@@ -288,6 +292,11 @@ export function applyChanges(changes, cursor) {
           && a.item_code === data.item_code);
         await settleAttention(s, entries.filter((a) => attentionKind(a) === "conflict"), { conflicts: data.open || [] });
         changed.add(inspectionId);
+      } else if (change.kind === "closing") {
+        // The whole closing as the server holds it now; pending ops are laid over it on screen.
+        assignment.inspection = { ...assignment.inspection, closing: data };
+        await request(s.assignments.put(assignment));
+        changed.add(inspectionId);
       } else if (change.kind === "late_submission") {
         if (data.status !== "pending") {
           assignment.late_submissions = (assignment.late_submissions || []).filter((l) => l.op_id !== data.op_id);
@@ -343,6 +352,9 @@ export function loadInspection(id) {
         .sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0)),
       unsentSamples: new Set(outbox.filter((op) => op.sample_id).map((op) => op.sample_id)),
       me: session && session.user ? session.user.id : null,
+      // The closing meeting's pending ops (oldest first) and refusals (closing.js, ui/closing.js).
+      ops: outbox.filter((op) => op.item_code === CLOSING_ITEM).sort((a, b) => a.seq - b.seq),
+      closingAttention: attention.filter((a) => a.item_code === CLOSING_ITEM),
     };
   });
 }
@@ -726,7 +738,7 @@ export function lockUnsentWork(reason, at = new Date().toISOString()) {
     if (!session || !session.user) return null;
     const outbox = await request(s.outbox.getAll());
     // Conflicts and late changes are on the server already: only refused work is set apart.
-    const attention = (await request(s.attention.getAll())).filter((a) => !["conflict", "late"].includes(attentionKind(a)));
+    const attention = (await request(s.attention.getAll())).filter((a) => !["conflict", "late", "closing_conflict"].includes(attentionKind(a)));
     const refused = new Set(attention.filter((a) => a.kind === "photo").map((a) => a.id));
     const photos = (await request(s.photos.getAll())).filter((p) => isUnsentPhoto(p) || refused.has(p.client_uuid));
     const observations = [];
@@ -856,4 +868,75 @@ export function lockNotice() {
 /** Stop showing why the device was locked (someone signed in since). */
 export async function dismissLockNotice() {
   if (await getMeta("lock_notice", null)) await setMeta("lock_notice", null);
+}
+
+// --- The closing meeting (closing.js lays the pending ops over the server's closing) -------------
+
+/** The server's copy of a closing row or field version, as the device last heard of it. */
+function serverBase(closing, type, fields) {
+  if (!closing) return 0;
+  if (type === "closing.set") return (closing.versions || {})[Object.keys(fields)[0]] ?? 0;
+  const rows = type.startsWith("finding.") ? closing.findings : closing.recommendations;
+  const row = (rows || []).find((r) => r.id === fields.id);
+  return row ? row.version || 0 : 0;
+}
+
+/**
+ * Queue a closing op (DESIGN §4: closing.set of one field, finding.set/delete,
+ * recommendation.set/delete) in the outbox, as saveField does for observations: an op of the
+ * same field, row or closing field not yet handed to the server takes the new value; one in
+ * flight is followed by a new op on the same base (rebased when its answer comes). Deleting a
+ * row the server never had just drops its waiting op. Returns the op (or null when dropped).
+ */
+export function queueClosingOp(inspectionId, type, fields, at = new Date().toISOString()) {
+  return transaction(["outbox", "assignments"], "readwrite", async (s) => {
+    const field = opField(type, fields);
+    const assignment = await request(s.assignments.get(inspectionId));
+    const server = assignment && assignment.inspection ? assignment.inspection.closing : null;
+    const cursor = await request(s.outbox.index("field").openCursor(
+      IDBKeyRange.only([inspectionId, CLOSING_ITEM, field]), "prev"));
+    const last = cursor && cursor.value;
+    let base = serverBase(server, type, fields);
+    if (last && !last.attempts) {
+      if (type.endsWith(".delete") && last.type.endsWith(".set") && !base && last.base_version === 0) {
+        await request(cursor.delete()); // never reached the server: nothing to delete there
+        return null;
+      }
+      const merged = type === last.type && !type.endsWith(".delete") ? { ...last.fields, ...fields } : fields;
+      const op = { ...last, type, fields: merged, at };
+      await request(cursor.update(op));
+      return op;
+    }
+    if (last) base = last.base_version; // in flight: rebased on its result (applyPushResults)
+    const op = {
+      op_id: newId(), type, inspection_id: inspectionId, item_code: CLOSING_ITEM, field,
+      base_version: base, fields, at, attempts: 0,
+    };
+    if (type === "closing.set") op.bases = { [Object.keys(fields)[0]]: base };
+    await request(s.outbox.add(op));
+    return op;
+  });
+}
+
+/**
+ * Queue the leader's approval (`inspection.approve`): the criteria-not-assessed confirmation
+ * and reason, and `seen`, the feed cursor this device had (a teammate's later change blocks it).
+ */
+export function queueApproval(inspectionId, { confirmUnanswered = false, reason = "" } = {}, at = new Date().toISOString()) {
+  return transaction(["outbox", "meta"], "readwrite", async (s) => {
+    const cursorRecord = await request(s.meta.get("cursor"));
+    const fields = { confirm_unanswered: Boolean(confirmUnanswered), reason: String(reason || ""),
+      seen: cursorRecord && Number.isInteger(Number(cursorRecord.value)) && cursorRecord.value !== null ? Number(cursorRecord.value) : 0 };
+    const waiting = await request(s.outbox.index("field").openCursor(
+      IDBKeyRange.only([inspectionId, CLOSING_ITEM, APPROVE_TYPE]), "prev"));
+    if (waiting && !waiting.value.attempts) {
+      const op = { ...waiting.value, fields, at };
+      await request(waiting.update(op));
+      return op;
+    }
+    const op = { op_id: newId(), type: APPROVE_TYPE, inspection_id: inspectionId, item_code: CLOSING_ITEM,
+      field: APPROVE_TYPE, base_version: 0, fields, at, attempts: 0 };
+    await request(s.outbox.add(op));
+    return op;
+  });
 }

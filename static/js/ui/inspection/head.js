@@ -14,7 +14,8 @@ export function createHead(page, jumpBox) {
   /** Built again only when the inspection record changes (state, team). */
   function render() {
     const inspection = page.assignment.inspection;
-    const team = (inspection.team || []).map((m) => `${m.full_name}${m.role ? ` (${t(`role.${m.role}`)})` : ""}`).join(", ");
+    // No template literal inside another: the minifier (rjsmin) drops the spaces of the inner one.
+    const team = (inspection.team || []).map((m) => m.full_name + (m.role ? ` (${t("role." + m.role)})` : "")).join(", ");
     const trip = inspection.trip;
     el.replaceChildren(
       h("div", { class: "head-line" },
@@ -29,6 +30,10 @@ export function createHead(page, jumpBox) {
       h("div", { class: "head-tools" },
         h("div", { class: "progress-row" }, meter, text),
         jumpBox),
+      // The meeting that ends the visit: findings, recommendations, attendees, draft minutes.
+      h("div", { class: "actions" },
+        h("a", { class: "button primary big closing-button", id: "open-closing", href: `#/i/${inspection.id}/closing`,
+          text: t("insp.closing") })),
     );
     notice.replaceChildren(page.readOnly() ? h("p", { class: "notice", text: t("insp.locked") }) : "");
   }
