@@ -496,10 +496,11 @@ def new_draft(source: ChecklistVersion, form: Any, *, by: User | None = None) ->
         doc["code"] = code
         doc["extends"] = {"code": source.template.code, "version": source.version}
     try:
-        version, _ = import_checklist(doc, by=by, action="checklist.new_draft",
-                                      source=source.id)
+        version, _ = import_checklist(doc, by=by, audited=False)
     except ValidationFailed as exc:
         raise _refused(_placed(exc.errors or [], [("", "", ("version", "code"), "")])) from exc
+    audit.record("checklist.new_draft", version, by, source=source.id, code=doc["code"],
+                 version=label, sha256=version.sha256)
     return version
 
 

@@ -131,15 +131,15 @@ def base_version_of(document: dict,
 
 
 def import_checklist(raw: bytes | str | dict, publish: bool = False, *,
-                     by: User | None = None, action: str = "checklist.import",
-                     **details) -> tuple[ChecklistVersion, bool]:
+                     by: User | None = None,
+                     audited: bool = True) -> tuple[ChecklistVersion, bool]:
     """Validate a template (a dict, JSON, or an XLSX workbook) and store it as a new draft (or
     published) version.
 
     Returns (version, created). Importing the identical document again is a no-op; a different
     document under a published version number is refused, because published versions never
     change. Every check runs before anything is written, so a refused file leaves nothing
-    behind. ``action`` and ``details`` name the audit event (a new draft made in the editor).
+    behind. ``audited=False``: the caller records the event (a new draft made in the editor).
     """
     document, reading = read_checklist(raw)
     base = base_version_of(document, reading)
@@ -173,9 +173,10 @@ def import_checklist(raw: bytes | str | dict, publish: bool = False, *,
                                sha256=digest, status=VersionStatus.draft, base_version=base)
     db.session.add(version)
     replace_rows(version, document)
-    audit.record(action, version, by, code=document["code"],
-                 version=document["version"], sha256=digest,
-                 base=None if base is None else base.id, **details)
+    if audited:
+        audit.record("checklist.import", version, by, code=document["code"],
+                     version=document["version"], sha256=digest,
+                     base=None if base is None else base.id)
     if publish:
         publish_version(version, by=by)
     db.session.flush()
