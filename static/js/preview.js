@@ -1,6 +1,6 @@
 // The office's preview of a checklist section as the tablet shows it (admin checklist editor).
 // It draws the section with the field app's own item cards (ui/item.js), read from the page's
-// JSON (#preview-data: the draft's section); answers typed here stay on the page and are never
+// JSON (#preview's data-preview: the draft's section); answers typed here stay on the page and are never
 // stored or sent. Not part of the field app (nothing imports it; it is not precached).
 
 import { getLanguage, loc, setLanguage, t } from "./i18n.js";
@@ -8,7 +8,7 @@ import { fmtNumber, h } from "./ui/dom.js";
 import { createItemCard } from "./ui/item.js";
 
 const root = document.getElementById("preview");
-const data = JSON.parse(document.getElementById("preview-data").textContent);
+const data = JSON.parse(root.dataset.preview);
 
 // Draw in the office page's language without changing the tablet language kept on this device.
 let kept = null;
