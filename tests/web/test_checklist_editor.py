@@ -237,3 +237,63 @@ def test_a_section_is_previewed_with_the_tablets_own_cards(office):
     assert "/static/js/preview.js" in html and "/static/app/app.css" in html
     assert re.search(r'"code": ?"TTHC.25"', html)
     assert client.get(f"/admin/checklists/{draft}/preview/NOPE").status_code == 404
+
+
+def test_rules_recommendations_groups_and_settings_are_edited_too(office):
+    client, _, draft = office
+    base = f"/admin/checklists/{draft}/edit"
+    assert post(client, f"{base}/recommendation/new", code="REC.TTHC.90", section="TTHC",
+                items="TTHC.25, TTHC.26", text_vi="Bổ sung sổ theo dõi",
+                text_en="Keep a register").status_code == 302
+    assert post(client, f"{base}/rule/new", id="R90", severity="warning",
+                expr="TTHC.26 <= TTHC.25", defaults="TTHC.26 = 0",
+                message_vi="Số đúng hạn không quá tổng số", message_en="On time within total",
+                suggests="REC.TTHC.90").status_code == 302
+    group = ("HS.NHAN | date | Ngày nhận | Received\n"
+             "HS.TRA | date | Ngày trả | Returned | Theo phiếu | As on the slip")
+    assert post(client, f"{base}/group/new", code="HS", section="TTHC", title_vi="Hồ sơ mẫu",
+                title_en="Sampled dossiers", min="3", max="5", fields=group).status_code == 302
+    assert post(client, f"{base}/settings/all", title_vi="Bộ tiêu chí 2026",
+                title_en="Index 2026", valid_from="2026-01-01").status_code == 302
+    document = doc(draft)
+    assert document["rules"][-1] == {
+        "id": "R90", "severity": "warning", "expr": "TTHC.26 <= TTHC.25",
+        "defaults": {"TTHC.26": 0}, "message_vi": "Số đúng hạn không quá tổng số",
+        "message_en": "On time within total", "suggests": ["REC.TTHC.90"]}
+    assert document["recommendations"][-1]["items"] == ["TTHC.25", "TTHC.26"]
+    [hs] = document["repeats"]
+    assert (hs["min"], hs["max"]) == (3, 5)
+    assert hs["fields"][1] == {"code": "HS.TRA", "kind": "date", "title_vi": "Ngày trả",
+                               "title_en": "Returned", "hint_vi": "Theo phiếu",
+                               "hint_en": "As on the slip"}
+    assert document["title_vi"] == "Bộ tiêu chí 2026" and document["valid_from"] == "2026-01-01"
+    # The group's form shows its fields as they were typed; bounds and fields are checked.
+    assert "HS.TRA | date | Ngày trả | Returned | Theo phiếu | As on the slip" in client.get(
+        f"{base}/group/HS").get_data(as_text=True)
+    refused = post(client, f"{base}/group/HS", code="HS", section="TTHC", title_vi="Hồ sơ mẫu",
+                   title_en="Sampled dossiers", min="6", max="5", fields="HS.NHAN | date")
+    assert refused.status_code == 422
+    assert errors_at(refused.get_data(as_text=True)) == {"fields"}
+    refused = post(client, f"{base}/group/HS", code="HS", section="TTHC", title_vi="Hồ sơ mẫu",
+                   title_en="Sampled dossiers", min="6", max="5", fields=group)
+    assert errors_at(refused.get_data(as_text=True)) == {"max"}
+    # The recommendation a rule suggests cannot go while the rule names it.
+    assert post(client, f"{base}/recommendation/REC.TTHC.90/delete").status_code == 422
+    assert doc(draft) == document
+    actions = db.session.scalars(select(AuditEvent.details).where(
+        AuditEvent.action == "checklist.edit", AuditEvent.object_id == str(draft))).all()
+    assert [(d["part"], d["change"]) for d in actions] == [
+        ("recommendation", "add"), ("rule", "add"), ("group", "add"), ("settings", "edit")]
+
+
+def test_a_change_saved_in_between_is_not_undone(office):
+    client, _, draft = office
+    base = f"/admin/checklists/{draft}/edit"
+    form = client_values(client, f"{base}/item/CDDH.01")
+    seen = re.search(r'name="sha256" value="([0-9a-f]+)"',
+                     client.get(f"{base}/item/CDDH.01").get_data(as_text=True)).group(1)
+    assert post(client, f"{base}/item/CDDH.01/move", direction="down").status_code == 302
+    refused = post(client, f"{base}/item/CDDH.01", sha256=seen, **{**form, "title_en": "X"})
+    assert refused.status_code == 409 and "vừa được người khác sửa" in refused.get_data(
+        as_text=True)
+    assert section(doc(draft), "CDDH")["items"][1]["title_en"] != "X"
