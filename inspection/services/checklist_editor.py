@@ -332,6 +332,27 @@ def _placed(problems: list[dict], places: list[tuple[str, str, tuple[str, ...], 
     return placed
 
 
+def _where(doc: dict, path: str) -> str:
+    """A document path as a person names the place: ``rules[3].expr`` is ``R08 · expr``."""
+    match = re.match(r"(sections\[(\d+)\](?:\.items\[(\d+)\])?|(rules|recommendations|repeats)"
+                     r"\[(\d+)\])\.?(.*)", path)
+    try:
+        if match is None:
+            return path
+        rest = match.group(6)
+        if match.group(4):
+            entry = doc[match.group(4)][int(match.group(5))]
+            name = entry.get("id") or entry.get("code")
+        else:
+            entry = doc["sections"][int(match.group(2))]
+            if match.group(3) is not None:
+                entry = entry["items"][int(match.group(3))]
+            name = entry.get("code")
+        return f"{name} · {rest}" if rest else str(name)
+    except (IndexError, KeyError, TypeError, ValueError):
+        return path
+
+
 def _store(version: ChecklistVersion, doc: dict, places, by: User | None, **details) -> bool:
     """Validate the new document; when valid, make it the draft's (and its rows), audited.
     Returns whether anything changed."""
@@ -340,7 +361,8 @@ def _store(version: ChecklistVersion, doc: dict, places, by: User | None, **deta
         document, _ = read_checklist(doc)
         base_version_of(document, None)
     except ValidationFailed as exc:
-        raise _refused(_placed(exc.errors or [], places)) from exc
+        raise _refused([p | {"path": _where(doc, p["path"])}
+                        for p in _placed(exc.errors or [], places)]) from exc
     if document.get("extends") != version.document.get("extends") \
             or document["code"] != version.document["code"] \
             or document["version"] != version.document["version"]:
