@@ -195,10 +195,21 @@ def part_form(version_id: int, part: str, key: str):
         refused=lambda exc: _part_page(version, part, code, form, exc.errors, exc.status))
 
 
-@bp.post("/<int:version_id>/edit/<part>/<key>/delete")
+@bp.route("/<int:version_id>/edit/<part>/<key>/delete", methods=["GET", "POST"])
 def delete(version_id: int, part: str, key: str):
-    """Delete a part of a draft (refused while the rest still refers to it)."""
+    """Delete a part of a draft (refused while the rest still refers to it), after a page that
+    asks (a section goes with all its items)."""
     version = _version(version_id)
+    if request.method == "GET":
+        try:
+            values = form_values(version, part, key) if part in PARTS else abort(404)
+        except ServiceError:
+            abort(404)
+        items = [i for s in version.document["sections"] if s["code"] == key
+                 for i in s["items"]] if part == "section" else []
+        return render_template("admin/checklist_delete.html", version=version, part=part,
+                               key=key, values=values, items=items,
+                               part_label=_(PART_LABELS[part]))
     return run_action(lambda: delete_part(version, part, key, by=current_user),
                       _("Đã xoá %(code)s.", code=key),
                       lambda _done: redirect(url_for(".editor", version_id=version.id)),

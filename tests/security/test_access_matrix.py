@@ -497,6 +497,8 @@ ROUTES: dict[tuple[str, str], Probe] = {
         ADMIN_ONLY, args=draft_part("item", "CDDH.01")),
     ("POST", "/admin/checklists/<int:version_id>/edit/<part>/<key>"): Probe(
         ADMIN_ONLY, args=draft_part("item", "new"), send=form(code="")),
+    ("GET", "/admin/checklists/<int:version_id>/edit/<part>/<key>/delete"): Probe(
+        ADMIN_ONLY, args=draft_part("section", "TD")),
     ("POST", "/admin/checklists/<int:version_id>/edit/<part>/<key>/delete"): Probe(
         ADMIN_ONLY, args=draft_part("item", "TTHC.25")),  # a rule reads it: 422
     ("POST", "/admin/checklists/<int:version_id>/edit/<part>/<key>/move"): Probe(

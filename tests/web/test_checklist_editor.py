@@ -104,6 +104,8 @@ def test_add_and_reorder_a_section_with_its_first_item(office):
     sections = doc(draft)["sections"]
     assert sections[-1]["code"] == "BC" and sections[-1]["relevant"] == "TTHC.23 > 0"
     assert sections[-1]["order"] == len(sections) and sections[-1]["max_points"] == 2
+    asked = client.get(f"{base}/section/BC/delete").get_data(as_text=True)
+    assert "Lĩnh vực này có 1 tiêu chí" in asked and "Có sổ theo dõi hồ sơ qua bưu chính" in asked
     post(client, f"{base}/section/BC/move", direction="up")
     sections = doc(draft)["sections"]
     assert sections[-2]["code"] == "BC" and [s["order"] for s in sections] == list(
