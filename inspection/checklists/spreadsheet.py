@@ -1149,3 +1149,9 @@ def sheet_names() -> list[str]:
     """The sheets a workbook must have, in order (huong_dan is optional and ignored)."""
     return [sheet.name for sheet in SHEETS]
 
+
+
+# What the editor's forms reuse: a typed text read as a column of that kind reads it ("1,5" is
+# one and a half, "TTHC.30 = 0; TTHC.29 = 0" a rule's defaults, ">= 98" a target).
+BadValue = _Bad
+parse_value = _parse

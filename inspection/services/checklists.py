@@ -104,7 +104,8 @@ def _clean_text(document: dict) -> dict:
     return document
 
 
-def _base_of(document: dict, reading: spreadsheet.Reading | None) -> ChecklistVersion | None:
+def base_version_of(document: dict,
+                    reading: spreadsheet.Reading | None) -> ChecklistVersion | None:
     """The published version a document extends; refused with the places of every change it
     makes to its base."""
     extends = document.get("extends")
@@ -130,17 +131,18 @@ def _base_of(document: dict, reading: spreadsheet.Reading | None) -> ChecklistVe
 
 
 def import_checklist(raw: bytes | str | dict, publish: bool = False, *,
-                     by: User | None = None) -> tuple[ChecklistVersion, bool]:
+                     by: User | None = None,
+                     audited: bool = True) -> tuple[ChecklistVersion, bool]:
     """Validate a template (a dict, JSON, or an XLSX workbook) and store it as a new draft (or
     published) version.
 
     Returns (version, created). Importing the identical document again is a no-op; a different
     document under a published version number is refused, because published versions never
     change. Every check runs before anything is written, so a refused file leaves nothing
-    behind.
+    behind. ``audited=False``: the caller records the event (a new draft made in the editor).
     """
     document, reading = read_checklist(raw)
-    base = _base_of(document, reading)
+    base = base_version_of(document, reading)
     digest = document_sha256(document)
     template = db.session.scalar(
         select(ChecklistTemplate).where(ChecklistTemplate.code == document["code"]))
@@ -170,6 +172,24 @@ def import_checklist(raw: bytes | str | dict, publish: bool = False, *,
     version = ChecklistVersion(template=template, version=document["version"], document=document,
                                sha256=digest, status=VersionStatus.draft, base_version=base)
     db.session.add(version)
+    replace_rows(version, document)
+    if audited:
+        audit.record("checklist.import", version, by, code=document["code"],
+                     version=document["version"], sha256=digest,
+                     base=None if base is None else base.id)
+    if publish:
+        publish_version(version, by=by)
+    db.session.flush()
+    return version, True
+
+
+def replace_rows(version: ChecklistVersion, document: dict) -> None:
+    """The version's section and item rows (which the API and sync read) as the document has
+    them, replacing any it had."""
+    if version.sections or version.items:
+        version.items.clear()
+        version.sections.clear()
+        db.session.flush()  # the old codes go before the same codes come back
     position = 0
     for s_index, section_doc in enumerate(document["sections"]):
         section = ChecklistSection(version=version, code=section_doc["code"], position=s_index,
@@ -184,13 +204,6 @@ def import_checklist(raw: bytes | str | dict, publish: bool = False, *,
                 max_points=item_doc.get("max_points")))
             position += 1
     db.session.flush()
-    audit.record("checklist.import", version, by, code=document["code"],
-                 version=document["version"], sha256=digest,
-                 base=None if base is None else base.id)
-    if publish:
-        publish_version(version, by=by)
-    db.session.flush()
-    return version, True
 
 
 def export_workbook(version: ChecklistVersion) -> bytes:

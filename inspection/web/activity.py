@@ -51,6 +51,8 @@ ACTIVITY = {
     "trip.update": N_("sửa đợt kiểm tra %(object)s"),
     "checklist.import": N_("nhập danh mục kiểm tra %(object)s"),
     "checklist.publish": N_("ban hành danh mục kiểm tra %(object)s"),
+    "checklist.edit": N_("sửa bản nháp danh mục kiểm tra %(object)s"),
+    "checklist.new_draft": N_("tạo bản nháp danh mục kiểm tra %(object)s"),
     "checklist.upload_imported": N_("tải lên bảng tính danh mục %(object)s"),
     "checklist.upload_refused": N_("tải lên bảng tính danh mục %(object)s (bị từ chối)"),
     "inspection.start": N_("bắt đầu kiểm tra %(object)s"),

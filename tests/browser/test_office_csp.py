@@ -108,6 +108,9 @@ def demo_ids(live_server) -> dict:
         return {"inspections": inspections,
                 "version": db.session.scalar(select(ChecklistVersion.id)
                                              .order_by(ChecklistVersion.id)),
+                "section": db.session.scalar(select(ChecklistVersion)
+                                             .order_by(ChecklistVersion.id)
+                                             ).document["sections"][0]["code"],
                 "unitrep": db.session.scalar(select(User.id).where(User.username == "unitrep")),
                 "trip": db.session.scalar(select(Trip.id)),
                 "plan": db.session.scalar(select(Plan.id))}
@@ -132,6 +135,10 @@ def test_office_pages_raise_no_csp_violation_for_any_role(live_server, context):
                   "/admin/users", "/admin/units", "/admin/plans", "/admin/trips",
                   "/admin/checklists",
                   f"/admin/checklists/{ids['version']}", f"/admin/users/{ids['unitrep']}",
+                  f"/admin/checklists/{ids['version']}/edit",
+                  f"/admin/checklists/{ids['version']}/edit/item/new",
+                  f"/admin/checklists/{ids['version']}/preview/{ids['section']}",
+                  f"/admin/checklists/compare?new={ids['version']}",
                   "/minutes/verify", "/account", f"/trips/{ids['trip']}",
                   f"/admin/trips/{ids['trip']}",
                   f"/admin/plans/{ids['plan']}"],

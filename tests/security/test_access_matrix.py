@@ -349,6 +349,10 @@ def draft_checklist(side) -> dict:
         select(ChecklistVersion.id).where(ChecklistVersion.version == DRAFT_CHECKLIST))}
 
 
+def draft_part(part: str, key: str) -> Args:
+    return lambda side: {**draft_checklist(side), "part": part, "key": key}
+
+
 def kept_upload(side) -> dict:
     return {"upload_id": db.session.scalar(select(ChecklistUpload.id))}
 
@@ -494,6 +498,24 @@ ROUTES: dict[tuple[str, str], Probe] = {
     ("GET", "/admin/checklists/uploads/<int:upload_id>"): Probe(ADMIN_ONLY, args=kept_upload),
     ("GET", "/admin/checklists/uploads/<int:upload_id>/file"): Probe(ADMIN_ONLY,
                                                                      args=kept_upload),
+    # The checklist editor (forms sent empty: 422, or 409 once the probe above published it).
+    ("GET", "/admin/checklists/<int:version_id>/edit"): Probe(ADMIN_ONLY, args=draft_checklist),
+    ("GET", "/admin/checklists/<int:version_id>/edit/<part>/<key>"): Probe(
+        ADMIN_ONLY, args=draft_part("item", "CDDH.01")),
+    ("POST", "/admin/checklists/<int:version_id>/edit/<part>/<key>"): Probe(
+        ADMIN_ONLY, args=draft_part("item", "new"), send=form(code="")),
+    ("GET", "/admin/checklists/<int:version_id>/edit/<part>/<key>/delete"): Probe(
+        ADMIN_ONLY, args=draft_part("section", "TD")),
+    ("POST", "/admin/checklists/<int:version_id>/edit/<part>/<key>/delete"): Probe(
+        ADMIN_ONLY, args=draft_part("item", "TTHC.25")),  # a rule reads it: 422
+    ("POST", "/admin/checklists/<int:version_id>/edit/<part>/<key>/move"): Probe(
+        ADMIN_ONLY, args=draft_part("section", "CDDH"), send=form(direction="down")),
+    ("POST", "/admin/checklists/<int:version_id>/new-draft"): Probe(ADMIN_ONLY,
+                                                                    args=draft_checklist),
+    ("GET", "/admin/checklists/<int:version_id>/preview/<section>"): Probe(
+        ADMIN_ONLY, args=lambda side: {**draft_checklist(side), "section": "CDDH"}),
+    ("GET", "/admin/checklists/compare"): Probe(
+        ADMIN_ONLY, query=lambda side: {"new": draft_checklist(side)["version_id"]}),
 
     # One's own account: the password (sent empty: 422), the other sessions, certificates. A
     # registered certificate is withdrawn by its owner (the leader's) or the secretariat, on the
