@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from database_states import forget_states, load_demo
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
@@ -104,12 +105,14 @@ def runner(app):
 
 @pytest.fixture
 def demo(app):
-    """The demo data of DESIGN §6, loaded through the same code as `flask seed-demo`."""
-    from inspection.services.demo import seed_demo
-
-    seed_demo(with_minutes=False)  # minutes tests build and sign their own
-    db.session.commit()
+    """The demo data of DESIGN §6, loaded through the same code as `flask seed-demo` (once per
+    backend and run; later tests get the same rows back: `database_state`)."""
+    load_demo(app)
     return app
+
+
+def pytest_sessionfinish(session):
+    forget_states()
 
 
 @pytest.fixture
