@@ -45,20 +45,22 @@ contracts=$(.venv/bin/lint-imports --no-cache --no-logo 2>&1) || { echo "$contra
 if [ -z "${TEST_POSTGRES_URL:-}" ]; then start_postgres; fi
 if [ -z "${TEST_POSTGRES_URL:-}" ]; then exec .venv/bin/python -m pytest "$@"; fi
 
-# Two processes at once, one per core: everything on SQLite (with the browser and JavaScript
-# tests), and the database tests again on PostgreSQL. Each half prints its own summary.
+# Two processes at once, one per core: the database tests on SQLite with the Chromium and
+# JavaScript tests and the pure functions, and the database tests again on PostgreSQL with the
+# WebKit tests (which need no database of the run: a balance of the two halves' times; see
+# pytest_collection_modifyitems in tests/conftest.py). Each half prints its own summary.
 PG_LOG=$(mktemp /tmp/inspection-tests-pg.XXXXXX)
-TEST_BACKENDS=postgresql TEST_DATABASE_TESTS_ONLY=1 \
+TEST_BACKENDS=postgresql TEST_HALF=postgresql \
   .venv/bin/python -m pytest -p no:cacheprovider "$@" >"$PG_LOG" 2>&1 &
 PG_TESTS=$!
 set +e
-TEST_BACKENDS=sqlite .venv/bin/python -m pytest "$@"
+TEST_BACKENDS=sqlite TEST_HALF=sqlite .venv/bin/python -m pytest "$@"
 sqlite_status=$?
 wait $PG_TESTS
 pg_status=$?
 set -e
 echo
-echo "=================== the same tests on PostgreSQL ==================="
+echo "============= the database tests on PostgreSQL, and WebKit ============="
 cat "$PG_LOG"
 rm -f "$PG_LOG"
 [ $pg_status = 5 ] && pg_status=0  # nothing to run there (e.g. only browser tests were asked for)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from database_states import forget_states, load_demo
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
@@ -31,11 +32,21 @@ def make_config(url: str, instance: str) -> dict:
 
 
 def pytest_collection_modifyitems(config, items):
-    """With TEST_DATABASE_TESTS_ONLY=1 only tests that run on a database are kept: the other
-    process of scripts/test.sh runs the rest (browser, JavaScript, pure functions)."""
-    if os.environ.get("TEST_DATABASE_TESTS_ONLY") != "1":
+    """scripts/test.sh runs the suite in two processes at once, named by TEST_HALF:
+    "postgresql" keeps the tests that run on a database (TEST_BACKENDS=postgresql) and the WebKit
+    browser tests; "sqlite" keeps everything else (the database tests on SQLite, Chromium,
+    JavaScript, pure functions). Without TEST_HALF every test is kept."""
+    half = os.environ.get("TEST_HALF")
+    if half not in ("sqlite", "postgresql"):
         return
-    kept = [item for item in items if "database_url" in getattr(item, "fixturenames", ())]
+
+    def keep(item) -> bool:
+        if "database_url" in getattr(item, "fixturenames", ()):
+            return True
+        webkit = item.get_closest_marker("webkit") is not None
+        return webkit if half == "postgresql" else not webkit
+
+    kept = [item for item in items if keep(item)]
     config.hook.pytest_deselected(items=[item for item in items if item not in kept])
     items[:] = kept
 
@@ -104,12 +115,14 @@ def runner(app):
 
 @pytest.fixture
 def demo(app):
-    """The demo data of DESIGN §6, loaded through the same code as `flask seed-demo`."""
-    from inspection.services.demo import seed_demo
-
-    seed_demo(with_minutes=False)  # minutes tests build and sign their own
-    db.session.commit()
+    """The demo data of DESIGN §6, loaded through the same code as `flask seed-demo` (once per
+    backend and run; later tests get the same rows back: `database_state`)."""
+    load_demo(app)
     return app
+
+
+def pytest_sessionfinish(session):
+    forget_states()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ recommendations to follow up, checked against figures computed independently in 
 from datetime import date
 
 import pytest
+from database_states import database_state, load_demo
 from report_expectations import expected_ranking, make_province
 
 from inspection.extensions import db
@@ -11,8 +12,14 @@ from inspection.services.reports import local_today
 
 
 @pytest.fixture
-def province(demo):
-    return make_province()
+def province(app):
+    """The demo data and the generated province, built once per backend and run."""
+
+    def build():
+        load_demo(app)
+        return make_province()
+
+    return database_state(app, "reports-province", build)
 
 
 def test_ranking_matches_an_independent_computation_for_every_year(province, login):

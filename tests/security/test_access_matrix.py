@@ -38,6 +38,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from database_states import database_state, load_demo
 from PIL import Image
 from sqlalchemy import select
 from tables import table_rows
@@ -266,12 +267,19 @@ def matrix_pki_folder(demo_pki_folder) -> Path:
 
 
 @pytest.fixture
-def world(demo, login, matrix_pki_folder) -> dict[str, Side]:
+def world(app, login, matrix_pki_folder) -> dict[str, Side]:
     """Side "ha_lang": the demo trip (leader; inspector1, inspector2) with Cô Ngân approved and
     Vinh Quý submitted, and Cô Ngân's 2022 trip (leader; inspector1). Side "an_lac": a trip led
     by leader2 with inspector3 (An Lạc approved, Kim Loan submitted), and An Lạc's 2022 trip
     (leader2; inspector3). Also a draft checklist version, for the publish route; an account
-    the secretariat's routes act on; and certificates registered to it and to the leader."""
+    the secretariat's routes act on; and certificates registered to it and to the leader.
+    Built once per backend and run; each test gets the same rows and files back."""
+    return database_state(app, "access-matrix-world",
+                          lambda: build_world(app, login, matrix_pki_folder))
+
+
+def build_world(demo, login, matrix_pki_folder: Path) -> dict[str, Side]:
+    load_demo(demo)
     shutil.copytree(matrix_pki_folder, Path(demo.instance_path) / "pki")
     pki = DemoPKI(Path(demo.instance_path) / "pki")
     target = create_user(TARGET, PASSWORD, TARGET_NAME, Role.inspector, check_strength=False)
