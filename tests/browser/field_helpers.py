@@ -1,7 +1,9 @@
 """Helpers shared by the browser tests: find things in the field app and read its IndexedDB."""
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -154,3 +156,12 @@ def webkit_stored_photos(page) -> list[dict]:
         (await getAll('photos')).map((p) => ({ uuid: p.client_uuid, sha256: p.sha256,
             status: p.status, size: p.blob ? asBlob(p.blob).size : null, width: p.width,
             height: p.height, stored_as: p.blob instanceof Blob ? 'Blob' : 'bytes' })));""")
+
+
+def save_screenshot(target, name: str) -> None:
+    """Save a page's or an element's screenshot as `name` in the folder CCHC_SCREENSHOTS names
+    (e.g. `CCHC_SCREENSHOTS=docs`); without it nothing is written, so a test run leaves the
+    checkout as it was."""
+    folder = os.environ.get("CCHC_SCREENSHOTS")
+    if folder:
+        target.screenshot(path=str(Path(folder) / name))

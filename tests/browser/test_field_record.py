@@ -5,7 +5,6 @@ both inspectors of a disagreement see it, and photos are captioned and deleted u
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
 import pytest
 from field_helpers import (
@@ -13,6 +12,7 @@ from field_helpers import (
     ha_lang_id,
     inspection_id_of,
     open_inspection,
+    save_screenshot,
     sync_and_wait,
     wait_unsent,
 )
@@ -34,7 +34,6 @@ from inspection.services.sync import apply_ops
 
 pytestmark = pytest.mark.browser
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 def pressed(card) -> list[str]:
@@ -116,7 +115,7 @@ def test_offline_the_header_stays_one_line_and_covers_nothing(live_server, brows
         page.wait_for_timeout(300)
         title = head.locator(".item-head").bounding_box()
         assert title["y"] >= bar["y"] + bar["height"] - 1, (title, bar)
-        page.screenshot(path=str(DOCS / f"screenshot-record-field-offline-{width}x{height}.png"))
+        save_screenshot(page, f"screenshot-record-field-offline-{width}x{height}.png")
     finally:
         context.close()
 
@@ -179,7 +178,7 @@ def test_a_disagreement_is_shown_to_both_and_goes_once_the_leader_decides(live_s
         expect(kept_flag).to_contain_text("giá trị “Đạt” của bạn đang được giữ")
         kept.set_viewport_size({"width": 1024, "height": 768})
         go_to_item(kept, "CDDH.05")
-        kept.screenshot(path=str(DOCS / "screenshot-record-field-disagreement.png"))
+        save_screenshot(kept, "screenshot-record-field-disagreement.png")
 
         def decide():
             conflict = db.session.scalar(select(Conflict).where(Conflict.resolved_at.is_(None)))
@@ -239,7 +238,7 @@ def test_a_change_sent_after_approval_is_kept_for_the_leader_not_refused(live_se
         "Gửi sau khi đã duyệt, chờ trưởng đoàn xem xét (1)")
     page.set_viewport_size({"width": 1024, "height": 768})
     page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(DOCS / "screenshot-record-field-late.png"))
+    save_screenshot(page, "screenshot-record-field-late.png")
     # Nothing to export: it is on the server; it may be dismissed at once.
     assert entry.get_by_role("button", name="Bỏ qua").is_enabled()
 
@@ -290,7 +289,7 @@ def test_a_photo_is_captioned_and_deleted_until_approval(live_server, context, s
     viewer.get_by_role("button", name="Lưu chú thích").click()
     expect(viewer.locator(".viewer-saved")).to_contain_text("Đã lưu chú thích")
     page.set_viewport_size({"width": 1024, "height": 768})
-    page.screenshot(path=str(DOCS / "screenshot-record-field-photo.png"))
+    save_screenshot(page, "screenshot-record-field-photo.png")
     viewer.get_by_role("button", name="Đóng").click()
     expect(card.locator(".thumb-caption")).to_have_text("Bảng niêm yết thủ tục tại bộ phận một cửa")
     wait_unsent(page, 0)

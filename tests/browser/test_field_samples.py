@@ -4,10 +4,9 @@ dossiers are added, edited and deleted offline, counted at once, and reach the s
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
-from field_helpers import open_inspection, outbox, sync_and_wait, wait_unsent
+from field_helpers import open_inspection, outbox, save_screenshot, sync_and_wait, wait_unsent
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -20,7 +19,6 @@ from inspection.services.units import unit_valid_on
 pytestmark = pytest.mark.browser
 
 UNIT = "Xã Hạ Lang"
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 @pytest.fixture
@@ -117,7 +115,7 @@ def test_samples_are_added_edited_and_deleted_offline_then_synced(
     expect(rows.nth(2).locator("[data-field='HS.MA']")).to_have_value("000.00.12.H10-250818-0031")
     expect(rows.nth(0).locator("[data-field='HS.TRA']")).to_have_value("2025-08-08")
     group.evaluate("(el) => { el.scrollIntoView({ block: 'start' }); window.scrollBy(0, -90); }")
-    page.screenshot(path=str(DOCS / "screenshot-field-samples.png"))
+    save_screenshot(page, "screenshot-field-samples.png")
 
     context.set_offline(False)
     sync_and_wait(page)

@@ -1,12 +1,13 @@
 """The leader's review in a browser on a 10-inch tablet (1024×768): approving with criteria not
 assessed, conflicts in words with a result picker, and the minutes waiting for the unit's
-signature. Each screen is saved to docs/screenshot-record-review-*.png."""
+signature. With CCHC_SCREENSHOTS=docs each screen is saved as
+docs/screenshot-record-review-*.png."""
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
 import pytest
+from field_helpers import save_screenshot
 from sqlalchemy import select
 
 from inspection.extensions import db
@@ -14,7 +15,6 @@ from inspection.models import AdminUnit, Conflict, Inspection, User
 
 pytestmark = pytest.mark.browser
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 PASSWORD = "demo1234"
 
 
@@ -42,7 +42,7 @@ def inspection_id(live_server, code: str) -> int:
 def shoot(page, selector: str, name: str) -> None:
     """Scroll the part into view and save the tablet's screen."""
     page.locator(selector).scroll_into_view_if_needed()
-    page.screenshot(path=str(DOCS / f"screenshot-record-review-{name}.png"))
+    save_screenshot(page, f"screenshot-record-review-{name}.png")
 
 
 def test_the_leader_approves_with_unanswered_criteria_and_the_minutes_wait_for_the_unit(
