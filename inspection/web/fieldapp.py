@@ -6,9 +6,10 @@ serves its shell, its manifest, and its service worker from /app/ so that the wo
 is a hash of the bytes of every precached file, so any change to the app shell makes a new
 worker with a new cache, and nobody has to remember to bump a number.
 
-JavaScript and CSS under static/ are served minified (rjsmin, rcssmin: comments and spaces
-removed, the code unchanged), computed once per file version: the sources stay commented for
-people, and what a tablet downloads and keeps is about a third smaller.
+JavaScript and CSS under static/ are served minified (tdewolff's minifiers: comments and spaces
+removed, local names shortened, the exports and strings unchanged), computed once per file
+version: the sources stay commented for people, and what a tablet downloads and keeps is about
+half the size.
 """
 from __future__ import annotations
 
@@ -17,11 +18,11 @@ import hashlib
 import json
 import re
 import threading
+from importlib.metadata import version as package_version
 from dataclasses import dataclass
 from pathlib import Path
 
-import rcssmin
-import rjsmin
+import minify
 from flask import Blueprint, Response, abort, current_app, redirect, request
 from werkzeug.security import safe_join
 
@@ -41,7 +42,7 @@ VERSION_MARK = 'const VERSION = "__VERSION__";'
 PRECACHE_MARK = 'const PRECACHE = ["__PRECACHE__"];'
 NO_CACHE = {"Cache-Control": "no-cache"}
 MINIFIED_TYPES = {".js": "text/javascript", ".css": "text/css"}
-MINIFIERS = f"rjsmin {rjsmin.__version__}, rcssmin {rcssmin.__version__}"
+MINIFIERS = f"tdewolff-minify {package_version('tdewolff-minify')}"
 
 
 @dataclass(frozen=True)
@@ -107,8 +108,8 @@ def precache_for(static_dir: str) -> Precache:
 def _minify(path: str, mtime_ns: int, size: int) -> bytes:
     """The minified bytes of one version of a file (the cache key changes with the file)."""
     source = Path(path).read_text(encoding="utf-8")
-    text = rjsmin.jsmin(source) if path.endswith(".js") else rcssmin.cssmin(source)
-    return text.encode("utf-8")
+    kind = "application/javascript" if path.endswith(".js") else "text/css"
+    return minify.string(kind, source).encode("utf-8")
 
 
 def served_bytes(path: Path) -> bytes:
