@@ -18,8 +18,8 @@ import hashlib
 import json
 import re
 import threading
-from importlib.metadata import version as package_version
 from dataclasses import dataclass
+from importlib.metadata import version as package_version
 from pathlib import Path
 
 import minify
