@@ -24,6 +24,13 @@ from .inspections import (
 from .minutes import MinutesRevision, MinutesStatus, Signature
 from .plans import Plan, Trip, TripMember, TripRole
 from .reports import InspectionScore
+from .self_assessment import (
+    SelfAssessment,
+    SelfAssessmentClaim,
+    SelfAssessmentEvidence,
+    SelfAssessmentExplanation,
+    SelfAssessmentState,
+)
 from .sync import AppliedOp, ChangeLog, Upload
 from .units import AdminUnit, UnitLevel, unit_merges
 from .users import InvalidAccountChange, Role, User, UserCertificate
@@ -34,6 +41,8 @@ __all__ = [
     "InspectionScore", "InspectionState", "InvalidAccountChange", "InvalidTransition",
     "LateStatus", "LateSubmission", "MinutesRevision", "MinutesStatus", "Observation",
     "Photo", "Plan", "Recommendation", "RecommendationEvidence", "RecommendationStatus", "Role",
-    "Signature", "Trip", "TripMember", "TripRole",
+    "SelfAssessment", "SelfAssessmentClaim", "SelfAssessmentEvidence",
+    "SelfAssessmentExplanation", "SelfAssessmentState", "Signature", "Trip", "TripMember",
+    "TripRole",
     "UnitLevel", "Upload", "User", "UserCertificate", "unit_merges",
 ]
