@@ -11,6 +11,7 @@ from flask_smorest import abort
 from ..errors import ServiceError, language
 from ..extensions import db
 from ..services import photos
+from ..services import self_assessment as evidence_files
 from ..services.storage import get_storage
 from .guards import login_required_api
 from .parsing import Blueprint
@@ -84,6 +85,8 @@ def _progress_headers(upload) -> dict:
                "Cache-Control": "no-store", "Tus-Resumable": TUS_VERSION}
     if upload.photo_id is not None:
         headers["Photo-Id"] = str(upload.photo_id)
+    if upload.evidence_id is not None:
+        headers["Evidence-Id"] = str(upload.evidence_id)
     return headers
 
 
@@ -106,7 +109,10 @@ class Uploads(MethodView):
         _header("Upload-Metadata", "Comma-separated `key base64(value)` pairs: client_uuid, "
                 "inspection_id and sha256 (hex of the whole file) are required; item_code, "
                 "filename, content_type, captured_at (ISO 8601), latitude, longitude, caption "
-                "are optional"),
+                "are optional. With `kind evidence` (base64 of `evidence`): a self-assessment's "
+                "evidence file (PDF, image, Word/Excel/OpenDocument, at most 20 MB; "
+                "inspection_id and sha256 required, filename optional), sent by the unit's "
+                "representative; the answer carries `Evidence-Id`"),
         _header("X-CSRF-Token", "The session's CSRF token"),
     ])
     @blp.response(201, description="Upload created (or, for a photo already stored under this "
@@ -130,11 +136,18 @@ class Uploads(MethodView):
         require_tus_version()
         length = _int_header("Upload-Length")
         meta = photos.parse_metadata(request.headers.get("Upload-Metadata"))
-        upload, photo = photos.create_upload(current_user, length, meta)
+        if meta.get("kind") == "evidence":  # a self-assessment's evidence file
+            upload, evidence = evidence_files.create_evidence_upload(current_user, length, meta)
+            photo = None
+        else:
+            upload, photo = photos.create_upload(current_user, length, meta)
+            evidence = None
         headers = {"Location": f"/api/v1/uploads/{upload.id}", "Tus-Resumable": TUS_VERSION,
                    "Upload-Offset": str(upload.offset)}
         if photo is not None:
             headers["Photo-Id"] = str(photo.id)
+        if evidence is not None:
+            headers["Evidence-Id"] = str(evidence.id)
         return Response(status=201, headers=headers)
 
 
@@ -194,6 +207,7 @@ class UploadResource(MethodView):
                   code="bad_header")
         checksum = photos.parse_checksum(request.headers.get("Upload-Checksum"))
         upload = photos.get_upload(current_user, upload_id)
+        evidence_id = upload.evidence_id
         try:
             # Commits by hand, mid-request (not @commits): every step of the tus PATCH is its own
             # short transaction, and a refusal keeps what the service reset.
@@ -205,7 +219,13 @@ class UploadResource(MethodView):
                 db.session.commit()  # tus: no transaction open while the body streams in
                 photos.receive_chunk(state, fd, offset, request.stream, checksum)
                 db.session.commit()  # tus: the new offset is kept before the image is checked
-                if state.offset == state.length and not state.completed:
+                if (state.offset == state.length and not state.completed
+                        and state.meta.get("kind") == "evidence"):
+                    evidence = evidence_files.complete_evidence_upload(
+                        state.id, current_user, state.meta, state.length)
+                    state.completed, evidence_id = True, evidence.id
+                    db.session.commit()  # tus: the stored evidence file
+                elif state.offset == state.length and not state.completed:
                     info = photos.check_upload(state)
                     photos.complete_upload(state, current_user, info)
                     db.session.commit()  # tus: the completed photo
@@ -215,6 +235,8 @@ class UploadResource(MethodView):
         headers = {"Upload-Offset": str(state.offset), "Tus-Resumable": TUS_VERSION}
         if state.photo_id is not None:
             headers["Photo-Id"] = str(state.photo_id)
+        if evidence_id is not None:
+            headers["Evidence-Id"] = str(evidence_id)
         return Response(status=204, headers=headers)
 
 

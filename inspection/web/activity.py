@@ -74,6 +74,9 @@ ACTIVITY = {
     "recommendation.report_done": N_("báo đã thực hiện kiến nghị của %(object)s"),
     "recommendation.report_undone": N_("rút lại báo cáo đã thực hiện kiến nghị của %(object)s"),
     "recommendation.reply": N_("trả lời kiến nghị của %(object)s"),
+    "self_assessment.submit": N_("nộp tự đánh giá của %(object)s"),
+    "self_assessment.withdraw": N_("rút lại tự đánh giá của %(object)s"),
+    "self_assessment.evidence": N_("tải lên tài liệu kiểm chứng tự đánh giá của %(object)s"),
     "minutes.build": N_("lập biên bản (lần %(revision)s) cho %(object)s"),
     "minutes.sign": N_("ký biên bản của %(object)s"),
     "minutes.details": N_("ghi thông tin cho biên bản của %(object)s (người dự họp, hạn báo cáo, "

@@ -30,6 +30,7 @@ def test_the_list_covers_the_writes_we_know_of(app):
     assert ("POST", "/api/v1/sync/push") in routes
     assert ("PATCH", f"/api/v1/uploads/{uuid.UUID(int=1)}") in routes
     assert ("POST", "/inspections/1/findings") in routes
+    assert ("PUT", "/api/v1/inspections/1/self-assessment/1") in routes
     assert ("POST", "/logout") in routes
     assert len(routes) >= 30
 
