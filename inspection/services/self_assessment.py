@@ -43,6 +43,7 @@ from ..models import (
 )
 from ..models.base import MAX_ID, iso_utc, utcnow
 from . import audit
+from .access import is_trip_leader
 from .observations import FieldError, clean_fields, item_for
 from .storage import get_storage, sha256_of_file
 from .text import bad_character, clean_text
@@ -491,6 +492,314 @@ def get_evidence(user: User, inspection_id: int, evidence_id: int) -> SelfAssess
 def evidence_stream(evidence: SelfAssessmentEvidence) -> io.BufferedReader:
     """The stored bytes of an evidence file."""
     return get_storage().open(evidence.sha256)
+
+
+# ---------------------------------------------------------------------------------------------
+# Files sent with a form (the office pages), checked as uploads are
+
+
+def _store_checked(assessment: SelfAssessment, user: User, inspection: Inspection, path,
+                   filename: str, size: int, sha256: str) -> SelfAssessmentEvidence:
+    """Record a received file whose SHA-256 is known, after checking its type by content; the
+    file at ``path`` is moved into the store (or dropped when this self-assessment holds it)."""
+    kind = sniff_type(path, filename)
+    if kind is None:
+        os.unlink(path)
+        raise InvalidEvidence(f"Tệp “{filename}”: loại tệp không được chấp nhận "
+                              f"(chỉ {ACCEPTED_VI}).",
+                              f"File “{filename}”: this kind of file is not accepted "
+                              f"({ACCEPTED_EN} only).", {"files": [filename]})
+    evidence = next((e for e in assessment.evidence if e.sha256 == sha256), None)
+    if evidence is not None:
+        os.unlink(path)
+        return evidence
+    stored = get_storage().put_file(path, sha256=sha256, move=True)
+    evidence = SelfAssessmentEvidence(sha256=stored, filename=filename, content_type=kind,
+                                      size=size, uploaded_by_id=user.id)
+    assessment.evidence.append(evidence)
+    db.session.flush()
+    audit.record("self_assessment.evidence", assessment, user, inspection_id=inspection.id,
+                 sha256=stored, size=size, filename=filename)
+    return evidence
+
+
+def store_form_files(user: User, inspection: Inspection, assessment: SelfAssessment,
+                     files: list) -> list[int]:
+    """Check and store files sent with a form (werkzeug FileStorage); their evidence ids. A
+    refused file (type, size) stores nothing and names the file."""
+    import hashlib
+
+    limit = max_evidence_bytes()
+    folder = get_storage().uploads_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    ids = []
+    for upload in files:
+        if upload is None or not getattr(upload, "filename", None):
+            continue
+        name = _clean_name(upload.filename.replace("\\", "/").rsplit("/", 1)[-1])
+        path = folder / f"form-{uuid.uuid4()}.part"
+        digest, size = hashlib.sha256(), 0
+        with open(path, "wb") as out:
+            while block := upload.stream.read(64 * 1024):
+                size += len(block)
+                if size > limit:
+                    out.close()
+                    os.unlink(path)
+                    raise EvidenceTooLarge(
+                        f"Tệp “{name}” lớn quá {limit / 1048576:g} MB.",
+                        f"File “{name}” is over {limit / 1048576:g} MB.", {"files": [name]})
+                digest.update(block)
+                out.write(block)
+        if size == 0:
+            os.unlink(path)
+            raise InvalidEvidence(f"Tệp “{name}” rỗng.", f"File “{name}” is empty.",
+                                  {"files": [name]})
+        ids.append(_store_checked(assessment, user, inspection, path, name, size,
+                                  digest.hexdigest()).id)
+    return ids
+
+
+def _form_number(name: str, raw: str | None) -> float | None:
+    raw = (raw or "").strip().replace(",", ".")
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValidationFailed(f"“{name}” phải là số.", f"“{name}” must be a number.",
+                               {name: ["number"]}) from None
+
+
+def save_claim_from_form(user: User, inspection: Inspection, item_code: str, form,
+                         files: list) -> SelfAssessmentClaim | None:
+    """The office form of one criterion: its fields, the files kept (ticked) and new files."""
+    assessment = _writable(user, inspection)
+    if item_for(inspection, item_code) is None:
+        raise ValidationFailed(f"Không có tiêu chí '{item_code[:40]}' trong danh mục.",
+                               f"There is no criterion '{item_code[:40]}' in the checklist.")
+    kept = []
+    for raw in form.getlist("evidence"):
+        if not raw.isdigit() or len(raw) > 10:
+            raise NotFound("Không tìm thấy tệp kiểm chứng.", "Evidence file not found.")
+        kept.append(int(raw))
+    kept = _own_evidence(assessment, kept)
+    added = store_form_files(user, inspection, assessment, files)
+    fields = {"result": form.get("result") or None,
+              "points": _form_number("points", form.get("points")),
+              "value": _form_number("value", form.get("value")),
+              "text": form.get("text") or None, "note": form.get("note") or None,
+              "explanation": form.get("explanation") or None}
+    return save_claim(user, inspection, item_code, fields, kept + added)
+
+
+# ---------------------------------------------------------------------------------------------
+# Explanations (giải trình): the leader asks, the unit answers
+
+
+QUESTION_LIMIT = 2000
+
+
+def ask_explanation(user: User, inspection: Inspection, item_code: str,
+                    question: str | None) -> SelfAssessmentExplanation:
+    """The trip's leader asks the unit to explain one criterion of its submitted
+    self-assessment (one request per criterion), until the minutes are signed."""
+    if inspection.trip.role_of(user) is None or not is_trip_leader(user, inspection.trip):
+        raise PermissionDenied("Chỉ trưởng đoàn mới đề nghị đơn vị giải trình.",
+                               "Only the team leader may ask the unit to explain.")
+    if inspection.state == InspectionState.signed:
+        raise Conflict("Biên bản đã ký: không đề nghị giải trình được nữa.",
+                       "The minutes are signed: no more explanations can be asked for.")
+    assessment = submitted_assessment(inspection)
+    if assessment is None:
+        raise Conflict("Đơn vị chưa nộp tự đánh giá.", "The unit has not submitted a "
+                       "self-assessment.")
+    if item_for(inspection, item_code) is None:
+        raise ValidationFailed(f"Không có tiêu chí '{item_code[:40]}' trong danh mục.",
+                               f"There is no criterion '{item_code[:40]}' in the checklist.")
+    text = _clean_text_field("question", question)
+    if not text or len(text) > QUESTION_LIMIT:
+        raise ValidationFailed(f"Cần nêu nội dung đề nghị giải trình (tối đa {QUESTION_LIMIT} ký "
+                               "tự).", f"Say what should be explained (at most {QUESTION_LIMIT} "
+                               "characters).", {"question": ["required"]})
+    if any(e.item_code == item_code for e in assessment.explanations):
+        raise Conflict(f"Đã đề nghị giải trình tiêu chí {item_code}.",
+                       f"An explanation of {item_code} has already been asked for.")
+    explanation = SelfAssessmentExplanation(item_code=item_code, question=text,
+                                            asked_by_id=user.id, answer_evidence_ids=[])
+    assessment.explanations.append(explanation)
+    db.session.flush()
+    audit.record("self_assessment.ask", assessment, user, inspection_id=inspection.id,
+                 item_code=item_code, question=text)
+    return explanation
+
+
+def answer_explanation(user: User, inspection: Inspection, item_code: str,
+                       answer: str | None, files: list) -> SelfAssessmentExplanation:
+    """The unit's representative answers a request, in words and files (until the minutes are
+    signed; a new answer replaces the last)."""
+    if not is_representative(user, inspection):
+        raise PermissionDenied("Chỉ người đại diện của đơn vị mới giải trình.",
+                               "Only the unit's representatives may explain.")
+    if inspection.state == InspectionState.signed:
+        raise Conflict("Biên bản đã ký: không giải trình được nữa.",
+                       "The minutes are signed: explanations are closed.")
+    assessment = assessment_of(inspection)
+    explanation = next((e for e in assessment.explanations if e.item_code == item_code),
+                       None) if assessment else None
+    if explanation is None:
+        raise NotFound("Không có đề nghị giải trình cho tiêu chí này.",
+                       "No explanation was asked for on this criterion.")
+    text = _clean_text_field("answer", answer)
+    if not text:
+        raise ValidationFailed("Cần nhập nội dung giải trình.", "Write the explanation.",
+                               {"answer": ["required"]})
+    ids = store_form_files(user, inspection, assessment, files)
+    explanation.answer = text
+    explanation.answer_evidence_ids = list(dict.fromkeys(
+        (explanation.answer_evidence_ids or []) + ids))
+    explanation.answered_by_id = user.id
+    explanation.answered_at = utcnow()
+    db.session.flush()
+    audit.record("self_assessment.answer", assessment, user, inspection_id=inspection.id,
+                 item_code=item_code)
+    return explanation
+
+
+def unanswered_explanations(inspection: Inspection) -> list[str]:
+    """Codes of the criteria whose explanation the unit has not given yet."""
+    assessment = assessment_of(inspection)
+    return [e.item_code for e in assessment.explanations if not e.answered] if assessment else []
+
+
+# ---------------------------------------------------------------------------------------------
+# What the pages show
+
+
+def _checklist_sections(inspection: Inspection) -> list[dict]:
+    return [{"code": s["code"], "title_vi": s.get("title_vi", ""),
+             "title_en": s.get("title_en", ""),
+             "items": [dict(i) for i in s["items"]]}
+            for s in inspection.checklist_version.document["sections"]]
+
+
+def _closed(inspection: Inspection, assessment: SelfAssessment | None,
+            editing: bool) -> Conflict | None:
+    try:
+        _refuse_unless_open(inspection, assessment, editing)
+    except Conflict as exc:
+        return exc
+    return None
+
+
+def item_points(inspection: Inspection, code: str, fields: dict | None) -> float | None:
+    """What one criterion's fields earn alone (yes/no and score items; None otherwise)."""
+    item = next((i for s in inspection.checklist_version.document["sections"]
+                 for i in s["items"] if i["code"] == code), None)
+    if item is None or item["kind"] not in ("yesno", "score") or not fields:
+        return None
+    score = evaluate(inspection.checklist_version.document, {code: fields},
+                     unit=unit_facts(inspection.unit))["score"]
+    return score["total"]
+
+
+def _shown(fields: dict | None) -> dict:
+    return {k: (fields or {}).get(k) for k in SCORING_FIELDS}
+
+
+def differs(claim: dict | None, observation: dict | None) -> bool:
+    """Whether the appraisal differs from the claim on a field the unit claimed."""
+    if not claim or observation is None:
+        return False
+    return any(claim.get(k) is not None and claim.get(k) != observation.get(k)
+               for k in SCORING_FIELDS)
+
+
+def page_data(user: User, inspection: Inspection, observations: dict | None = None) -> dict:
+    """Everything the self-assessment page (and the review's section) shows and offers."""
+    assessment = assessment_of(inspection)
+    rep = is_representative(user, inspection)
+    shown = assessment if assessment is not None and (
+        rep or assessment.state == SelfAssessmentState.submitted) else None
+    claims = {c.item_code: c for c in shown.claims} if shown else {}
+    files = {e.id: e for e in assessment.evidence} if assessment else {}
+    explanations = {e.item_code: e for e in assessment.explanations} if assessment else {}
+    closed = _closed(inspection, assessment, editing=True)
+    closed_submit = _closed(inspection, assessment, editing=False)
+    sections = _checklist_sections(inspection)
+    for section in sections:
+        for item in section["items"]:
+            claim = claims.get(item["code"])
+            item["claim"] = claim
+            item["evidence"] = [files[i] for i in (claim.evidence_ids if claim else [])
+                                if i in files]
+            item["explanation"] = explanations.get(item["code"])
+            item["answer_files"] = [files[i] for i in (item["explanation"].answer_evidence_ids
+                                                       if item["explanation"] else [])
+                                    if i in files]
+            if observations is not None and claim is not None:
+                appraised = observations.get(item["code"])
+                item["appraised"] = appraised
+                item["differs"] = differs(
+                    {k: getattr(claim, k) for k in SCORING_FIELDS}, appraised)
+    state = assessment.state if assessment else SelfAssessmentState.draft
+    leader = is_trip_leader(user, inspection.trip)
+    return {
+        "assessment": assessment, "state": state.value, "shown": rep or shown is not None,
+        "sections": sections, "claims": claims, "files": list(files.values()) if rep else [],
+        "score": score_of(inspection, shown) if shown else None,
+        "deadline": inspection.trip.self_assessment_due,
+        "representative": rep,
+        "editable": rep and closed is None,
+        "closed_message": (closed.message_vi, closed.message_en) if rep and closed else None,
+        "can_submit": rep and closed is None and bool(assessment and assessment.claims),
+        "can_withdraw": (rep and closed_submit is None and assessment is not None
+                         and assessment.can("withdraw")),
+        "may_ask": (leader and shown is not None and state == SelfAssessmentState.submitted
+                    and inspection.state != InspectionState.signed),
+        "may_answer": rep and inspection.state != InspectionState.signed,
+        "unanswered": [e.item_code for e in explanations.values() if not e.answered],
+    }
+
+
+def review_rows(inspection: Inspection, observations: dict) -> list[dict]:
+    """The submitted claims beside the team's appraisal, in checklist order: the criterion,
+    what each says, the points each earns alone, and whether they differ."""
+    assessment = submitted_assessment(inspection)
+    if assessment is None:
+        return []
+    claims = {c.item_code: c for c in assessment.claims}
+    rows = []
+    for section in inspection.checklist_version.document["sections"]:
+        for item in section["items"]:
+            claim = claims.get(item["code"])
+            if claim is None:
+                continue
+            mine = _shown({k: getattr(claim, k) for k in SCORING_FIELDS})
+            theirs = observations.get(item["code"])
+            rows.append({"code": item["code"], "title_vi": item.get("title_vi", ""),
+                         "title_en": item.get("title_en", ""), "kind": item["kind"],
+                         "self": mine, "appraised": _shown(theirs) if theirs else None,
+                         "self_points": item_points(inspection, item["code"], mine),
+                         "appraised_points": item_points(inspection, item["code"], theirs),
+                         "differs": differs(mine, theirs)})
+    return rows
+
+
+def review_section(user: User, inspection: Inspection, observations: dict) -> dict | None:
+    """What the inspection page shows of the self-assessment: its state, the self-score, the
+    claims beside the appraisal and the explanations not answered yet (None when the user may
+    not read it)."""
+    if not may_read(user, inspection):
+        return None
+    assessment = assessment_of(inspection)
+    rows = review_rows(inspection, observations)
+    return {"state": (assessment.state if assessment else SelfAssessmentState.draft).value,
+            "submitted_at": assessment.submitted_at if assessment else None,
+            "deadline": inspection.trip.self_assessment_due,
+            "score": self_score(inspection), "rows": rows,
+            "differing": sum(1 for r in rows if r["differs"]),
+            "unanswered": unanswered_explanations(inspection),
+            "representative": is_representative(user, inspection)}
 
 
 __all__ = ["view", "save_claim", "submit", "withdraw", "self_score", "readable_inspection",

@@ -35,9 +35,21 @@ ACTION_LABELS = {
 
 def init_web(app: Flask) -> None:
     """Register the page blueprints and the template helpers they share."""
-    from . import account, admin, auth, fieldapp, followup, main, minutes, overview, review
+    from . import (
+        account,
+        admin,
+        auth,
+        fieldapp,
+        followup,
+        main,
+        minutes,
+        overview,
+        review,
+        self_assessment,
+    )
 
-    for module in (auth, main, account, admin, review, minutes, fieldapp, followup, overview):
+    for module in (auth, main, account, admin, review, minutes, fieldapp, followup, overview,
+                   self_assessment):
         app.register_blueprint(module.bp)
     app.view_functions["static"] = fieldapp.static_file  # JavaScript and CSS minified
 

@@ -77,6 +77,8 @@ ACTIVITY = {
     "self_assessment.submit": N_("nộp tự đánh giá của %(object)s"),
     "self_assessment.withdraw": N_("rút lại tự đánh giá của %(object)s"),
     "self_assessment.evidence": N_("tải lên tài liệu kiểm chứng tự đánh giá của %(object)s"),
+    "self_assessment.ask": N_("đề nghị %(object)s giải trình tiêu chí %(item)s"),
+    "self_assessment.answer": N_("giải trình tiêu chí %(item)s của %(object)s"),
     "minutes.build": N_("lập biên bản (lần %(revision)s) cho %(object)s"),
     "minutes.sign": N_("ký biên bản của %(object)s"),
     "minutes.details": N_("ghi thông tin cho biên bản của %(object)s (người dự họp, hạn báo cáo, "

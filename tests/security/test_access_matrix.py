@@ -59,6 +59,7 @@ from inspection.models import (
     Role,
     SelfAssessment,
     SelfAssessmentEvidence,
+    SelfAssessmentExplanation,
     SelfAssessmentState,
     Trip,
     TripMember,
@@ -228,6 +229,8 @@ def fill_side(login, approved: Inspection, submitted: Inspection, later: Inspect
                                        filename="ke-hoach.pdf", content_type="application/pdf",
                                        size=12)
     self_assessment.evidence.append(self_file)
+    self_assessment.explanations.append(SelfAssessmentExplanation(
+        item_code="TC.02", question="Đề nghị cung cấp văn bản.", answer_evidence_ids=[]))
     db.session.add(self_assessment)
     conflict = Conflict(inspection_id=approved.id, item_code="TTHC.20", field="value",
                         base_version=1,
@@ -428,6 +431,21 @@ def judge_push(response, client) -> str:
     return ALLOWED
 
 
+def judge_self_assessment_form(response, client) -> str:
+    """A self-assessment form of the representative on an inspection whose visit has started:
+    the authorisation passed, then the state refused it with its message (as the API's 409)."""
+    if 300 <= response.status_code < 400:
+        flashes = take_flashes(client)
+        if any(category == "error" and "đã bắt đầu làm việc tại đơn vị" in text
+               for category, text in flashes):
+            return ALLOWED
+        target = urlsplit(response.headers["Location"])
+        if target.path == "/login" and "next" in parse_qs(target.query):
+            return SIGN_IN
+        return REFUSED if any(category == "error" for category, _ in flashes) else ALLOWED
+    return classify(response, client)
+
+
 AUDITED = frozenset({"audit_events"})
 
 ROUTES: dict[tuple[str, str], Probe] = {
@@ -608,6 +626,29 @@ ROUTES: dict[tuple[str, str], Probe] = {
         UNIT_REPORTS, "approved", ids(inspection_id="approved")),
     ("GET", "/api/v1/inspections/<int:inspection_id>/self-assessment/evidence/<int:evidence_id>"):
         Probe(VIEWERS, "approved", ids(inspection_id="approved", evidence_id="self_evidence")),
+
+    # The same in the office pages; the leader asks the unit to explain a criterion, the unit's
+    # representative answers (with files).
+    ("GET", "/inspections/<int:inspection_id>/self-assessment"): Probe(
+        VIEWERS, "approved", ids(inspection_id="approved")),
+    ("POST", "/inspections/<int:inspection_id>/self-assessment/items/<item_code>"): Probe(
+        UNIT_REPORTS, "approved", lambda s: {"inspection_id": s.approved, "item_code": "TC.02"},
+        send=form(result="pass"), judge=judge_self_assessment_form),
+    ("POST", "/inspections/<int:inspection_id>/self-assessment/submit"): Probe(
+        UNIT_REPORTS, "approved", ids(inspection_id="approved"),
+        judge=judge_self_assessment_form),
+    ("POST", "/inspections/<int:inspection_id>/self-assessment/withdraw"): Probe(
+        UNIT_REPORTS, "approved", ids(inspection_id="approved"),
+        judge=judge_self_assessment_form),
+    ("GET", "/inspections/<int:inspection_id>/self-assessment/evidence/<int:evidence_id>"): Probe(
+        VIEWERS, "approved", ids(inspection_id="approved", evidence_id="self_evidence")),
+    ("POST", "/inspections/<int:inspection_id>/self-assessment/explanations/<item_code>"): Probe(
+        TRIP_LEADER, "approved", lambda s: {"inspection_id": s.approved, "item_code": "CDDH.01"},
+        send=form(question="Đề nghị giải trình.")),
+    ("POST",
+     "/inspections/<int:inspection_id>/self-assessment/explanations/<item_code>/answer"): Probe(
+        UNIT_REPORTS, "approved", lambda s: {"inspection_id": s.approved, "item_code": "TC.02"},
+        send=form(answer="Văn bản đang trình ký.")),
 
     # An inspection's minutes: the leader builds and signs first, the unit's representative
     # second (signing before the leader is a 409, after the check).
