@@ -273,3 +273,25 @@ def _zip_of_text() -> bytes:
     with zipfile.ZipFile(out, "w") as archive:
         archive.writestr("readme.txt", "not a document")
     return out.getvalue()
+
+
+def test_the_demo_holds_vinh_quys_submitted_self_assessment(demo, login):
+    leader = login("leader")
+    vinh_quy = next(i.id for i in db.session.scalars(select(Inspection))
+                    if i.unit.code == "01561")
+    seen = leader.get(url(vinh_quy)).get_json()
+    assert seen["state"] == "submitted" and seen["deadline"] == "2021-09-28"
+    files = [f for item in seen["items"] for f in item["evidence"]]
+    assert len(files) >= 3 and {f["content_type"] for f in files} >= {"application/pdf",
+                                                                      "image/jpeg"}
+    for f in files:
+        assert leader.get(f["url"], buffered=True).status_code == 200
+    evaluation = leader.get(f"/api/v1/inspections/{vinh_quy}/evaluation").get_json()
+    claimed = {i["item_code"]: i["result"] for i in seen["items"]}
+    from inspection.services.evaluation import observations_by_code
+    appraised = observations_by_code(db.session.get(Inspection, vinh_quy))
+    differing = [c for c, r in claimed.items() if appraised.get(c, {}).get("result") != r]
+    assert len(differing) == 2
+    assert evaluation["self_score"]["total"] < evaluation["score"]["total"]
+    threads = [i["explanation_request"] for i in seen["items"] if i["explanation_request"]]
+    assert len(threads) == 1 and threads[0]["answer"] and threads[0]["evidence"]
