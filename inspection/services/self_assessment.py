@@ -180,6 +180,32 @@ def self_score(inspection: Inspection) -> dict | None:
     return score_of(inspection, assessment) if assessment is not None else None
 
 
+def self_scores(inspection_ids: list[int]) -> dict[int, dict]:
+    """The self-score of each of these inspections whose unit submitted a self-assessment."""
+    found: dict[int, dict] = {}
+    for start in range(0, len(inspection_ids), 500):
+        for assessment in db.session.scalars(select(SelfAssessment).where(
+                SelfAssessment.inspection_id.in_(inspection_ids[start:start + 500]),
+                SelfAssessment.state == SelfAssessmentState.submitted)):
+            found[assessment.inspection_id] = score_of(assessment.inspection, assessment)
+    return found
+
+
+def with_self_scores(rows: list[dict], key: str = "inspection_id",
+                     appraised: str = "score") -> list[dict]:
+    """Report rows with the unit's self-assessed points and percent beside the appraised ones,
+    and the difference (appraised − self-assessed points); None where nothing was submitted."""
+    scores = self_scores([row[key] for row in rows])
+    for row in rows:
+        claimed = scores.get(row[key])
+        row["self_score"] = claimed["total"] if claimed else None
+        row["self_percent"] = claimed["percent"] if claimed else None
+        given = row.get(appraised)
+        row["self_difference"] = (round(given - claimed["total"], 2)
+                                  if claimed and given is not None else None)
+    return rows
+
+
 def evidence_data(evidence: SelfAssessmentEvidence) -> dict:
     """An evidence file's metadata (the API adds its URL)."""
     return {"id": evidence.id, "name": evidence.filename, "content_type": evidence.content_type,

@@ -87,6 +87,7 @@ ACTIVITY = {
     "export.observations": N_("xuất bảng kết quả từng tiêu chí"),
     "export.indicators": N_("xuất bảng chỉ tiêu"),
     "export.recommendations": N_("xuất bảng kiến nghị"),
+    "export.self_assessment": N_("xuất bảng tự đánh giá của đơn vị"),
     "export.trip_archive": N_("tải biên bản và ảnh của đợt %(object)s"),
 }
 # Records that belong to an inspection are named by its unit.
