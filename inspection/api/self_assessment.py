@@ -17,6 +17,12 @@ blp = Blueprint("api_self_assessment", __name__, url_prefix="/api/v1/inspections
                 description="The unit's self-assessment (tự đánh giá) with evidence files")
 
 
+def evidence_url(inspection_id: int, evidence_id: int) -> str:
+    """Where an evidence file is downloaded."""
+    return url_for("api_self_assessment.EvidenceFile", inspection_id=inspection_id,
+                   evidence_id=evidence_id)
+
+
 def with_urls(inspection_id: int, data: dict) -> dict:
     """The self-assessment with the URL of every evidence file."""
     def url(evidence: dict) -> dict:

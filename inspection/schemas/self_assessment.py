@@ -69,3 +69,34 @@ class ClaimInSchema(ma.Schema):
     evidence = F.List(F.Integer(strict=True, validate=ma.validate.Range(1, MAX_ID)),
                       load_default=list, validate=ma.validate.Length(max=200),
                       metadata={"description": "ids of this self-assessment's evidence files"})
+
+
+class FieldClaimSchema(ma.Schema):
+    item_code = F.String()
+    result = F.String(allow_none=True)
+    points = F.Float(allow_none=True)
+    value = F.Float(allow_none=True)
+    text = F.String(allow_none=True)
+    note = F.String(allow_none=True)
+    explanation = F.String(allow_none=True)
+    evidence = F.List(F.Integer(), metadata={"description": "ids in `evidence`"})
+
+
+class FieldExplanationSchema(ma.Schema):
+    item_code = F.String()
+    question = F.String()
+    asked_at = F.String()
+    answer = F.String(allow_none=True)
+    answered_at = F.String(allow_none=True)
+    evidence = F.List(F.Integer(), metadata={"description": "ids in `evidence`"})
+
+
+class FieldSelfAssessmentSchema(ma.Schema):
+    """The unit's submitted self-assessment as a device keeps it offline."""
+
+    state = F.String()
+    submitted_at = F.String(allow_none=True)
+    score = F.Nested(SelfScoreSchema)
+    claims = F.List(F.Nested(FieldClaimSchema))
+    evidence = F.List(F.Nested(EvidenceSchema))
+    explanations = F.List(F.Nested(FieldExplanationSchema))

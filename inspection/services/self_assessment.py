@@ -206,6 +206,36 @@ def with_self_scores(rows: list[dict], key: str = "inspection_id",
     return rows
 
 
+def field_payloads(inspection_ids: list[int]) -> dict[int, dict]:
+    """The submitted self-assessments of these inspections as the field app keeps them offline
+    (``GET /assignments``): the claims with their evidence ids, the files, the explanation
+    threads and the self-score. Three queries however many there are."""
+    from sqlalchemy.orm import selectinload
+
+    found: dict[int, dict] = {}
+    query = (select(SelfAssessment)
+             .where(SelfAssessment.inspection_id.in_(inspection_ids),
+                    SelfAssessment.state == SelfAssessmentState.submitted)
+             .options(selectinload(SelfAssessment.claims), selectinload(SelfAssessment.evidence),
+                      selectinload(SelfAssessment.explanations)))
+    for assessment in db.session.scalars(query):
+        found[assessment.inspection_id] = {
+            "state": assessment.state.value,
+            "submitted_at": iso_utc(assessment.submitted_at),
+            "score": score_of(assessment.inspection, assessment),
+            "claims": [{"item_code": c.item_code,
+                        **{name: getattr(c, name) for name in SelfAssessmentClaim.FIELDS},
+                        "evidence": list(c.evidence_ids or [])} for c in assessment.claims],
+            "evidence": [evidence_data(e) for e in assessment.evidence],
+            "explanations": [{"item_code": e.item_code, "question": e.question,
+                              "asked_at": iso_utc(e.asked_at), "answer": e.answer,
+                              "answered_at": iso_utc(e.answered_at),
+                              "evidence": list(e.answer_evidence_ids or [])}
+                             for e in assessment.explanations],
+        }
+    return found
+
+
 def evidence_data(evidence: SelfAssessmentEvidence) -> dict:
     """An evidence file's metadata (the API adds its URL)."""
     return {"id": evidence.id, "name": evidence.filename, "content_type": evidence.content_type,

@@ -77,6 +77,7 @@ from .access import can_edit, can_view, is_trip_leader
 from .feed import conflict_changes, log_changes, open_conflicts_data, pending_late_data
 from .observations import FieldError, clean_fields
 from .score_snapshots import refresh_scores
+from .self_assessment import field_payloads as self_assessment_payloads
 from .text import bad_character, clean_text
 from .workflow import transition_inspection
 
@@ -230,6 +231,7 @@ def assignments_for(user: User) -> dict:
         photos[photo.inspection_id].append(photo_data(photo))
 
     previous = owed_recommendations(inspections)
+    claims = self_assessment_payloads(ids)
     conflicts = open_conflicts_data(ids)
     late = pending_late_data(ids)
 
@@ -257,6 +259,7 @@ def assignments_for(user: User) -> dict:
             "previous_recommendations": previous.get(inspection.id, []),
             "conflicts": conflicts.get(inspection.id, []),
             "late_submissions": late.get(inspection.id, []),
+            "self_assessment": claims.get(inspection.id),
             "cursor": cursors.get(inspection.id) or 0,
         })
     return result

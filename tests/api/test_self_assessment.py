@@ -245,6 +245,7 @@ def test_refused_files_store_nothing_and_another_units_evidence_is_404(visit, lo
     co_ngan, vinh_quy = visit["01567"], visit["01561"]
     stored = len(list(get_storage().objects_dir.rglob("*"))) if get_storage().objects_dir.exists() \
         else 0
+    files_before = db.session.scalar(select(func.count(SelfAssessmentEvidence.id)))
     for name, data in (("virus.exe", b"MZ\x90\x00" + b"\x00" * 200), ("trang.html", b"<html>"),
                        ("gia.pdf.zip", _zip_of_text())):
         answer = upload(rep, co_ngan, data, name)
@@ -256,7 +257,7 @@ def test_refused_files_store_nothing_and_another_units_evidence_is_404(visit, lo
     after = len(list(get_storage().objects_dir.rglob("*"))) if get_storage().objects_dir.exists() \
         else 0
     assert after == stored
-    assert db.session.scalar(select(func.count(SelfAssessmentEvidence.id))) == 0
+    assert db.session.scalar(select(func.count(SelfAssessmentEvidence.id))) == files_before
     # Vinh Quý's file cannot be attached to Cô Ngân's claims.
     other = login("unitrep_vq")
     theirs = int(upload(other, vinh_quy, pdf("vinh quy"), "vq.pdf").headers["Evidence-Id"])
@@ -295,3 +296,21 @@ def test_the_demo_holds_vinh_quys_submitted_self_assessment(demo, login):
     assert evaluation["self_score"]["total"] < evaluation["score"]["total"]
     threads = [i["explanation_request"] for i in seen["items"] if i["explanation_request"]]
     assert len(threads) == 1 and threads[0]["answer"] and threads[0]["evidence"]
+
+
+def test_assignments_carry_the_submitted_self_assessment_for_offline_work(demo, login):
+    inspector = login("inspector2")
+    payload = inspector.get("/api/v1/assignments").get_json()
+    by_unit = {a["inspection"]["unit"]["code"]: a for a in payload["assignments"]}
+    claims = by_unit["01561"]["self_assessment"]
+    assert by_unit["01567"]["self_assessment"] is None
+    assert claims["state"] == "submitted" and claims["score"]["total"] > 0
+    files = {e["id"]: e for e in claims["evidence"]}
+    attached = [i for c in claims["claims"] for i in c["evidence"]]
+    assert attached and set(attached) <= set(files)
+    assert inspector.get(files[attached[0]]["url"], buffered=True).status_code == 200
+    [thread] = claims["explanations"]
+    assert thread["answer"] and set(thread["evidence"]) <= set(files)
+    evaluation = inspector.get(
+        f"/api/v1/inspections/{by_unit['01561']['inspection']['id']}/evaluation").get_json()
+    assert claims["score"] == evaluation["self_score"]
