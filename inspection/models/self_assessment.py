@@ -54,6 +54,9 @@ class SelfAssessment(db.Model):
         Enum(SelfAssessmentState, native_enum=False, length=20), default=SelfAssessmentState.draft)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The self-score when it was submitted ({total, max, percent}): the claims cannot change
+    # while submitted, so devices get it without scoring again.
+    score: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -91,6 +94,7 @@ class SelfAssessment(db.Model):
     def withdraw(self) -> None:
         """submitted → withdrawn: the unit takes it back to correct (claims are kept)."""
         self._move("withdraw")
+        self.score = None
         self.submitted_at = None
         self.submitted_by_id = None
 

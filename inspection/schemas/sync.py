@@ -6,7 +6,7 @@ import marshmallow as ma
 
 from ..models.base import MAX_BIG, MAX_ID, iso_utc
 from .common import UnitSchema, UserSchema
-from .self_assessment import FieldSelfAssessmentSchema
+from .self_assessment import FieldSelfAssessmentSchema, PreShaped
 
 MAX_OPS = 500  # ops in one push; more is refused whole (413), the device sends smaller batches
 OP_TYPES = ("observation.set", "photo.caption", "photo.delete")
@@ -273,7 +273,7 @@ class AssignmentSchema(ma.Schema):
         "description": "Open Conflicts (the leader has not decided yet)"})
     late_submissions = ma.fields.List(ma.fields.Nested(LateSubmissionDataSchema), metadata={
         "description": "Changes that arrived after approval, waiting for the leader"})
-    self_assessment = ma.fields.Nested(FieldSelfAssessmentSchema, allow_none=True, metadata={
+    self_assessment = PreShaped(FieldSelfAssessmentSchema, allow_none=True, metadata={
         "description": "The unit's submitted self-assessment (claims, evidence files with their "
                        "URLs, explanation threads, self-score); null when none is submitted"})
     cursor = ma.fields.Integer(metadata={"description": "Latest change-feed cursor of this "

@@ -209,30 +209,50 @@ def with_self_scores(rows: list[dict], key: str = "inspection_id",
 def field_payloads(inspection_ids: list[int]) -> dict[int, dict]:
     """The submitted self-assessments of these inspections as the field app keeps them offline
     (``GET /assignments``): the claims with their evidence ids, the files, the explanation
-    threads and the self-score. Three queries however many there are."""
-    from sqlalchemy.orm import selectinload
-
+    threads and the self-score (kept at submission). Four plain queries however many there are
+    (no ORM objects: a full self-assessment has a hundred claims and files)."""
+    if not inspection_ids:
+        return {}
     found: dict[int, dict] = {}
-    query = (select(SelfAssessment)
-             .where(SelfAssessment.inspection_id.in_(inspection_ids),
-                    SelfAssessment.state == SelfAssessmentState.submitted)
-             .options(selectinload(SelfAssessment.claims), selectinload(SelfAssessment.evidence),
-                      selectinload(SelfAssessment.explanations)))
-    for assessment in db.session.scalars(query):
-        found[assessment.inspection_id] = {
-            "state": assessment.state.value,
-            "submitted_at": iso_utc(assessment.submitted_at),
-            "score": score_of(assessment.inspection, assessment),
-            "claims": [{"item_code": c.item_code,
-                        **{name: getattr(c, name) for name in SelfAssessmentClaim.FIELDS},
-                        "evidence": list(c.evidence_ids or [])} for c in assessment.claims],
-            "evidence": [evidence_data(e) for e in assessment.evidence],
-            "explanations": [{"item_code": e.item_code, "question": e.question,
-                              "asked_at": iso_utc(e.asked_at), "answer": e.answer,
-                              "answered_at": iso_utc(e.answered_at),
-                              "evidence": list(e.answer_evidence_ids or [])}
-                             for e in assessment.explanations],
-        }
+    by_id: dict[int, dict] = {}
+    for row in db.session.execute(
+            select(SelfAssessment.id, SelfAssessment.inspection_id, SelfAssessment.submitted_at,
+                   SelfAssessment.score)
+            .where(SelfAssessment.inspection_id.in_(inspection_ids),
+                   SelfAssessment.state == SelfAssessmentState.submitted)):
+        payload = {"state": SelfAssessmentState.submitted.value,
+                   "submitted_at": iso_utc(row.submitted_at), "score": row.score,
+                   "claims": [], "evidence": [], "explanations": []}
+        if row.score is None:  # submitted before scores were kept
+            payload["score"] = score_of(db.session.get(Inspection, row.inspection_id),
+                                        db.session.get(SelfAssessment, row.id))
+        found[row.inspection_id] = by_id[row.id] = payload
+    if not by_id:
+        return found
+    ids = list(by_id)
+    claim = SelfAssessmentClaim
+    for row in db.session.execute(
+            select(claim.self_assessment_id, claim.item_code, claim.result, claim.points,
+                   claim.value, claim.text, claim.note, claim.explanation, claim.evidence_ids)
+            .where(claim.self_assessment_id.in_(ids)).order_by(claim.item_code)):
+        by_id[row[0]]["claims"].append({
+            "item_code": row[1], "result": row[2], "points": row[3], "value": row[4],
+            "text": row[5], "note": row[6], "explanation": row[7], "evidence": row[8] or []})
+    evidence = SelfAssessmentEvidence
+    for row in db.session.execute(
+            select(evidence.self_assessment_id, evidence.id, evidence.filename,
+                   evidence.content_type, evidence.size, evidence.sha256)
+            .where(evidence.self_assessment_id.in_(ids)).order_by(evidence.id)):
+        by_id[row[0]]["evidence"].append({"id": row[1], "name": row[2], "content_type": row[3],
+                                          "size": row[4], "sha256": row[5]})
+    asked = SelfAssessmentExplanation
+    for row in db.session.execute(
+            select(asked.self_assessment_id, asked.item_code, asked.question, asked.asked_at,
+                   asked.answer, asked.answered_at, asked.answer_evidence_ids)
+            .where(asked.self_assessment_id.in_(ids)).order_by(asked.id)):
+        by_id[row[0]]["explanations"].append({
+            "item_code": row[1], "question": row[2], "asked_at": iso_utc(row[3]),
+            "answer": row[4], "answered_at": iso_utc(row[5]), "evidence": row[6] or []})
     return found
 
 
@@ -356,6 +376,7 @@ def submit(user: User, inspection: Inspection) -> SelfAssessment:
         raise ValidationFailed("Chưa tự đánh giá tiêu chí nào: chưa nộp được.",
                                "No criterion is self-assessed yet: nothing to submit.")
     assessment.submit(user)
+    assessment.score = score_of(inspection, assessment)
     db.session.flush()
     audit.record("self_assessment.submit", assessment, user, inspection_id=inspection.id,
                  claims=len(assessment.claims))
