@@ -81,6 +81,104 @@ def prepare_instance(instance: Path) -> None:
         db.engine.dispose()
 
 
+SELF_ASSESSMENT_FILES = 100
+SELF_ASSESSMENT_MAX_KB = 400
+SELF_ASSESSMENT_MAX_P95_MS = 100
+
+
+def prepare_self_assessment(instance: Path) -> None:
+    """Schema, demo data, and a 2022 visit to Hạ Lang district (cchc-huyen: 105 criteria) by an
+    inspector on no other trip, with the district's full self-assessment submitted: a claim for
+    every criterion and 100 evidence files (issue 16)."""
+    sys.path.insert(0, str(ROOT))
+    from flask_migrate import upgrade
+    from sqlalchemy import select
+
+    from inspection import create_app
+    from inspection.extensions import db
+    from inspection.models import Plan, Role, SelfAssessment, SelfAssessmentEvidence, User
+    from inspection.services import self_assessment
+    from inspection.services.accounts import create_user
+    from inspection.services.demo import seed_demo
+    from inspection.services.planning import create_trip
+    from inspection.services.storage import put_bytes
+    from inspection.services.units import unit_valid_on
+
+    app = create_app({"SECRET_KEY": "bench", "SESSION_COOKIE_SECURE": False}, str(instance))
+    with app.app_context():
+        upgrade()
+        seed_demo(with_minutes=False)
+        plan = db.session.scalar(select(Plan))
+        leader = db.session.scalar(select(User).where(User.username == "leader"))
+        day = date(2022, 10, 3)
+        district = unit_valid_on("048", day)
+        inspector = create_user("bench-inspector", "demo1234", "Kiểm tra viên", Role.inspector,
+                                check_strength=False)
+        rep = create_user("bench-rep", "demo1234", "Đại diện huyện", Role.unitrep, "",
+                          district, check_strength=False)
+        [inspection] = create_trip(plan, "Kiểm tra 2022 (benchmark)", day, day, leader,
+                                   [inspector], [district]).inspections
+        assessment = SelfAssessment(inspection=inspection)
+        db.session.add(assessment)
+        for n in range(SELF_ASSESSMENT_FILES):
+            data = b"%PDF-1.4\n% evidence " + str(n).encode() + b"\n%%EOF\n"
+            assessment.evidence.append(SelfAssessmentEvidence(
+                sha256=put_bytes(data), filename=f"tai-lieu-kiem-chung-{n + 1:03d}.pdf",
+                content_type="application/pdf", size=len(data), uploaded_by_id=rep.id))
+        db.session.flush()
+        files = [e.id for e in assessment.evidence]
+        items = inspection.checklist_version.document_items()
+        for n, item in enumerate(items):
+            fields = {"note": f"Ghi chú của đơn vị về tiêu chí {item['code']}"}
+            if item["kind"] == "yesno":
+                fields["result"] = "pass"
+            elif item["kind"] == "score":
+                fields["points"] = item.get("max_points") or 1
+            elif item["kind"] == "count":
+                fields["value"] = 100 + n
+            elif item["kind"] == "text":
+                fields["text"] = "Đã ban hành và triển khai"
+            self_assessment.save_claim(rep, inspection, item["code"], fields,
+                                       files[n::len(items)])
+        self_assessment.submit(rep, inspection)
+        db.session.commit()
+        db.engine.dispose()
+
+
+def bench_self_assessment(server_kind: str) -> None:
+    """GET /assignments of an inspector whose one inspection carries a full self-assessment
+    with 100 evidence files: size and p50/p95 against the budget (400 KB, 100 ms)."""
+    workdir = Path(tempfile.mkdtemp(prefix="bench-self-assessment-"))
+    instance = workdir / "instance"
+    prepare_self_assessment(instance)
+    port = free_port()
+    server = start_server(server_kind, instance, port)
+    try:
+        wait_for(port, server)
+        device = Client(port)
+        device.login("bench-inspector")
+        device.request("GET", "/api/v1/assignments")  # warm-up
+        timings, size, payload = [], 0, None
+        for _ in range(50):
+            start = time.perf_counter()
+            status, payload, size = device.request("GET", "/api/v1/assignments")
+            timings.append(time.perf_counter() - start)
+            assert status == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        shutil.rmtree(workdir, ignore_errors=True)
+    [assignment] = payload["assignments"]
+    claims = assignment["self_assessment"]
+    p95 = percentile(timings, 0.95) * 1000
+    print(f"\n  GET /assignments with a full self-assessment: {len(claims['claims'])} claims, "
+          f"{len(claims['evidence'])} evidence files, {size / 1024:,.0f} KiB; "
+          f"p50 {statistics.median(timings) * 1000:.1f} ms, p95 {p95:.1f} ms "
+          f"(budget {SELF_ASSESSMENT_MAX_KB} KB, {SELF_ASSESSMENT_MAX_P95_MS} ms)\n")
+    if size > SELF_ASSESSMENT_MAX_KB * 1000 or p95 > SELF_ASSESSMENT_MAX_P95_MS:
+        raise SystemExit("over budget")
+
+
 class Client:
     """A minimal keep-alive HTTP client with the session cookie and the CSRF token."""
 
@@ -241,7 +339,13 @@ def main() -> None:
         "push), to see what the refresh costs"))
     parser.add_argument("--seed", type=int, default=2021)
     parser.add_argument("--keep", action="store_true", help="keep the instance folder")
+    parser.add_argument("--self-assessment", action="store_true", help=(
+        "only time GET /assignments for a 105-criterion inspection with a full self-assessment "
+        "and 100 evidence files (budget: under 400 KB, p95 under 100 ms)"))
     args = parser.parse_args()
+    if args.self_assessment:
+        bench_self_assessment(args.server)
+        return
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-sync-"))
     instance = workdir / "instance"

@@ -56,10 +56,20 @@ api = InspectionApi()
 
 def init_api(app: Flask) -> None:
     """Register the API blueprints and error handlers."""
-    from . import assignments, auth, inspections, minutes, reports, sync, uploads
+    from . import (
+        assignments,
+        auth,
+        inspections,
+        minutes,
+        reports,
+        self_assessment,
+        sync,
+        uploads,
+    )
 
     api.init_app(app)
-    for module in (auth, inspections, assignments, sync, uploads, reports, minutes):
+    for module in (auth, inspections, assignments, sync, uploads, reports, minutes,
+                   self_assessment):
         api.register_blueprint(module.blp)
 
     init_errors(app)

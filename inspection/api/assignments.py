@@ -6,6 +6,7 @@ from ..schemas.sync import AssignmentsSchema
 from ..services.sync import assignments_for
 from .guards import login_required_api
 from .parsing import Blueprint
+from .self_assessment import evidence_url
 from .uploads import with_photo_urls
 
 blp = Blueprint("api_assignments", __name__, url_prefix="/api/v1/assignments",
@@ -23,4 +24,9 @@ class Assignments(MethodView):
         result = assignments_for(current_user)
         for assignment in result["assignments"]:
             assignment["photos"] = [with_photo_urls(photo) for photo in assignment["photos"]]
+            claims = assignment["self_assessment"]
+            if claims is not None:
+                inspection_id = assignment["inspection"]["id"]
+                claims["evidence"] = [{**e, "url": evidence_url(inspection_id, e["id"])}
+                                      for e in claims["evidence"]]
         return result

@@ -8,6 +8,7 @@ from ..schemas.evaluation import EvaluationSchema
 from ..schemas.inspections import InspectionSchema, TransitionSchema
 from ..services.access import get_visible_inspection, inspections_query
 from ..services.evaluation import evaluate_inspection
+from ..services.self_assessment import self_score
 from ..services.workflow import transition_inspection
 from .guards import login_required_api
 from .parsing import Blueprint
@@ -73,4 +74,4 @@ class Evaluation(MethodView):
     def get(self, inspection_id):
         """Score, consistency checks, indicators and suggested recommendations"""
         inspection = get_visible_inspection(current_user, db.session.get(Inspection, inspection_id))
-        return evaluate_inspection(inspection)
+        return {**evaluate_inspection(inspection), "self_score": self_score(inspection)}

@@ -11,6 +11,7 @@ from flask_smorest import abort
 from ..errors import ServiceError, language
 from ..extensions import db
 from ..services import paper_minutes, photos
+from ..services import self_assessment as evidence_files
 from ..services.storage import get_storage
 from .guards import login_required_api
 from .parsing import Blueprint
@@ -86,6 +87,8 @@ def _progress_headers(upload) -> dict:
         headers["Photo-Id"] = str(upload.photo_id)
     if (upload.meta or {}).get("paper_id") is not None:
         headers["Paper-Minutes-Id"] = str(upload.meta["paper_id"])
+    if upload.evidence_id is not None:
+        headers["Evidence-Id"] = str(upload.evidence_id)
     return headers
 
 
@@ -113,7 +116,10 @@ class Uploads(MethodView):
                 "are optional. With `kind minutes-scan` the upload is the scan of the minutes "
                 "signed on paper (team leader, approved inspection; inspection_id and sha256 "
                 "required, revision optional; no client_uuid), checked like "
-                "POST /inspections/{id}/minutes/paper when complete"),
+                "POST /inspections/{id}/minutes/paper when complete. With `kind evidence` (base64 of `evidence`): a self-assessment's "
+                "evidence file (PDF, image, Word/Excel/OpenDocument, at most 20 MB; "
+                "inspection_id and sha256 required, filename optional), sent by the unit's "
+                "representative; the answer carries `Evidence-Id`"),
         _header("X-CSRF-Token", "The session's CSRF token"),
     ])
     @blp.response(201, description="Upload created (or, for a photo already stored under this "
@@ -137,14 +143,20 @@ class Uploads(MethodView):
         require_tus_version()
         length = _int_header("Upload-Length")
         meta = photos.parse_metadata(request.headers.get("Upload-Metadata"))
+        evidence = None
         if meta.get("kind") == paper_minutes.UPLOAD_KIND:
             upload, photo = paper_minutes.create_scan_upload(current_user, length, meta), None
+        elif meta.get("kind") == "evidence":  # a self-assessment's evidence file
+            upload, evidence = evidence_files.create_evidence_upload(current_user, length, meta)
+            photo = None
         else:
             upload, photo = photos.create_upload(current_user, length, meta)
         headers = {"Location": f"/api/v1/uploads/{upload.id}", "Tus-Resumable": TUS_VERSION,
                    "Upload-Offset": str(upload.offset)}
         if photo is not None:
             headers["Photo-Id"] = str(photo.id)
+        if evidence is not None:
+            headers["Evidence-Id"] = str(evidence.id)
         return Response(status=201, headers=headers)
 
 
@@ -206,6 +218,7 @@ class UploadResource(MethodView):
                   code="bad_header")
         checksum = photos.parse_checksum(request.headers.get("Upload-Checksum"))
         upload = photos.get_upload(current_user, upload_id)
+        evidence_id = upload.evidence_id
         try:
             # Commits by hand, mid-request (not @commits): every step of the tus PATCH is its own
             # short transaction, and a refusal keeps what the service reset.
@@ -221,6 +234,12 @@ class UploadResource(MethodView):
                         and paper_minutes.is_scan_upload(state)):
                     paper_minutes.complete_scan_upload(state, current_user)
                     db.session.commit()  # tus: the stored scan, the inspection signed on paper
+                elif (state.offset == state.length and not state.completed
+                        and state.meta.get("kind") == "evidence"):
+                    evidence = evidence_files.complete_evidence_upload(
+                        state.id, current_user, state.meta, state.length)
+                    state.completed, evidence_id = True, evidence.id
+                    db.session.commit()  # tus: the stored evidence file
                 elif state.offset == state.length and not state.completed:
                     info = photos.check_upload(state)
                     photos.complete_upload(state, current_user, info)
@@ -233,6 +252,8 @@ class UploadResource(MethodView):
             headers["Photo-Id"] = str(state.photo_id)
         if state.meta.get("paper_id") is not None:
             headers["Paper-Minutes-Id"] = str(state.meta["paper_id"])
+        if evidence_id is not None:
+            headers["Evidence-Id"] = str(evidence_id)
         return Response(status=204, headers=headers)
 
 

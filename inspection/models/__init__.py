@@ -25,6 +25,13 @@ from .minutes import MinutesRevision, MinutesStatus, PaperMinutes, Signature
 from .plans import Plan, Trip, TripMember, TripRole
 from .reports import InspectionScore
 from .samples import Sample
+from .self_assessment import (
+    SelfAssessment,
+    SelfAssessmentClaim,
+    SelfAssessmentEvidence,
+    SelfAssessmentExplanation,
+    SelfAssessmentState,
+)
 from .sync import AppliedOp, ChangeLog, Upload
 from .units import AdminUnit, UnitLevel, unit_merges
 from .users import InvalidAccountChange, Role, User, UserCertificate
@@ -36,6 +43,8 @@ __all__ = [
     "LateStatus", "LateSubmission", "MinutesRevision", "MinutesStatus", "Observation",
     "PaperMinutes",
     "Photo", "Plan", "Recommendation", "RecommendationEvidence", "RecommendationStatus", "Role",
-    "Sample", "Signature", "Trip", "TripMember", "TripRole",
+    "Sample", "SelfAssessment", "SelfAssessmentClaim", "SelfAssessmentEvidence",
+    "SelfAssessmentExplanation", "SelfAssessmentState", "Signature", "Trip", "TripMember",
+    "TripRole",
     "UnitLevel", "Upload", "User", "UserCertificate", "unit_merges",
 ]

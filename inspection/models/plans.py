@@ -53,6 +53,8 @@ class Trip(db.Model):
     report_due: Mapped[date | None] = mapped_column(Date)
     recipients: Mapped[str] = mapped_column(Text, default="", server_default="")
     place: Mapped[str] = mapped_column(String(200), default="")
+    # The last day units may submit their self-assessment (set by the secretariat).
+    self_assessment_due: Mapped[date | None] = mapped_column(Date)
 
     plan: Mapped[Plan] = relationship(back_populates="trips")
     members: Mapped[list[TripMember]] = relationship(

@@ -58,3 +58,6 @@ class Upload(db.Model):
     created_at: Mapped[datetime] = created_at_column()
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     photo_id: Mapped[int | None] = mapped_column(ForeignKey("photos.id"))
+    # A self-assessment evidence file (metadata kind=evidence) once complete.
+    evidence_id: Mapped[int | None] = mapped_column(
+        ForeignKey("self_assessment_evidence.id", ondelete="SET NULL"))

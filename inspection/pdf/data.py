@@ -160,6 +160,32 @@ class PhotoItem:
 
 
 @dataclass(frozen=True)
+class SelfAssessmentRow:
+    """A criterion whose appraisal differs from the unit's self-assessment."""
+
+    code: str
+    title: str
+    claimed: str  # "Đạt", "12", …
+    appraised: str
+    claimed_points: float | None = None
+    appraised_points: float | None = None
+
+
+@dataclass(frozen=True)
+class SelfAssessmentSummary:
+    """The unit's submitted self-assessment against the appraisal: both totals and the
+    criteria that differ (printed after the overall result)."""
+
+    self_points: float
+    self_max: float
+    self_percent: float | None
+    appraised_points: float
+    appraised_max: float
+    appraised_percent: float | None
+    rows: tuple[SelfAssessmentRow, ...] = ()
+
+
+@dataclass(frozen=True)
 class SignatureBlock:
     """One signature block: heading lines in bold capitals, space for the stamp, then the name.
 
@@ -193,6 +219,7 @@ class UnitPart:
     assessment_remark: str = ""
     photos: tuple[PhotoItem, ...] = ()
     signature: SignatureBlock | None = None  # the unit representative's block
+    self_assessment: SelfAssessmentSummary | None = None  # when the unit submitted one
 
 
 @dataclass(frozen=True)

@@ -410,6 +410,7 @@ class _Builder:
                 text += f", xếp loại {clean(score.class_label)}"
             self.p("<b>" + esc(text + ".") + "</b>", "body")
         self.assessment_remark(part)
+        self.self_assessment(part)
         if part.chart:
             self.story.append(CondPageBreak(75 * mm))
             self.story.append(_chart(part.chart, self.data.chart_title))
@@ -419,6 +420,36 @@ class _Builder:
         """The remark that not every criterion was assessed, and why the leader approved."""
         if part.assessment_remark:
             self.p("<i>" + esc(part.assessment_remark) + "</i>", "body")
+
+    def self_assessment(self, part: UnitPart) -> None:
+        """Both totals, and the table of criteria whose appraisal differs from the claim."""
+        summary = part.self_assessment
+        if summary is None:
+            return
+        self.p(esc(f"Đơn vị tự đánh giá đạt {fmt_number(summary.self_points)}/"
+                   f"{fmt_number(summary.self_max)} điểm ({fmt_percent(summary.self_percent)}); "
+                   f"Đoàn kiểm tra thẩm định đạt {fmt_number(summary.appraised_points)}/"
+                   f"{fmt_number(summary.appraised_max)} điểm "
+                   f"({fmt_percent(summary.appraised_percent)})."), "body")
+        if not summary.rows:
+            self.p(esc("Kết quả thẩm định thống nhất với tự đánh giá của đơn vị ở mọi tiêu chí "
+                       "đơn vị đã tự đánh giá."), "body")
+            return
+        self.p(esc(f"Các tiêu chí có kết quả thẩm định khác tự đánh giá ({len(summary.rows)}):"),
+               "body")
+        widths = [20 * mm, TEXT_W - 96 * mm, 26 * mm, 26 * mm, 24 * mm]
+        rows: list = [["Mã", "Tiêu chí", "Tự đánh giá", "Thẩm định", "Điểm"]]
+        for row in summary.rows:
+            points = ""
+            if row.claimed_points is not None or row.appraised_points is not None:
+                mine, theirs = (fmt_number(p) if p is not None else "–"
+                                for p in (row.claimed_points, row.appraised_points))
+                points = f"{mine} → {theirs}"
+            rows.append([self._fit(row.code, widths[0]), self._fit(row.title, widths[1]),
+                         self._fit(row.claimed, widths[2], "cell_c"),
+                         self._fit(row.appraised, widths[3], "cell_c"),
+                         self._fit(points, widths[4], "cell_c")])
+        self._table(rows, widths, [("ALIGN", (2, 1), (4, -1), "CENTER")])
 
     def section(self, n: int, section: SectionResult) -> None:
         heading = f"{n}. {clean(section.title)}"

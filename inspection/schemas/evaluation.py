@@ -1,6 +1,8 @@
 """The evaluation of an inspection (DESIGN §4): score, checks, indicators, suggestions."""
 import marshmallow as ma
 
+from .self_assessment import SelfScoreSchema
+
 F = ma.fields
 
 
@@ -94,3 +96,6 @@ class EvaluationSchema(ma.Schema):
     indicators = F.List(F.Nested(IndicatorSchema))
     suggestions = F.List(F.Nested(SuggestionSchema))
     progress = F.Nested(ProgressSchema)
+    self_score = F.Nested(SelfScoreSchema, allow_none=True, metadata={
+        "description": "the unit's submitted self-assessment scored the same way (null when "
+                       "nothing was submitted)"})

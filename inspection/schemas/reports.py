@@ -19,7 +19,8 @@ STATES = ("planned", "in_progress", "submitted", "approved", "signed")
 STATUSES = ("open", "done", "verified")
 FORMATS = ("csv", "xlsx")
 MAX_PAGE = 1_000_000  # an offset far past any table, still a valid integer in SQL
-EXPORT_TABLES = ("inspections", "observations", "indicators", "recommendations")
+EXPORT_TABLES = ("inspections", "observations", "indicators", "recommendations",
+                 "self_assessment")
 
 # field -> (Vietnamese, English) description of what it accepts, used in error messages
 ACCEPTS = {
@@ -233,6 +234,12 @@ class RankingRowSchema(ma.Schema):
     previous_detail = F.List(F.Nested(PreviousDetailSchema))
     indicators = F.Dict(keys=F.String(), values=F.Nested(IndicatorValueSchema), metadata={
         "description": "on_time_rate, online_share, signed_share: value (%), target, met"})
+    self_score = F.Float(allow_none=True, metadata={
+        "description": "points of the unit's submitted self-assessment (same scoring); null "
+                       "when none was submitted"})
+    self_percent = F.Float(allow_none=True)
+    self_difference = F.Float(allow_none=True, metadata={
+        "description": "appraised points (score) − self-assessed points"})
 
 
 class IndicatorSummarySchema(ma.Schema):

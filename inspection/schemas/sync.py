@@ -6,6 +6,7 @@ import marshmallow as ma
 
 from ..models.base import MAX_BIG, MAX_ID, iso_utc
 from .common import UnitSchema, UserSchema
+from .self_assessment import FieldSelfAssessmentSchema, PreShaped
 
 MAX_OPS = 500  # ops in one push; more is refused whole (413), the device sends smaller batches
 SAMPLE_OP_TYPES = ("sample.set", "sample.delete")
@@ -409,6 +410,9 @@ class AssignmentSchema(ma.Schema):
     samples = ma.fields.List(ma.fields.Nested("SampleDataSchema"), metadata={
         "description": "Samples of the repeat groups in the order they were added, deleted "
                        "ones as tombstones (deleted: true)"})
+    self_assessment = PreShaped(FieldSelfAssessmentSchema, allow_none=True, metadata={
+        "description": "The unit's submitted self-assessment (claims, evidence files with their "
+                       "URLs, explanation threads, self-score); null when none is submitted"})
     cursor = ma.fields.Integer(metadata={"description": "Latest change-feed cursor of this "
                                                         "inspection"})
 

@@ -12,6 +12,7 @@ from ..extensions import db
 from ..models import Plan, Role, User
 from .accounts import create_user
 from .checklists import import_checklist
+from .demo_self_assessment import seed_explanation, seed_self_assessment
 from .observations import record_observation
 from .planning import create_plan, create_trip
 from .score_snapshots import refresh_scores
@@ -34,7 +35,10 @@ ACCOUNTS = [
     ("inspector2", "Lê Minh Cường", "Chuyên viên Văn phòng UBND tỉnh", Role.inspector),
     ("inspector3", "Hoàng Thị Dung", "Chuyên viên Sở Tư pháp", Role.inspector),
     ("unitrep", "Nông Văn Én", "Chủ tịch UBND xã Cô Ngân", Role.unitrep),
+    ("unitrep2", "Hà Văn Quý", "Chủ tịch UBND xã Vinh Quý", Role.unitrep),
 ]
+# The unit each representative speaks for (GSO code).
+REPRESENTS = {"unitrep": "01567", "unitrep2": "01561"}
 
 # Published figures of Hạ Lang district, 1/10/2021 (Cao Bằng newspaper; reference seeds/002).
 HA_LANG_FIGURES = {
@@ -90,7 +94,7 @@ def seed_demo(with_minutes: bool = True, with_samples: bool = False) -> list[str
         existing = db.session.scalar(select(User).where(User.username == username))
         users[username] = existing or create_user(
             username, DEMO_PASSWORD, full_name, role, position,
-            co_ngan if role == Role.unitrep else None,
+            unit_valid_on(REPRESENTS[username], TRIP_DAY) if role == Role.unitrep else None,
             check_strength=False)
     done.append("Tài khoản / accounts: " + ", ".join(users))
 
@@ -118,6 +122,8 @@ def seed_demo(with_minutes: bool = True, with_samples: bool = False) -> list[str
     for code, text in HA_LANG_TEXTS.items():
         record_observation(district, code, {"text": text}, users["inspector2"], refresh=False)
 
+    # Before the visit, xã Vinh Quý scored itself and sent its evidence (issue 16).
+    seed_self_assessment(inspections["01561"], users["unitrep2"])
     # The two communes visited first: illustrative yes/no results (no published figures).
     for inspection, author in ((inspections["01567"], users["inspector1"]),
                                (inspections["01561"], users["inspector2"])):
@@ -127,6 +133,8 @@ def seed_demo(with_minutes: bool = True, with_samples: bool = False) -> list[str
                 record_observation(inspection, item.code, {"result": "pass"}, author, refresh=False)
         transition_inspection(inspection, "submit", author)
     refresh_scores([i.id for i in trip.inspections])
+    # Vinh Quý claimed two criteria not met that the team found met: the leader asks why.
+    seed_explanation(inspections["01561"], users["leader"], users["unitrep2"])
     # Only yes/no results were illustrated: the leader approves Cô Ngân knowing the rest is
     # not assessed, and says why (printed in the minutes' remarks).
     transition_inspection(inspections["01567"], "approve", users["leader"], DEMO_APPROVAL_REASON,

@@ -41,6 +41,9 @@ from ..models import (
     Plan,
     Recommendation,
     Role,
+    SelfAssessment,
+    SelfAssessmentClaim,
+    SelfAssessmentState,
     Trip,
     TripMember,
     TripRole,
@@ -178,11 +181,41 @@ def recommendation_rows(condition, filters: dict) -> Iterator[list]:
                rec.follow_up_evidence, rec.followed_up_in_id]
 
 
+def self_assessment_rows(condition, filters: dict) -> Iterator[list]:
+    """Header, then one row per claim of a submitted self-assessment, with its evidence files
+    (name and SHA-256) and the explanation asked for and given."""
+    yield ["inspection_id", "unit_code", "unit", "scheduled_on", "submitted_at", "item_code",
+           "result", "points", "value", "text", "note", "explanation", "evidence_files",
+           "explanation_request", "explanation_answer"]
+    ids = _inspection_query(condition, filters).subquery()
+    query = (select(SelfAssessment, AdminUnit.code, AdminUnit.kind, AdminUnit.name,
+                    Inspection.scheduled_on)
+             .join(ids, ids.c.id == SelfAssessment.inspection_id)
+             .join(Inspection, Inspection.id == SelfAssessment.inspection_id)
+             .join(AdminUnit, AdminUnit.id == Inspection.unit_id)
+             .where(SelfAssessment.state == SelfAssessmentState.submitted)
+             .order_by(SelfAssessment.inspection_id))
+    for assessment, code, kind, name, scheduled_on in db.session.execute(query).all():
+        files = {e.id: e for e in assessment.evidence}
+        asked = {e.item_code: e for e in assessment.explanations}
+        claims: list[SelfAssessmentClaim] = assessment.claims
+        for claim in claims:
+            request = asked.get(claim.item_code)
+            yield [assessment.inspection_id, code, f"{kind} {name}", scheduled_on,
+                   assessment.submitted_at, claim.item_code, claim.result, claim.points,
+                   claim.value, claim.text, claim.note, claim.explanation,
+                   "; ".join(f"{files[i].filename} (SHA-256 {files[i].sha256})"
+                             for i in claim.evidence_ids or [] if i in files),
+                   request.question if request else None,
+                   request.answer if request else None]
+
+
 TABLES: dict[str, Callable[[object, dict], Iterator[list]]] = {
     "inspections": inspection_rows,
     "observations": observation_rows,
     "indicators": indicator_rows,
     "recommendations": recommendation_rows,
+    "self_assessment": self_assessment_rows,
 }
 
 
@@ -253,6 +286,12 @@ COLUMN_TITLES: dict[str, tuple[str, str]] = {
     "follow_up_result": ("Kết quả theo dõi", "Follow-up result"),
     "follow_up_evidence": ("Bằng chứng theo dõi", "Follow-up evidence"),
     "followed_up_in_id": ("Theo dõi tại cuộc kiểm tra số", "Followed up at inspection no."),
+    "submitted_at": ("Thời điểm nộp tự đánh giá (giờ Việt Nam)",
+                     "Self-assessment submitted at (Vietnam time)"),
+    "explanation": ("Giải trình khi không có tài liệu", "Explanation without evidence"),
+    "evidence_files": ("Tài liệu kiểm chứng", "Evidence files"),
+    "explanation_request": ("Đề nghị giải trình", "Explanation requested"),
+    "explanation_answer": ("Đơn vị giải trình", "The unit's explanation"),
 }
 YES_NO = {True: ("Có", "Yes"), False: ("Không", "No")}
 # Coded columns: the code stays in its column (for machines), a label column follows it.
@@ -646,7 +685,7 @@ def write_trip_zip(trip: Trip, path: str | os.PathLike) -> dict:
         if revision.status != "superseded" or revision.inspection_id not in current:
             current[revision.inspection_id] = revision
     manifest = [["path", "kind", "unit", "sha256", "status", "caption", "captured_at"]]
-    summary = {"minutes": 0, "paper": 0, "photos": 0, "missing": 0}
+    summary = {"minutes": 0, "paper": 0, "photos": 0, "evidence": 0, "missing": 0}
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
 
         def add(name: str, sha256: str, kind: str, unit: str, caption: str = "",
@@ -661,7 +700,7 @@ def write_trip_zip(trip: Trip, path: str | os.PathLike) -> dict:
                 while block := source.read(CHUNK):
                     target.write(block)
             manifest.append([name, kind, unit, sha256, "ok", caption, _iso(captured)])
-            summary[{"minutes": "minutes", "paper": "paper"}.get(kind, "photos")] += 1
+            summary[kind if kind in ("minutes", "paper", "evidence") else "photos"] += 1
 
         for inspection_id, revision in current.items():
             inspection = inspections.get(inspection_id)
@@ -686,10 +725,46 @@ def write_trip_zip(trip: Trip, path: str | os.PathLike) -> dict:
                     f"{photo.item_code or 'chung'}-{photo.id}.{extension}")
             add(name, photo.sha256, "photo", inspection.unit.full_name, photo.caption,
                 photo.captured_at)
+        for inspection_id, item_code, evidence in self_assessment_files(list(inspections)):
+            inspection = inspections[inspection_id]
+            name = (f"tu-danh-gia/{inspection.unit.code}-{slug(inspection.unit.full_name)}/"
+                    f"{item_code}-{evidence.id}-{safe_file_name(evidence.filename)}")
+            add(name, evidence.sha256, "evidence", inspection.unit.full_name, item_code)
         archive.writestr(zipfile.ZipInfo("manifest.csv",
                                          date_time=datetime.now(VIETNAM_TZ).timetuple()[:6]),
                          b"".join(csv_chunks(manifest)), compress_type=zipfile.ZIP_DEFLATED)
     return summary
+
+
+def safe_file_name(name: str) -> str:
+    """A file name for inside a ZIP: its extension kept, the rest in ASCII (“Kế hoạch.pdf” →
+    “ke-hoach.pdf”)."""
+    stem, dot, extension = name.rpartition(".")
+    if not dot:
+        stem, extension = name, ""
+    extension = re.sub(r"[^a-z0-9]", "", extension.lower())[:8]
+    return slug(stem)[:60] + (f".{extension}" if extension else "")
+
+
+def self_assessment_files(inspection_ids: list[int]):
+    """(inspection id, criterion or "chung", evidence) for the files of the submitted
+    self-assessments of these inspections: each file once per criterion it supports (once as
+    "chung" when it supports none, e.g. an explanation's answer)."""
+    assessments = db.session.scalars(
+        select(SelfAssessment).where(SelfAssessment.inspection_id.in_(inspection_ids),
+                                     SelfAssessment.state == SelfAssessmentState.submitted)
+        .order_by(SelfAssessment.inspection_id)).all()
+    for assessment in assessments:
+        files = {e.id: e for e in assessment.evidence}
+        used = set()
+        for claim in assessment.claims:
+            for evidence_id in claim.evidence_ids or []:
+                if evidence_id in files:
+                    used.add(evidence_id)
+                    yield assessment.inspection_id, claim.item_code, files[evidence_id]
+        for evidence_id, evidence in files.items():
+            if evidence_id not in used:
+                yield assessment.inspection_id, "chung", evidence
 
 
 def _signed_suffix(revision) -> str:

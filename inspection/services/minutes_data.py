@@ -37,12 +37,15 @@ from ..pdf.data import (
     SampleTable,
     ScoreSummary,
     SectionResult,
+    SelfAssessmentRow,
+    SelfAssessmentSummary,
     SignatureBlock,
     UnitPart,
     unit_field,
 )
 from .evaluation import samples_by_group
 from .review import findings_of, recommendations_of
+from .self_assessment import review_rows, self_score
 
 PhotoBytes = Callable[[Photo], "bytes | None"]
 
@@ -422,7 +425,45 @@ def _unit_part(inspection: Inspection, *, single: bool, index: int, start_time: 
                     or (max(due_dates) if due_dates else None)),
         unit_comments=_nfc(inspection.unit_comments),
         assessment_remark=assessment_remark(evaluation["score"], inspection.approval_reason),
-        photos=_photos(inspection, photo_bytes, f"trụ sở {unit_name}"), signature=signature)
+        photos=_photos(inspection, photo_bytes, f"trụ sở {unit_name}"), signature=signature,
+        self_assessment=self_assessment_summary(inspection, observations, evaluation))
+
+
+def _said(fields: Mapping | None) -> str:
+    """A claim's or an observation's value as the minutes print it."""
+    if not fields:
+        return NOT_ASSESSED
+    parts = []
+    if fields.get("result"):
+        parts.append(RESULT_LABELS.get(fields["result"], fields["result"]))
+    for key in ("points", "value"):
+        if fields.get(key) is not None:
+            number = fields[key]
+            parts.append(f"{number:g}".replace(".", ",") if key == "value"
+                         else f"{number:g} điểm".replace(".", ","))
+    if fields.get("text"):
+        parts.append(_nfc(fields["text"]))
+    return ", ".join(parts) or NOT_ASSESSED
+
+
+def self_assessment_summary(inspection: Inspection, observations: Mapping,
+                            evaluation: Mapping) -> SelfAssessmentSummary | None:
+    """The unit's submitted self-assessment against the appraisal (None when none was
+    submitted): both totals and the criteria that differ."""
+    claimed = self_score(inspection)
+    if claimed is None:
+        return None
+    rows = tuple(
+        SelfAssessmentRow(code=row["code"], title=_nfc(row["title_vi"]),
+                          claimed=_said(row["self"]), appraised=_said(row["appraised"]),
+                          claimed_points=row["self_points"],
+                          appraised_points=row["appraised_points"])
+        for row in review_rows(inspection, observations) if row["differs"])
+    score = evaluation["score"]
+    return SelfAssessmentSummary(
+        self_points=claimed["total"], self_max=claimed["max"], self_percent=claimed["percent"],
+        appraised_points=score["total"], appraised_max=score["max"],
+        appraised_percent=score["percent"], rows=rows)
 
 
 def assessment_remark(score: Mapping, reason: str | None) -> str:

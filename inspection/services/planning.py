@@ -126,9 +126,12 @@ def _team(leader: User, members: list[User],
     return team
 
 
+KEEP = object()  # a field the caller does not set: left as it is
+
+
 def _trip_values(errors: dict, name: str, starts_on, ends_on, place: str, decision: str,
                  decision_number: str, decision_date, leader: User | None, members: list[User],
-                 secretary: User | None) -> dict:
+                 secretary: User | None, self_assessment_due=KEEP) -> dict:
     """A trip's own fields, cleaned and checked as the trip forms send them (creating and
     correcting alike); problems go into `errors` by field. Dates are None where invalid."""
     name, place = _clean(name), _clean(place)
@@ -142,13 +145,19 @@ def _trip_values(errors: dict, name: str, starts_on, ends_on, place: str, decisi
     if start and end and end < start:
         errors["ends_on"] = ["Ngày kết thúc trước ngày bắt đầu."]
     _team_errors(errors, leader, members, secretary)
-    return {"name": name, "place": place, "starts_on": start, "ends_on": end, **decided}
+    values = {"name": name, "place": place, "starts_on": start, "ends_on": end, **decided}
+    if self_assessment_due is not KEEP:
+        due = _optional_date(self_assessment_due, "self_assessment_due", errors)
+        if due and start and due > start:
+            errors["self_assessment_due"] = ["Hạn tự đánh giá phải trước hoặc đúng ngày bắt đầu."]
+        values["self_assessment_due"] = due
+    return values
 
 
 def create_trip(plan: Plan, name: str, starts_on, ends_on, leader: User | None,
                 members: list[User], units: list[AdminUnit], place: str = "", decision: str = "",
                 by: User | None = None, *, decision_number: str = "", decision_date=None,
-                secretary: User | None = None) -> Trip:
+                secretary: User | None = None, self_assessment_due=None) -> Trip:
     """Create a trip with its team and one planned inspection per unit to visit.
 
     Each inspection gets the published checklist fitting the unit's level and the era of the
@@ -156,7 +165,7 @@ def create_trip(plan: Plan, name: str, starts_on, ends_on, leader: User | None,
     """
     errors: dict[str, list[str]] = {}
     values = _trip_values(errors, name, starts_on, ends_on, place, decision, decision_number,
-                          decision_date, leader, members, secretary)
+                          decision_date, leader, members, secretary, self_assessment_due)
     start = values["starts_on"]
     if not units:
         errors["units"] = ["Cần chọn ít nhất một đơn vị được kiểm tra."]
@@ -239,7 +248,7 @@ def update_plan(plan: Plan, by: User, number: str, title: str, issuer: str, issu
 def update_trip(trip: Trip, by: User, *, name: str, starts_on, ends_on, place: str,
                 decision: str, decision_number: str, decision_date, leader: User | None,
                 members: list[User], secretary: User | None = None,
-                add_units: list[AdminUnit] = ()) -> dict[str, list]:
+                add_units: list[AdminUnit] = (), self_assessment_due=KEEP) -> dict[str, list]:
     """Correct a trip and its team (the secretariat) until its minutes are signed; audited
     with what changed. Inspections scheduled outside the new dates move to its first day;
     `add_units` are visited too (a planned inspection each; units are never removed here, as
@@ -248,7 +257,7 @@ def update_trip(trip: Trip, by: User, *, name: str, starts_on, ends_on, place: s
         raise Conflict(LOCKED_VI, LOCKED_EN)
     errors: dict[str, list[str]] = {}
     values = _trip_values(errors, name, starts_on, ends_on, place, decision, decision_number,
-                          decision_date, leader, members, secretary)
+                          decision_date, leader, members, secretary, self_assessment_due)
     start, end = values["starts_on"], values["ends_on"]
     visited = {i.unit_id for i in trip.inspections}
     new_units = [u for u in dict.fromkeys(add_units) if u.id not in visited]

@@ -53,6 +53,7 @@ from ..models import (
     User,
     unit_merges,
 )
+from .self_assessment import with_self_scores
 
 RANKED_STATES = (InspectionState.approved, InspectionState.signed)
 INDICATORS = (
@@ -297,7 +298,7 @@ def _full_rows(found: list, level: str) -> list[dict]:
             **_indicators(row),
         })
     _name_previous_units(result)
-    return result
+    return with_self_scores(result)
 
 
 def value_column(prefix: str) -> str:
@@ -502,7 +503,7 @@ def inspection_list(user: User, filters: dict) -> tuple[list[dict], int]:
                     AdminUnit.name,
                     InspectionScore.percent, InspectionScore.class_code, InspectionScore.class_vi,
                     InspectionScore.class_en, InspectionScore.assessed, InspectionScore.criteria,
-                    InspectionScore.partial)
+                    InspectionScore.partial, InspectionScore.total)
              .join(Trip, Trip.id == Inspection.trip_id)
              .join(Plan, Plan.id == Trip.plan_id)
              .join(AdminUnit, AdminUnit.id == Inspection.unit_id)
@@ -513,12 +514,12 @@ def inspection_list(user: User, filters: dict) -> tuple[list[dict], int]:
     rows = db.session.execute(query.order_by(Inspection.scheduled_on.desc(), AdminUnit.name,
                                              Inspection.id)
                               .limit(per_page).offset((page - 1) * per_page)).all()
-    return [{
+    return with_self_scores([{
         "id": r[0], "scheduled_on": r[1], "state": r[2].value, "trip_id": r[3], "trip": r[4],
         "plan": r[5], "unit": _unit(r[6], r[7], r[8], r[9]), "percent": r[10],
         "class": {"code": r[11], "vi": r[12], "en": r[13]} if r[11] else None,
-        "assessed": r[14], "criteria": r[15], "partial": r[16],
-    } for r in rows], total
+        "assessed": r[14], "criteria": r[15], "partial": r[16], "score": r[17],
+    } for r in rows], key="id"), total
 
 
 # ---------------------------------------------------------------------------------------------

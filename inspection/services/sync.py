@@ -82,6 +82,7 @@ from .minutes_data import draft_heads
 from .observations import FieldError, clean_fields
 from .samples import SAMPLE_OP_TYPES, apply_sample_op, samples_data
 from .score_snapshots import refresh_scores
+from .self_assessment import field_payloads as self_assessment_payloads
 from .text import bad_character, clean_text
 from .workflow import transition_inspection
 
@@ -235,6 +236,7 @@ def assignments_for(user: User) -> dict:
         photos[photo.inspection_id].append(photo_data(photo))
 
     previous = owed_recommendations(inspections)
+    claims = self_assessment_payloads(ids)
     conflicts = open_conflicts_data(ids)
     closing = closing_of(inspections)
     late = pending_late_data(ids)
@@ -268,6 +270,7 @@ def assignments_for(user: User) -> dict:
             "late_submissions": late.get(inspection.id, []),
             "closing": with_permissions(closing[inspection.id], inspection, user),
             "samples": samples.get(inspection.id, []),
+            "self_assessment": claims.get(inspection.id),
             "cursor": cursors.get(inspection.id) or 0,
             "minutes_head": heads[inspection.id],
         })

@@ -46,10 +46,11 @@ def init_web(app: Flask) -> None:
         minutes,
         overview,
         review,
+        self_assessment,
     )
 
     for module in (auth, main, account, admin, checklist_editor, review, minutes, fieldapp,
-                   followup, overview):
+                   followup, overview, self_assessment):
         app.register_blueprint(module.bp)
     app.view_functions["static"] = fieldapp.static_file  # JavaScript and CSS minified
 

@@ -80,6 +80,11 @@ ACTIVITY = {
     "recommendation.report_done": N_("báo đã thực hiện kiến nghị của %(object)s"),
     "recommendation.report_undone": N_("rút lại báo cáo đã thực hiện kiến nghị của %(object)s"),
     "recommendation.reply": N_("trả lời kiến nghị của %(object)s"),
+    "self_assessment.submit": N_("nộp tự đánh giá của %(object)s"),
+    "self_assessment.withdraw": N_("rút lại tự đánh giá của %(object)s"),
+    "self_assessment.evidence": N_("tải lên tài liệu kiểm chứng tự đánh giá của %(object)s"),
+    "self_assessment.ask": N_("đề nghị %(object)s giải trình tiêu chí %(item)s"),
+    "self_assessment.answer": N_("giải trình tiêu chí %(item)s của %(object)s"),
     "minutes.build": N_("lập biên bản (lần %(revision)s) cho %(object)s"),
     "minutes.sign": N_("ký biên bản của %(object)s"),
     "minutes.paper": N_("tải lên bản quét biên bản (lần %(revision)s) ký trên giấy của "
@@ -90,6 +95,7 @@ ACTIVITY = {
     "export.observations": N_("xuất bảng kết quả từng tiêu chí"),
     "export.indicators": N_("xuất bảng chỉ tiêu"),
     "export.recommendations": N_("xuất bảng kiến nghị"),
+    "export.self_assessment": N_("xuất bảng tự đánh giá của đơn vị"),
     "export.trip_archive": N_("tải biên bản và ảnh của đợt %(object)s"),
 }
 # Records that belong to an inspection are named by its unit.

@@ -277,6 +277,7 @@ def trips():
                                form.get("decision", ""), by=current_user,
                                decision_number=form.get("decision_number", ""),
                                decision_date=form.get("decision_date", ""),
+                               self_assessment_due=form.get("self_assessment_due", ""),
                                secretary=db.session.get(User, form_id(form.get("secretary_id"),
                                                                       0)))
 
@@ -352,6 +353,7 @@ def trip_page(trip_id: int):
                 place=form.get("place", ""), decision=form.get("decision", ""),
                 decision_number=form.get("decision_number", ""),
                 decision_date=form.get("decision_date", ""),
+                self_assessment_due=form.get("self_assessment_due", ""),
                 leader=db.session.get(User, form_id(form.get("leader_id"), 0)),
                 members=_by_ids(User, form.getlist("member_ids")),
                 secretary=db.session.get(User, form_id(form.get("secretary_id"), 0)),
@@ -370,6 +372,8 @@ def _trip_page(trip: Trip, errors: dict, form, status: int):
                 "ends_on": trip.ends_on.isoformat(), "place": trip.place,
                 "decision": trip.decision, "decision_number": trip.decision_number,
                 "decision_date": trip.decision_date.isoformat() if trip.decision_date else "",
+                "self_assessment_due": (trip.self_assessment_due.isoformat()
+                                        if trip.self_assessment_due else ""),
                 "leader_id": next((str(k) for k, v in roles.items() if v == "leader"), ""),
                 "secretary_id": next((str(k) for k, v in roles.items() if v == "secretary"), ""),
                 "member_ids": [str(k) for k, v in roles.items() if v == "member"]}

@@ -17,7 +17,9 @@ from ..models import (
     User,
 )
 from ..services.access import get_visible_inspection, inspections_query
+from ..services.evaluation import observations_by_code
 from ..services.inspection_page import inspection_page_data
+from ..services.self_assessment import review_section
 from ..services.workflow import transition_inspection
 from .actions import run_action
 
@@ -59,4 +61,5 @@ def inspection_page(inspection_id: int):
             _("Đã cập nhật trạng thái."),
             url_for("main.inspection_page", inspection_id=inspection.id))
     page = inspection_page_data(current_user, inspection)
-    return render_template("inspection.html", **page.context())
+    return render_template("inspection.html", **page.context(), self_assessment=review_section(
+        current_user, inspection, observations_by_code(inspection)))

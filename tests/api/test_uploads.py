@@ -14,7 +14,14 @@ from PIL import ExifTags, Image
 from sqlalchemy import func, select
 
 from inspection.extensions import db
-from inspection.models import AuditEvent, ChangeLog, Inspection, Photo, Upload
+from inspection.models import (
+    AuditEvent,
+    ChangeLog,
+    Inspection,
+    Photo,
+    SelfAssessmentEvidence,
+    Upload,
+)
 from inspection.services import photos as photo_service
 
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -123,8 +130,11 @@ def photos_count():
 
 
 def stored_objects(app):
+    """Stored files, besides the demo's self-assessment evidence."""
     root = Path(app.config["MEDIA_ROOT"]) / "objects"
-    return sorted(p.name for p in root.rglob("*") if p.is_file() and not p.name.startswith(".tmp"))
+    demo_files = set(db.session.scalars(select(SelfAssessmentEvidence.sha256)))
+    return sorted(p.name for p in root.rglob("*") if p.is_file() and not p.name.startswith(".tmp")
+                  and p.name not in demo_files)
 
 
 def part_files(app):

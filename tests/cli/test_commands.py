@@ -1,6 +1,7 @@
 """The `flask --app inspection …` commands."""
 from inspection.extensions import db
 from inspection.models import AdminUnit, ChecklistVersion, Inspection, MinutesRevision, Plan, User
+from inspection.services.demo import ACCOUNTS
 
 UNITS_HEADER = "code,name,kind,level,parent_code,valid_from,valid_to,merged_from\n"
 
@@ -11,7 +12,7 @@ def test_seed_demo_loads_everything_once(app, runner):
     first = runner.invoke(args=["seed-demo"])
     assert first.exit_code == 0, first.output
     assert "units: 19 added" in first.output
-    assert db.session.query(User).count() == 6
+    assert db.session.query(User).count() == len(ACCOUNTS)
     assert {p.number for p in db.session.query(Plan)} == {"3199/KH-UBND", "125/KH-UBND"}
     states = {(i.unit.kind, i.unit.name): i.state.value for i in db.session.query(Inspection)}
     assert states == {("Huyện", "Hạ Lang"): "in_progress", ("Xã", "Cô Ngân"): "signed",
@@ -31,7 +32,7 @@ def test_seed_demo_loads_everything_once(app, runner):
     second = runner.invoke(args=["seed-demo"])
     assert second.exit_code == 0
     assert "already present" in second.output
-    assert db.session.query(User).count() == 6
+    assert db.session.query(User).count() == len(ACCOUNTS)
 
 
 def test_demo_units_follow_the_2025_merge(demo):

@@ -59,6 +59,10 @@ from inspection.models import (
     RecommendationEvidence,
     RecommendationStatus,
     Role,
+    SelfAssessment,
+    SelfAssessmentEvidence,
+    SelfAssessmentExplanation,
+    SelfAssessmentState,
     Trip,
     TripMember,
     TripRole,
@@ -162,6 +166,7 @@ class Side:
     upload: str  # unfinished, started by `uploader`
     upload_bytes: bytes
     uploader: int
+    self_evidence: int = 0  # a file of the unit's submitted self-assessment
 
     def trip_and_units(self, about: str) -> tuple[int, set[int]]:
         """The trip and units that decide an actor's relation to a target ("approved", …)."""
@@ -222,6 +227,14 @@ def fill_side(login, approved: Inspection, submitted: Inspection, later: Inspect
                                       width=64, height=48)
     recommendations[4].evidence.append(evidence)
     recommendations[4].status = RecommendationStatus.done
+    self_assessment = SelfAssessment(inspection=approved, state=SelfAssessmentState.submitted)
+    self_file = SelfAssessmentEvidence(sha256=put_bytes(b"%PDF-1.4 " + bytes(colour)),
+                                       filename="ke-hoach.pdf", content_type="application/pdf",
+                                       size=12)
+    self_assessment.evidence.append(self_file)
+    self_assessment.explanations.append(SelfAssessmentExplanation(
+        item_code="TC.02", question="Đề nghị cung cấp văn bản.", answer_evidence_ids=[]))
+    db.session.add(self_assessment)
     conflict = Conflict(inspection_id=approved.id, item_code="TTHC.20", field="value",
                         base_version=1,
                         current_value={"value": 50, "by": None},
@@ -254,7 +267,7 @@ def fill_side(login, approved: Inspection, submitted: Inspection, later: Inspect
         late=late.id, finding=finding.id, rec_to_update=recommendations[0].id,
         rec_to_delete=recommendations[1].id, rec_to_follow_up=recommendations[2].id,
         rec_to_report=recommendations[3].id, rec_with_evidence=recommendations[4].id,
-        evidence=evidence.id, paper=paper.id,
+        evidence=evidence.id, paper=paper.id, self_evidence=self_file.id,
         upload=pending.headers["Location"].rsplit("/", 1)[1],
         upload_bytes=pending_bytes, uploader=member.id)
 
@@ -435,6 +448,21 @@ def judge_push(response, client) -> str:
     if result["status"] == "rejected" and result["reason"] == "forbidden":
         return REFUSED
     return ALLOWED
+
+
+def judge_self_assessment_form(response, client) -> str:
+    """A self-assessment form of the representative on an inspection whose visit has started:
+    the authorisation passed, then the state refused it with its message (as the API's 409)."""
+    if 300 <= response.status_code < 400:
+        flashes = take_flashes(client)
+        if any(category == "error" and "đã bắt đầu làm việc tại đơn vị" in text
+               for category, text in flashes):
+            return ALLOWED
+        target = urlsplit(response.headers["Location"])
+        if target.path == "/login" and "next" in parse_qs(target.query):
+            return SIGN_IN
+        return REFUSED if any(category == "error" for category, _ in flashes) else ALLOWED
+    return classify(response, client)
 
 
 AUDITED = frozenset({"audit_events"})
@@ -621,6 +649,43 @@ ROUTES: dict[tuple[str, str], Probe] = {
     # The unit's evidence files: whoever sees the inspection that made the recommendation.
     ("GET", "/overview/recommendations/<int:recommendation_id>/evidence/<int:evidence_id>"): Probe(
         VIEWERS, "approved", ids(recommendation_id="rec_with_evidence", evidence_id="evidence")),
+
+    # The unit's self-assessment: everyone who sees the inspection reads it; the unit's
+    # representative writes (here 409: the visit has started), the team and admins are refused.
+    ("GET", "/api/v1/inspections/<int:inspection_id>/self-assessment"): Probe(
+        VIEWERS, "approved", ids(inspection_id="approved")),
+    ("PUT", "/api/v1/inspections/<int:inspection_id>/self-assessment/<item_code>"): Probe(
+        UNIT_REPORTS, "approved", lambda s: {"inspection_id": s.approved, "item_code": "TC.02"},
+        send=lambda s, _: {"json": {"result": "pass"}}),
+    ("POST", "/api/v1/inspections/<int:inspection_id>/self-assessment/submit"): Probe(
+        UNIT_REPORTS, "approved", ids(inspection_id="approved")),
+    ("POST", "/api/v1/inspections/<int:inspection_id>/self-assessment/withdraw"): Probe(
+        UNIT_REPORTS, "approved", ids(inspection_id="approved")),
+    ("GET", "/api/v1/inspections/<int:inspection_id>/self-assessment/evidence/<int:evidence_id>"):
+        Probe(VIEWERS, "approved", ids(inspection_id="approved", evidence_id="self_evidence")),
+
+    # The same in the office pages; the leader asks the unit to explain a criterion, the unit's
+    # representative answers (with files).
+    ("GET", "/inspections/<int:inspection_id>/self-assessment"): Probe(
+        VIEWERS, "approved", ids(inspection_id="approved")),
+    ("POST", "/inspections/<int:inspection_id>/self-assessment/items/<item_code>"): Probe(
+        UNIT_REPORTS, "approved", lambda s: {"inspection_id": s.approved, "item_code": "TC.02"},
+        send=form(result="pass"), judge=judge_self_assessment_form),
+    ("POST", "/inspections/<int:inspection_id>/self-assessment/submit"): Probe(
+        UNIT_REPORTS, "approved", ids(inspection_id="approved"),
+        judge=judge_self_assessment_form),
+    ("POST", "/inspections/<int:inspection_id>/self-assessment/withdraw"): Probe(
+        UNIT_REPORTS, "approved", ids(inspection_id="approved"),
+        judge=judge_self_assessment_form),
+    ("GET", "/inspections/<int:inspection_id>/self-assessment/evidence/<int:evidence_id>"): Probe(
+        VIEWERS, "approved", ids(inspection_id="approved", evidence_id="self_evidence")),
+    ("POST", "/inspections/<int:inspection_id>/self-assessment/explanations/<item_code>"): Probe(
+        TRIP_LEADER, "approved", lambda s: {"inspection_id": s.approved, "item_code": "CDDH.01"},
+        send=form(question="Đề nghị giải trình.")),
+    ("POST",
+     "/inspections/<int:inspection_id>/self-assessment/explanations/<item_code>/answer"): Probe(
+        UNIT_REPORTS, "approved", lambda s: {"inspection_id": s.approved, "item_code": "TC.02"},
+        send=form(answer="Văn bản đang trình ký.")),
 
     # An inspection's minutes: the leader builds and signs first, the unit's representative
     # second (signing before the leader is a 409, after the check).

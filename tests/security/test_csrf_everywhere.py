@@ -31,6 +31,7 @@ def test_the_list_covers_the_writes_we_know_of(app):
     assert ("PATCH", f"/api/v1/uploads/{uuid.UUID(int=1)}") in routes
     assert ("POST", "/inspections/1/findings") in routes
     assert ("POST", "/api/v1/inspections/1/minutes/paper") in routes
+    assert ("PUT", "/api/v1/inspections/1/self-assessment/1") in routes
     assert ("POST", "/logout") in routes
     assert len(routes) >= 30
 
