@@ -116,7 +116,8 @@ class Uploads(MethodView):
                 "are optional. With `kind minutes-scan` the upload is the scan of the minutes "
                 "signed on paper (team leader, approved inspection; inspection_id and sha256 "
                 "required, revision optional; no client_uuid), checked like "
-                "POST /inspections/{id}/minutes/paper when complete. With `kind evidence` (base64 of `evidence`): a self-assessment's "
+                "POST /inspections/{id}/minutes/paper when complete. With `kind evidence` "
+                "(base64 of `evidence`): a self-assessment's "
                 "evidence file (PDF, image, Word/Excel/OpenDocument, at most 20 MB; "
                 "inspection_id and sha256 required, filename optional), sent by the unit's "
                 "representative; the answer carries `Evidence-Id`"),
