@@ -128,8 +128,7 @@ def test_trip_minutes_are_signed_by_the_leader_then_each_visited_unit(demo, logi
 
     from sqlalchemy import select
 
-    from inspection.models import Plan, Role, User
-    from inspection.services.accounts import create_user
+    from inspection.models import Plan, User
     from inspection.services.planning import create_trip
     from inspection.services.units import unit_valid_on
     from inspection.services.workflow import transition_inspection
@@ -137,8 +136,7 @@ def test_trip_minutes_are_signed_by_the_leader_then_each_visited_unit(demo, logi
     users = {u.username: u for u in db.session.scalars(select(User))}
     day = date(2022, 9, 12)
     vinh_quy = unit_valid_on("01561", day)
-    create_user("unitrep2", "demo1234", "Lục Văn Hùng", Role.unitrep, "Chủ tịch UBND xã", vinh_quy,
-                check_strength=False)
+    # unitrep2 is the demo's representative of Vinh Quý
     trip = create_trip(db.session.scalar(select(Plan)), "Kiểm tra lại năm 2022", day, day,
                        users["leader"], [users["inspector1"]],
                        [unit_valid_on("01567", day), vinh_quy])
