@@ -205,6 +205,8 @@ export function saveAssignments(payload) {
       await request(s.assignments.put({
         id: inspection.id, inspection, previous_recommendations: entry.previous_recommendations || [],
         minutes_head: entry.minutes_head || null,
+        // The unit's submitted self-assessment (claims, evidence, explanations; issue 16).
+        self_assessment: entry.self_assessment || null,
         conflicts: entry.conflicts || [], late_submissions: entry.late_submissions || [],
         cursor: entry.cursor ?? null, fetched_at: payload.server_time || new Date().toISOString(),
         unassigned: false,

@@ -1,0 +1,46 @@
+// The unit's claim on a criterion's card (issue 16): what it claimed, its evidence files, the
+// explanation thread, and "Confirm", which copies the claim as the inspector's observation.
+// Everything is from the assignment kept on the device: it works offline (files open online).
+
+import { t } from "../../i18n.js";
+import { fmtBytes, fmtNumber, h } from "../dom.js";
+
+/** The claim in words: "Không đạt · 2 điểm · ghi chú". */
+function claimWords(claim) {
+  const parts = [];
+  if (claim.result) parts.push(t(`result.${claim.result}`, {}, claim.result));
+  if (claim.points !== null && claim.points !== undefined) parts.push(t("item.max_points", { n: fmtNumber(claim.points, 2) }));
+  if (claim.value !== null && claim.value !== undefined) parts.push(fmtNumber(claim.value, 2));
+  if (claim.text) parts.push(claim.text);
+  return parts.join(" · ") || "—";
+}
+
+function fileLink(file) {
+  return h("li", {}, h("a", { href: file.url, target: "_blank", rel: "noopener", class: "evidence-file",
+    text: file.name, title: `${file.content_type} · ${fmtBytes(file.size)}` }));
+}
+
+/** The claim block; `confirm()` copies the claim. Returns {el, show(state)}. */
+export function claimBlock(confirm) {
+  const el = h("section", { class: "claim", hidden: true });
+  function show({ claim, evidence = [], threads = [], differs = false, readOnly = false, confirmable = false }) {
+    el.hidden = !claim && !threads.length;
+    if (el.hidden) { el.replaceChildren(); return; }
+    el.classList.toggle("claim-differs", differs);
+    el.replaceChildren(
+      claim ? h("p", { class: "claim-line" },
+        h("strong", { text: `${t("claim.label")}: ` }), h("span", { class: "claim-value", text: claimWords(claim) }),
+        confirmable ? h("button", { type: "button", class: "claim-confirm", text: t("claim.confirm"),
+          disabled: readOnly, on: { click: confirm } }) : null) : null,
+      claim && claim.note ? h("p", { class: "claim-note", text: claim.note }) : null,
+      claim && claim.explanation ? h("p", { class: "claim-note", text: `${t("claim.no_evidence")}: ${claim.explanation}` }) : null,
+      evidence.length ? h("ul", { class: "claim-evidence", attrs: { "aria-label": t("claim.evidence") } }, evidence.map(fileLink)) : null,
+      differs ? h("p", { class: "flag flag-differs", text: t("claim.differs") }) : null,
+      ...threads.map((x) => h("div", { class: "claim-thread" },
+        h("p", {}, h("strong", { text: `${t("claim.asked")}: ` }), x.question),
+        h("p", {}, h("strong", { text: `${t("claim.answer")}: ` }), x.answer || t("claim.no_answer")),
+        x.files.length ? h("ul", { class: "claim-evidence" }, x.files.map(fileLink)) : null)),
+    );
+  }
+  return { el, show };
+}
