@@ -135,8 +135,10 @@ export function inspectionPage(id, data, drafts) {
     claimState(item, obs) {
       const sa = page.assignment.self_assessment;
       const claim = claimOf(sa, item.code);
+      // "Confirm" is offered while the observation is not already what the unit claimed.
+      const copied = Object.entries(confirmFields(item, claim));
       return { claim, evidence: evidenceOf(sa, claim), threads: threadsOf(sa, item.code),
-        differs: differs(item, claim, obs), confirmable: Object.keys(confirmFields(item, claim)).length > 0 };
+        differs: differs(item, claim, obs), confirmable: copied.some(([field, value]) => obs[field] !== value) };
     },
 
     /** Per section, how many criteria the team saw otherwise than the unit claimed. */

@@ -27,20 +27,20 @@ export function claimBlock(confirm) {
     el.hidden = !claim && !threads.length;
     if (el.hidden) { el.replaceChildren(); return; }
     el.classList.toggle("claim-differs", differs);
-    el.replaceChildren(
+    el.replaceChildren(...[
       claim ? h("p", { class: "claim-line" },
         h("strong", { text: `${t("claim.label")}: ` }), h("span", { class: "claim-value", text: claimWords(claim) }),
         confirmable ? h("button", { type: "button", class: "claim-confirm", text: t("claim.confirm"),
-          disabled: readOnly, on: { click: confirm } }) : null) : null,
+          disabled: readOnly, on: { click: confirm } }) : null,
+        differs ? h("span", { class: "flag flag-differs", text: t("claim.differs") }) : null) : null,
       claim && claim.note ? h("p", { class: "claim-note", text: claim.note }) : null,
       claim && claim.explanation ? h("p", { class: "claim-note", text: `${t("claim.no_evidence")}: ${claim.explanation}` }) : null,
       evidence.length ? h("ul", { class: "claim-evidence", attrs: { "aria-label": t("claim.evidence") } }, evidence.map(fileLink)) : null,
-      differs ? h("p", { class: "flag flag-differs", text: t("claim.differs") }) : null,
       ...threads.map((x) => h("div", { class: "claim-thread" },
         h("p", {}, h("strong", { text: `${t("claim.asked")}: ` }), x.question),
         h("p", {}, h("strong", { text: `${t("claim.answer")}: ` }), x.answer || t("claim.no_answer")),
         x.files.length ? h("ul", { class: "claim-evidence" }, x.files.map(fileLink)) : null)),
-    );
+    ].filter(Boolean)); // replaceChildren would write "null"
   }
   return { el, show };
 }
