@@ -2,9 +2,11 @@
 // evidence files and explanation thread, and whether the team's observation differs from the
 // claim. Pure functions over the `self_assessment` of an assignment (GET /assignments); no DOM.
 
-/** The fields a claim can copy into an observation, by the item's kind (never the note). */
-const COPIED = { yesno: ["result"], score: ["result", "points"], count: ["value"], ratio: ["value"],
-  text: ["text"], photo: ["text"] };
+/** The fields a claim can copy into an observation, by the item's kind (never the note): the
+ * ones its card lets the inspector record (a ratio is computed from counts, as is a count with a
+ * formula: nothing to copy or compare). */
+const COPIED = { yesno: ["result"], score: ["result", "points"], count: ["value"], text: ["text"], photo: ["text"] };
+const recorded = (item) => (item.compute !== undefined ? [] : COPIED[item.kind] || []);
 /** The fields compared: the scoring ones (free text differs in wording, not in result). */
 const COMPARED = ["result", "points", "value"];
 
@@ -34,7 +36,7 @@ export function threadsOf(sa, code) {
 export function confirmFields(item, claim) {
   const out = {};
   if (!claim) return out;
-  for (const field of COPIED[item.kind] || []) {
+  for (const field of recorded(item)) {
     if (!empty(claim[field])) out[field] = claim[field];
   }
   return out;
@@ -52,7 +54,7 @@ function same(field, a, b) {
  */
 export function differs(item, claim, obs) {
   if (!claim || !obs) return false;
-  const fields = (COPIED[item.kind] || []).filter((f) => COMPARED.includes(f));
+  const fields = recorded(item).filter((f) => COMPARED.includes(f));
   const observed = fields.filter((f) => !empty(obs[f]));
   if (!observed.length) return false;
   return observed.some((f) => empty(claim[f]) || !same(f, obs[f], claim[f]));

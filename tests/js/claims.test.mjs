@@ -32,6 +32,10 @@ test("Confirm copies the fields the kind records, never the unit's note", () => 
   assert.deepEqual(confirmFields(count, claimOf(sa, "TTHC.25")), { value: 221 });
   assert.deepEqual(confirmFields(text, claimOf(sa, "TT.01")), { text: "Có niêm yết" });
   assert.deepEqual(confirmFields(yesno, claimOf(sa, "NONE")), {}, "no claim, nothing to confirm");
+  const computed = { ...count, compute: "TTHC.26 + TTHC.27" };
+  assert.deepEqual(confirmFields(computed, claimOf(sa, "TTHC.25")), {}, "a count from its formula is not typed");
+  assert.equal(differs(computed, claimOf(sa, "TTHC.25"), { value: 3 }), false);
+  assert.deepEqual(confirmFields({ code: "TTHC.25", kind: "ratio" }, claimOf(sa, "TTHC.25")), {}, "a ratio is computed");
   assert.deepEqual(confirmFields(yesno, claimOf(null, "CDDH.10")), {}, "no self-assessment submitted");
 });
 
