@@ -120,6 +120,8 @@ const CATALOGUE = {
   "claim.differs": ["Khác tự đánh giá", "Differs from self-assessment"],
   "claim.section_differs": ["{n} khác tự đánh giá", "{n} differ from self-assessment"],
   "claim.evidence": ["Tài liệu kiểm chứng", "Evidence"],
+  "claim.file_offline": ["Tệp này chưa được mở khi có mạng nên chưa có trên máy.",
+    "This file was not opened while online, so it is not on the device."],
   "claim.no_evidence": ["Không có tài liệu kiểm chứng", "No evidence"],
   "claim.asked": ["Đề nghị giải trình", "Explanation asked"],
   "claim.answer": ["Giải trình", "Explanation"],

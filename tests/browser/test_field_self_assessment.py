@@ -25,9 +25,26 @@ pytestmark = pytest.mark.browser
 def test_a_claim_confirmed_offline_becomes_the_observation(live_server, context, sign_in):
     page = sign_in(context, "leader")
     inspection_id = inspection_id_of(live_server, "01561")
+    # Online at the office: the plan (a PDF) is opened once, so the tablet keeps it.
+    open_inspection(page, "Vinh Quý")
+    with page.expect_download() as opened:
+        go_to_item(page, "CDDH.01").locator(".claim-evidence a").click()
+    assert opened.value.suggested_filename == "ke-hoach-cchc-2021.pdf"
     live_server.stop()  # no signal in the commune
     context.set_offline(True)
+    page.goto(live_server.url + "/app/")  # the app opened again, offline
     open_inspection(page, "Vinh Quý")
+    # The photo among the evidence was kept at the sync; the opened PDF opens again offline; the
+    # report never opened says it is not on the device.
+    photo = go_to_item(page, "TTHC.36").locator("img.evidence-thumb")
+    page.wait_for_function("(img) => img.complete && img.naturalWidth > 0",
+                           arg=photo.element_handle())
+    with page.expect_download() as again:
+        go_to_item(page, "CDDH.01").locator(".claim-evidence a").click()
+    assert again.value.suggested_filename == "ke-hoach-cchc-2021.pdf"
+    report = go_to_item(page, "CDDH.05").locator(".claim-evidence a")
+    report.click()
+    expect(report).to_have_class("evidence-file evidence-missing")
     cddh = page.locator(".section-link[data-section='CDDH']")
     expect(cddh.locator(".section-differs")).to_have_text("1 khác tự đánh giá")
 

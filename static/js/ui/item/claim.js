@@ -15,9 +15,33 @@ function claimWords(claim) {
   return parts.join(" · ") || "—";
 }
 
+/**
+ * Open an evidence file through the app's own fetch, so the service worker keeps a copy: what was
+ * opened once online opens again offline. Not kept and no network: say so on the link.
+ */
+async function openFile(event, file) {
+  event.preventDefault();
+  const link = event.currentTarget;
+  try {
+    const response = await fetch(file.url, { credentials: "same-origin" });
+    if (!response.ok) throw new Error(String(response.status));
+    const url = URL.createObjectURL(await response.blob());
+    h("a", { href: url, download: file.name }).click();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    link.classList.remove("evidence-missing");
+  } catch {
+    link.classList.add("evidence-missing");
+    link.title = t("claim.file_offline");
+  }
+}
+
 function fileLink(file) {
-  return h("li", {}, h("a", { href: file.url, target: "_blank", rel: "noopener", class: "evidence-file",
-    text: file.name, title: `${file.content_type} · ${fmtBytes(file.size)}` }));
+  const image = (file.content_type || "").startsWith("image/");
+  return h("li", {}, h("a", {
+    href: file.url, class: "evidence-file", title: `${file.content_type} · ${fmtBytes(file.size)}`,
+    on: { click: (event) => openFile(event, file) },
+  }, image ? h("img", { class: "evidence-thumb", src: file.url, alt: "", attrs: { loading: "lazy" } }) : null,
+  file.name));
 }
 
 /** The claim block; `confirm()` copies the claim. Returns {el, show(state)}. */
