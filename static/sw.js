@@ -38,7 +38,12 @@ self.addEventListener("fetch", (event) => {
   const request = event.request;
   if (request.method !== "GET") return;
   const url = new URL(request.url);
-  if (url.origin !== self.location.origin || url.pathname.startsWith("/api/")) return;
+  if (url.origin !== self.location.origin) return;
+  if (EVIDENCE_URL.test(url.pathname)) {
+    event.respondWith(evidence(request));
+    return;
+  }
+  if (url.pathname.startsWith("/api/")) return;
   if (request.mode === "navigate" && url.pathname.startsWith(SHELL_URL)) {
     // Every page under /app/ is the same shell (the view is in the hash); query strings such
     // as ?source=pwa must not miss the cache.
@@ -48,6 +53,25 @@ self.addEventListener("fetch", (event) => {
   if (PRECACHE.includes(url.pathname)) event.respondWith(fromCache(url.pathname, request));
   // Anything else (office pages, media) goes to the network as if there were no worker.
 });
+
+// A unit's evidence files (issue 16), fetched by the app: from the network when there is one,
+// a copy kept for offline use (images after each sync, documents once opened). Sign-out and an
+// ended account delete this cache with the rest of the user's data (store.clearUserData).
+const EVIDENCE_URL = /^\/api\/v1\/inspections\/\d+\/self-assessment\/evidence\/\d+$/;
+const EVIDENCE_CACHE = "cchc-evidence";
+
+async function evidence(request) {
+  const cache = await caches.open(EVIDENCE_CACHE);
+  try {
+    const response = await fetch(request);
+    if (response.ok) await cache.put(request.url, response.clone());
+    return response;
+  } catch (error) {
+    const kept = await cache.match(request.url);
+    if (kept) return kept;
+    throw error;
+  }
+}
 
 let opened = null; // the shell cache, opened once per worker start rather than per request
 

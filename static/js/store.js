@@ -12,6 +12,9 @@ import {
 const FORGOTTEN_KEPT = 500; // entries of the "cleared from this device" list kept in meta
 
 /** The signed-in user's session record {user, csrf_token, expired}, or undefined. */
+/** The Cache Storage name of the evidence files the service worker keeps (static/sw.js). */
+export const EVIDENCE_CACHE = "cchc-evidence";
+
 export function getSession() {
   return transaction("session", "readonly", (s) => request(s.session.get("current")));
 }
@@ -55,6 +58,8 @@ export async function deviceId() {
 export async function clearUserData() {
   const keep = await getMeta("device_id");
   await clearStores(STORES);
+  // The unit's evidence files the service worker kept (sw.js, EVIDENCE_CACHE).
+  if (globalThis.caches) await caches.delete(EVIDENCE_CACHE).catch(() => false);
   if (keep) await setMeta("device_id", keep);
 }
 
@@ -205,6 +210,8 @@ export function saveAssignments(payload) {
       await request(s.assignments.put({
         id: inspection.id, inspection, previous_recommendations: entry.previous_recommendations || [],
         minutes_head: entry.minutes_head || null,
+        // The unit's submitted self-assessment (claims, evidence, explanations; issue 16).
+        self_assessment: entry.self_assessment || null,
         conflicts: entry.conflicts || [], late_submissions: entry.late_submissions || [],
         cursor: entry.cursor ?? null, fetched_at: payload.server_time || new Date().toISOString(),
         unassigned: false,

@@ -9,7 +9,7 @@ import { getMeta, request, setMeta, transaction } from "./db.js";
 import { applyPushResults, moveToAttention, takeBatch, wireOp } from "./outbox.js";
 import { PERSISTENCE_EVENT, isQuotaError, storageLevel } from "./retention.js";
 import {
-  applyChanges, captionPhoto, deviceId, getSession, lockUnsentWork, markSessionExpired, noteQuotaError, pendingCounts,
+  EVIDENCE_CACHE, applyChanges, captionPhoto, deviceId, getSession, lockUnsentWork, markSessionExpired, noteQuotaError, pendingCounts,
   photosToUpload, saveAssignments, saveSession, tidyStorage, updatePhoto, updateSession,
 } from "./store.js";
 import { DEFAULT_CHUNK, TusHttpError, TusRefused, upload } from "./tus.js";
@@ -331,6 +331,7 @@ export class SyncEngine extends EventTarget {
     const payload = await apiJson("assignments");
     await saveAssignments(payload);
     this.dispatchEvent(new CustomEvent("data", { detail: { all: true, inspections: new Set() } }));
+    await keepEvidenceImages(payload);
   }
 
   /** Send the outbox in batches until it is empty or the server stops answering for ops. */
@@ -450,5 +451,23 @@ export class SyncEngine extends EventTarget {
       if (!answer.more || !(answer.changes || []).length) break;
     }
     return unknownSeen;
+  }
+}
+
+/**
+ * The images among the units' evidence files (issue 16), fetched once while online so that the
+ * service worker keeps them (sw.js, EVIDENCE_CACHE) and the claims show them offline. Documents
+ * are kept when first opened. A failure here is not a sync failure.
+ */
+async function keepEvidenceImages(payload) {
+  if (!globalThis.caches) return;
+  const cache = await caches.open(EVIDENCE_CACHE);
+  for (const entry of payload.assignments || []) {
+    for (const file of (entry.self_assessment && entry.self_assessment.evidence) || []) {
+      if (!file.url || !(file.content_type || "").startsWith("image/")) continue;
+      const url = new URL(file.url, location.href).href;
+      if (await cache.match(url)) continue;
+      await fetch(url, { credentials: "same-origin" }).catch(() => null);
+    }
   }
 }

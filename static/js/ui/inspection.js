@@ -44,7 +44,7 @@ export async function renderInspection(root, ctx, { id, section, item }) {
   function refresh() {
     const computed = page.computed();
     head.showProgress(computed.done);
-    nav.render(computed, view.current());
+    nav.render({ ...computed, differing: page.differing() }, view.current());
     panel.render(computed.checks);
     view.refresh(computed);
   }

@@ -4,6 +4,7 @@
 
 import { loc, t } from "../i18n.js";
 import { fmtNumber, h } from "./dom.js";
+import { claimBlock } from "./item/claim.js";
 import { flagList } from "./item/flags.js";
 import { photoControls } from "./item/photos.js";
 import { renderRatio } from "./item/ratio.js";
@@ -13,7 +14,8 @@ import { countField, noteField, pointsField, textField } from "./item/values.js"
 /**
  * Build the card of `item`. `actions`: change(code, field, value, {typing}), commit(),
  * addPhotos(code, files), openPhoto(photo). Returns {el, update(state), setPhotoMessage,
- * focus, destroy}; state: {obs, photos, unsent, attention, ratio, readOnly, answered}.
+ * focus, destroy}; state: {obs, photos, unsent, attention, ratio, readOnly, answered, claim}
+ * (claim: the unit's self-assessment of the item, see ui/item/claim.js; actions.confirm(code)).
  */
 export function createItemCard(item, actions) {
   const { code, kind } = item;
@@ -33,6 +35,7 @@ export function createItemCard(item, actions) {
   for (const field of fields) field.input.addEventListener("change", () => actions.commit && actions.commit());
   const photos = photoControls(code, actions);
   const flags = h("div", { class: "flags" });
+  const claim = claimBlock(() => actions.confirm && actions.confirm(code));
 
   const maxPoints = item.max_points !== null && item.max_points !== undefined
     ? h("span", { class: "max", text: t("item.max_points", { n: fmtNumber(item.max_points, 2) }) }) : null;
@@ -43,6 +46,7 @@ export function createItemCard(item, actions) {
       h("h3", { class: "item-title", text: loc(item, "title") }),
       maxPoints),
     hint ? h("p", { class: "hint", text: hint }) : null,
+    claim.el,
     results?.el, points?.el, count?.el, ratio, text?.el,
     h("div", { class: "item-foot" }, note.el, photos.buttons),
     photos.el,
@@ -73,6 +77,7 @@ export function createItemCard(item, actions) {
     photos.setDisabled(disabled);
     photos.show(state.photos);
     flags.replaceChildren(...flagList(state));
+    if (state.claim !== undefined) claim.show({ ...state.claim, readOnly: disabled });
     el.classList.toggle("answered", Boolean(state.answered));
   }
 

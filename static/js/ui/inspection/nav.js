@@ -8,7 +8,7 @@ import { h } from "../dom.js";
 export function createSectionNav(page) {
   const { id, items, checklist } = page;
   const el = h("nav", { class: "section-nav", attrs: { "aria-label": t("insp.sections") } });
-  function render({ done, checks, notApplicable }, current) {
+  function render({ done, checks, notApplicable, differing = new Map() }, current) {
     const failingBySection = new Map();
     for (const check of checks) {
       for (const code of new Set(check.codes.map((c) => items.get(c)?.section.code).filter(Boolean))) {
@@ -20,6 +20,7 @@ export function createSectionNav(page) {
       const off = Boolean(notApplicable && notApplicable.sections.has(section.code));
       const complete = p.total && p.answered === p.total;
       const failing = failingBySection.get(section.code) || 0;
+      const differ = differing.get(section.code) || 0;
       return h("li", {},
         h("a", { href: `#/i/${id}/${section.code}`, class: ["section-link", section.code === current && "active", complete && "complete", off && "not-applicable"],
           dataset: { section: section.code }, attrs: { "aria-current": section.code === current ? "page" : null } },
@@ -28,7 +29,9 @@ export function createSectionNav(page) {
           h("span", { class: "section-progress", text: off ? t("insp.not_applicable_short") : `${p.answered}/${p.total}`,
             title: off ? t("insp.section_not_applicable") : null }),
           failing ? h("span", { class: "section-failing", text: t("insp.section_failing", { n: failing }),
-            title: t("checks.in_section", { n: failing }) }) : null));
+            title: t("checks.in_section", { n: failing }) }) : null,
+          differ ? h("span", { class: "section-differs", text: t("claim.section_differs", { n: differ }),
+            title: t("claim.differs") }) : null));
     })));
   }
   return { el, render };

@@ -4,6 +4,7 @@
 import {
   applicability, compileRules, computeRatio, failingChecks, indexItems, isAnswered, progress,
 } from "../../checks.js";
+import { claimOf, confirmFields, differingBySection, differs, evidenceOf, threadsOf } from "../../claims.js";
 import { FIELDS } from "../../outbox.js";
 
 const LOCKED_STATES = new Set(["approved", "signed"]);
@@ -126,7 +127,23 @@ export function inspectionPage(id, data, drafts) {
         ratio: item.kind === "ratio" ? computeRatio(item, (page.latest || page.computed()).values, obs) : null,
         computed: item.compute !== undefined ? ((page.latest || page.computed()).values[code] ?? null) : undefined,
         answered: isAnswered(item, obs, photos.length),
+        claim: page.claimState(item, obs),
       };
+    },
+
+    /** The unit's self-assessment of `item` as its card shows it (issue 16). */
+    claimState(item, obs) {
+      const sa = page.assignment.self_assessment;
+      const claim = claimOf(sa, item.code);
+      // "Confirm" is offered while the observation is not already what the unit claimed.
+      const copied = Object.entries(confirmFields(item, claim));
+      return { claim, evidence: evidenceOf(sa, claim), threads: threadsOf(sa, item.code),
+        differs: differs(item, claim, obs), confirmable: copied.some(([field, value]) => obs[field] !== value) };
+    },
+
+    /** Per section, how many criteria the team saw otherwise than the unit claimed. */
+    differing() {
+      return differingBySection(checklist, page.assignment.self_assessment, page.observations);
     },
   };
   page.load(data);
