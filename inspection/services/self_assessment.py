@@ -418,7 +418,8 @@ def sniff_type(path, filename: str) -> str | None:
             with zipfile.ZipFile(path) as archive:
                 names = archive.namelist()
                 if "mimetype" in names:
-                    kind = archive.read("mimetype")[:100].decode("ascii", "replace").strip()
+                    with archive.open("mimetype") as member:  # 100 bytes, never a bomb's all
+                        kind = member.read(100).decode("ascii", "replace").strip()
                     return kind if kind in ODF else None
                 if "[Content_Types].xml" in names:
                     for prefix, kind in OOXML.items():
