@@ -59,7 +59,7 @@ def test_first_start_online_signs_in_and_keeps_what_the_field_needs_on_the_devic
     assert stored["observations"] > 0  # the figures already recorded for Hạ Lang
     cached = page.evaluate("""return caches.keys().then(async (names) => {
         const urls = [];
-        for (const name of names) {
+        for (const name of names.filter((n) => n.startsWith('cchc-shell-'))) {
             const cache = await caches.open(name);
             for (const r of await cache.keys()) urls.push(new URL(r.url).pathname);
         }
