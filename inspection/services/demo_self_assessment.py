@@ -27,6 +27,9 @@ QUESTION = ("Đoàn ghi nhận mô hình “Bộ phận Một cửa thân thiệ
 ANSWER = ("Mô hình được Chủ tịch UBND huyện công nhận tại Quyết định số 1187/QĐ-UBND ngày "
           "29/9/2021, sau khi xã đã nộp tự đánh giá; xã gửi kèm Quyết định.")
 SUBMITTED_AT = datetime(2021, 9, 27, 9, 30, tzinfo=VIETNAM)
+# The explanation: asked on the afternoon of the visit, answered three days later.
+ASKED_AT = datetime(2021, 10, 1, 15, 40, tzinfo=VIETNAM)
+ANSWERED_AT = datetime(2021, 10, 4, 8, 15, tzinfo=VIETNAM)
 DEADLINE = date(2021, 9, 28)
 
 
@@ -124,3 +127,5 @@ def seed_explanation(inspection: Inspection, leader: User, rep: User) -> None:
 
     get_storage().uploads_dir.mkdir(parents=True, exist_ok=True)
     self_assessment.answer_explanation(rep, inspection, ASKED, ANSWER, [_File()])
+    for explanation in self_assessment.assessment_of(inspection).explanations:  # not today
+        explanation.asked_at, explanation.answered_at = ASKED_AT, ANSWERED_AT
