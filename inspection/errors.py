@@ -68,6 +68,20 @@ class ValidationFailed(ServiceError):
     code = "invalid"
 
 
+class TooLarge(ServiceError):
+    """A file over its limit (a photo, an evidence file, a minutes scan): 413, nothing stored."""
+
+    status = 413
+    code = "too_large"
+
+
+class ChecksumMismatch(ServiceError):
+    """The bytes do not match the declared checksum (tus checksum extension: 460)."""
+
+    status = 460
+    code = "checksum_mismatch"
+
+
 class DatabaseBusy(ServiceError):
     """The database stayed locked by other writers past the wait: try again shortly (503)."""
 

@@ -22,7 +22,7 @@ from flask import current_app
 from PIL import Image, ImageChops, ImageOps, UnidentifiedImageError
 from sqlalchemy import select, update
 
-from ..errors import Conflict, NotFound, ServiceError, ValidationFailed
+from ..errors import Conflict, NotFound, ServiceError, TooLarge, ValidationFailed
 from ..extensions import db
 from ..models import Inspection, InspectionState, MinutesRevision, PaperMinutes, Upload, User
 from ..models.base import MAX_ID, utcnow
@@ -55,11 +55,6 @@ class ScanRefused(ServiceError):
     code = "scan_refused"
 
 
-class ScanTooLarge(ServiceError):
-    status = 413
-    code = "too_large"
-
-
 @dataclass(frozen=True)
 class Scan:
     """A checked scan as it will be stored: one PDF."""
@@ -79,7 +74,7 @@ def check_length(length: int | None) -> None:
     """Refuse a scan larger than the limit before reading it (413)."""
     limit = max_bytes()
     if length is not None and length > limit:
-        raise ScanTooLarge(
+        raise TooLarge(
             f"Bản quét quá lớn: {length:,} byte (tối đa {limit:,}).".replace(",", "."),
             f"The scan is too large: {length:,} bytes (at most {limit:,}).")
 
@@ -101,7 +96,7 @@ def sniff(data: bytes) -> str | None:
 
 def read_scan(files: list[bytes]) -> Scan:
     """Check a scan sent as one PDF or as JPEG/PNG pages (assembled into one PDF, in order);
-    raises ScanRefused / ScanTooLarge with the reason, having stored nothing."""
+    raises ScanRefused / TooLarge with the reason, having stored nothing."""
     files = [f for f in files if f]
     if not files:
         raise ValidationFailed("Hãy gửi bản quét biên bản (PDF, JPEG hoặc PNG).",

@@ -33,7 +33,15 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import ClientDisconnected
 
-from ..errors import Conflict, NotFound, PermissionDenied, ServiceError, ValidationFailed
+from ..errors import (
+    ChecksumMismatch,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ServiceError,
+    TooLarge,
+    ValidationFailed,
+)
 from ..extensions import db
 from ..models import Inspection, Photo, Upload, User
 from ..models.base import MAX_ID, VIETNAM, utcnow
@@ -71,9 +79,7 @@ def max_pixels() -> int:
 # Errors (the API maps them to 4xx through ServiceError)
 
 
-class UploadTooLarge(ServiceError):
-    status = 413
-    code = "too_large"
+UploadTooLarge = TooLarge  # the shared kinds (errors.py); photos' names kept for their callers
 
 
 class OffsetMismatch(ServiceError):
@@ -86,13 +92,6 @@ class UploadBusy(ServiceError):
 
     status = 423
     code = "upload_busy"
-
-
-class ChecksumMismatch(ServiceError):
-    """The bytes do not match the declared checksum (tus checksum extension: 460)."""
-
-    status = 460
-    code = "checksum_mismatch"
 
 
 class InvalidImage(ServiceError):

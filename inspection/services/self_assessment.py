@@ -26,7 +26,15 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select, update
 
 from ..checklists.scoring import evaluate, unit_facts
-from ..errors import Conflict, NotFound, PermissionDenied, ServiceError, ValidationFailed
+from ..errors import (
+    ChecksumMismatch,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ServiceError,
+    TooLarge,
+    ValidationFailed,
+)
 from ..extensions import db
 from ..localtime import VIETNAM_TZ
 from ..models import (
@@ -68,19 +76,9 @@ def max_evidence_bytes() -> int:
     return int(current_app.config.get("MAX_EVIDENCE_BYTES", DEFAULT_MAX_EVIDENCE_BYTES))
 
 
-class EvidenceTooLarge(ServiceError):
-    status = 413
-    code = "too_large"
-
-
 class InvalidEvidence(ServiceError):
     status = 422
     code = "invalid_file"
-
-
-class EvidenceChecksumMismatch(ServiceError):
-    status = 460
-    code = "checksum_mismatch"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -453,7 +451,7 @@ def create_evidence_upload(user: User, length: int | None,
                                "Upload-Length (the file size in bytes, above 0) is required.",
                                {"Upload-Length": ["required"]})
     if length > limit:
-        raise EvidenceTooLarge(
+        raise TooLarge(
             f"Tệp quá lớn: {length:,} byte (tối đa {limit:,}).".replace(",", "."),
             f"The file is too large: {length:,} bytes (at most {limit:,}).")
     raw_id = meta.get("inspection_id", "").strip()
@@ -505,7 +503,7 @@ def complete_evidence_upload(upload_id, user: User, meta: dict,
         os.truncate(path, 0)
         db.session.execute(update(Upload).where(Upload.id == upload_id).values(offset=0)
                            .execution_options(synchronize_session=False))
-        raise EvidenceChecksumMismatch(
+        raise ChecksumMismatch(
             "Tệp nhận được không khớp mã SHA-256 đã khai báo; hãy gửi lại.",
             "The received file does not match its declared SHA-256; send it again.")
     kind = sniff_type(path, meta.get("filename", ""))
@@ -618,7 +616,7 @@ def store_form_files(user: User, inspection: Inspection, assessment: SelfAssessm
                 if size > limit:
                     out.close()
                     os.unlink(path)
-                    raise EvidenceTooLarge(
+                    raise TooLarge(
                         f"Tệp “{name}” lớn quá {limit / 1048576:g} MB.",
                         f"File “{name}” is over {limit / 1048576:g} MB.", {"files": [name]})
                 digest.update(block)
